@@ -1,0 +1,60 @@
+// One Dataset type for every input format: texts by id, and binary relevance judgments.
+
+export interface Texts {
+  ids: string[];
+  texts: string[];
+}
+
+export interface Dataset {
+  /** A short name for reports, e.g. the folder's name. */
+  name: string;
+  /** Where it was read from. */
+  source: string;
+  split?: string;
+  queries: Texts;
+  corpus: Texts;
+  /** Relevant document ids (qrels score > 0) per query id, for queries in `queries`. */
+  qrels: Map<string, Set<string>>;
+  /** Problems worth telling the user that do not stop the run. */
+  warnings: string[];
+}
+
+export interface JudgedQueries {
+  /** Row in dataset.queries of each scored query (those with at least one relevant id). */
+  queryRows: number[];
+  relevantRows: Set<number>[];
+  relevantCount: number[];
+}
+
+/** The queries that sentence-transformers scores, with their relevant corpus rows. */
+export function judgeQueries(dataset: Dataset): JudgedQueries {
+  const rowsOfDoc = new Map<string, number[]>();
+  dataset.corpus.ids.forEach((id, row) => {
+    const rows = rowsOfDoc.get(id);
+    if (rows) rows.push(row);
+    else rowsOfDoc.set(id, [row]);
+  });
+  const out: JudgedQueries = { queryRows: [], relevantRows: [], relevantCount: [] };
+  dataset.queries.ids.forEach((id, row) => {
+    const relevant = dataset.qrels.get(id);
+    if (!relevant || relevant.size === 0) return;
+    const rows = new Set<number>();
+    for (const docId of relevant) for (const r of rowsOfDoc.get(docId) ?? []) rows.add(r);
+    out.queryRows.push(row);
+    out.relevantRows.push(rows);
+    out.relevantCount.push(relevant.size);
+  });
+  return out;
+}
+
+/** Sizes for reports and results.json. */
+export function datasetCounts(dataset: Dataset, judged: JudgedQueries) {
+  let qrels = 0;
+  for (const s of dataset.qrels.values()) qrels += s.size;
+  return {
+    queries: dataset.queries.ids.length,
+    scored_queries: judged.queryRows.length,
+    corpus: dataset.corpus.ids.length,
+    relevant_pairs: qrels,
+  };
+}

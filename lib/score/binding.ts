@@ -1,0 +1,67 @@
+// The native addon's interface, declared once; everything else imports this facade.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.js';
+
+export interface NativeTopK {
+  k: number;
+  indices: Int32Array[];
+  scores: Float32Array[];
+}
+
+export interface NativeInfo {
+  kernel: 'avx512' | 'avx2' | 'generic';
+  threads: number;
+  cudaCompiled: boolean;
+  cudaDevices: number;
+  cudaDevice: string;
+  cudaError: string | null;
+}
+
+export interface NativeAddon {
+  score(
+    queries: Float32Array,
+    corpus: Float32Array,
+    dim: number,
+    dims: Int32Array,
+    k: number,
+    threads: number,
+    device: 'cpu' | 'cuda',
+  ): Promise<NativeTopK>;
+  info(): NativeInfo;
+}
+
+// cmake-js builds (which may include CUDA) win over the node-gyp build made at install.
+const candidates = [
+  join(PACKAGE_ROOT, 'build-cmake', 'Release', 'emb_bench.node'),
+  join(PACKAGE_ROOT, 'build', 'Release', 'emb_bench.node'),
+];
+
+let loaded: { addon: NativeAddon | null; reason: string } | undefined;
+
+export function loadNative(): { addon: NativeAddon | null; reason: string } {
+  if (loaded) return loaded;
+  if (process.env.EMB_BENCH_NATIVE === '0') {
+    loaded = { addon: null, reason: 'EMB_BENCH_NATIVE=0' };
+    return loaded;
+  }
+  const require = createRequire(import.meta.url);
+  const errors: string[] = [];
+  for (const file of candidates) {
+    if (!existsSync(file)) continue;
+    try {
+      loaded = { addon: require(file) as NativeAddon, reason: file };
+      return loaded;
+    } catch (e) {
+      errors.push(`${file}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  loaded = {
+    addon: null,
+    reason: errors.length
+      ? errors.join('; ')
+      : `no native build found (looked for ${candidates.join(', ')}); run \`npm rebuild\` or \`npm run build:native\``,
+  };
+  return loaded;
+}

@@ -1,0 +1,144 @@
+// The only N-API file: argument checks, typed-array views, and the async worker that runs
+// the engine off the JavaScript thread. Errors reach JavaScript with a `code`.
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "engine.h"
+
+namespace {
+
+using embbench::EngineError;
+
+Napi::Error coded_error(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+class ScoreWorker : public Napi::AsyncWorker {
+ public:
+  ScoreWorker(Napi::Env env, embbench::ScoreRequest req, bool cuda, std::vector<Napi::Reference<Napi::Value>> keep)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), req_(std::move(req)),
+        cuda_(cuda), keep_(std::move(keep)) {
+    const int k = embbench::effective_k(req_);
+    const size_t n = static_cast<size_t>(req_.nq) * k;
+    indices_ = Napi::Array::New(env, req_.dims.size());
+    scores_ = Napi::Array::New(env, req_.dims.size());
+    for (size_t i = 0; i < req_.dims.size(); ++i) {
+      auto idx = Napi::Int32Array::New(env, n);
+      auto sc = Napi::Float32Array::New(env, n);
+      indices_.Set(i, idx);
+      scores_.Set(i, sc);
+      out_.indices.push_back(idx.Data());
+      out_.scores.push_back(sc.Data());
+    }
+    outputs_ = Napi::Persistent(Napi::Value(indices_));
+    outputs2_ = Napi::Persistent(Napi::Value(scores_));
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    err_ = cuda_ ? embbench::score_cuda(req_, out_) : embbench::score_cpu(req_, out_);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (!err_.ok()) {
+      deferred_.Reject(coded_error(env, err_.code, err_.message).Value());
+      return;
+    }
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("k", Napi::Number::New(env, embbench::effective_k(req_)));
+    result.Set("indices", outputs_.Value());
+    result.Set("scores", outputs2_.Value());
+    deferred_.Resolve(result);
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  embbench::ScoreRequest req_;
+  bool cuda_;
+  std::vector<Napi::Reference<Napi::Value>> keep_;  // inputs stay alive until Execute ends
+  Napi::Array indices_, scores_;
+  Napi::Reference<Napi::Value> outputs_, outputs2_;
+  embbench::ScoreOutput out_;
+  EngineError err_;
+};
+
+// score(queries, corpus, dim, dims, k, threads, device) -> Promise<{k, indices[], scores[]}>
+Napi::Value Score(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const std::string& m) {
+    coded_error(env, "ERR_INVALID_ARG", m).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() != 7) return fail("score expects 7 arguments");
+  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    return fail("queries must be a Float32Array");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    return fail("corpus must be a Float32Array");
+  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    return fail("dims must be an Int32Array");
+  if (!info[2].IsNumber() || !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsString())
+    return fail("dim, k and threads must be numbers and device a string");
+  auto queries = info[0].As<Napi::Float32Array>();
+  auto corpus = info[1].As<Napi::Float32Array>();
+  auto dims = info[3].As<Napi::Int32Array>();
+  embbench::ScoreRequest req;
+  req.dim = info[2].As<Napi::Number>().Int32Value();
+  req.k = info[4].As<Napi::Number>().Int32Value();
+  req.threads = info[5].As<Napi::Number>().Int32Value();
+  const std::string device = info[6].As<Napi::String>().Utf8Value();
+  if (device != "cpu" && device != "cuda") return fail("device must be 'cpu' or 'cuda'");
+  if (req.dim <= 0) return fail("dim must be positive");
+  // Data() includes the view's byteOffset, so subarray views read the right rows.
+  if (queries.ElementLength() % req.dim != 0 || corpus.ElementLength() % req.dim != 0)
+    return fail("embedding array lengths must be multiples of dim " + std::to_string(req.dim));
+  req.queries = queries.Data();
+  req.corpus = corpus.Data();
+  req.nq = static_cast<int64_t>(queries.ElementLength() / req.dim);
+  req.nc = static_cast<int64_t>(corpus.ElementLength() / req.dim);
+  req.dims.assign(dims.Data(), dims.Data() + dims.ElementLength());
+  EngineError err = embbench::validate(req);
+  if (!err.ok()) {
+    coded_error(env, err.code, err.message).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::vector<Napi::Reference<Napi::Value>> keep;
+  keep.push_back(Napi::Persistent(info[0]));
+  keep.push_back(Napi::Persistent(info[1]));
+  auto* worker = new ScoreWorker(env, std::move(req), device == "cuda", std::move(keep));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kernel", embbench::cpu_kernel_name());
+  o.Set("threads", embbench::default_threads());
+  o.Set("cudaCompiled", embbench::cuda_compiled());
+  std::string name;
+  int count = 0;
+  EngineError err = embbench::cuda_device_info(name, count);
+  o.Set("cudaDevices", count);
+  o.Set("cudaDevice", name);
+  o.Set("cudaError", err.ok() ? env.Null() : Napi::String::New(env, err.message));
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("score", Napi::Function::New(env, Score));
+  exports.Set("info", Napi::Function::New(env, Info));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(emb_bench, Init)

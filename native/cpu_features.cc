@@ -1,0 +1,43 @@
+// Run-time choice of the micro-kernel from the CPU's features (never -march=native).
+// EMB_BENCH_KERNEL=generic|avx2|avx512 forces one (an unsupported choice falls back).
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "engine.h"
+#include "kernels.h"
+
+namespace embbench {
+namespace {
+
+const Kernel& detect() {
+  const char* forced = std::getenv("EMB_BENCH_KERNEL");
+#if defined(__x86_64__) || defined(_M_X64)
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (forced && std::strcmp(forced, "generic") == 0) return kernel_generic();
+  if (forced && std::strcmp(forced, "avx2") == 0 && avx2) return kernel_avx2();
+  if (avx512 && !(forced && std::strcmp(forced, "avx2") == 0)) return kernel_avx512();
+  if (avx2) return kernel_avx2();
+#else
+  (void)forced;
+#endif
+  return kernel_generic();
+}
+
+}  // namespace
+
+const Kernel& select_kernel() {
+  static const Kernel& k = detect();
+  return k;
+}
+
+const char* cpu_kernel_name() { return select_kernel().name; }
+
+int default_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+}  // namespace embbench

@@ -1,0 +1,50 @@
+// emb-bench's scoring engine: exact cosine top-k at several Matryoshka dimensions in one pass.
+// Plain C++: no Node types here (addon.cc is the only N-API file).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace embbench {
+
+struct ScoreRequest {
+  const float* queries = nullptr;  // [nq x dim], row-major
+  int64_t nq = 0;
+  const float* corpus = nullptr;   // [nc x dim], row-major
+  int64_t nc = 0;
+  int dim = 0;                     // row stride (embedding width)
+  std::vector<int> dims;           // Matryoshka prefixes to score, each in [1, dim], unique
+  int k = 0;                       // top-k per query; clamped to nc
+  int threads = 0;                 // 0: all cores
+};
+
+// Caller-owned outputs, one pair per entry of request.dims (same order), each [nq x kEff].
+// Rows are sorted by score descending, ties by corpus index ascending.
+struct ScoreOutput {
+  std::vector<int32_t*> indices;
+  std::vector<float*> scores;
+};
+
+// Error codes surface in JavaScript as error.code.
+struct EngineError {
+  std::string code;     // ERR_INVALID_ARG, ERR_OOM, ERR_CUDA, ERR_NO_DEVICE
+  std::string message;
+  bool ok() const { return code.empty(); }
+};
+
+inline int effective_k(const ScoreRequest& r) {
+  return static_cast<int>(r.k < r.nc ? r.k : r.nc);
+}
+
+EngineError validate(const ScoreRequest& r);
+EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out);
+// Name of the micro-kernel chosen from this CPU's features: "avx512", "avx2" or "generic".
+const char* cpu_kernel_name();
+int default_threads();
+
+// GPU engine (native/cuda); compiled only when CUDA is found at build time.
+bool cuda_compiled();
+EngineError cuda_device_info(std::string& name, int& count);
+EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out);
+
+}  // namespace embbench

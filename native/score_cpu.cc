@@ -1,0 +1,290 @@
+// CPU engine: blocked prefix-dim product + bounded top-k heaps, on a small thread pool.
+// Memory beyond the inputs is O(nq x k x dims) (heaps) plus O((nq + nc) x dims) (norms):
+// the nq x nc score matrix never exists.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <new>
+#include <thread>
+#include <vector>
+
+#include "engine.h"
+#include "kernels.h"
+
+namespace embbench {
+namespace {
+
+constexpr int kChunkPanels = 8;     // panels packed together; ~L2-sized at D = 768
+constexpr int kMinQueriesPerTask = 48;
+
+struct AlignedFree {
+  void operator()(float* p) const { std::free(p); }
+};
+using AlignedBuffer = std::unique_ptr<float[], AlignedFree>;
+
+AlignedBuffer aligned_floats(size_t n) {
+  const size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
+  void* p = std::aligned_alloc(64, bytes == 0 ? 64 : bytes);
+  if (!p) throw std::bad_alloc();
+  return AlignedBuffer(static_cast<float*>(p));
+}
+
+// Runs fn(i) for i in [0, n) on up to `threads` threads; the calling thread takes part.
+// The first exception stops the remaining work and is rethrown once, after the join.
+template <class Fn>
+void parallel_for(int64_t n, int threads, Fn fn) {
+  std::atomic<int64_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr first_error;
+  auto worker = [&] {
+    try {
+      for (int64_t i; !failed.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < n;) fn(i);
+    } catch (...) {
+      if (!failed.exchange(true)) first_error = std::current_exception();
+    }
+  };
+  const int extra = static_cast<int>(std::min<int64_t>(threads, n)) - 1;
+  std::vector<std::thread> pool;
+  pool.reserve(extra > 0 ? extra : 0);
+  for (int t = 0; t < extra; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (first_error) std::rethrow_exception(first_error);
+}
+
+// 1/|x[:bound]| for every row and bound, accumulated in double (0 for a zero prefix).
+void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds,
+                          int threads, float* out /* [nb x n] */) {
+  const int nb = static_cast<int>(bounds.size());
+  const int64_t block = 1024;
+  parallel_for((n + block - 1) / block, threads, [&](int64_t blk) {
+    const int64_t hi = std::min(n, (blk + 1) * block);
+    for (int64_t r = blk * block; r < hi; ++r) {
+      const float* row = x + r * dim;
+      double ss = 0;
+      int k = 0;
+      for (int b = 0; b < nb; ++b) {
+        for (; k < bounds[b]; ++k) ss += static_cast<double>(row[k]) * row[k];
+        out[b * n + r] = ss > 0 ? static_cast<float>(1.0 / std::sqrt(ss)) : 0.0f;
+      }
+    }
+  });
+}
+
+// Ranking order: higher score first; equal scores, earlier corpus row first.
+inline bool better(float s, int32_t i, float ts, int32_t ti) {
+  return s > ts || (s == ts && i < ti);
+}
+
+// Bounded heap whose root is the worst kept hit.
+struct HeapRef {
+  float* s;
+  int32_t* idx;
+  int32_t* n;
+  int k;
+
+  void offer(float score, int32_t c) const {
+    if (*n < k) {
+      int pos = (*n)++;
+      while (pos > 0) {  // sift up: parent must stay worse than child
+        const int parent = (pos - 1) / 2;
+        if (!better(s[parent], idx[parent], score, c)) break;
+        s[pos] = s[parent];
+        idx[pos] = idx[parent];
+        pos = parent;
+      }
+      s[pos] = score;
+      idx[pos] = c;
+      return;
+    }
+    if (!better(score, c, s[0], idx[0])) return;
+    int pos = 0;
+    for (;;) {  // sift down from the root
+      int child = 2 * pos + 1;
+      if (child >= k) break;
+      if (child + 1 < k && better(s[child], idx[child], s[child + 1], idx[child + 1])) ++child;
+      if (!better(score, c, s[child], idx[child])) break;
+      s[pos] = s[child];
+      idx[pos] = idx[child];
+      pos = child;
+    }
+    s[pos] = score;
+    idx[pos] = c;
+  }
+  bool full() const { return *n == k; }
+};
+
+struct Plan {
+  std::vector<int> bounds;        // sorted unique dims
+  std::vector<int> out_of_bound;  // request.dims[i] -> index in bounds
+  int k = 0;
+  int64_t q_range = 0;            // queries per task
+  int q_ranges = 0;
+  int c_splits = 0;
+  int threads = 1;
+};
+
+Plan make_plan(const ScoreRequest& r, const Kernel& kern) {
+  Plan p;
+  p.bounds = r.dims;
+  std::sort(p.bounds.begin(), p.bounds.end());
+  for (int d : r.dims)
+    p.out_of_bound.push_back(
+        static_cast<int>(std::lower_bound(p.bounds.begin(), p.bounds.end(), d) - p.bounds.begin()));
+  p.k = effective_k(r);
+  p.threads = r.threads > 0 ? r.threads : default_threads();
+  const int64_t target_tasks = 4LL * p.threads;
+  const int64_t max_ranges = std::max<int64_t>(1, r.nq / kMinQueriesPerTask);
+  p.q_ranges = static_cast<int>(std::min(target_tasks, max_ranges));
+  p.q_range = (r.nq + p.q_ranges - 1) / p.q_ranges;
+  p.q_range = ((p.q_range + kern.mr - 1) / kern.mr) * kern.mr;
+  p.q_ranges = static_cast<int>((r.nq + p.q_range - 1) / p.q_range);
+  // Few queries: split the corpus too, then merge the per-split heaps.
+  const int64_t panels = (r.nc + kern.nr - 1) / kern.nr;
+  p.c_splits = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>((target_tasks + p.q_ranges - 1) / p.q_ranges, panels)));
+  return p;
+}
+
+}  // namespace
+
+EngineError validate(const ScoreRequest& r) {
+  auto bad = [](std::string m) { return EngineError{"ERR_INVALID_ARG", std::move(m)}; };
+  if (r.dim <= 0) return bad("embedding width must be positive");
+  if (r.nq < 0 || r.nc <= 0) return bad("need at least one corpus row and a query count >= 0");
+  if (r.nc > INT32_MAX) return bad("corpus has more rows than 2^31 - 1");
+  if (r.k <= 0) return bad("k must be positive");
+  if (r.dims.empty()) return bad("dims must not be empty");
+  std::vector<int> sorted = r.dims;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (sorted[i] < 1 || sorted[i] > r.dim)
+      return bad("dim " + std::to_string(sorted[i]) + " is outside [1, " + std::to_string(r.dim) + "]");
+    if (i > 0 && sorted[i] == sorted[i - 1])
+      return bad("dim " + std::to_string(sorted[i]) + " is listed twice");
+  }
+  return {};
+}
+
+EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
+  EngineError err = validate(r);
+  if (!err.ok()) return err;
+  if (out.indices.size() != r.dims.size() || out.scores.size() != r.dims.size())
+    return {"ERR_INVALID_ARG", "one output pair per dim is required"};
+  if (r.nq == 0) return {};
+  try {
+    const Kernel& kern = select_kernel();
+    const Plan plan = make_plan(r, kern);
+    const int nb = static_cast<int>(plan.bounds.size());
+    const int K = plan.k, MR = kern.mr, NR = kern.nr;
+    const int max_dim = plan.bounds.back();
+
+    std::vector<float> inv_q(static_cast<size_t>(nb) * r.nq), inv_c(static_cast<size_t>(nb) * r.nc);
+    inverse_prefix_norms(r.queries, r.nq, r.dim, plan.bounds, plan.threads, inv_q.data());
+    inverse_prefix_norms(r.corpus, r.nc, r.dim, plan.bounds, plan.threads, inv_c.data());
+
+    const size_t heap_slots = static_cast<size_t>(r.nq) * nb;
+    std::vector<float> heap_s(heap_slots * K * plan.c_splits);
+    std::vector<int32_t> heap_i(heap_slots * K * plan.c_splits);
+    std::vector<int32_t> heap_n(heap_slots * plan.c_splits, 0);
+    auto heap = [&](int split, int64_t q, int b) {
+      const size_t slot = (static_cast<size_t>(split) * r.nq + q) * nb + b;
+      return HeapRef{&heap_s[slot * K], &heap_i[slot * K], &heap_n[slot], K};
+    };
+
+    const int64_t panels_total = (r.nc + NR - 1) / NR;
+    const int64_t tasks = static_cast<int64_t>(plan.q_ranges) * plan.c_splits;
+    parallel_for(tasks, plan.threads, [&](int64_t task) {
+      const int split = static_cast<int>(task % plan.c_splits);
+      const int64_t q_lo = (task / plan.c_splits) * plan.q_range;
+      const int64_t q_hi = std::min(r.nq, q_lo + plan.q_range);
+      const int64_t p_lo = panels_total * split / plan.c_splits;
+      const int64_t p_hi = panels_total * (split + 1) / plan.c_splits;
+
+      AlignedBuffer panel = aligned_floats(static_cast<size_t>(kChunkPanels) * max_dim * NR);
+      AlignedBuffer panel_inv = aligned_floats(static_cast<size_t>(kChunkPanels) * nb * NR);
+      AlignedBuffer scores = aligned_floats(static_cast<size_t>(nb) * MR * NR);
+      std::vector<float> row_max(static_cast<size_t>(nb) * MR), tile_inv_q(static_cast<size_t>(nb) * MR);
+      std::vector<const float*> rows(MR);
+
+      for (int64_t chunk = p_lo; chunk < p_hi; chunk += kChunkPanels) {
+        const int n_panels = static_cast<int>(std::min<int64_t>(kChunkPanels, p_hi - chunk));
+        for (int p = 0; p < n_panels; ++p) {  // pack: panel[k * NR + j] = corpus[c0 + j][k]
+          const int64_t c0 = (chunk + p) * NR;
+          const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
+          float* dst = panel.get() + static_cast<size_t>(p) * max_dim * NR;
+          float* inv = panel_inv.get() + static_cast<size_t>(p) * nb * NR;
+          for (int j = 0; j < NR; ++j) {
+            if (j < valid) {
+              const float* src = r.corpus + (c0 + j) * r.dim;
+              for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR + j] = src[k];
+              for (int b = 0; b < nb; ++b) inv[b * NR + j] = inv_c[b * r.nc + c0 + j];
+            } else {
+              for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR + j] = 0.0f;
+              for (int b = 0; b < nb; ++b) inv[b * NR + j] = 0.0f;
+            }
+          }
+        }
+        for (int64_t q0 = q_lo; q0 < q_hi; q0 += MR) {
+          const int mr = static_cast<int>(std::min<int64_t>(MR, q_hi - q0));
+          for (int i = 0; i < MR; ++i) {
+            const int64_t q = q0 + std::min(i, mr - 1);
+            rows[i] = r.queries + q * r.dim;
+            for (int b = 0; b < nb; ++b) tile_inv_q[b * MR + i] = inv_q[b * r.nq + q];
+          }
+          for (int p = 0; p < n_panels; ++p) {
+            const int64_t c0 = (chunk + p) * NR;
+            const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
+            const TileArgs args{rows.data(),
+                                panel.get() + static_cast<size_t>(p) * max_dim * NR,
+                                plan.bounds.data(),
+                                nb,
+                                tile_inv_q.data(),
+                                panel_inv.get() + static_cast<size_t>(p) * nb * NR,
+                                scores.get(),
+                                row_max.data()};
+            kern.tile(args);
+            for (int b = 0; b < nb; ++b) {
+              for (int i = 0; i < mr; ++i) {
+                const HeapRef h = heap(split, q0 + i, b);
+                if (h.full() && row_max[b * MR + i] < h.s[0]) continue;
+                const float* s = scores.get() + static_cast<size_t>(b * MR + i) * NR;
+                for (int j = 0; j < valid; ++j) h.offer(s[j], static_cast<int32_t>(c0 + j));
+              }
+            }
+          }
+        }
+      }
+    });
+
+    // Merge the splits' heaps and write each (query, dim) row best first.
+    parallel_for(r.nq, plan.threads, [&](int64_t q) {
+      std::vector<std::pair<float, int32_t>> hits;
+      for (size_t o = 0; o < r.dims.size(); ++o) {
+        const int b = plan.out_of_bound[o];
+        hits.clear();
+        for (int split = 0; split < plan.c_splits; ++split) {
+          const HeapRef h = heap(split, q, b);
+          for (int j = 0; j < *h.n; ++j) hits.emplace_back(h.s[j], h.idx[j]);
+        }
+        std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& c) {
+          return better(a.first, a.second, c.first, c.second);
+        });
+        float* s_out = out.scores[o] + q * K;
+        int32_t* i_out = out.indices[o] + q * K;
+        for (int j = 0; j < K; ++j) {
+          s_out[j] = hits[j].first;
+          i_out[j] = hits[j].second;
+        }
+      }
+    });
+  } catch (const std::bad_alloc&) {
+    return {"ERR_OOM", "out of memory while scoring"};
+  }
+  return {};
+}
+
+}  // namespace embbench
