@@ -1,6 +1,6 @@
 // emb-bench's command line: parse flags, call one library function, print. No logic here.
 import { Command, Option } from 'commander';
-import { runDemo, runScore } from '../lib/commands.js';
+import { runCompare, runDemo, runEncode, runEval, runScore, type EncodeFlags } from '../lib/commands.js';
 import { VERSION } from '../lib/version.js';
 import { parseIntList, parseKLists, parsePositiveInt } from './options.js';
 
@@ -43,6 +43,108 @@ withKLists(
     device: o.device,
     json: Boolean(o.json),
     kLists: parseKLists(o),
+  });
+});
+
+const withEncoding = (c: Command) =>
+  c
+    .addOption(new Option('--device <device>', 'inference and scoring device').choices(['cpu', 'cuda']).default('cpu'))
+    .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--query-prompt <text>', "prompt before each query (default: the model's \"query\" prompt)")
+    .option('--doc-prompt <text>', "prompt before each document (default: the model's \"document\" prompt)")
+    .option('--no-prompts', 'use no prompts')
+    .option('--no-cache', 'do not read or write the embedding cache')
+    .option('--cache-dir <dir>', 'embedding cache folder', '.emb-bench/cache')
+    .option('--quiet', 'no progress bar');
+
+function encodeFlags(o: Record<string, unknown>): EncodeFlags {
+  return {
+    device: o.device as 'cpu' | 'cuda',
+    threads: o.threads ? parsePositiveInt(o.threads as string, '--threads') : undefined,
+    queryPrompt: o.queryPrompt as string | undefined,
+    docPrompt: o.docPrompt as string | undefined,
+    prompts: o.prompts !== false,
+    cache: o.cache !== false,
+    cacheDir: o.cacheDir as string,
+    quiet: Boolean(o.quiet),
+  };
+}
+
+withKLists(
+  withEncoding(
+    program
+      .command('eval')
+      .description('encode a BEIR dataset with one ONNX model and score it at several Matryoshka dims')
+      .argument('<model>', 'model folder (sentence-transformers ONNX layout) or .onnx file')
+      .requiredOption('--data <dir>', 'BEIR folder')
+      .option('--dims <list>', 'Matryoshka dims (default: the model width)')
+      .option('--split <name>', 'qrels split', 'test')
+      .option('--out <dir>', 'output folder', 'emb-bench-out')
+      .option('--json', 'print results.json instead of the table'),
+  ),
+).action(async (model: string, o) => {
+  await runEval({
+    ...encodeFlags(o),
+    model,
+    data: o.data,
+    dims: o.dims ? parseIntList(o.dims, '--dims') : undefined,
+    split: o.split,
+    out: o.out,
+    json: Boolean(o.json),
+    kLists: parseKLists(o),
+  });
+});
+
+withEncoding(
+  program
+    .command('encode')
+    .description('write query_embeddings.npy and corpus_embeddings.npy (file order) for `score`')
+    .argument('<model>', 'model folder or .onnx file')
+    .requiredOption('--data <dir>', 'BEIR folder')
+    .option('--split <name>', 'qrels split', 'test')
+    .requiredOption('--out <dir>', 'output folder'),
+).action(async (model: string, o) => {
+  await runEncode({ ...encodeFlags(o), model, data: o.data, split: o.split, out: o.out });
+});
+
+withKLists(
+  withEncoding(
+    program
+      .command('compare')
+      .description('base vs fine-tuned at every Matryoshka dim: metrics, significance, report.md and chart.png')
+      .argument('<base>', 'base model folder or .onnx file')
+      .argument('<tuned>', 'fine-tuned model folder or .onnx file')
+      .requiredOption('--data <path>', 'BEIR folder, or a pairs file (JSONL, JSON array, CSV, Parquet)')
+      .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: the smaller width)')
+      .addOption(new Option('--format <format>', 'dataset format (default: detected)').choices(['beir', 'jsonl', 'json', 'csv', 'parquet']))
+      .option('--split <name>', 'qrels split of a BEIR folder', 'test')
+      .option('--query-field <name>', 'pairs: query text field (ZenML: anchor)')
+      .option('--doc-field <name>', 'pairs: document text field (ZenML: positive)')
+      .option('--id-field <name>', 'pairs: id field shared by a query and its document', 'id')
+      .option('--corpus <file>', 'pairs: a file of more documents for the corpus')
+      .option('--chart-metric <name>', 'metric for the chart and headline table', 'ndcg@10')
+      .option('--seed <n>', 'seed of the bootstrap and randomization test', '0')
+      .option('--out <dir>', 'output folder', 'emb-bench-out')
+      .option('--json', 'print results.json instead of the table'),
+  ),
+).action(async (base: string, tuned: string, o) => {
+  await runCompare({
+    ...encodeFlags(o),
+    base,
+    tuned,
+    data: o.data,
+    load: {
+      format: o.format,
+      split: o.split,
+      corpus: o.corpus,
+      fields: { queryField: o.queryField, docField: o.docField, idField: o.idField },
+    },
+    dims: o.dims ? parseIntList(o.dims, '--dims') : undefined,
+    out: o.out,
+    json: Boolean(o.json),
+    chartMetric: o.chartMetric,
+    kLists: parseKLists(o),
+    seed: Number.parseInt(o.seed, 10) || 0,
   });
 });
 

@@ -5,9 +5,20 @@ import { loadBeir } from './data/beir.js';
 import { writeDemoData } from './demo.js';
 import { DEFAULT_K_LISTS } from './metrics/index.js';
 import { readNpy } from './data/npy.js';
-import { evaluateEmbeddings } from './evaluate.js';
+import { evaluateEmbeddings, evaluateModel, embedDataset } from './evaluate.js';
+import { Encoder, type EncoderOptions } from './encode/encoder.js';
+import { writeNpy } from './data/npy.js';
+import { compare } from './compare.js';
+import { loadDataset, type LoadOptions } from './data/load.js';
+import { writeAtomic, writeJson } from './files.js';
+import { perQueryJsonl } from './report/results.js';
+import { renderChart } from './report/chart.js';
+import { compareMarkdown, differenceTable } from './report/markdown.js';
+import { VERSION } from './version.js';
+import type { ModelEvalResult } from './evaluate.js';
 import { ensureOutDir } from './files.js';
-import type { KLists } from './metrics/index.js';
+import { metricNames, type KLists } from './metrics/index.js';
+import { UserError } from './errors.js';
 import { evalResultsJson, writeEvalOutputs } from './report/results.js';
 import { metricsTable } from './report/table.js';
 import { checkDims } from './score/index.js';
@@ -66,4 +77,150 @@ export async function runDemo({ out }: { out: string }): Promise<void> {
     json: false,
     kLists: DEFAULT_K_LISTS,
   });
+}
+
+export interface EncodeFlags {
+  device: 'cpu' | 'cuda';
+  threads?: number;
+  queryPrompt?: string;
+  docPrompt?: string;
+  prompts: boolean;
+  cache: boolean;
+  cacheDir: string;
+  quiet: boolean;
+}
+
+export function encoderOptions(f: EncodeFlags): EncoderOptions {
+  return {
+    device: f.device,
+    threads: f.threads,
+    queryPrompt: f.queryPrompt,
+    documentPrompt: f.docPrompt,
+    noPrompts: !f.prompts,
+    cacheDir: f.cache ? f.cacheDir : null,
+    quiet: f.quiet,
+  };
+}
+
+export interface EvalCommand extends EncodeFlags {
+  model: string;
+  data: string;
+  dims?: number[];
+  split: string;
+  out: string;
+  json: boolean;
+  kLists: KLists;
+}
+
+export async function runEval(c: EvalCommand): Promise<void> {
+  const dataset = loadBeir(c.data, c.split);
+  ensureOutDir(c.out);
+  warn(dataset.warnings);
+  const encoder = await Encoder.load(c.model, encoderOptions(c));
+  let result;
+  try {
+    result = await evaluateModel(encoder, dataset, { dims: c.dims, kLists: c.kLists, threads: c.threads, device: c.device });
+  } finally {
+    await encoder.close();
+  }
+  const { files, sha256, name, pooling, prompts, maxSeqLength, normalize, width } = result.model;
+  const json = evalResultsJson('eval', dataset, result, {
+    model: { path: c.model, name, sha256, width, pooling, prompts, max_seq_length: maxSeqLength, normalize, files },
+    encode_ms: result.encodeMs,
+    inferred_texts: result.inferred,
+  });
+  const written = writeEvalOutputs(c.out, json, { model: result });
+  if (c.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  else {
+    process.stdout.write(`${name} on ${dataset.name} (${result.counts.scored_queries} queries scored, ${result.counts.corpus} documents)\n\n`);
+    process.stdout.write(metricsTable(result.metrics, result.dims, c.kLists) + '\n\n');
+    process.stdout.write(`wrote ${written.join(', ')}\n`);
+  }
+}
+
+export interface EncodeCommand extends EncodeFlags {
+  model: string;
+  data: string;
+  split: string;
+  out: string;
+}
+
+export async function runEncode(c: EncodeCommand): Promise<void> {
+  const dataset = loadBeir(c.data, c.split);
+  ensureOutDir(c.out);
+  const encoder = await Encoder.load(c.model, encoderOptions(c));
+  try {
+    const { queries, corpus } = await embedDataset(encoder, dataset);
+    writeNpy(join(c.out, 'corpus_embeddings.npy'), corpus);
+    writeNpy(join(c.out, 'query_embeddings.npy'), queries);
+    process.stdout.write(`wrote ${join(c.out, 'query_embeddings.npy')} (${queries.rows} x ${queries.cols}) and ${join(c.out, 'corpus_embeddings.npy')} (${corpus.rows} x ${corpus.cols})\n`);
+  } finally {
+    await encoder.close();
+  }
+}
+
+export interface CompareCommand extends EncodeFlags {
+  base: string;
+  tuned: string;
+  data: string;
+  load: LoadOptions;
+  dims?: number[];
+  out: string;
+  json: boolean;
+  chartMetric: string;
+  kLists: KLists;
+  seed: number;
+}
+
+function modelJson(r: ModelEvalResult) {
+  const m = r.model;
+  return {
+    model: { path: m.path, name: m.name, sha256: m.sha256, width: m.width, pooling: m.pooling, prompts: m.prompts, max_seq_length: m.maxSeqLength, normalize: m.normalize },
+    engine: r.engine,
+    encode_ms: r.encodeMs,
+    score_ms: r.timingsMs.score,
+    inferred_texts: r.inferred,
+    metrics: r.metrics,
+  };
+}
+
+export async function runCompare(c: CompareCommand): Promise<void> {
+  const dataset = await loadDataset(c.data, c.load);
+  ensureOutDir(c.out);
+  warn(dataset.warnings);
+  const result = await compare(c.base, c.tuned, dataset, {
+    dims: c.dims,
+    kLists: c.kLists,
+    threads: c.threads,
+    device: c.device,
+    encoder: encoderOptions(c),
+    stats: { seed: c.seed },
+  });
+  if (!metricNames(c.kLists).includes(c.chartMetric))
+    throw new UserError(`--chart-metric: "${c.chartMetric}" is not one of ${metricNames(c.kLists).join(', ')}`, 'ERR_OPTION');
+  const json = {
+    emb_bench_version: VERSION,
+    command: 'compare',
+    created: new Date().toISOString(),
+    dataset: { name: dataset.name, source: dataset.source, split: dataset.split ?? null, ...result.base.counts },
+    dims: result.dims,
+    k_lists: c.kLists,
+    base: modelJson(result.base),
+    tuned: modelJson(result.tuned),
+    differences: result.differences,
+    stats: result.stats,
+    timings_ms: result.timingsMs,
+    warnings: dataset.warnings,
+  };
+  const names = { base: result.base.model.name, tuned: result.tuned.model.name };
+  writeAtomic(join(c.out, 'chart.png'), renderChart(result, c.chartMetric, names));
+  writeAtomic(join(c.out, 'per_query.jsonl'), perQueryJsonl({ base: result.base, tuned: result.tuned }));
+  writeAtomic(join(c.out, 'report.md'), compareMarkdown(result, dataset, c.chartMetric));
+  writeJson(join(c.out, 'results.json'), json);
+  if (c.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  else {
+    process.stdout.write(`${names.base} vs ${names.tuned} on ${dataset.name}: ${result.base.counts.scored_queries} queries, ${result.base.counts.corpus} documents\n\n`);
+    process.stdout.write(differenceTable(result, c.chartMetric) + '\n\n');
+    process.stdout.write(`wrote ${['results.json', 'report.md', 'chart.png', 'per_query.jsonl'].map((f) => join(c.out, f)).join(', ')}\n`);
+  }
 }

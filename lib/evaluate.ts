@@ -5,7 +5,9 @@ import type { Matrix } from './data/matrix.js';
 import { takeRows } from './data/matrix.js';
 import { UserError } from './errors.js';
 import { computeMetrics, DEFAULT_K_LISTS, maxK, metricKey, type KLists } from './metrics/index.js';
-import { scoreTopK } from './score/index.js';
+import { checkDims, scoreTopK } from './score/index.js';
+import { Encoder, type EncoderOptions } from './encode/encoder.js';
+import type { ModelSpec } from './encode/model.js';
 
 export interface EvalOptions {
   /** Matryoshka dims (default: the embeddings' full width). */
@@ -69,4 +71,41 @@ export async function evaluateEmbeddings(
     engine: top.engine,
     timingsMs: { score: t1 - t0, metrics: t2 - t1 },
   };
+}
+
+export interface ModelEvalResult extends EvalResult {
+  model: ModelSpec & { width: number };
+  encodeMs: number;
+  /** Texts the model embedded (the rest came from the cache). */
+  inferred: number;
+}
+
+/** Encodes queries and corpus once with the model, then scores every dim in one pass. */
+export async function embedDataset(encoder: Encoder, dataset: Dataset): Promise<{ queries: Matrix; corpus: Matrix; ms: number }> {
+  const t0 = performance.now();
+  const corpus = await encoder.encode(dataset.corpus.texts, { kind: 'document' });
+  const queries = await encoder.encode(dataset.queries.texts, { kind: 'query' });
+  return { queries, corpus, ms: performance.now() - t0 };
+}
+
+export async function evaluateModel(
+  model: string | Encoder,
+  dataset: Dataset,
+  options: EvalOptions & { encoder?: EncoderOptions } = {},
+): Promise<ModelEvalResult> {
+  const encoder = typeof model === 'string' ? await Encoder.load(model, options.encoder) : model;
+  try {
+    const before = encoder.inferred;
+    const embedded = await embedDataset(encoder, dataset);
+    if (options.dims) checkDims(options.dims, embedded.corpus.cols, `model ${encoder.spec.name}`);
+    const result = await evaluateEmbeddings(dataset, embedded.queries, embedded.corpus, options);
+    return {
+      ...result,
+      model: { ...encoder.spec, width: embedded.corpus.cols },
+      encodeMs: embedded.ms,
+      inferred: encoder.inferred - before,
+    };
+  } finally {
+    if (typeof model === 'string') await encoder.close();
+  }
 }

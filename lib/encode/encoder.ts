@@ -1,0 +1,202 @@
+// Text -> embeddings as sentence-transformers computes them for the same model: its tokenizer,
+// truncation to max_seq_length, the graph's inputs, pooling, Normalize; batches of similar
+// length under a token budget; and a cache so a second run does no inference.
+import ort from 'onnxruntime-node';
+import { Tokenizer } from 'tokenizers';
+import { RuntimeError, UserError } from '../errors.js';
+import type { Matrix } from '../data/matrix.js';
+import { progress } from '../progress.js';
+import { EmbeddingCache, textHash } from './cache.js';
+import { readModel, type ModelOverrides, type ModelSpec } from './model.js';
+import { normalizeRows, pool } from './pooling.js';
+
+export interface EncoderOptions extends ModelOverrides {
+  device?: 'cpu' | 'cuda';
+  threads?: number;
+  /** Folder of the embedding cache; null disables it. */
+  cacheDir?: string | null;
+  /** Padded tokens per batch (rows x longest row). */
+  tokenBudget?: number;
+  maxBatch?: number;
+  quiet?: boolean;
+}
+
+export type TextKind = 'query' | 'document';
+
+interface Tokenized {
+  ids: number[];
+  typeIds: number[];
+}
+
+export class Encoder {
+  private caches = new Map<TextKind, EmbeddingCache>();
+  /** Texts embedded by the model (not served from the cache) since load. */
+  inferred = 0;
+
+  private constructor(
+    readonly spec: ModelSpec,
+    private readonly session: ort.InferenceSession,
+    private readonly tokenizer: Tokenizer,
+    private readonly output: { name: string; pooled: boolean },
+    private readonly options: EncoderOptions,
+  ) {}
+
+  static async load(path: string, options: EncoderOptions = {}): Promise<Encoder> {
+    const spec = readModel(path, options);
+    let tokenizer: Tokenizer;
+    try {
+      tokenizer = Tokenizer.fromFile(spec.tokenizerPath);
+    } catch (e) {
+      throw new UserError(`${spec.tokenizerPath}: cannot load the tokenizer (${(e as Error).message.split('\n')[0]})`, 'ERR_TOKENIZER');
+    }
+    // Special tokens count toward max_seq_length, as in sentence-transformers.
+    tokenizer.setTruncation(spec.maxSeqLength);
+    tokenizer.disablePadding();
+    const device = options.device ?? 'cpu';
+    if (device === 'cuda' && !ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled !== false))
+      throw new UserError(
+        '--device cuda: onnxruntime-node has no CUDA execution provider here (install it on a host with network access: ' +
+          'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node)',
+        'ERR_NO_CUDA_EP',
+      );
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(spec.onnxPath, {
+        executionProviders: [device],
+        intraOpNumThreads: options.threads ?? 0,
+        graphOptimizationLevel: 'all',
+      });
+    } catch (e) {
+      throw new UserError(`${spec.onnxPath}: onnxruntime cannot load this model (${(e as Error).message.split('\n')[0]})`, 'ERR_ONNX');
+    }
+    const known = ['input_ids', 'attention_mask', 'token_type_ids'];
+    const unknown = session.inputNames.filter((n) => !known.includes(n));
+    if (unknown.length || !session.inputNames.includes('input_ids'))
+      throw new UserError(
+        `${spec.onnxPath}: graph inputs are [${session.inputNames.join(', ')}]; expected input_ids and optionally attention_mask, token_type_ids`,
+        'ERR_GRAPH',
+      );
+    let output: { name: string; pooled: boolean };
+    if (session.outputNames.includes('sentence_embedding')) output = { name: 'sentence_embedding', pooled: true };
+    else {
+      const name = ['token_embeddings', 'last_hidden_state'].find((n) => session.outputNames.includes(n));
+      if (!name)
+        throw new UserError(
+          `${spec.onnxPath}: graph outputs are [${session.outputNames.join(', ')}]; expected sentence_embedding, token_embeddings or last_hidden_state`,
+          'ERR_GRAPH',
+        );
+      if (spec.pooling.length === 0)
+        throw new UserError(`${spec.path}: 1_Pooling/config.json not found and the graph has no sentence_embedding output (set --pooling)`, 'ERR_POOLING');
+      output = { name, pooled: false };
+    }
+    return new Encoder(spec, session, tokenizer, output, options);
+  }
+
+  private cache(kind: TextKind): EmbeddingCache | null {
+    if (this.options.cacheDir === null || this.options.cacheDir === undefined) return null;
+    let c = this.caches.get(kind);
+    if (!c) {
+      const s = this.spec;
+      c = new EmbeddingCache(this.options.cacheDir, {
+        model: s.sha256,
+        prompt: kind === 'query' ? s.prompts.query : s.prompts.document,
+        maxSeqLength: s.maxSeqLength,
+        pooling: this.output.pooled ? 'graph' : s.pooling,
+        includePrompt: s.includePrompt,
+        normalize: s.normalize,
+        output: this.output.name,
+      });
+      this.caches.set(kind, c);
+    }
+    return c;
+  }
+
+  private async tokenize(texts: string[]): Promise<Tokenized[]> {
+    const out: Tokenized[] = [];
+    for (let i = 0; i < texts.length; i += 1024) {
+      const encodings = await this.tokenizer.encodeBatch(texts.slice(i, i + 1024));
+      for (const e of encodings) out.push({ ids: e.getIds(), typeIds: e.getTypeIds() });
+    }
+    return out;
+  }
+
+  /** Embeddings of `texts` in order: one row each. */
+  async encode(texts: string[], { kind }: { kind: TextKind }): Promise<Matrix> {
+    const prompt = kind === 'query' ? this.spec.prompts.query : this.spec.prompts.document;
+    const inputs = texts.map((t) => prompt + t);
+    const cache = this.cache(kind);
+    const hashes = cache ? inputs.map(textHash) : [];
+    const rows: Array<Float32Array | undefined> = cache ? hashes.map((h) => cache.get(h)) : Array.from({ length: texts.length }, () => undefined);
+    const todo = rows.flatMap((r, i) => (r ? [] : [i]));
+    if (todo.length) {
+      const tokens = await this.tokenize(todo.map((i) => inputs[i]));
+      // Prompt tokens leave the pooling when include_prompt is false (sentence-transformers:
+      // prompt_length = len(tokenized prompt) - 1, the trailing special token).
+      const promptLength = prompt && !this.spec.includePrompt ? (await this.tokenize([prompt]))[0].ids.length - 1 : 0;
+      const order = todo.map((_, j) => j).sort((a, b) => tokens[b].ids.length - tokens[a].ids.length);
+      const budget = this.options.tokenBudget ?? 16384;
+      const maxBatch = this.options.maxBatch ?? 256;
+      const bar = progress(`encoding ${kind === 'query' ? 'queries' : 'documents'}`, todo.length, 'texts', !this.options.quiet && process.stderr.isTTY === true);
+      let done = 0;
+      for (let start = 0; start < order.length; ) {
+        const longest = Math.max(1, tokens[order[start]].ids.length);
+        const size = Math.max(1, Math.min(maxBatch, Math.floor(budget / longest), order.length - start));
+        const batch = order.slice(start, start + size);
+        const embedded = await this.runBatch(batch.map((j) => tokens[j]), longest, promptLength);
+        const width = embedded.length / batch.length;
+        batch.forEach((j, b) => (rows[todo[j]] = embedded.subarray(b * width, (b + 1) * width)));
+        cache?.add(batch.map((j) => hashes[todo[j]]), embedded, width);
+        this.inferred += batch.length;
+        start += size;
+        bar.tick((done += batch.length));
+      }
+      bar.end();
+    }
+    const width = rows.length ? rows[0]!.length : 0;
+    const data = new Float32Array(texts.length * width);
+    rows.forEach((r, i) => data.set(r!, i * width));
+    return { data, rows: texts.length, cols: width };
+  }
+
+  private async runBatch(batch: Tokenized[], seq: number, promptLength: number): Promise<Float32Array> {
+    const n = batch.length;
+    const ids = new BigInt64Array(n * seq);
+    const typeIds = new BigInt64Array(n * seq);
+    const attention = new BigInt64Array(n * seq);
+    const poolMask = new Uint8Array(n * seq);
+    batch.forEach((t, b) => {
+      for (let i = 0; i < t.ids.length; i++) {
+        ids[b * seq + i] = BigInt(t.ids[i]);
+        typeIds[b * seq + i] = BigInt(t.typeIds[i] ?? 0);
+        attention[b * seq + i] = 1n;
+        poolMask[b * seq + i] = i >= promptLength ? 1 : 0;
+      }
+    });
+    const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, [n, seq]) };
+    if (this.session.inputNames.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', attention, [n, seq]);
+    if (this.session.inputNames.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', typeIds, [n, seq]);
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = await this.session.run(feeds, [this.output.name]);
+    } catch (e) {
+      throw new RuntimeError(`${this.spec.onnxPath}: inference failed (${(e as Error).message.split('\n')[0]})`, 'ERR_INFERENCE');
+    }
+    const tensor = result[this.output.name];
+    let out: Float32Array;
+    if (this.output.pooled) {
+      if (tensor.dims.length !== 2) throw new RuntimeError(`${this.spec.onnxPath}: sentence_embedding has shape [${tensor.dims}], expected rank 2`, 'ERR_GRAPH');
+      out = Float32Array.from(tensor.data as Float32Array);
+    } else {
+      if (tensor.dims.length !== 3) throw new RuntimeError(`${this.spec.onnxPath}: ${this.output.name} has shape [${tensor.dims}], expected rank 3`, 'ERR_GRAPH');
+      const width = Number(tensor.dims[2]);
+      out = new Float32Array(n * width * this.spec.pooling.length);
+      pool(tensor.data as Float32Array, n, seq, width, poolMask, this.spec.pooling, out);
+    }
+    if (this.spec.normalize) normalizeRows(out, n, out.length / n);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

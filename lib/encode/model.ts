@@ -1,0 +1,138 @@
+// Reading a sentence-transformers model folder (or a bare .onnx file with its configs beside it
+// or one folder up): what the files say, never assumed values.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+
+export const POOLING_MODES = ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'] as const;
+export type PoolingMode = (typeof POOLING_MODES)[number];
+
+export interface ModelSpec {
+  /** The path the user gave. */
+  path: string;
+  name: string;
+  onnxPath: string;
+  tokenizerPath: string;
+  maxSeqLength: number;
+  /** Pooling modes, concatenated in this order when several are set (as sentence-transformers does). */
+  pooling: PoolingMode[];
+  includePrompt: boolean;
+  normalize: boolean;
+  prompts: { query: string; document: string };
+  /** sha256 over the files that decide the embeddings. */
+  sha256: string;
+  files: string[];
+}
+
+function readJson(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`, 'ERR_MODEL_CONFIG');
+  }
+}
+
+const POOLING_KEYS: Record<string, PoolingMode> = {
+  pooling_mode_cls_token: 'cls',
+  pooling_mode_max_tokens: 'max',
+  pooling_mode_mean_tokens: 'mean',
+  pooling_mode_mean_sqrt_len_tokens: 'mean_sqrt_len_tokens',
+  pooling_mode_weightedmean_tokens: 'weightedmean',
+  pooling_mode_lasttoken: 'lasttoken',
+};
+
+export function parsePoolingConfig(config: Record<string, unknown>, where: string): { modes: PoolingMode[]; includePrompt: boolean } {
+  const modes: PoolingMode[] = [];
+  if (typeof config.pooling_mode === 'string') {
+    const mode = config.pooling_mode === 'mean_sqrt_len' ? 'mean_sqrt_len_tokens' : config.pooling_mode;
+    if (!POOLING_MODES.includes(mode as PoolingMode))
+      throw new UserError(`${where}: unknown pooling mode "${config.pooling_mode}" (expected one of ${POOLING_MODES.join(', ')})`, 'ERR_POOLING');
+    modes.push(mode as PoolingMode);
+  } else {
+    for (const [key, mode] of Object.entries(POOLING_KEYS)) if (config[key] === true) modes.push(mode);
+    const unknown = Object.keys(config).filter((k) => k.startsWith('pooling_mode_') && !(k in POOLING_KEYS) && config[k] === true);
+    if (unknown.length) throw new UserError(`${where}: unknown pooling mode "${unknown[0]}" (expected one of ${Object.keys(POOLING_KEYS).join(', ')})`, 'ERR_POOLING');
+  }
+  if (modes.length === 0) throw new UserError(`${where}: no pooling mode is set`, 'ERR_POOLING');
+  return { modes, includePrompt: config.include_prompt !== false };
+}
+
+export interface ModelOverrides {
+  queryPrompt?: string;
+  documentPrompt?: string;
+  noPrompts?: boolean;
+  pooling?: PoolingMode;
+  maxSeqLength?: number;
+}
+
+export function readModel(path: string, overrides: ModelOverrides = {}): ModelSpec {
+  const given = resolve(path);
+  if (!existsSync(given)) throw new UserError(`${path}: model not found`, 'ERR_NOT_FOUND');
+  let onnxPath: string;
+  let searchDirs: string[];
+  if (statSync(given).isDirectory()) {
+    const candidates = [join(given, 'onnx', 'model.onnx'), join(given, 'model.onnx')];
+    const found = candidates.find((c) => existsSync(c));
+    if (!found) throw new UserError(`${path}: not a model folder (looked for ${candidates.join(' and ')})`, 'ERR_NOT_MODEL');
+    onnxPath = found;
+    searchDirs = [given];
+  } else {
+    if (!given.endsWith('.onnx')) throw new UserError(`${path}: expected a model folder or an .onnx file`, 'ERR_NOT_MODEL');
+    onnxPath = given;
+    searchDirs = [dirname(given), dirname(dirname(given))];
+  }
+  const find = (file: string) => searchDirs.map((d) => join(d, file)).find((p) => existsSync(p));
+  const tokenizerPath = find('tokenizer.json');
+  if (!tokenizerPath) throw new UserError(`${path}: tokenizer.json not found (looked in ${searchDirs.join(' and ')})`, 'ERR_TOKENIZER');
+
+  const modulesPath = find('modules.json');
+  const modules = modulesPath ? (JSON.parse(readFileSync(modulesPath, 'utf8')) as Array<{ type?: string; path?: string }>) : [];
+  const root = modulesPath ? dirname(modulesPath) : searchDirs[0];
+  const poolingModule = modules.find((m) => m.type?.endsWith('.Pooling'));
+  const poolingPath = poolingModule ? join(root, poolingModule.path ?? '1_Pooling', 'config.json') : find(join('1_Pooling', 'config.json'));
+  let pooling: PoolingMode[];
+  let includePrompt = true;
+  if (overrides.pooling) pooling = [overrides.pooling];
+  else if (poolingPath && existsSync(poolingPath)) {
+    const parsed = parsePoolingConfig(readJson(poolingPath), poolingPath);
+    pooling = parsed.modes;
+    includePrompt = parsed.includePrompt;
+  } else pooling = []; // only valid if the graph outputs sentence_embedding; checked by the encoder
+
+  const sbertPath = find('sentence_bert_config.json');
+  const tokConfigPath = find('tokenizer_config.json');
+  let maxSeqLength = overrides.maxSeqLength ?? 0;
+  if (!maxSeqLength && sbertPath) maxSeqLength = Number(readJson(sbertPath).max_seq_length) || 0;
+  if (!maxSeqLength && tokConfigPath) {
+    const v = Number(readJson(tokConfigPath).model_max_length);
+    if (Number.isFinite(v) && v > 0 && v < 1e6) maxSeqLength = v;
+  }
+  if (!maxSeqLength) maxSeqLength = 512; // documented default (--max-seq-length sets it)
+
+  const stConfigPath = find('config_sentence_transformers.json');
+  const prompts = { query: '', document: '' };
+  if (stConfigPath && !overrides.noPrompts) {
+    const p = (readJson(stConfigPath).prompts ?? {}) as Record<string, string>;
+    prompts.query = p.query ?? '';
+    prompts.document = p.document ?? p.passage ?? p.corpus ?? '';
+  }
+  if (overrides.queryPrompt !== undefined) prompts.query = overrides.queryPrompt;
+  if (overrides.documentPrompt !== undefined) prompts.document = overrides.documentPrompt;
+  if (overrides.noPrompts) {
+    prompts.query = '';
+    prompts.document = '';
+  }
+
+  const normalize = modules.some((m) => m.type?.endsWith('.Normalize'));
+  const files = [onnxPath, tokenizerPath, modulesPath, poolingPath, sbertPath, tokConfigPath, stConfigPath].filter(
+    (f): f is string => typeof f === 'string' && existsSync(f),
+  );
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(basename(f)).update(readFileSync(f));
+  // A folder's name; for model/onnx/model.onnx the folder above onnx/; else the file's stem.
+  const name = statSync(given).isDirectory()
+    ? basename(given)
+    : basename(dirname(given)) === 'onnx' ? basename(dirname(dirname(given))) : basename(given, '.onnx');
+  return { path, name, onnxPath, tokenizerPath, maxSeqLength, pooling, includePrompt, normalize, prompts, sha256: hash.digest('hex'), files };
+}

@@ -1,0 +1,78 @@
+// report.md: the table a person reads, then every metric, then the queries that moved most.
+import type { CompareResult } from '../compare.js';
+import type { Dataset } from '../data/dataset.js';
+import { metricKey, metricNames } from '../metrics/index.js';
+
+const pct = (v: number) => (v * 100).toFixed(2);
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}`;
+const pText = (p: number) => (p < 0.001 ? '<0.001' : p.toFixed(3));
+
+export function differenceTable(result: CompareResult, metric: string): string {
+  const rows = result.dims.map((dim) => {
+    const d = result.differences[metricKey(dim, metric)];
+    return `| ${dim} | ${pct(d.base)} | ${pct(d.tuned)} | ${signed(d.diff)} | [${signed(d.ci_low)}, ${signed(d.ci_high)}] | ${pText(d.p_holm)} | ${d.significant ? (d.diff > 0 ? 'better' : 'worse') : 'no significant change'} |`;
+  });
+  return [
+    `| dim | base ${metric} | fine-tuned ${metric} | difference | 95% CI | p (Holm) | verdict |`,
+    '|---:|---:|---:|---:|---|---:|---|',
+    ...rows,
+  ].join('\n');
+}
+
+export function movers(result: CompareResult, dataset: Dataset, metric = 'ndcg@10', count = 5): { gained: string; lost: string; dim: number } {
+  const dim = Math.min(...result.dims);
+  const key = metricKey(dim, metric);
+  const base = result.base.perQuery[key];
+  const tuned = result.tuned.perQuery[key];
+  const textOf = new Map(dataset.queries.ids.map((id, i) => [id, dataset.queries.texts[i]]));
+  const order = result.base.queryIds.map((id, q) => ({ id, delta: tuned[q] - base[q], b: base[q], t: tuned[q] })).sort((a, b) => b.delta - a.delta);
+  const line = (r: (typeof order)[number]) => {
+    const text = (textOf.get(r.id) ?? '').replace(/\s+/g, ' ').replace(/\|/g, '\\|');
+    return `| ${r.id} | ${text.length > 90 ? text.slice(0, 87) + '...' : text} | ${r.b.toFixed(3)} | ${r.t.toFixed(3)} | ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(3)} |`;
+  };
+  const head = `| query | text | base | fine-tuned | change |\n|---|---|---:|---:|---:|`;
+  return {
+    dim,
+    gained: [head, ...order.filter((r) => r.delta > 0).slice(0, count).map(line)].join('\n'),
+    lost: [head, ...order.filter((r) => r.delta < 0).reverse().slice(0, count).map(line)].join('\n'),
+  };
+}
+
+export function compareMarkdown(result: CompareResult, dataset: Dataset, chartMetric: string): string {
+  const b = result.base.model;
+  const t = result.tuned.model;
+  const names = metricNames(result.base.kLists);
+  const all = [
+    `| metric | ${result.dims.map((d) => `dim ${d} base | dim ${d} tuned`).join(' | ')} |`,
+    `|---|${result.dims.map(() => '---:|---:').join('|')}|`,
+    ...names.map((n) => `| ${n} | ${result.dims.map((d) => `${result.base.metrics[metricKey(d, n)].toFixed(4)} | ${result.tuned.metrics[metricKey(d, n)].toFixed(4)}`).join(' | ')} |`),
+  ].join('\n');
+  const m = movers(result, dataset);
+  return `# emb-bench compare: ${b.name} vs ${t.name}
+
+Dataset **${dataset.name}**${dataset.split ? ` (split ${dataset.split})` : ''}: ${result.base.counts.scored_queries} queries scored against ${result.base.counts.corpus} documents.
+
+- base: \`${b.path}\` (width ${b.width}, ${b.pooling.join('+') || 'graph'} pooling, sha256 ${b.sha256.slice(0, 12)})
+- fine-tuned: \`${t.path}\` (width ${t.width}, ${t.pooling.join('+') || 'graph'} pooling, sha256 ${t.sha256.slice(0, 12)})
+
+## ${chartMetric} by dimension (x 100)
+
+${differenceTable(result, chartMetric)}
+
+Differences are fine-tuned minus base. Interval: ${result.stats.interval}; p: ${result.stats.test}, ${result.stats.correction}; significant at alpha = ${result.stats.alpha} (seed ${result.stats.seed}).
+
+![chart](chart.png)
+
+## Every metric
+
+${all}
+
+## Queries that gained most at dim ${m.dim} (ndcg@10)
+
+${m.gained}
+
+## Queries that lost most at dim ${m.dim} (ndcg@10)
+
+${m.lost}
+`;
+}
