@@ -1,0 +1,110 @@
+// The encoder on small models made here, checked against an independent computation.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Encoder } from '../lib/encode/encoder.js';
+import { UserError } from '../lib/errors.js';
+import { writeTinyModel, type TinyModel, type TinyModelOptions } from './helpers/tiny-model.js';
+
+const fresh = (o: TinyModelOptions) => writeTinyModel(mkdtempSync(join(tmpdir(), 'emb-tiny-')), o);
+
+/** tanh(word[id] + type[0]) per token: what the tiny graph computes. */
+function hidden(m: TinyModel, ids: number[], withTypes: boolean): number[][] {
+  return ids.map((id) => Array.from({ length: m.width }, (_, j) => Math.tanh(m.wordVectors[id * m.width + j] + (withTypes ? m.typeVectors[j] : 0))));
+}
+const meanOf = (rows: number[][]) => rows[0].map((_, j) => rows.reduce((s, r) => s + r[j], 0) / rows.length);
+const unit = (v: number[]) => {
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+};
+const expectClose = (got: Float32Array, want: number[]) => want.forEach((w, j) => expect(got[j]).toBeCloseTo(w, 5));
+
+// "query: What is the docs" -> [CLS] query : what is the doc ##s [SEP], truncated to 6 tokens
+// with the special tokens counted: [CLS] query : what is [SEP]
+const PROMPTED_IDS = [2, 7, 13, 4, 5, 3];
+
+describe('encoder', () => {
+  it('WordPiece with [CLS]/[SEP], token_type_ids, a sentence_embedding output and Normalize', async () => {
+    const m = fresh({ tokenTypes: true, sentenceEmbedding: true, normalize: true });
+    const enc = await Encoder.load(m.dir);
+    const out = await enc.encode(['what is the lift', 'wing'], { kind: 'document' });
+    expect([out.rows, out.cols]).toEqual([2, 8]);
+    const cls = unit(hidden(m, [2], true)[0]);
+    expectClose(out.data.subarray(0, 8), cls);
+    expectClose(out.data.subarray(8, 16), cls);
+    await enc.close();
+  });
+
+  it('mean pooling with the query prompt and truncation to max_seq_length', async () => {
+    const m = fresh({ tokenTypes: true, pooling: 'mean', queryPrompt: 'query: ' });
+    const enc = await Encoder.load(m.dir);
+    const q = await enc.encode(['What is the docs'], { kind: 'query' });
+    expectClose(q.data, meanOf(hidden(m, PROMPTED_IDS, true)));
+    // documents get no query prompt: [CLS] wing lift flow of [SEP]
+    const d = await enc.encode(['wing lift flow of a wing'], { kind: 'document' });
+    expectClose(d.data, meanOf(hidden(m, [2, 10, 11, 12, 15, 3], true)));
+    await enc.close();
+  });
+
+  it('include_prompt false leaves the prompt tokens out of the pooling', async () => {
+    const m = fresh({ pooling: 'mean', queryPrompt: 'query: ', includePrompt: false });
+    const enc = await Encoder.load(m.dir);
+    const q = await enc.encode(['What is the docs'], { kind: 'query' });
+    // prompt "query: " tokenizes to [CLS] query : [SEP]: its first 3 tokens are excluded
+    expectClose(q.data, meanOf(hidden(m, PROMPTED_IDS.slice(3), false)));
+    await enc.close();
+  });
+
+  it.each([
+    ['max', (rows: number[][]) => rows[0].map((_, j) => Math.max(...rows.map((r) => r[j])))],
+    ['lasttoken', (rows: number[][]) => rows[rows.length - 1]],
+    ['mean_sqrt_len_tokens', (rows: number[][]) => rows[0].map((_, j) => rows.reduce((s, r) => s + r[j], 0) / Math.sqrt(rows.length))],
+    ['weightedmean', (rows: number[][]) => rows[0].map((_, j) => rows.reduce((s, r, t) => s + (t + 1) * r[j], 0) / ((rows.length * (rows.length + 1)) / 2))],
+  ])('%s pooling, in a batch with a shorter padded text', async (mode, expected) => {
+    const m = fresh({ pooling: mode });
+    const enc = await Encoder.load(m.dir);
+    const out = await enc.encode(['wing lift flow', 'lift'], { kind: 'document' });
+    expectClose(out.data.subarray(0, 8), expected(hidden(m, [2, 10, 11, 12, 3], false)));
+    expectClose(out.data.subarray(8, 16), expected(hidden(m, [2, 11, 3], false)));
+    await enc.close();
+  });
+
+  it('--no-prompts and an explicit prompt override the model', async () => {
+    const m = fresh({ pooling: 'mean', queryPrompt: 'query: ' });
+    const plain = await Encoder.load(m.dir, { noPrompts: true });
+    const q = await plain.encode(['what is the lift'], { kind: 'query' });
+    expectClose(q.data, meanOf(hidden(m, [2, 4, 5, 6, 11, 3], false)));
+    const custom = await Encoder.load(m.dir, { queryPrompt: 'wing ' });
+    const c = await custom.encode(['lift'], { kind: 'query' });
+    expectClose(c.data, meanOf(hidden(m, [2, 10, 11, 3], false)));
+  });
+
+  it('a cache hit returns the same vectors without inference', async () => {
+    const m = fresh({ pooling: 'mean' });
+    const cacheDir = mkdtempSync(join(tmpdir(), 'emb-cache-'));
+    const a = await Encoder.load(m.dir, { cacheDir });
+    const first = await a.encode(['wing lift', 'flow'], { kind: 'document' });
+    expect(a.inferred).toBe(2);
+    const b = await Encoder.load(m.dir, { cacheDir });
+    const second = await b.encode(['flow', 'wing lift', 'lift'], { kind: 'document' });
+    expect(b.inferred).toBe(1);
+    expect(Array.from(second.data.subarray(0, 8))).toEqual(Array.from(first.data.subarray(8, 16)));
+  });
+
+  it.each([
+    ['a folder without a model', (dir: string) => writeFileSync(join(dir, 'onnx', 'model.onnx'), 'not onnx'), /onnxruntime cannot load this model/],
+    ['a broken tokenizer.json', (dir: string) => writeFileSync(join(dir, 'tokenizer.json'), '{"model": 1}'), /tokenizer\.json: cannot load the tokenizer/],
+    ['an unknown pooling mode', (dir: string) => writeFileSync(join(dir, '1_Pooling', 'config.json'), '{"pooling_mode": "median"}'), /unknown pooling mode "median"/],
+  ])('rejects %s with a UserError naming the file', async (_, breakIt, message) => {
+    const m = fresh({ pooling: 'mean' });
+    breakIt(m.dir);
+    await expect(Encoder.load(m.dir)).rejects.toThrow(UserError);
+    await expect(Encoder.load(m.dir)).rejects.toThrow(message);
+  });
+
+  it('names what was looked for when the path is not a model', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emb-empty-'));
+    await expect(Encoder.load(dir)).rejects.toThrow(/not a model folder \(looked for .*onnx\/model\.onnx and .*model\.onnx\)/);
+  });
+});
