@@ -3,11 +3,14 @@ import { Command, Option } from 'commander';
 import { runCompare, runDemo, runEncode, runEval, runScore, type EncodeFlags } from '../lib/commands.js';
 import { VERSION } from '../lib/version.js';
 import { parseIntList, parseKLists, parsePositiveInt } from './options.js';
+import { defaultRegistryPath } from '../lib/registry/index.js';
+import { registryCommand } from '../lib/registry/commands.js';
 
 const program = new Command('emb-bench')
   .description('Is the fine-tuned embedding model really better than its base, at every Matryoshka dimension?')
   .version(VERSION)
   .option('--verbose', 'show stack traces on errors')
+  .option('--registry <file>', 'registry database (default: $EMB_BENCH_REGISTRY or .emb-bench/registry.db)')
   .showHelpAfterError();
 
 const withKLists = (c: Command) =>
@@ -55,7 +58,11 @@ const withEncoding = (c: Command) =>
     .option('--no-prompts', 'use no prompts')
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder', '.emb-bench/cache')
-    .option('--quiet', 'no progress bar');
+    .option('--quiet', 'no progress bar')
+    .option('--no-log', 'do not record the run in the registry');
+
+const registryPath = (o: Record<string, unknown>): string | null =>
+  o.log === false ? null : ((program.opts().registry as string | undefined) ?? defaultRegistryPath());
 
 function encodeFlags(o: Record<string, unknown>): EncodeFlags {
   return {
@@ -80,11 +87,14 @@ withKLists(
       .option('--dims <list>', 'Matryoshka dims (default: the model width)')
       .option('--split <name>', 'qrels split', 'test')
       .option('--out <dir>', 'output folder', 'emb-bench-out')
+      .option('--model-name <name>', 'name in the registry (default: the folder name)')
       .option('--json', 'print results.json instead of the table'),
   ),
 ).action(async (model: string, o) => {
   await runEval({
     ...encodeFlags(o),
+    registry: registryPath(o),
+    modelName: o.modelName,
     model,
     data: o.data,
     dims: o.dims ? parseIntList(o.dims, '--dims') : undefined,
@@ -125,11 +135,16 @@ withKLists(
       .option('--chart-metric <name>', 'metric for the chart and headline table', 'ndcg@10')
       .option('--seed <n>', 'seed of the bootstrap and randomization test', '0')
       .option('--out <dir>', 'output folder', 'emb-bench-out')
+      .option('--base-name <name>', 'base model name in the registry (default: the folder name)')
+      .option('--tuned-name <name>', 'fine-tuned model name in the registry (default: the folder name)')
       .option('--json', 'print results.json instead of the table'),
   ),
 ).action(async (base: string, tuned: string, o) => {
   await runCompare({
     ...encodeFlags(o),
+    registry: registryPath(o),
+    baseName: o.baseName,
+    tunedName: o.tunedName,
     base,
     tuned,
     data: o.data,
@@ -147,6 +162,43 @@ withKLists(
     seed: Number.parseInt(o.seed, 10) || 0,
   });
 });
+
+const openRegistry = () => (program.opts().registry as string | undefined) ?? defaultRegistryPath();
+const models = program.command('models').description('models and versions in the registry');
+models
+  .command('list')
+  .option('--json', 'print JSON')
+  .action((o) => registryCommand(openRegistry(), { kind: 'models-list' }, o.json));
+models
+  .command('show')
+  .argument('<name>')
+  .option('--json', 'print JSON')
+  .action((name: string, o) => registryCommand(openRegistry(), { kind: 'models-show', name }, o.json));
+models
+  .command('promote')
+  .argument('<name>')
+  .argument('<version>')
+  .addOption(new Option('--stage <stage>', 'new stage').choices(['staging', 'production']).makeOptionMandatory())
+  .option('--json', 'print JSON')
+  .action((name: string, version: string, o) =>
+    registryCommand(openRegistry(), { kind: 'models-promote', name, version: parsePositiveInt(version, 'VERSION'), stage: o.stage }, o.json),
+  );
+const runs = program.command('runs').description('runs in the registry');
+runs
+  .command('list')
+  .option('--json', 'print JSON')
+  .action((o) => registryCommand(openRegistry(), { kind: 'runs-list' }, o.json));
+runs
+  .command('show')
+  .argument('<id>', 'run id or a unique prefix')
+  .option('--json', 'print JSON')
+  .action((id: string, o) => registryCommand(openRegistry(), { kind: 'runs-show', id }, o.json));
+runs
+  .command('diff')
+  .argument('<id1>')
+  .argument('<id2>')
+  .option('--json', 'print JSON')
+  .action((a: string, b: string, o) => registryCommand(openRegistry(), { kind: 'runs-diff', a, b }, o.json));
 
 program
   .command('demo')

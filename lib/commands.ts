@@ -16,6 +16,8 @@ import { renderChart } from './report/chart.js';
 import { compareMarkdown, differenceTable } from './report/markdown.js';
 import { VERSION } from './version.js';
 import type { ModelEvalResult } from './evaluate.js';
+import { loggedRun, runStart, type LogOptions } from './registry/record.js';
+import type { ModelIdentity } from './registry/index.js';
 import { ensureOutDir } from './files.js';
 import { metricNames, type KLists } from './metrics/index.js';
 import { UserError } from './errors.js';
@@ -90,6 +92,11 @@ export interface EncodeFlags {
   quiet: boolean;
 }
 
+function identity(r: ModelEvalResult, name?: string): ModelIdentity {
+  const m = r.model;
+  return { name: name ?? m.name, sha256: m.sha256, path: m.path, width: m.width, pooling: m.pooling, prompts: m.prompts };
+}
+
 export function encoderOptions(f: EncodeFlags): EncoderOptions {
   return {
     device: f.device,
@@ -112,29 +119,35 @@ export interface EvalCommand extends EncodeFlags {
   kLists: KLists;
 }
 
-export async function runEval(c: EvalCommand): Promise<void> {
+export async function runEval(c: EvalCommand & LogOptions & { modelName?: string }): Promise<void> {
   const dataset = loadBeir(c.data, c.split);
   ensureOutDir(c.out);
   warn(dataset.warnings);
   const encoder = await Encoder.load(c.model, encoderOptions(c));
-  let result;
-  try {
-    result = await evaluateModel(encoder, dataset, { dims: c.dims, kLists: c.kLists, threads: c.threads, device: c.device });
-  } finally {
-    await encoder.close();
-  }
-  const { files, sha256, name, pooling, prompts, maxSeqLength, normalize, width } = result.model;
-  const json = evalResultsJson('eval', dataset, result, {
-    model: { path: c.model, name, sha256, width, pooling, prompts, max_seq_length: maxSeqLength, normalize, files },
-    encode_ms: result.encodeMs,
-    inferred_texts: result.inferred,
+  let json: ReturnType<typeof evalResultsJson> | undefined;
+  let result: ModelEvalResult | undefined;
+  let written: string[] = [];
+  const runId = await loggedRun(c, runStart('eval', dataset, c.dims, c.kLists, c.device), async () => {
+    try {
+      result = await evaluateModel(encoder, dataset, { dims: c.dims, kLists: c.kLists, threads: c.threads, device: c.device });
+    } finally {
+      await encoder.close();
+    }
+    const { files, sha256, pooling, prompts, maxSeqLength, normalize, width } = result.model;
+    json = evalResultsJson('eval', dataset, result, {
+      model: { path: c.model, name: c.modelName ?? result.model.name, sha256, width, pooling, prompts, max_seq_length: maxSeqLength, normalize, files },
+      encode_ms: result.encodeMs,
+      inferred_texts: result.inferred,
+    });
+    written = writeEvalOutputs(c.out, json, { model: result });
+    return { models: [{ role: 'model', model: identity(result, c.modelName), metrics: result.metrics, metadata: { model_eval: result.metrics } }], artifacts: written };
   });
-  const written = writeEvalOutputs(c.out, json, { model: result });
-  if (c.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+  if (!json || !result) return;
+  if (c.json) process.stdout.write(JSON.stringify({ ...json, run_id: runId }, null, 2) + '\n');
   else {
-    process.stdout.write(`${name} on ${dataset.name} (${result.counts.scored_queries} queries scored, ${result.counts.corpus} documents)\n\n`);
+    process.stdout.write(`${c.modelName ?? result.model.name} on ${dataset.name} (${result.counts.scored_queries} queries scored, ${result.counts.corpus} documents)\n\n`);
     process.stdout.write(metricsTable(result.metrics, result.dims, c.kLists) + '\n\n');
-    process.stdout.write(`wrote ${written.join(', ')}\n`);
+    process.stdout.write(`wrote ${written.join(', ')}${runId ? `; registry run ${runId}` : ''}\n`);
   }
 }
 
@@ -184,43 +197,54 @@ function modelJson(r: ModelEvalResult) {
   };
 }
 
-export async function runCompare(c: CompareCommand): Promise<void> {
+export async function runCompare(c: CompareCommand & LogOptions & { baseName?: string; tunedName?: string }): Promise<void> {
   const dataset = await loadDataset(c.data, c.load);
-  ensureOutDir(c.out);
-  warn(dataset.warnings);
-  const result = await compare(c.base, c.tuned, dataset, {
-    dims: c.dims,
-    kLists: c.kLists,
-    threads: c.threads,
-    device: c.device,
-    encoder: encoderOptions(c),
-    stats: { seed: c.seed },
-  });
   if (!metricNames(c.kLists).includes(c.chartMetric))
     throw new UserError(`--chart-metric: "${c.chartMetric}" is not one of ${metricNames(c.kLists).join(', ')}`, 'ERR_OPTION');
-  const json = {
-    emb_bench_version: VERSION,
-    command: 'compare',
-    created: new Date().toISOString(),
-    dataset: { name: dataset.name, source: dataset.source, split: dataset.split ?? null, ...result.base.counts },
-    dims: result.dims,
-    k_lists: c.kLists,
-    base: modelJson(result.base),
-    tuned: modelJson(result.tuned),
-    differences: result.differences,
-    stats: result.stats,
-    timings_ms: result.timingsMs,
-    warnings: dataset.warnings,
-  };
-  const names = { base: result.base.model.name, tuned: result.tuned.model.name };
-  writeAtomic(join(c.out, 'chart.png'), renderChart(result, c.chartMetric, names));
-  writeAtomic(join(c.out, 'per_query.jsonl'), perQueryJsonl({ base: result.base, tuned: result.tuned }));
-  writeAtomic(join(c.out, 'report.md'), compareMarkdown(result, dataset, c.chartMetric));
-  writeJson(join(c.out, 'results.json'), json);
-  if (c.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
-  else {
-    process.stdout.write(`${names.base} vs ${names.tuned} on ${dataset.name}: ${result.base.counts.scored_queries} queries, ${result.base.counts.corpus} documents\n\n`);
-    process.stdout.write(differenceTable(result, c.chartMetric) + '\n\n');
-    process.stdout.write(`wrote ${['results.json', 'report.md', 'chart.png', 'per_query.jsonl'].map((f) => join(c.out, f)).join(', ')}\n`);
-  }
+  ensureOutDir(c.out);
+  warn(dataset.warnings);
+  let json: Record<string, unknown> = {};
+  let table = '';
+  let heading = '';
+  const files = ['results.json', 'report.md', 'chart.png', 'per_query.jsonl'].map((f) => join(c.out, f));
+  const runId = await loggedRun(c, runStart('compare', dataset, c.dims, c.kLists, c.device), async () => {
+    const result = await compare(c.base, c.tuned, dataset, {
+      dims: c.dims,
+      kLists: c.kLists,
+      threads: c.threads,
+      device: c.device,
+      encoder: encoderOptions(c),
+      stats: { seed: c.seed },
+    });
+    const names = { base: c.baseName ?? result.base.model.name, tuned: c.tunedName ?? result.tuned.model.name };
+    json = {
+      emb_bench_version: VERSION,
+      command: 'compare',
+      created: new Date().toISOString(),
+      dataset: { name: dataset.name, source: dataset.source, split: dataset.split ?? null, ...result.base.counts },
+      dims: result.dims,
+      k_lists: c.kLists,
+      base: modelJson(result.base),
+      tuned: modelJson(result.tuned),
+      differences: result.differences,
+      stats: result.stats,
+      timings_ms: result.timingsMs,
+      warnings: dataset.warnings,
+    };
+    writeAtomic(files[2], renderChart(result, c.chartMetric, names));
+    writeAtomic(files[3], perQueryJsonl({ base: result.base, tuned: result.tuned }));
+    writeAtomic(files[1], compareMarkdown(result, dataset, c.chartMetric));
+    writeJson(files[0], json);
+    heading = `${names.base} vs ${names.tuned} on ${dataset.name}: ${result.base.counts.scored_queries} queries, ${result.base.counts.corpus} documents`;
+    table = differenceTable(result, c.chartMetric);
+    return {
+      models: [
+        { role: 'base', model: identity(result.base, c.baseName), metrics: result.base.metrics, metadata: { base_model_eval: result.base.metrics } },
+        { role: 'tuned', model: identity(result.tuned, c.tunedName), metrics: result.tuned.metrics, metadata: { finetuned_model_eval: result.tuned.metrics } },
+      ],
+      artifacts: files,
+    };
+  });
+  if (c.json) process.stdout.write(JSON.stringify({ ...json, run_id: runId }, null, 2) + '\n');
+  else process.stdout.write(`${heading}\n\n${table}\n\nwrote ${files.join(', ')}${runId ? `; registry run ${runId}` : ''}\n`);
 }

@@ -25,3 +25,5 @@ export { readModel } from './encode/model.js';
 export type { ModelSpec, PoolingMode } from './encode/model.js';
 export { pairedBootstrapCI, pairedRandomizationTest, holm, compareMetrics } from './stats/index.js';
 export { renderChart } from './report/chart.js';
+export { Registry, defaultRegistryPath, STAGES } from './registry/index.js';
+export type { ModelIdentity, RunModelRecord, RunStart, RunStatus, Stage } from './registry/index.js';

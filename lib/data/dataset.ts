@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 // One Dataset type for every input format: texts by id, and binary relevance judgments.
 
 export interface Texts {
@@ -57,4 +58,15 @@ export function datasetCounts(dataset: Dataset, judged: JudgedQueries) {
     corpus: dataset.corpus.ids.length,
     relevant_pairs: qrels,
   };
+}
+
+/** sha256 over ids, texts and judgments: the same data gives the same fingerprint. */
+export function datasetFingerprint(dataset: Dataset): string {
+  const h = createHash('sha256');
+  for (const t of [dataset.queries, dataset.corpus]) {
+    t.ids.forEach((id, i) => h.update(id).update('\0').update(t.texts[i]).update('\0'));
+    h.update('\x01');
+  }
+  for (const [q, docs] of [...dataset.qrels.entries()].sort()) h.update(q).update('\0').update([...docs].sort().join('\0')).update('\x01');
+  return h.digest('hex');
 }

@@ -1,5 +1,6 @@
 // ../shared holds real data and golden numbers; tests that need it skip cleanly without it.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -11,11 +12,14 @@ export const shared = (...parts: string[]) => join(SHARED, ...parts);
 
 const run = promisify(execFile);
 
+// CLI runs in tests log to a throwaway registry unless a test names one.
+const TEST_REGISTRY = join(mkdtempSync(join(tmpdir(), 'emb-registry-')), 'registry.db');
+
 /** Runs the built CLI; resolves with exit code, stdout and stderr (never throws on exit != 0). */
 export async function cli(args: string[], env: Record<string, string> = {}) {
   try {
     const { stdout, stderr } = await run(process.execPath, [join(ROOT, 'bin', 'emb-bench.js'), ...args], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, EMB_BENCH_REGISTRY: TEST_REGISTRY, ...env },
       maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };

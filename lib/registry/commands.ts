@@ -1,0 +1,82 @@
+// `emb-bench models ...` and `emb-bench runs ...`: registry queries as tables or JSON.
+import { existsSync } from 'node:fs';
+import { UserError } from '../errors.js';
+import { formatTable } from '../report/table.js';
+import { Registry, type Stage } from './index.js';
+
+export type RegistryQuery =
+  | { kind: 'models-list' }
+  | { kind: 'models-show'; name: string }
+  | { kind: 'models-promote'; name: string; version: number; stage: Stage }
+  | { kind: 'runs-list' }
+  | { kind: 'runs-show'; id: string }
+  | { kind: 'runs-diff'; a: string; b: string };
+
+const num = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(4));
+
+export function registryCommand(path: string, q: RegistryQuery, json: boolean): void {
+  if (!existsSync(path)) throw new UserError(`${path}: no registry here yet (run eval or compare first, or pass --registry)`, 'ERR_NOT_FOUND');
+  const registry = new Registry(path);
+  try {
+    let value: unknown;
+    let text: string;
+    switch (q.kind) {
+      case 'models-list': {
+        const rows = registry.listModels();
+        value = rows;
+        text = formatTable(['model', 'versions', 'latest', 'staging', 'production'], rows.map((r) => [r.name, String(r.versions), String(r.latest ?? '-'), String(r.staging ?? '-'), String(r.production ?? '-')]));
+        break;
+      }
+      case 'models-show': {
+        const m = registry.showModel(q.name);
+        value = m;
+        text = [
+          `model ${m.name}`,
+          formatTable(
+            ['version', 'stage', 'sha256', 'width', 'latest run', 'ndcg@10 by dim'],
+            m.versions.map((v) => [
+              String(v.version),
+              String(v.stage),
+              String(v.sha256).slice(0, 12),
+              String(v.width ?? '-'),
+              String(v.latest_run ?? '-').slice(0, 8),
+              Object.entries(v.latest_metrics).filter(([k]) => k.endsWith('_ndcg@10')).map(([k, x]) => `${k.split('_')[1]}:${(x as number).toFixed(4)}`).join(' ') || '-',
+            ]),
+          ),
+        ].join('\n');
+        break;
+      }
+      case 'models-promote':
+        registry.promote(q.name, q.version, q.stage);
+        value = { name: q.name, version: q.version, stage: q.stage };
+        text = `${q.name} version ${q.version} is now ${q.stage}`;
+        break;
+      case 'runs-list': {
+        const rows = registry.listRuns();
+        value = rows;
+        text = formatTable(['run', 'command', 'status', 'started', 'dataset', 'models'], rows.map((r) => [String(r.id).slice(0, 8), String(r.command), String(r.status), String(r.started_at), String(r.dataset_name ?? '-'), String(r.models ?? '-')]));
+        break;
+      }
+      case 'runs-show': {
+        const r = registry.showRun(q.id);
+        value = r;
+        text = [
+          `run ${r.id}: ${r.command} ${r.status} (${r.started_at} -> ${r.ended_at ?? '...'})${r.error ? `: ${r.error}` : ''}`,
+          `dataset ${r.dataset_name ?? '-'} ${JSON.stringify(r.dataset_counts)}`,
+          ...r.models.map((m) => `${m.role}: ${m.name} v${m.version} (${m.sha256.slice(0, 12)}) ndcg@10 ${Object.entries(m.metrics).filter(([k]) => k.endsWith('_ndcg@10')).map(([k, v]) => `${k.split('_')[1]}:${v.toFixed(4)}`).join(' ')}`),
+          ...(r.artifacts as Array<{ name: string; size: number }>).map((a) => `artifact ${a.name} (${a.size} bytes)`),
+        ].join('\n');
+        break;
+      }
+      case 'runs-diff': {
+        const d = registry.diffRuns(q.a, q.b);
+        value = d;
+        text = formatTable(['role', 'metric', d.a.slice(0, 8), d.b.slice(0, 8), 'change'], d.rows.map((r) => [r.role, r.key, num(r.a), num(r.b), r.change === null ? '-' : `${r.change >= 0 ? '+' : ''}${r.change.toFixed(4)}`]));
+        break;
+      }
+    }
+    process.stdout.write((json ? JSON.stringify(value, null, 2) : text) + '\n');
+  } finally {
+    registry.close();
+  }
+}
