@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { runCompare, runDemo, runEncode, runEval, runScore, type EncodeFlags } from '../lib/commands.js';
 import { VERSION } from '../lib/version.js';
+import { installInterruptHandler } from '../lib/interrupt.js';
 import { parseIntList, parseKLists, parsePositiveInt } from './options.js';
 import { defaultRegistryPath } from '../lib/registry/index.js';
 import { registryCommand } from '../lib/registry/commands.js';
@@ -209,6 +210,7 @@ program
   });
 
 async function main(): Promise<void> {
+  installInterruptHandler();
   try {
     await program.parseAsync(process.argv);
   } catch (e) {

@@ -123,11 +123,11 @@ export async function runEval(c: EvalCommand & LogOptions & { modelName?: string
   const dataset = loadBeir(c.data, c.split);
   ensureOutDir(c.out);
   warn(dataset.warnings);
-  const encoder = await Encoder.load(c.model, encoderOptions(c));
   let json: ReturnType<typeof evalResultsJson> | undefined;
   let result: ModelEvalResult | undefined;
   let written: string[] = [];
   const runId = await loggedRun(c, runStart('eval', dataset, c.dims, c.kLists, c.device), async () => {
+    const encoder = await Encoder.load(c.model, encoderOptions(c));
     try {
       result = await evaluateModel(encoder, dataset, { dims: c.dims, kLists: c.kLists, threads: c.threads, device: c.device });
     } finally {

@@ -23,12 +23,6 @@ export interface CompareResult {
   timingsMs: { total: number };
 }
 
-/** Width of the model's embeddings, from one tiny encode (no cache). */
-async function probeWidth(encoder: Encoder): Promise<number> {
-  const m = await encoder.encode(['width probe'], { kind: 'document' });
-  return m.cols;
-}
-
 export async function compare(base: string, tuned: string, dataset: Dataset, options: CompareOptions = {}): Promise<CompareResult> {
   const t0 = performance.now();
   // Check both models and the dims before encoding anything.
@@ -36,7 +30,7 @@ export async function compare(base: string, tuned: string, dataset: Dataset, opt
   const encoders: Encoder[] = [];
   try {
     for (const path of [base, tuned]) encoders.push(await Encoder.load(path, { ...options.encoder, cacheDir: null }));
-    const widths = await Promise.all(encoders.map(probeWidth));
+    const widths = await Promise.all(encoders.map((e) => e.width()));
     dims = options.dims ?? [Math.min(...widths)];
     encoders.forEach((e, i) => checkDims(dims, widths[i], `model ${e.spec.name}`));
   } finally {

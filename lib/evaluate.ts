@@ -95,9 +95,9 @@ export async function evaluateModel(
 ): Promise<ModelEvalResult> {
   const encoder = typeof model === 'string' ? await Encoder.load(model, options.encoder) : model;
   try {
+    if (options.dims) checkDims(options.dims, await encoder.width(), `model ${encoder.spec.name}`);
     const before = encoder.inferred;
     const embedded = await embedDataset(encoder, dataset);
-    if (options.dims) checkDims(options.dims, embedded.corpus.cols, `model ${encoder.spec.name}`);
     const result = await evaluateEmbeddings(dataset, embedded.queries, embedded.corpus, options);
     return {
       ...result,

@@ -37,6 +37,7 @@ describe('npy', () => {
   it.each([
     ['an int dtype', npyWith('<i4', '(1, 2)', Buffer.alloc(8)), /dtype '<i4'/],
     ['a 1-D shape', npyWith('<f4', '(2,)', Buffer.alloc(8)), /2-D/],
+    ['a negative shape', npyWith('<f4', '(-1, 2)', Buffer.alloc(8)), /2-D/],
     ['a truncated body', npyWith('<f4', '(2, 2)', Buffer.alloc(12)), /truncated.*16 data bytes, file has 12/],
     ['a file that is not npy', Buffer.from('hello world'), /not a \.npy file/],
   ])('rejects %s with a UserError naming the file', (_, bytes, message) => {

@@ -21,7 +21,8 @@ export function parseNpy(bytes: Buffer, path: string): Matrix {
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw new UserError(`${path}: malformed .npy header: ${header.trim()}`, 'ERR_NPY');
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
-  if (shape.length !== 2) throw new UserError(`${path}: expected a 2-D array (rows x width), got shape (${shapeText})`, 'ERR_NPY');
+  if (shape.length !== 2 || !shape.every((n) => Number.isSafeInteger(n) && n >= 0))
+    throw new UserError(`${path}: expected a 2-D array (rows x width), got shape (${shapeText})`, 'ERR_NPY');
   if (fortran === 'True') throw new UserError(`${path}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray`, 'ERR_NPY');
   const [rows, cols] = shape;
   const itemSize = descr.endsWith('4') ? 4 : 8;

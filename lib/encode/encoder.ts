@@ -65,6 +65,8 @@ export class Encoder {
         executionProviders: [device],
         intraOpNumThreads: options.threads ?? 0,
         graphOptimizationLevel: 'all',
+        // emb-bench reports failures itself, in one line; onnxruntime's own log would repeat them.
+        logSeverityLevel: 4,
       });
     } catch (e) {
       throw new UserError(`${spec.onnxPath}: onnxruntime cannot load this model (${(e as Error).message.split('\n')[0]})`, 'ERR_ONNX');
@@ -90,6 +92,18 @@ export class Encoder {
       output = { name, pooled: false };
     }
     return new Encoder(spec, session, tokenizer, output, options);
+  }
+
+  private probedWidth = 0;
+
+  /** The embedding width, from one tiny inference (not cached, not counted). */
+  async width(): Promise<number> {
+    if (!this.probedWidth) {
+      const tokens = await this.tokenize(['width probe']);
+      const out = await this.runBatch(tokens, Math.max(1, tokens[0].ids.length), 0);
+      this.probedWidth = out.length;
+    }
+    return this.probedWidth;
   }
 
   private cache(kind: TextKind): EmbeddingCache | null {

@@ -7,6 +7,7 @@ import { datasetFingerprint, judgeQueries, datasetCounts } from '../data/dataset
 import { engineInfo } from '../score/index.js';
 import { VERSION } from '../version.js';
 import { Registry, type RunModelRecord, type RunStart } from './index.js';
+import { onInterrupt } from '../interrupt.js';
 
 export interface LogOptions {
   /** Registry file; null: do not log. */
@@ -42,7 +43,7 @@ export function runStart(command: string, dataset: Dataset, dims: number[] | und
   };
 }
 
-/** Runs `work` as a logged run: SIGINT/SIGTERM or an error end it as interrupted/failed. */
+/** Runs `work` as a logged run: an error ends it as failed, SIGINT/SIGTERM as interrupted. */
 export async function loggedRun(
   log: LogOptions,
   start: RunStart,
@@ -54,14 +55,11 @@ export async function loggedRun(
   }
   const registry = new Registry(log.registry);
   const runId = registry.startRun(start);
-  const onSignal = (signal: NodeJS.Signals) => {
+  const forget = onInterrupt((signal) => {
     registry.endRun(runId, 'interrupted', signal);
     registry.close();
-    process.stderr.write(`emb-bench: interrupted (${signal}); run ${runId} marked interrupted\n`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+    process.stderr.write(`emb-bench: run ${runId} marked interrupted\n`);
+  });
   try {
     const { models, artifacts } = await work();
     registry.finishRun(runId, models, artifacts);
@@ -70,8 +68,7 @@ export async function loggedRun(
     registry.endRun(runId, 'failed', (e as Error).message);
     throw e;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    forget();
     if (registry.db.open) registry.close();
   }
 }

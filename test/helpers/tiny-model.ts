@@ -55,6 +55,10 @@ export interface TinyModelOptions {
   queryPrompt?: string;
   normalize?: boolean;
   includePrompt?: boolean;
+  /** Name of the token output (default last_hidden_state): another name is a graph users cannot use. */
+  outputName?: string;
+  /** Rows of the embedding table (default: the vocabulary): fewer makes inference fail on later ids. */
+  tableRows?: number;
 }
 
 export const TINY_VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'what', 'is', 'the', 'query', 'doc', '##s', 'wing', 'lift', 'flow', ':', 'a', 'of'];
@@ -64,7 +68,8 @@ export function writeTinyModel(dir: string, o: TinyModelOptions = {}): TinyModel
   const width = o.width ?? 8;
   let s = o.seed ?? 1;
   const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
-  const wordVectors = Float32Array.from({ length: TINY_VOCAB.length * width }, rand);
+  const rows = o.tableRows ?? TINY_VOCAB.length;
+  const wordVectors = Float32Array.from({ length: rows * width }, rand);
   const typeVectors = Float32Array.from({ length: 2 * width }, rand);
   const nodes = [node('Gather', ['word_embeddings', 'input_ids'], ['words'], [intAttr('axis', 0)])];
   let hidden = 'words';
@@ -73,13 +78,14 @@ export function writeTinyModel(dir: string, o: TinyModelOptions = {}): TinyModel
     nodes.push(node('Add', ['words', 'types'], ['summed']));
     hidden = 'summed';
   }
-  nodes.push(node('Tanh', [hidden], ['last_hidden_state']));
-  const outputs = [valueInfo(12, 'last_hidden_state', FLOAT, ['batch', 'sequence', width])];
-  const initializers = [tensor(5, 'word_embeddings', [TINY_VOCAB.length, width], wordVectors, FLOAT)];
+  const tokenOutput = o.outputName ?? 'last_hidden_state';
+  nodes.push(node('Tanh', [hidden], [tokenOutput]));
+  const outputs = [valueInfo(12, tokenOutput, FLOAT, ['batch', 'sequence', width])];
+  const initializers = [tensor(5, 'word_embeddings', [rows, width], wordVectors, FLOAT)];
   if (o.tokenTypes) initializers.push(tensor(5, 'type_embeddings', [2, width], typeVectors, FLOAT));
   if (o.sentenceEmbedding) {
     initializers.push(tensor(5, 'cls_index', [], BigInt64Array.from([0n]), INT64));
-    nodes.push(node('Gather', ['last_hidden_state', 'cls_index'], ['sentence_embedding'], [intAttr('axis', 1)]));
+    nodes.push(node('Gather', [tokenOutput, 'cls_index'], ['sentence_embedding'], [intAttr('axis', 1)]));
     outputs.push(valueInfo(12, 'sentence_embedding', FLOAT, ['batch', width]));
   }
   const inputs = [valueInfo(11, 'input_ids', INT64, ['batch', 'sequence']), valueInfo(11, 'attention_mask', INT64, ['batch', 'sequence'])];
