@@ -1,11 +1,12 @@
-// CPU engine: blocked prefix-dim product + bounded top-k heaps, on a small thread pool.
-// Memory beyond the inputs is O(nq x k x dims) (heaps) plus O((nq + nc) x dims) (norms):
+// CPU engine: blocked prefix-dim product + per-(query, dim) top-k buffers, on a small thread pool.
+// Memory beyond the inputs is O(nq x k x dims) (top-k buffers) plus O((nq + nc) x dims) (norms):
 // the nq x nc score matrix never exists.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <new>
 #include <thread>
@@ -79,42 +80,32 @@ inline bool better(float s, int32_t i, float ts, int32_t ti) {
   return s > ts || (s == ts && i < ti);
 }
 
-// Bounded heap whose root is the worst kept hit.
-struct HeapRef {
-  float* s;
-  int32_t* idx;
+struct Hit {
+  float score;
+  int32_t index;
+};
+
+inline bool better_hit(const Hit& a, const Hit& b) { return better(a.score, a.index, b.score, b.index); }
+
+// Top-k of a stream: candidates better than the threshold go into an unsorted buffer of
+// 2k; when it fills, nth_element (in place) keeps the best k and the k-th becomes the
+// threshold. O(1) amortised per candidate, no per-insert sifting.
+struct Reservoir {
+  Hit* hits;  // [2k]
   int32_t* n;
+  Hit* threshold;  // worst kept hit once the buffer has been cut to k (else -inf)
   int k;
 
-  void offer(float score, int32_t c) const {
-    if (*n < k) {
-      int pos = (*n)++;
-      while (pos > 0) {  // sift up: parent must stay worse than child
-        const int parent = (pos - 1) / 2;
-        if (!better(s[parent], idx[parent], score, c)) break;
-        s[pos] = s[parent];
-        idx[pos] = idx[parent];
-        pos = parent;
-      }
-      s[pos] = score;
-      idx[pos] = c;
-      return;
+  bool passes(float score, int32_t c) const { return better(score, c, threshold->score, threshold->index); }
+
+  void add(float score, int32_t c) const {
+    hits[(*n)++] = Hit{score, c};
+    if (*n == 2 * k) {
+      std::nth_element(hits, hits + (k - 1), hits + *n, better_hit);
+      *threshold = hits[k - 1];
+      *n = k;
     }
-    if (!better(score, c, s[0], idx[0])) return;
-    int pos = 0;
-    for (;;) {  // sift down from the root
-      int child = 2 * pos + 1;
-      if (child >= k) break;
-      if (child + 1 < k && better(s[child], idx[child], s[child + 1], idx[child + 1])) ++child;
-      if (!better(score, c, s[child], idx[child])) break;
-      s[pos] = s[child];
-      idx[pos] = idx[child];
-      pos = child;
-    }
-    s[pos] = score;
-    idx[pos] = c;
   }
-  bool full() const { return *n == k; }
 };
 
 struct Plan {
@@ -142,7 +133,7 @@ Plan make_plan(const ScoreRequest& r, const Kernel& kern) {
   p.q_range = (r.nq + p.q_ranges - 1) / p.q_ranges;
   p.q_range = ((p.q_range + kern.mr - 1) / kern.mr) * kern.mr;
   p.q_ranges = static_cast<int>((r.nq + p.q_range - 1) / p.q_range);
-  // Few queries: split the corpus too, then merge the per-split heaps.
+  // Few queries: split the corpus too, then merge the per-split top-k buffers.
   const int64_t panels = (r.nc + kern.nr - 1) / kern.nr;
   p.c_splits = static_cast<int>(std::max<int64_t>(
       1, std::min<int64_t>((target_tasks + p.q_ranges - 1) / p.q_ranges, panels)));
@@ -186,13 +177,13 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
     inverse_prefix_norms(r.queries, r.nq, r.dim, plan.bounds, plan.threads, inv_q.data());
     inverse_prefix_norms(r.corpus, r.nc, r.dim, plan.bounds, plan.threads, inv_c.data());
 
-    const size_t heap_slots = static_cast<size_t>(r.nq) * nb;
-    std::vector<float> heap_s(heap_slots * K * plan.c_splits);
-    std::vector<int32_t> heap_i(heap_slots * K * plan.c_splits);
-    std::vector<int32_t> heap_n(heap_slots * plan.c_splits, 0);
-    auto heap = [&](int split, int64_t q, int b) {
+    const size_t slots = static_cast<size_t>(r.nq) * nb * plan.c_splits;
+    std::vector<Hit> res_hits(slots * 2 * K);
+    std::vector<int32_t> res_n(slots, 0);
+    std::vector<Hit> res_thr(slots, Hit{-std::numeric_limits<float>::infinity(), std::numeric_limits<int32_t>::max()});
+    auto reservoir = [&](int split, int64_t q, int b) {
       const size_t slot = (static_cast<size_t>(split) * r.nq + q) * nb + b;
-      return HeapRef{&heap_s[slot * K], &heap_i[slot * K], &heap_n[slot], K};
+      return Reservoir{&res_hits[slot * 2 * K], &res_n[slot], &res_thr[slot], K};
     };
 
     const int64_t panels_total = (r.nc + NR - 1) / NR;
@@ -249,10 +240,19 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
             kern.tile(args);
             for (int b = 0; b < nb; ++b) {
               for (int i = 0; i < mr; ++i) {
-                const HeapRef h = heap(split, q0 + i, b);
-                if (h.full() && row_max[b * MR + i] < h.s[0]) continue;
+                const Reservoir res = reservoir(split, q0 + i, b);
+                if (row_max[b * MR + i] < res.threshold->score) continue;
                 const float* s = scores.get() + static_cast<size_t>(b * MR + i) * NR;
-                for (int j = 0; j < valid; ++j) h.offer(s[j], static_cast<int32_t>(c0 + j));
+                // Branch-free pre-filter, then only the (few) set bits take the exact test.
+                const float t = res.threshold->score;
+                uint64_t mask = 0;
+                for (int j = 0; j < valid; ++j) mask |= static_cast<uint64_t>(s[j] >= t) << j;
+                while (mask) {
+                  const int j = __builtin_ctzll(mask);
+                  mask &= mask - 1;
+                  const int32_t c = static_cast<int32_t>(c0 + j);
+                  if (res.passes(s[j], c)) res.add(s[j], c);
+                }
               }
             }
           }
@@ -260,24 +260,22 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
       }
     });
 
-    // Merge the splits' heaps and write each (query, dim) row best first.
+    // Merge the splits' buffers and write each (query, dim) row best first.
     parallel_for(r.nq, plan.threads, [&](int64_t q) {
-      std::vector<std::pair<float, int32_t>> hits;
+      std::vector<Hit> hits;
       for (size_t o = 0; o < r.dims.size(); ++o) {
         const int b = plan.out_of_bound[o];
         hits.clear();
         for (int split = 0; split < plan.c_splits; ++split) {
-          const HeapRef h = heap(split, q, b);
-          for (int j = 0; j < *h.n; ++j) hits.emplace_back(h.s[j], h.idx[j]);
+          const Reservoir res = reservoir(split, q, b);
+          hits.insert(hits.end(), res.hits, res.hits + *res.n);
         }
-        std::sort(hits.begin(), hits.end(), [](const auto& a, const auto& c) {
-          return better(a.first, a.second, c.first, c.second);
-        });
+        std::partial_sort(hits.begin(), hits.begin() + K, hits.end(), better_hit);
         float* s_out = out.scores[o] + q * K;
         int32_t* i_out = out.indices[o] + q * K;
         for (int j = 0; j < K; ++j) {
-          s_out[j] = hits[j].first;
-          i_out[j] = hits[j].second;
+          s_out[j] = hits[j].score;
+          i_out[j] = hits[j].index;
         }
       }
     });
