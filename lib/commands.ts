@@ -2,7 +2,7 @@
 // and return what to print. cli/main.ts only parses flags and calls these.
 import { join } from 'node:path';
 import { loadBeir } from './data/beir.js';
-import { writeDemoData } from './demo.js';
+import { writeDemoData } from './demo/data.js';
 import { DEFAULT_K_LISTS } from './metrics/index.js';
 import { readNpy } from './data/npy.js';
 import { evaluateEmbeddings, evaluateModel, embedDataset } from './evaluate.js';

@@ -2,16 +2,24 @@
 import { UserError } from '../errors.js';
 import { writeAtomic } from '../files.js';
 import type { Matrix } from './matrix.js';
-import { readBytes } from './read.js';
+import { fileSize } from './read.js';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
-export function parseNpy(bytes: Buffer, path: string): Matrix {
+interface NpyHeader {
+  rows: number;
+  cols: number;
+  descr: string;
+  dataStart: number;
+}
+
+function parseHeader(bytes: Buffer, path: string): NpyHeader {
   if (bytes.length < 10 || !bytes.subarray(0, 6).equals(MAGIC))
     throw new UserError(`${path}: not a .npy file (missing the \\x93NUMPY header)`, 'ERR_NPY');
   const major = bytes[6];
-  const headerLenBytes = major === 1 ? 2 : 4;
   if (major < 1 || major > 3) throw new UserError(`${path}: unsupported .npy format version ${major}`, 'ERR_NPY');
+  const headerLenBytes = major === 1 ? 2 : 4;
   const headerLen = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
   const dataStart = 8 + headerLenBytes + headerLen;
   if (bytes.length < dataStart) throw new UserError(`${path}: truncated .npy header`, 'ERR_NPY');
@@ -24,29 +32,64 @@ export function parseNpy(bytes: Buffer, path: string): Matrix {
   if (shape.length !== 2 || !shape.every((n) => Number.isSafeInteger(n) && n >= 0))
     throw new UserError(`${path}: expected a 2-D array (rows x width), got shape (${shapeText})`, 'ERR_NPY');
   if (fortran === 'True') throw new UserError(`${path}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray`, 'ERR_NPY');
-  const [rows, cols] = shape;
-  const itemSize = descr.endsWith('4') ? 4 : 8;
   if (!['<f4', '>f4', '<f8', '>f8', '=f4', '=f8'].includes(descr))
     throw new UserError(`${path}: dtype '${descr}' is not supported; expected float32 ('<f4') or float64`, 'ERR_NPY_DTYPE');
-  const expected = rows * cols * itemSize;
-  const available = bytes.length - dataStart;
-  if (available < expected)
-    throw new UserError(`${path}: truncated: shape (${rows}, ${cols}) needs ${expected} data bytes, file has ${available}`, 'ERR_NPY');
-  const raw = bytes.subarray(dataStart, dataStart + expected);
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const little = descr[0] !== '>';
-  const data = new Float32Array(rows * cols);
-  if (itemSize === 4) for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(i * 4, little);
-  else for (let i = 0; i < data.length; i++) data[i] = view.getFloat64(i * 8, little);
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i]))
-      throw new UserError(`${path}: row ${Math.floor(i / cols)} has a non-finite value (${data[i]}) at column ${i % cols}`, 'ERR_NPY_VALUE');
-  }
-  return { data, rows, cols };
+  return { rows: shape[0], cols: shape[1], descr, dataStart };
 }
 
+function dataBytes(h: NpyHeader): number {
+  return h.rows * h.cols * (h.descr.endsWith('4') ? 4 : 8);
+}
+
+/** Converts raw .npy data to float32 (in place when it already is little-endian float32). */
+function toFloat32(h: NpyHeader, raw: Uint8Array, path: string): Float32Array {
+  const n = h.rows * h.cols;
+  let data: Float32Array;
+  const little = h.descr[0] !== '>';
+  if (h.descr.endsWith('4') && little && raw.byteOffset % 4 === 0) data = new Float32Array(raw.buffer, raw.byteOffset, n);
+  else {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    data = new Float32Array(n);
+    if (h.descr.endsWith('4')) for (let i = 0; i < n; i++) data[i] = view.getFloat32(i * 4, little);
+    else for (let i = 0; i < n; i++) data[i] = view.getFloat64(i * 8, little);
+  }
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(data[i]))
+      throw new UserError(`${path}: row ${Math.floor(i / h.cols)} has a non-finite value (${data[i]}) at column ${i % h.cols}`, 'ERR_NPY_VALUE');
+  }
+  return data;
+}
+
+export function parseNpy(bytes: Buffer, path: string): Matrix {
+  const h = parseHeader(bytes, path);
+  const expected = dataBytes(h);
+  const available = bytes.length - h.dataStart;
+  if (available < expected)
+    throw new UserError(`${path}: truncated: shape (${h.rows}, ${h.cols}) needs ${expected} data bytes, file has ${available}`, 'ERR_NPY');
+  return { data: toFloat32(h, bytes.subarray(h.dataStart, h.dataStart + expected), path), rows: h.rows, cols: h.cols };
+}
+
+/** Reads the data straight into the matrix's own memory: peak memory is the embeddings' size. */
 export function readNpy(path: string): Matrix {
-  return parseNpy(readBytes(path, 'embeddings (.npy)'), path);
+  const size = fileSize(path, 'embeddings (.npy)');
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(Math.min(size, 65536 + 12));
+    readSync(fd, head, 0, head.length, 0);
+    const h = parseHeader(head, path);
+    const expected = dataBytes(h);
+    if (size - h.dataStart < expected)
+      throw new UserError(`${path}: truncated: shape (${h.rows}, ${h.cols}) needs ${expected} data bytes, file has ${size - h.dataStart}`, 'ERR_NPY');
+    const raw = new Uint8Array(expected);
+    for (let done = 0; done < expected; ) {
+      const n = readSync(fd, raw, done, Math.min(expected - done, 1 << 30), h.dataStart + done);
+      if (n === 0) throw new UserError(`${path}: truncated while reading`, 'ERR_NPY');
+      done += n;
+    }
+    return { data: toFloat32(h, raw, path), rows: h.rows, cols: h.cols };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function npyBytes(m: Matrix): Buffer {

@@ -2,14 +2,20 @@
 import { readFileSync, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
 
-export function readBytes(path: string, what: string): Buffer {
-  let isFile = false;
+/** Size of a user's file; a missing path or a folder is a UserError naming it. */
+export function fileSize(path: string, what: string): number {
+  let stat;
   try {
-    isFile = statSync(path).isFile();
+    stat = statSync(path);
   } catch {
     throw new UserError(`${path}: ${what} not found`, 'ERR_NOT_FOUND');
   }
-  if (!isFile) throw new UserError(`${path}: expected a file (${what}), found a folder`);
+  if (!stat.isFile()) throw new UserError(`${path}: expected a file (${what}), found a folder`);
+  return stat.size;
+}
+
+export function readBytes(path: string, what: string): Buffer {
+  fileSize(path, what);
   return readFileSync(path);
 }
 

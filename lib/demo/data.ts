@@ -2,8 +2,8 @@
 // components carry most of the signal), written to a folder and scored like real data.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeNpy } from './data/npy.js';
-import type { Matrix } from './data/matrix.js';
+import { writeNpy } from '../data/npy.js';
+import type { Matrix } from '../data/matrix.js';
 
 function gaussian(seed: number): () => number {
   let a = seed >>> 0;
