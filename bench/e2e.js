@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compare } from '../dist/lib/compare.js';
 import { loadBeir } from '../dist/lib/data/beir.js';
-import { writeDemoData } from '../dist/lib/demo/data.js';
+import { writeDemo } from '../dist/lib/demo/data.js';
 import { MINILM_L6_H384, writeBertModel } from '../dist/lib/demo/models.js';
 import { evaluateModel } from '../dist/lib/evaluate.js';
 import { machine } from './score.js';
@@ -23,7 +23,7 @@ const time = async (fn) => {
 };
 
 export async function e2eBench() {
-  const dataset = existsSync(CRANFIELD) ? loadBeir(CRANFIELD, 'test') : loadBeir(writeDemoData(mkdtempSync(join(tmpdir(), 'emb-e2e-')), { docs: 1000, queries: 75, width: 8 }).dir);
+  const dataset = existsSync(CRANFIELD) ? loadBeir(CRANFIELD, 'test') : loadBeir(writeDemo(mkdtempSync(join(tmpdir(), 'emb-e2e-'))).data);
   const models = ['e2e-base', 'e2e-tuned'].map((name, i) => {
     const dir = join(MODELS, name);
     if (!existsSync(join(dir, 'onnx', 'model.onnx'))) writeBertModel(dir, MINILM_L6_H384, benchVocab(dataset.corpus.texts), { seed: 1 + i * 1000, maxSeqLength: 128 });

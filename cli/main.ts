@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { runCompare, runDemo, runEncode, runEval, runScore, type EncodeFlags } from '../lib/commands.js';
 import { VERSION } from '../lib/version.js';
 import { installInterruptHandler } from '../lib/interrupt.js';
+import { doctor } from '../lib/doctor.js';
 import { parseIntList, parseKLists, parsePositiveInt } from './options.js';
 import { defaultRegistryPath } from '../lib/registry/index.js';
 import { registryCommand } from '../lib/registry/commands.js';
@@ -202,11 +203,22 @@ runs
   .action((a: string, b: string, o) => registryCommand(openRegistry(), { kind: 'runs-diff', a, b }, o.json));
 
 program
+  .command('doctor')
+  .description('which engines, providers and devices this host can use, and why not')
+  .option('--json', 'print JSON')
+  .action((o) => {
+    const checks = doctor();
+    if (o.json) process.stdout.write(JSON.stringify(checks, null, 2) + '\n');
+    else for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'no  '} ${c.what}: ${c.detail}\n`);
+  });
+
+program
   .command('demo')
-  .description('make a synthetic dataset (no downloads) and score it at five Matryoshka dims')
+  .description('the main job on a synthetic dataset and two small models made on the spot (no downloads)')
   .option('--out <dir>', 'output folder', 'emb-bench-demo')
+  .option('--no-log', 'do not record the run in the registry')
   .action(async (o) => {
-    await runDemo({ out: o.out });
+    await runDemo({ out: o.out, registry: registryPath(o) });
   });
 
 async function main(): Promise<void> {

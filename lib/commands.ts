@@ -2,7 +2,7 @@
 // and return what to print. cli/main.ts only parses flags and calls these.
 import { join } from 'node:path';
 import { loadBeir } from './data/beir.js';
-import { writeDemoData } from './demo/data.js';
+import { writeDemo } from './demo/data.js';
 import { DEFAULT_K_LISTS } from './metrics/index.js';
 import { readNpy } from './data/npy.js';
 import { evaluateEmbeddings, evaluateModel, embedDataset } from './evaluate.js';
@@ -65,19 +65,26 @@ export async function runScore(c: ScoreCommand): Promise<void> {
   }
 }
 
-export async function runDemo({ out }: { out: string }): Promise<void> {
-  process.stderr.write(`emb-bench demo: writing a synthetic dataset (20,000 documents, 500 queries, 768 dims) to ${join(out, 'data')}\n`);
-  const data = writeDemoData(join(out, 'data'));
-  await runScore({
-    data: data.dir,
-    queryEmbeddings: data.queryEmbeddings,
-    corpusEmbeddings: data.corpusEmbeddings,
-    dims: [768, 512, 256, 128, 64],
-    split: 'test',
+export async function runDemo({ out, registry }: { out: string } & LogOptions): Promise<void> {
+  process.stderr.write(`emb-bench demo: writing a synthetic retrieval set and two small ONNX models to ${out}\n`);
+  const demo = writeDemo(out);
+  await runCompare({
+    base: demo.base,
+    tuned: demo.tuned,
+    data: demo.data,
+    load: {},
+    dims: demo.dims,
     out,
-    device: 'cpu',
     json: false,
+    chartMetric: 'ndcg@10',
     kLists: DEFAULT_K_LISTS,
+    seed: 0,
+    device: 'cpu',
+    prompts: true,
+    cache: false,
+    cacheDir: join(out, 'cache'),
+    quiet: false,
+    registry,
   });
 }
 

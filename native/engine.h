@@ -37,6 +37,9 @@ inline int effective_k(const ScoreRequest& r) {
 }
 
 EngineError validate(const ScoreRequest& r);
+// 1/|x[:bound]| for every row and bound (0 for a zero prefix), into out[b * n + row];
+// shared by the CPU and GPU engines.
+void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads, float* out);
 EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out);
 // Name of the micro-kernel chosen from this CPU's features: "avx512", "avx2" or "generic".
 const char* cpu_kernel_name();

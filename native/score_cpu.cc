@@ -57,25 +57,6 @@ void parallel_for(int64_t n, int threads, Fn fn) {
   if (first_error) std::rethrow_exception(first_error);
 }
 
-// 1/|x[:bound]| for every row and bound, accumulated in double (0 for a zero prefix).
-void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds,
-                          int threads, float* out /* [nb x n] */) {
-  const int nb = static_cast<int>(bounds.size());
-  const int64_t block = 1024;
-  parallel_for((n + block - 1) / block, threads, [&](int64_t blk) {
-    const int64_t hi = std::min(n, (blk + 1) * block);
-    for (int64_t r = blk * block; r < hi; ++r) {
-      const float* row = x + r * dim;
-      double ss = 0;
-      int k = 0;
-      for (int b = 0; b < nb; ++b) {
-        for (; k < bounds[b]; ++k) ss += static_cast<double>(row[k]) * row[k];
-        out[b * n + r] = ss > 0 ? static_cast<float>(1.0 / std::sqrt(ss)) : 0.0f;
-      }
-    }
-  });
-}
-
 // Ranking order: higher score first; equal scores, earlier corpus row first.
 inline bool better(float s, int32_t i, float ts, int32_t ti) {
   return s > ts || (s == ts && i < ti);
@@ -150,6 +131,25 @@ Plan make_plan(const ScoreRequest& r, const Kernel& kern) {
 }
 
 }  // namespace
+
+// 1/|x[:bound]| for every row and bound, accumulated in double (0 for a zero prefix).
+void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds,
+                          int threads, float* out /* [nb x n] */) {
+  const int nb = static_cast<int>(bounds.size());
+  const int64_t block = 1024;
+  parallel_for((n + block - 1) / block, threads, [&](int64_t blk) {
+    const int64_t hi = std::min(n, (blk + 1) * block);
+    for (int64_t r = blk * block; r < hi; ++r) {
+      const float* row = x + r * dim;
+      double ss = 0;
+      int k = 0;
+      for (int b = 0; b < nb; ++b) {
+        for (; k < bounds[b]; ++k) ss += static_cast<double>(row[k]) * row[k];
+        out[b * n + r] = ss > 0 ? static_cast<float>(1.0 / std::sqrt(ss)) : 0.0f;
+      }
+    }
+  });
+}
 
 EngineError validate(const ScoreRequest& r) {
   auto bad = [](std::string m) { return EngineError{"ERR_INVALID_ARG", std::move(m)}; };

@@ -65,3 +65,13 @@ describe('cli', () => {
     expect(stderr).toMatch(/corpus embeddings have 3 rows but the dataset has 2 documents/);
   });
 });
+
+describe('demo (the README\'s main command)', () => {
+  it('runs compare on its own synthetic set and models, writing every output', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'emb-demo-'));
+    const { code, stdout, stderr } = await cli(['demo', '--out', out, '--no-log']);
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/\| 64 \| .* \| better \|/);
+    for (const f of ['results.json', 'report.md', 'chart.png', 'per_query.jsonl']) expect(existsSync(join(out, f)), f).toBe(true);
+  });
+});

@@ -101,7 +101,7 @@ export function renderChart(result: CompareResult, metric = 'ndcg@10', names = {
       ctx.fillText(`${sign(d.diff)} [${sign(d.ci_low)}, ${sign(d.ci_high)}]${d.significant ? ' *' : ''}`, left + plotWidth + 40, y0 + 32);
       ctx.font = `13px "${FONT}"`;
       ctx.fillStyle = '#555';
-      ctx.fillText(`p = ${d.p_holm < 0.001 ? '<0.001' : d.p_holm.toFixed(3)} (Holm)`, left + plotWidth + 40, y0 + 52);
+      ctx.fillText(`p ${d.p_holm < 0.001 ? '< 0.001' : `= ${d.p_holm.toFixed(3)}`} (Holm)`, left + plotWidth + 40, y0 + 52);
     }
   });
   return canvas.toBuffer('image/png');

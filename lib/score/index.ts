@@ -10,15 +10,27 @@ export { scoreTopKReference } from './reference.js';
 
 let warnedFallback = false;
 
-export function engineInfo(): { native: boolean; kernel: string; threads: number; reason: string; cuda: string | null } {
+export interface EngineInfo {
+  native: boolean;
+  kernel: string;
+  threads: number;
+  /** Where the addon was loaded from, or why it was not. */
+  reason: string;
+  cudaDevices: number;
+  /** The first GPU's name, or why there is none. */
+  cuda: string | null;
+}
+
+export function engineInfo(): EngineInfo {
   const { addon, reason } = loadNative();
-  if (!addon) return { native: false, kernel: 'typescript', threads: 1, reason, cuda: null };
+  if (!addon) return { native: false, kernel: 'typescript', threads: 1, reason, cudaDevices: 0, cuda: null };
   const info = addon.info();
   return {
     native: true,
     kernel: info.kernel,
     threads: info.threads,
     reason,
+    cudaDevices: info.cudaDevices,
     cuda: info.cudaDevices > 0 ? info.cudaDevice : info.cudaError,
   };
 }

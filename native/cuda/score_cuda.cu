@@ -1,10 +1,179 @@
-// GPU engine entry points (engine.h). Device discovery is real; the scoring kernel is the
-// subject of its own issue, so score_cuda says plainly that it is not there yet.
+// GPU engine (engine.h's score_cuda): the CPU engine's algorithm on the device.
+//  - prefix_cosine: a tiled fp32 matrix product of a query chunk x a corpus block that writes
+//    the cosine at every Matryoshka boundary on its way to the largest dim (one product for
+//    all dims);
+//  - select_topk: per (query, dim), the block's candidates better than the running k-th hit
+//    are merged with the running top-k by a bitonic sort in shared memory.
+// The corpus streams through in blocks of 4,096 rows, so its size is bounded by host memory,
+// not the GPU's. No cuBLAS: the kernels are here. Every CUDA error becomes an EngineError.
 #include <cuda_runtime.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <string>
+#include <vector>
 
 #include "../engine.h"
 
 namespace embbench {
+namespace {
+
+constexpr int kTileQ = 64;          // queries per thread block
+constexpr int kTileC = 64;          // corpus rows per thread block
+constexpr int kTileK = 16;          // dims per shared-memory stage
+constexpr int kThreads = 256;       // 16 x 16 threads, 4 x 4 results each
+constexpr int kCorpusBlock = 4096;  // corpus rows per launch pair
+constexpr int kMaxBounds = 16;
+constexpr int kMaxK = 4096;
+constexpr size_t kScoreBytes = size_t(1) << 30;  // scores buffer per query chunk
+
+__constant__ int c_bounds[kMaxBounds];
+
+EngineError cuda_error(cudaError_t e, const char* what) {
+  if (e == cudaErrorMemoryAllocation) return {"ERR_OOM", std::string("GPU out of memory (") + what + ")"};
+  return {"ERR_CUDA", std::string(what) + ": " + cudaGetErrorString(e)};
+}
+
+#define CUDA_TRY(expr)                                      \
+  do {                                                      \
+    cudaError_t err_ = (expr);                              \
+    if (err_ != cudaSuccess) return cuda_error(err_, #expr); \
+  } while (0)
+
+template <class T>
+struct DeviceArray {
+  T* ptr = nullptr;
+  DeviceArray() = default;
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  ~DeviceArray() {
+    if (ptr) cudaFree(ptr);
+  }
+  cudaError_t alloc(size_t n) { return cudaMalloc(&ptr, std::max<size_t>(n, 1) * sizeof(T)); }
+};
+
+__device__ __forceinline__ bool better(float s, int i, float ts, int ti) { return s > ts || (s == ts && i < ti); }
+
+// scores[(b * nq + q) * kCorpusBlock + j] = cosine at c_bounds[b] of queries[q] and corpus[j].
+__global__ void __launch_bounds__(kThreads) prefix_cosine(const float* __restrict__ queries, int nq, const float* __restrict__ corpus, int nc,
+                                                          int stride, int nb, int max_dim, const float* __restrict__ inv_q, int ld_inv_q,
+                                                          const float* __restrict__ inv_c, int ld_inv_c, float* __restrict__ scores) {
+  __shared__ float a_tile[kTileK][kTileQ + 4];
+  __shared__ float b_tile[kTileK][kTileC + 4];
+  const int t = threadIdx.x;
+  const int tx = t % 16, ty = t / 16;
+  const int q_base = blockIdx.y * kTileQ, c_base = blockIdx.x * kTileC;
+  float acc[4][4] = {};
+  int next = 0;
+  int next_bound = c_bounds[0];
+  // each thread stages 4 consecutive dims of one row of each tile
+  const int load_row = t / 4, load_k = (t % 4) * 4;
+  for (int k0 = 0; k0 < max_dim; k0 += kTileK) {
+    for (int u = 0; u < 4; ++u) {
+      const int k = k0 + load_k + u;
+      const int q = q_base + load_row, c = c_base + load_row;
+      a_tile[load_k + u][load_row] = (q < nq && k < max_dim) ? queries[size_t(q) * stride + k] : 0.0f;
+      b_tile[load_k + u][load_row] = (c < nc && k < max_dim) ? corpus[size_t(c) * stride + k] : 0.0f;
+    }
+    __syncthreads();
+    const int k_end = min(kTileK, max_dim - k0);
+    for (int kk = 0; kk < k_end; ++kk) {
+      float a[4], b[4];
+      for (int i = 0; i < 4; ++i) a[i] = a_tile[kk][ty * 4 + i];
+      for (int j = 0; j < 4; ++j) b[j] = b_tile[kk][tx * 4 + j];
+      for (int i = 0; i < 4; ++i)
+        for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+      if (k0 + kk + 1 == next_bound) {  // the same for every thread: no divergence
+        for (int i = 0; i < 4; ++i) {
+          const int q = q_base + ty * 4 + i;
+          if (q >= nq) continue;
+          const float iq = inv_q[size_t(next) * ld_inv_q + q];
+          float* out = scores + (size_t(next) * nq + q) * kCorpusBlock;
+          for (int j = 0; j < 4; ++j) {
+            const int c = c_base + tx * 4 + j;
+            if (c < nc) out[c] = (acc[i][j] * iq) * inv_c[size_t(next) * ld_inv_c + c];
+          }
+        }
+        ++next;
+        next_bound = next < nb ? c_bounds[next] : -1;
+      }
+    }
+    __syncthreads();
+  }
+}
+
+// Merges one corpus block into the running top-k of each (query, dim): grid (nq, nb).
+__global__ void __launch_bounds__(kThreads) select_topk(const float* __restrict__ scores, int nq, int q_offset, int nq_total, int nc, int c_offset,
+                                                        int k, float* top_s, int* top_i, int* top_n) {
+  extern __shared__ unsigned char smem[];
+  __shared__ int count;
+  const int q = blockIdx.x, b = blockIdx.y;
+  const size_t slot = size_t(b) * nq_total + q_offset + q;
+  float* ts = top_s + slot * k;
+  int* ti = top_i + slot * k;
+  const int n0 = top_n[slot];
+  const float thr_s = n0 == k ? ts[k - 1] : -INFINITY;
+  const int thr_i = n0 == k ? ti[k - 1] : INT_MAX;
+  int cap = 1;
+  while (cap < k + kCorpusBlock) cap <<= 1;
+  float* ks = reinterpret_cast<float*>(smem);
+  int* ki = reinterpret_cast<int*>(ks + cap);
+  if (threadIdx.x == 0) count = 0;
+  for (int j = threadIdx.x; j < n0; j += blockDim.x) {
+    ks[j] = ts[j];
+    ki[j] = ti[j];
+  }
+  __syncthreads();
+  const float* row = scores + (size_t(b) * nq + q) * kCorpusBlock;
+  for (int j = threadIdx.x; j < nc; j += blockDim.x) {
+    const float s = row[j];
+    const int c = c_offset + j;
+    if (better(s, c, thr_s, thr_i)) {
+      const int pos = n0 + atomicAdd(&count, 1);
+      ks[pos] = s;
+      ki[pos] = c;
+    }
+  }
+  __syncthreads();
+  const int total = n0 + count;
+  if (count == 0) return;  // nothing new: the running top-k stands
+  int size = 1;
+  while (size < total) size <<= 1;
+  for (int j = total + threadIdx.x; j < size; j += blockDim.x) {
+    ks[j] = -INFINITY;
+    ki[j] = INT_MAX;
+  }
+  __syncthreads();
+  // Bitonic sort, best first (score descending, then corpus row ascending).
+  for (int len = 2; len <= size; len <<= 1) {
+    for (int half = len >> 1; half > 0; half >>= 1) {
+      for (int p = threadIdx.x; p < size / 2; p += blockDim.x) {
+        const int i = 2 * half * (p / half) + (p % half);
+        const int j = i + half;
+        const bool first_better = better(ks[i], ki[i], ks[j], ki[j]);
+        const bool best_first = (i & len) == 0;
+        if (best_first != first_better) {
+          const float s = ks[i];
+          ks[i] = ks[j];
+          ks[j] = s;
+          const int x = ki[i];
+          ki[i] = ki[j];
+          ki[j] = x;
+        }
+      }
+      __syncthreads();
+    }
+  }
+  const int keep = min(k, total);
+  for (int j = threadIdx.x; j < keep; j += blockDim.x) {
+    ts[j] = ks[j];
+    ti[j] = ki[j];
+  }
+  if (threadIdx.x == 0) top_n[slot] = keep;
+}
+
+}  // namespace
 
 bool cuda_compiled() { return true; }
 
@@ -21,14 +190,76 @@ EngineError cuda_device_info(std::string& name, int& count) {
   return {};
 }
 
-EngineError score_cuda(const ScoreRequest& r, const ScoreOutput&) {
+EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   EngineError err = validate(r);
   if (!err.ok()) return err;
   std::string name;
-  int count = 0;
-  err = cuda_device_info(name, count);
+  int devices = 0;
+  err = cuda_device_info(name, devices);
   if (!err.ok()) return err;
-  return {"ERR_CUDA", "the CUDA scoring kernel is not implemented in this build; use --device cpu"};
+  if (r.nq == 0) return {};
+  const int K = effective_k(r);
+  if (K > kMaxK) return {"ERR_INVALID_ARG", "the GPU engine keeps at most " + std::to_string(kMaxK) + " hits per query"};
+  std::vector<int> bounds = r.dims;
+  std::sort(bounds.begin(), bounds.end());
+  const int nb = static_cast<int>(bounds.size());
+  if (nb > kMaxBounds) return {"ERR_INVALID_ARG", "the GPU engine scores at most " + std::to_string(kMaxBounds) + " dims at once"};
+  const int max_dim = bounds.back();
+  const int threads = r.threads > 0 ? r.threads : default_threads();
+
+  std::vector<float> inv_q(size_t(nb) * r.nq), inv_c(size_t(nb) * r.nc);
+  inverse_prefix_norms(r.queries, r.nq, r.dim, bounds, threads, inv_q.data());
+  inverse_prefix_norms(r.corpus, r.nc, r.dim, bounds, threads, inv_c.data());
+
+  CUDA_TRY(cudaSetDevice(0));
+  CUDA_TRY(cudaMemcpyToSymbol(c_bounds, bounds.data(), sizeof(int) * nb));
+  const int q_chunk = static_cast<int>(std::min<int64_t>(r.nq, std::max<size_t>(1, kScoreBytes / (size_t(nb) * kCorpusBlock * sizeof(float)))));
+  DeviceArray<float> d_queries, d_corpus, d_inv_q, d_inv_c, d_scores, d_top_s;
+  DeviceArray<int> d_top_i, d_top_n;
+  CUDA_TRY(d_queries.alloc(size_t(r.nq) * r.dim));
+  CUDA_TRY(d_corpus.alloc(size_t(kCorpusBlock) * r.dim));
+  CUDA_TRY(d_inv_q.alloc(inv_q.size()));
+  CUDA_TRY(d_inv_c.alloc(inv_c.size()));
+  CUDA_TRY(d_scores.alloc(size_t(nb) * q_chunk * kCorpusBlock));
+  CUDA_TRY(d_top_s.alloc(size_t(nb) * r.nq * K));
+  CUDA_TRY(d_top_i.alloc(size_t(nb) * r.nq * K));
+  CUDA_TRY(d_top_n.alloc(size_t(nb) * r.nq));
+  CUDA_TRY(cudaMemcpy(d_queries.ptr, r.queries, sizeof(float) * r.nq * r.dim, cudaMemcpyHostToDevice));
+  CUDA_TRY(cudaMemcpy(d_inv_q.ptr, inv_q.data(), sizeof(float) * inv_q.size(), cudaMemcpyHostToDevice));
+  CUDA_TRY(cudaMemcpy(d_inv_c.ptr, inv_c.data(), sizeof(float) * inv_c.size(), cudaMemcpyHostToDevice));
+  CUDA_TRY(cudaMemset(d_top_n.ptr, 0, sizeof(int) * nb * r.nq));
+
+  int cap = 1;
+  while (cap < K + kCorpusBlock) cap <<= 1;
+  const size_t select_smem = size_t(cap) * (sizeof(float) + sizeof(int));
+  CUDA_TRY(cudaFuncSetAttribute(select_topk, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(select_smem)));
+
+  for (int64_t c0 = 0; c0 < r.nc; c0 += kCorpusBlock) {
+    const int ncb = static_cast<int>(std::min<int64_t>(kCorpusBlock, r.nc - c0));
+    CUDA_TRY(cudaMemcpy(d_corpus.ptr, r.corpus + c0 * r.dim, sizeof(float) * ncb * r.dim, cudaMemcpyHostToDevice));
+    for (int64_t q0 = 0; q0 < r.nq; q0 += q_chunk) {
+      const int nqc = static_cast<int>(std::min<int64_t>(q_chunk, r.nq - q0));
+      const dim3 grid((ncb + kTileC - 1) / kTileC, (nqc + kTileQ - 1) / kTileQ);
+      prefix_cosine<<<grid, kThreads>>>(d_queries.ptr + q0 * r.dim, nqc, d_corpus.ptr, ncb, r.dim, nb, max_dim, d_inv_q.ptr + q0,
+                                        static_cast<int>(r.nq), d_inv_c.ptr + c0, static_cast<int>(r.nc), d_scores.ptr);
+      CUDA_TRY(cudaGetLastError());
+      select_topk<<<dim3(nqc, nb), kThreads, select_smem>>>(d_scores.ptr, nqc, static_cast<int>(q0), static_cast<int>(r.nq), ncb,
+                                                          static_cast<int>(c0), K, d_top_s.ptr, d_top_i.ptr, d_top_n.ptr);
+      CUDA_TRY(cudaGetLastError());
+    }
+  }
+  CUDA_TRY(cudaDeviceSynchronize());
+
+  std::vector<float> top_s(size_t(nb) * r.nq * K);
+  std::vector<int> top_i(size_t(nb) * r.nq * K);
+  CUDA_TRY(cudaMemcpy(top_s.data(), d_top_s.ptr, sizeof(float) * top_s.size(), cudaMemcpyDeviceToHost));
+  CUDA_TRY(cudaMemcpy(top_i.data(), d_top_i.ptr, sizeof(int) * top_i.size(), cudaMemcpyDeviceToHost));
+  for (size_t o = 0; o < r.dims.size(); ++o) {
+    const int b = static_cast<int>(std::lower_bound(bounds.begin(), bounds.end(), r.dims[o]) - bounds.begin());
+    std::copy(top_s.begin() + size_t(b) * r.nq * K, top_s.begin() + size_t(b + 1) * r.nq * K, out.scores[o]);
+    std::copy(top_i.begin() + size_t(b) * r.nq * K, top_i.begin() + size_t(b + 1) * r.nq * K, out.indices[o]);
+  }
+  return {};
 }
 
 }  // namespace embbench
