@@ -20,7 +20,6 @@ namespace {
 
 constexpr int kChunkPanels = 8;     // panels packed together; ~L2-sized at D = 768
 constexpr int kMinQueriesPerTask = 48;
-constexpr int64_t kQueriesInCache = 8 << 20;  // bytes of queries that one task keeps hot
 
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
@@ -111,21 +110,14 @@ Plan make_plan(const ScoreRequest& r, const Kernel& kern) {
   p.threads = r.threads > 0 ? r.threads : default_threads();
   const int64_t target_tasks = 4LL * p.threads;
   const int64_t panels = (r.nc + kern.nr - 1) / kern.nr;
-  if (static_cast<int64_t>(r.nq) * r.dim * 4 <= kQueriesInCache) {
-    // The queries fit in cache: every task takes all of them over its own slice of the corpus,
-    // so the corpus is read and packed once.
-    p.q_ranges = 1;
-    p.q_range = r.nq;
-    p.c_splits = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(2LL * p.threads, panels)));
-    return p;
-  } else {
-    // Many queries: split them, each task streaming the whole corpus past its range.
-    const int64_t max_ranges = std::max<int64_t>(1, r.nq / kMinQueriesPerTask);
-    p.q_ranges = static_cast<int>(std::min(target_tasks, max_ranges));
-    p.q_range = (r.nq + p.q_ranges - 1) / p.q_ranges;
-    p.q_range = ((p.q_range + kern.mr - 1) / kern.mr) * kern.mr;
-    p.q_ranges = static_cast<int>((r.nq + p.q_range - 1) / p.q_range);
-  }
+  // Query ranges of at least 48 (a range's rows stay in L2 while a packed corpus chunk passes);
+  // measured better than giving every task all the queries over a corpus slice.
+  const int64_t max_ranges = std::max<int64_t>(1, r.nq / kMinQueriesPerTask);
+  p.q_ranges = static_cast<int>(std::min(target_tasks, max_ranges));
+  p.q_range = (r.nq + p.q_ranges - 1) / p.q_ranges;
+  p.q_range = ((p.q_range + kern.mr - 1) / kern.mr) * kern.mr;
+  p.q_ranges = static_cast<int>((r.nq + p.q_range - 1) / p.q_range);
+  // Few queries: split the corpus too, then merge the per-split top-k buffers.
   p.c_splits = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((target_tasks + p.q_ranges - 1) / p.q_ranges, panels)));
   return p;
 }
