@@ -21,7 +21,7 @@ import type { ModelIdentity } from './registry/index.js';
 import { ensureOutDir } from './files.js';
 import { metricNames, type KLists } from './metrics/index.js';
 import { UserError } from './errors.js';
-import { evalResultsJson, writeEvalOutputs } from './report/results.js';
+import { datasetSummary, evalResultsJson, writeEvalOutputs } from './report/results.js';
 import { metricsTable } from './report/table.js';
 import { checkDims } from './score/index.js';
 
@@ -228,7 +228,7 @@ export async function runCompare(c: CompareCommand & LogOptions & { baseName?: s
       emb_bench_version: VERSION,
       command: 'compare',
       created: new Date().toISOString(),
-      dataset: { name: dataset.name, source: dataset.source, split: dataset.split ?? null, ...result.base.counts },
+      dataset: datasetSummary(dataset, result.base),
       dims: result.dims,
       k_lists: c.kLists,
       base: modelJson(result.base),

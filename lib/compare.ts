@@ -4,7 +4,7 @@
 import type { Dataset } from './data/dataset.js';
 import { Encoder, type EncoderOptions } from './encode/encoder.js';
 import { evaluateModel, type EvalOptions, type ModelEvalResult } from './evaluate.js';
-import { DEFAULT_K_LISTS, metricKey, metricNames } from './metrics/index.js';
+import { DEFAULT_K_LISTS, metricKey, metricNames, type KLists } from './metrics/index.js';
 import { compareMetrics, type Difference, type StatsOptions } from './stats/index.js';
 import { checkDims } from './score/index.js';
 
@@ -25,22 +25,32 @@ export interface CompareResult {
 
 export async function compare(base: string, tuned: string, dataset: Dataset, options: CompareOptions = {}): Promise<CompareResult> {
   const t0 = performance.now();
-  // Check both models and the dims before encoding anything.
-  let dims: number[];
+  // Load both models and check the dims before encoding anything; each is loaded once.
   const encoders: Encoder[] = [];
   try {
-    for (const path of [base, tuned]) encoders.push(await Encoder.load(path, { ...options.encoder, cacheDir: null }));
+    for (const path of [base, tuned]) encoders.push(await Encoder.load(path, options.encoder));
     const widths = await Promise.all(encoders.map((e) => e.width()));
-    dims = options.dims ?? [Math.min(...widths)];
+    const dims = options.dims ?? [Math.min(...widths)];
     encoders.forEach((e, i) => checkDims(dims, widths[i], `model ${e.spec.name}`));
+    const kLists = options.kLists ?? DEFAULT_K_LISTS;
+    const evalOptions = { ...options, dims, kLists };
+    const baseResult = await evaluateModel(encoders[0], dataset, evalOptions);
+    const tunedResult = await evaluateModel(encoders[1], dataset, evalOptions);
+    return summarize(dims, kLists, baseResult, tunedResult, options.stats, t0);
   } finally {
     await Promise.all(encoders.map((e) => e.close()));
   }
-  const kLists = options.kLists ?? DEFAULT_K_LISTS;
-  const evalOptions = { ...options, dims, kLists };
-  const baseResult = await evaluateModel(base, dataset, evalOptions);
-  const tunedResult = await evaluateModel(tuned, dataset, evalOptions);
-  const stats = { samples: 10000, permutations: 10000, seed: 0, alpha: 0.05, ...options.stats };
+}
+
+function summarize(
+  dims: number[],
+  kLists: KLists,
+  baseResult: ModelEvalResult,
+  tunedResult: ModelEvalResult,
+  statsOptions: StatsOptions | undefined,
+  t0: number,
+): CompareResult {
+  const stats = { samples: 10000, permutations: 10000, seed: 0, alpha: 0.05, ...statsOptions };
   const differences = compareMetrics(dims, metricNames(kLists), metricKey, baseResult.perQuery, tunedResult.perQuery, stats);
   return {
     dims,
