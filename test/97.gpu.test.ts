@@ -1,19 +1,24 @@
 // The GPU engine: it compiles where nvcc is; without a GPU, asking for it gives a clear error
-// (no crash, no silent CPU run); with one, it gives the CPU engine's answers.
-import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+// (no crash, no silent CPU run); with one, it gives the CPU engine's answers. Everywhere, its
+// own kernels and host code run under the host emulation (native/cuda/emu) and must give the
+// CPU engine's answers bit for bit.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../lib/errors.js';
 import { loadNative } from '../lib/score/binding.js';
 import { engineInfo, scoreTopK } from '../lib/score/index.js';
+import { HAS_SHARED, ROOT, shared } from './helpers/shared.js';
 
-function hasNvcc(): boolean {
+function has(tool: string): boolean {
   try {
-    execFileSync('nvcc', ['--version'], { stdio: 'ignore' });
+    execFileSync(tool, ['--version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
   }
 }
+const hasNvcc = () => has('nvcc');
 
 const m = { data: new Float32Array(64).fill(0.5), rows: 4, cols: 16 };
 
@@ -46,4 +51,43 @@ describe('GPU engine', () => {
         }
       }
   });
+});
+
+describe.skipIf(!has('cmake'))('GPU engine under the host emulation (no GPU needed)', () => {
+  const dir = join(ROOT, 'build-cuda-emu');
+  const exe = join(dir, 'emb_bench_cuda_emu_check');
+  const run = (args: string[], env: Record<string, string> = {}) => {
+    const r = spawnSync(exe, args, { encoding: 'utf8', env: { ...process.env, ...env } });
+    return { code: r.status, out: r.stdout + r.stderr };
+  };
+
+  beforeAll(() => {
+    execFileSync('cmake', ['-S', ROOT, '-B', dir, '-DCMAKE_BUILD_TYPE=Release', '-DEMB_BENCH_CUDA=OFF', '-DEMB_BENCH_CUDA_EMU=ON'], { stdio: 'pipe' });
+    execFileSync('cmake', ['--build', dir, '-j', '2', '--target', 'emb_bench_cuda_emu_check'], { stdio: 'pipe' });
+  }, 300_000);
+
+  const expectAllPass = (out: string, checks: number) => {
+    const lines = out.split('\n').filter((l) => /: (PASS|FAIL)/.test(l));
+    expect(lines.filter((l) => l.includes(': FAIL'))).toEqual([]);
+    expect(lines.length).toBe(checks);
+    expect(out).toContain('GPU CHECK PASSED');
+    // Both engines accumulate in dimension order with fused multiply-adds: same bits, where
+    // the CPU kernel has FMA (the portable kernel rounds each product on its own).
+    if (/CPU kernel (avx2|avx512)/.test(out)) expect(out).toContain('bitwise identical to the CPU engine in every check: yes');
+  };
+
+  it('random data, k beyond the corpus, k at the maximum with exact ties, and the error paths', () => {
+    for (const seed of ['1', '2']) {
+      const { code, out } = run([], { EMB_EMU_SEED: seed });
+      expectAllPass(out, 6);
+      expect(code).toBe(0);
+    }
+  });
+
+  it.skipIf(!HAS_SHARED)('golden random-768: the same top-k lists as the CPU engine (whose metrics match the reference)', () => {
+    const { code, out } = run([shared('golden', 'random-768')]);
+    expect(out).toMatch(/golden random-768, k 100: PASS/);
+    expectAllPass(out, 7);
+    expect(code).toBe(0);
+  }, 180_000);
 });

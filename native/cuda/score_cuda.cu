@@ -16,6 +16,11 @@
 
 #include "../engine.h"
 
+#ifndef EMB_LAUNCH  // the host emulation (emu/cuda_runtime.h) defines its own
+#define EMB_LAUNCH(kernel, grid, block, smem) kernel<<<grid, block, smem>>>
+#define EMB_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#endif
+
 namespace embbench {
 namespace {
 
@@ -26,7 +31,11 @@ constexpr int kThreads = 256;       // 16 x 16 threads, 4 x 4 results each
 constexpr int kCorpusBlock = 4096;  // corpus rows per launch pair
 constexpr int kMaxBounds = 16;
 constexpr int kMaxK = 4096;
+#ifdef EMB_BENCH_CUDA_EMU
+constexpr size_t kScoreBytes = size_t(1) << 20;  // small, so the emulated checks cross query chunks
+#else
 constexpr size_t kScoreBytes = size_t(1) << 30;  // scores buffer per query chunk
+#endif
 
 __constant__ int c_bounds[kMaxBounds];
 
@@ -106,7 +115,7 @@ __global__ void __launch_bounds__(kThreads) prefix_cosine(const float* __restric
 // Merges one corpus block into the running top-k of each (query, dim): grid (nq, nb).
 __global__ void __launch_bounds__(kThreads) select_topk(const float* __restrict__ scores, int nq, int q_offset, int nq_total, int nc, int c_offset,
                                                         int k, float* top_s, int* top_i, int* top_n) {
-  extern __shared__ unsigned char smem[];
+  EMB_DYNAMIC_SHARED(unsigned char, smem);
   __shared__ int count;
   const int q = blockIdx.x, b = blockIdx.y;
   const size_t slot = size_t(b) * nq_total + q_offset + q;
@@ -240,10 +249,10 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
     for (int64_t q0 = 0; q0 < r.nq; q0 += q_chunk) {
       const int nqc = static_cast<int>(std::min<int64_t>(q_chunk, r.nq - q0));
       const dim3 grid((ncb + kTileC - 1) / kTileC, (nqc + kTileQ - 1) / kTileQ);
-      prefix_cosine<<<grid, kThreads>>>(d_queries.ptr + q0 * r.dim, nqc, d_corpus.ptr, ncb, r.dim, nb, max_dim, d_inv_q.ptr + q0,
+      EMB_LAUNCH(prefix_cosine, grid, kThreads, 0)(d_queries.ptr + q0 * r.dim, nqc, d_corpus.ptr, ncb, r.dim, nb, max_dim, d_inv_q.ptr + q0,
                                         static_cast<int>(r.nq), d_inv_c.ptr + c0, static_cast<int>(r.nc), d_scores.ptr);
       CUDA_TRY(cudaGetLastError());
-      select_topk<<<dim3(nqc, nb), kThreads, select_smem>>>(d_scores.ptr, nqc, static_cast<int>(q0), static_cast<int>(r.nq), ncb,
+      EMB_LAUNCH(select_topk, dim3(nqc, nb), kThreads, select_smem)(d_scores.ptr, nqc, static_cast<int>(q0), static_cast<int>(r.nq), ncb,
                                                           static_cast<int>(c0), K, d_top_s.ptr, d_top_i.ptr, d_top_n.ptr);
       CUDA_TRY(cudaGetLastError());
     }

@@ -1,0 +1,327 @@
+// The host emulation's runtime (see cuda_runtime.h): memory, device facts and the fiber
+// scheduler that runs a thread block's threads between barriers.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cuda_runtime.h"
+
+#if !defined(__x86_64__)
+#include <ucontext.h>
+#endif
+
+namespace cuda_emu {
+namespace {
+
+constexpr size_t kDefaultSmem = 48 * 1024;
+constexpr size_t kOptinSmem = 227 * 1024;  // sm_90
+constexpr size_t kStackBytes = 64 * 1024;
+
+size_t env_size(const char* name, size_t fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
+struct Memory {
+  std::map<void*, size_t> blocks;
+  size_t used = 0;
+  size_t limit() const { return env_size("EMB_EMU_MEMORY", size_t(1) << 40); }
+};
+Memory& memory() {
+  static Memory m;
+  return m;
+}
+
+cudaError_t sticky = cudaSuccess;  // the last launch failure, for cudaGetLastError
+std::map<const void*, int> max_dynamic_smem;
+std::mt19937_64 rng(env_size("EMB_EMU_SEED", 1));
+
+// ---- fibers -------------------------------------------------------------------------------
+struct Fiber {
+  std::vector<unsigned char> stack = std::vector<unsigned char>(kStackBytes);
+  void* sp = nullptr;
+  bool done = false;
+  unsigned index = 0;
+#if !defined(__x86_64__)
+  ucontext_t ctx;
+#endif
+};
+
+const std::function<void()>* g_body = nullptr;
+Fiber* g_current = nullptr;
+void* g_scheduler_sp = nullptr;
+#if !defined(__x86_64__)
+ucontext_t g_scheduler_ctx;
+#endif
+
+}  // namespace
+}  // namespace cuda_emu
+
+#if defined(__x86_64__)
+// switch_stack(save, load): saves the callee-saved registers, MXCSR and the x87 control word
+// on this stack, stores the stack pointer in *save, and resumes the stack at load.
+extern "C" void emb_emu_switch_stack(void** save, void* load);
+asm(R"(
+  .text
+  .globl emb_emu_switch_stack
+  .type emb_emu_switch_stack, @function
+emb_emu_switch_stack:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size emb_emu_switch_stack, .-emb_emu_switch_stack
+  .section .note.GNU-stack,"",@progbits
+  .text
+)");
+#endif
+
+namespace cuda_emu {
+namespace {
+
+void to_scheduler() {
+#if defined(__x86_64__)
+  emb_emu_switch_stack(&g_current->sp, g_scheduler_sp);
+#else
+  swapcontext(&g_current->ctx, &g_scheduler_ctx);
+#endif
+}
+
+void to_fiber(Fiber& f) {
+  g_current = &f;
+#if defined(__x86_64__)
+  emb_emu_switch_stack(&g_scheduler_sp, f.sp);
+#else
+  swapcontext(&g_scheduler_ctx, &f.ctx);
+#endif
+}
+
+[[noreturn]] void fiber_main() {
+  (*g_body)();
+  g_current->done = true;
+  to_scheduler();
+  std::abort();  // a finished fiber is never resumed
+}
+
+void start_fiber(Fiber& f) {
+  f.done = false;
+#if defined(__x86_64__)
+  // The frame emb_emu_switch_stack pops: MXCSR and x87 control word, r15..rbp, then the
+  // return address (fiber_main), above which sits a null "caller" so that fiber_main starts
+  // with the stack aligned as after a call.
+  auto top = reinterpret_cast<uintptr_t>(f.stack.data() + f.stack.size()) & ~uintptr_t(15);
+  auto* s = reinterpret_cast<uint64_t*>(top);
+  *--s = 0;
+  *--s = reinterpret_cast<uint64_t>(&fiber_main);
+  for (int i = 0; i < 6; ++i) *--s = 0;
+  *--s = 0x1F80ull | (0x037Full << 32);
+  f.sp = s;
+#else
+  getcontext(&f.ctx);
+  f.ctx.uc_stack.ss_sp = f.stack.data();
+  f.ctx.uc_stack.ss_size = f.stack.size();
+  f.ctx.uc_link = nullptr;
+  makecontext(&f.ctx, reinterpret_cast<void (*)()>(&fiber_main), 0);
+#endif
+}
+
+std::vector<unsigned char> g_dynamic_smem;
+
+bool launch_error(cudaError_t e, const std::string& why) {
+  std::fprintf(stderr, "cuda-emu: launch failed: %s\n", why.c_str());
+  if (sticky == cudaSuccess) sticky = e;
+  return false;
+}
+
+// One thread block; false when its threads disagree on a barrier.
+bool run_block(unsigned threads) {
+  static std::vector<Fiber> fibers;
+  if (fibers.size() < threads) fibers.resize(threads);
+  std::vector<unsigned> live(threads);
+  for (unsigned t = 0; t < threads; ++t) {
+    fibers[t].index = t;
+    start_fiber(fibers[t]);
+    live[t] = t;
+  }
+  while (!live.empty()) {
+    std::shuffle(live.begin(), live.end(), rng);
+    for (unsigned t : live) {
+      threadIdx = dim3(t % blockDim.x, (t / blockDim.x) % blockDim.y, t / (blockDim.x * blockDim.y));
+      to_fiber(fibers[t]);
+    }
+    size_t finished = 0;
+    for (unsigned t : live) finished += fibers[t].done;
+    if (finished == live.size()) break;
+    if (finished > 0)
+      return launch_error(cudaErrorLaunchFailure, "block (" + std::to_string(blockIdx.x) + "," + std::to_string(blockIdx.y) + "): " +
+                                                      std::to_string(finished) + " of " + std::to_string(live.size()) +
+                                                      " threads returned while the others wait at __syncthreads()");
+  }
+  return true;
+}
+
+}  // namespace
+
+cudaError_t set_func_max_dynamic_smem(const void* func, int bytes) {
+  if (bytes < 0 || size_t(bytes) > kOptinSmem) return cudaErrorInvalidValue;
+  max_dynamic_smem[func] = bytes;
+  return cudaSuccess;
+}
+
+void* dynamic_shared() { return g_dynamic_smem.data(); }
+
+void launch(const void* func, dim3 grid, dim3 block, size_t dynamic_smem, const std::function<void()>& body) {
+  const uint64_t threads = uint64_t(block.x) * block.y * block.z;
+  if (threads == 0 || threads > 1024 || block.z > 64 || grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.x > 2147483647u || grid.y > 65535 ||
+      grid.z > 65535) {
+    launch_error(cudaErrorInvalidConfiguration, "grid (" + std::to_string(grid.x) + "," + std::to_string(grid.y) + "," + std::to_string(grid.z) +
+                                                    ") x block (" + std::to_string(block.x) + "," + std::to_string(block.y) + "," +
+                                                    std::to_string(block.z) + ")");
+    return;
+  }
+  const auto opt = max_dynamic_smem.find(func);
+  const size_t allowed = opt == max_dynamic_smem.end() ? kDefaultSmem : size_t(opt->second);
+  if (dynamic_smem > allowed) {
+    launch_error(cudaErrorInvalidValue, std::to_string(dynamic_smem) + " bytes of dynamic shared memory, " + std::to_string(allowed) +
+                                            " allowed (cudaFuncSetAttribute raises it to at most " + std::to_string(kOptinSmem) + ")");
+    return;
+  }
+  g_dynamic_smem.assign(std::max<size_t>(dynamic_smem, 1), 0xFF);
+  gridDim = grid;
+  blockDim = block;
+  g_body = &body;
+  std::vector<uint64_t> order(uint64_t(grid.x) * grid.y * grid.z);
+  for (uint64_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  for (uint64_t b : order) {
+    blockIdx = dim3(unsigned(b % grid.x), unsigned((b / grid.x) % grid.y), unsigned(b / (uint64_t(grid.x) * grid.y)));
+    std::fill(g_dynamic_smem.begin(), g_dynamic_smem.end(), 0xFF);
+    if (!run_block(static_cast<unsigned>(threads))) break;
+  }
+  g_body = nullptr;
+}
+
+}  // namespace cuda_emu
+
+using namespace cuda_emu;
+
+void __syncthreads() {
+  if (!g_current) std::abort();  // called outside a kernel
+  to_scheduler();
+}
+
+const char* cudaGetErrorString(cudaError_t e) {
+  switch (e) {
+    case cudaSuccess: return "no error";
+    case cudaErrorInvalidValue: return "invalid argument";
+    case cudaErrorMemoryAllocation: return "out of memory";
+    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+    case cudaErrorNoDevice: return "no CUDA-capable device is detected";
+    case cudaErrorLaunchFailure: return "unspecified launch failure";
+  }
+  return "unknown error";
+}
+
+cudaError_t cudaGetDeviceCount(int* count) {
+  *count = static_cast<int>(env_size("EMB_EMU_DEVICES", 1));
+  return *count > 0 ? cudaSuccess : cudaErrorNoDevice;
+}
+
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int) {
+  std::memset(prop, 0, sizeof *prop);
+  std::snprintf(prop->name, sizeof prop->name, "host emulation of a CUDA device");
+  prop->major = 9;
+  prop->multiProcessorCount = 1;
+  prop->totalGlobalMem = memory().limit();
+  prop->sharedMemPerBlockOptin = kOptinSmem;
+  return cudaSuccess;
+}
+
+cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr, int) {
+  *value = 1000000;  // "clock rate" in kHz; emulated timings mean nothing
+  return cudaSuccess;
+}
+
+cudaError_t cudaSetDevice(int device) {
+  int n = 0;
+  cudaGetDeviceCount(&n);
+  return device >= 0 && device < n ? cudaSuccess : cudaErrorInvalidValue;
+}
+
+cudaError_t cudaDeviceSynchronize() { return sticky; }
+
+cudaError_t cudaGetLastError() {
+  const cudaError_t e = sticky;
+  sticky = cudaSuccess;
+  return e;
+}
+
+cudaError_t cudaMallocBytes(void** p, size_t bytes) {
+  Memory& m = memory();
+  *p = nullptr;
+  if (m.used + bytes > m.limit()) return cudaErrorMemoryAllocation;
+  void* q = std::malloc(std::max<size_t>(bytes, 1));
+  if (!q) return cudaErrorMemoryAllocation;
+  std::memset(q, 0xFF, bytes);
+  m.blocks[q] = bytes;
+  m.used += bytes;
+  *p = q;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFree(void* p) {
+  if (!p) return cudaSuccess;
+  Memory& m = memory();
+  const auto it = m.blocks.find(p);
+  if (it == m.blocks.end()) return cudaErrorInvalidValue;
+  m.used -= it->second;
+  m.blocks.erase(it);
+  std::free(p);
+  return cudaSuccess;
+}
+
+// Copies must stay inside one allocation on the device side, as on the device.
+static bool in_device_block(const void* p, size_t bytes) {
+  const auto& blocks = memory().blocks;
+  auto it = blocks.upper_bound(const_cast<void*>(p));
+  if (it == blocks.begin()) return false;
+  --it;
+  const auto* base = static_cast<const unsigned char*>(it->first);
+  const auto* q = static_cast<const unsigned char*>(p);
+  return q >= base && q + bytes <= base + it->second;
+}
+
+cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  const bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+  const bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+  if ((dst_dev && !in_device_block(dst, bytes)) || (src_dev && !in_device_block(src, bytes))) return cudaErrorInvalidValue;
+  if (bytes) std::memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemset(void* p, int value, size_t bytes) {
+  if (!in_device_block(p, bytes)) return cudaErrorInvalidValue;
+  std::memset(p, value, bytes);
+  return cudaSuccess;
+}
