@@ -4,7 +4,7 @@
 //  - anywhere (CMake EMB_BENCH_CUDA_EMU, test/97.gpu.test.ts): the GPU engine's own source
 //    run by the host emulation in native/cuda/emu, with smaller sizes and no timing.
 // Checks, each against score_cpu on the same request:
-//   1. random data (GPU: nq 1,000 x nc 20,000 x 768; emulated: 60 x 9,000 x 96), several dims;
+//   1. random data (GPU: nq 1,000 x nc 20,000 x 768; emulated: 400 x 9,000 x 96), several dims;
 //   2. edge cases: k larger than the corpus with odd dims, k at the engine's maximum, a zero
 //      row, duplicated rows (exact ties), and the errors for k and for device memory;
 //   3. the golden random-768 embeddings (argv[1], if given), whose metrics the test suite
@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
          cpu_kernel_name());
 
   {
-    const int64_t nq = kEmulated ? 60 : 1000, nc = kEmulated ? 9000 : 20000;
+    const int64_t nq = kEmulated ? 400 : 1000, nc = kEmulated ? 9000 : 20000;
     const int D = kEmulated ? 96 : 768;
     const std::vector<int> dims = kEmulated ? std::vector<int>{96, 64, 17} : std::vector<int>{768, 512, 256, 128, 64};
     auto q = random_matrix(size_t(nq) * D, 1), c = random_matrix(size_t(nc) * D, 2);

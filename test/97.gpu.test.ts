@@ -82,7 +82,7 @@ describe.skipIf(!has('cmake'))('GPU engine under the host emulation (no GPU need
       expectAllPass(out, 6);
       expect(code).toBe(0);
     }
-  });
+  }, 180_000);
 
   it.skipIf(!HAS_SHARED)('golden random-768: the same top-k lists as the CPU engine (whose metrics match the reference)', () => {
     const { code, out } = run([shared('golden', 'random-768')]);

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -17,22 +18,23 @@
 #include "../engine.h"
 
 #ifndef EMB_LAUNCH  // the host emulation (emu/cuda_runtime.h) defines its own
-#define EMB_LAUNCH(kernel, grid, block, smem) kernel<<<grid, block, smem>>>
+#define EMB_LAUNCH(kernel, grid, block, smem, stream) kernel<<<grid, block, smem, stream>>>
 #define EMB_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
 #endif
 
 namespace embbench {
 namespace {
 
-constexpr int kTileQ = 64;          // queries per thread block
-constexpr int kTileC = 64;          // corpus rows per thread block
-constexpr int kTileK = 16;          // dims per shared-memory stage
-constexpr int kThreads = 256;       // 16 x 16 threads, 4 x 4 results each
+constexpr int kTileQ = 128;         // queries per thread block
+constexpr int kTileC = 128;         // corpus rows per thread block
+constexpr int kTileK = 8;           // dims per shared-memory stage
+constexpr int kThreads = 256;       // 16 x 16 threads, 8 x 8 results each
+constexpr int kPad = 4;             // shared-memory row padding: conflict-free transposing stores
 constexpr int kCorpusBlock = 4096;  // corpus rows per launch pair
 constexpr int kMaxBounds = 16;
 constexpr int kMaxK = 4096;
 #ifdef EMB_BENCH_CUDA_EMU
-constexpr size_t kScoreBytes = size_t(1) << 20;  // small, so the emulated checks cross query chunks
+constexpr size_t kScoreBytes = size_t(1) << 23;  // small, so the emulated checks cross query chunks
 #else
 constexpr size_t kScoreBytes = size_t(1) << 30;  // scores buffer per query chunk
 #endif
@@ -50,58 +52,107 @@ EngineError cuda_error(cudaError_t e, const char* what) {
     if (err_ != cudaSuccess) return cuda_error(err_, #expr); \
   } while (0)
 
-template <class T>
-struct DeviceArray {
-  T* ptr = nullptr;
-  DeviceArray() = default;
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-  ~DeviceArray() {
-    if (ptr) cudaFree(ptr);
+// Owns a CUDA resource and releases it when it goes out of scope.
+template <class H, cudaError_t (*Release)(H)>
+struct Owned {
+  H h{};
+  Owned() = default;
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+  ~Owned() {
+    if (h) Release(h);
   }
-  cudaError_t alloc(size_t n) { return cudaMalloc(&ptr, std::max<size_t>(n, 1) * sizeof(T)); }
 };
+template <class T>
+cudaError_t free_device(T* p) {
+  return cudaFree(p);
+}
+template <class T>
+cudaError_t free_pinned(T* p) {
+  return cudaFreeHost(p);
+}
+
+template <class T>
+struct DeviceArray : Owned<T*, free_device<T>> {
+  cudaError_t alloc(size_t n) { return cudaMalloc(&this->h, std::max<size_t>(n, 1) * sizeof(T)); }
+};
+// Page-locked host memory: what an asynchronous upload reads from while the host goes on.
+template <class T>
+struct PinnedArray : Owned<T*, free_pinned<T>> {
+  cudaError_t alloc(size_t n) { return cudaMallocHost(reinterpret_cast<void**>(&this->h), std::max<size_t>(n, 1) * sizeof(T)); }
+};
+using Stream = Owned<cudaStream_t, cudaStreamDestroy>;
+using Event = Owned<cudaEvent_t, cudaEventDestroy>;
 
 __device__ __forceinline__ bool better(float s, int i, float ts, int ti) { return s > ts || (s == ts && i < ti); }
 
 // scores[(b * nq + q) * kCorpusBlock + j] = cosine at c_bounds[b] of queries[q] and corpus[j].
+// Thread (tx, ty) owns query rows {ty*4, 64 + ty*4} + 0..3 and corpus rows {tx*4, 64 + tx*4} +
+// 0..3 of the block's 128 x 128 tile, read from shared memory as float4. Each dot product
+// accumulates in dimension order with fmaf, as the CPU kernels do, so the two agree bit for bit.
 __global__ void __launch_bounds__(kThreads) prefix_cosine(const float* __restrict__ queries, int nq, const float* __restrict__ corpus, int nc,
                                                           int stride, int nb, int max_dim, const float* __restrict__ inv_q, int ld_inv_q,
                                                           const float* __restrict__ inv_c, int ld_inv_c, float* __restrict__ scores) {
-  __shared__ float a_tile[kTileK][kTileQ + 4];
-  __shared__ float b_tile[kTileK][kTileC + 4];
+  __shared__ __align__(16) float a_tile[kTileK][kTileQ + kPad];
+  __shared__ __align__(16) float b_tile[kTileK][kTileC + kPad];
   const int t = threadIdx.x;
   const int tx = t % 16, ty = t / 16;
   const int q_base = blockIdx.y * kTileQ, c_base = blockIdx.x * kTileC;
-  float acc[4][4] = {};
+  float acc[8][8];
+  for (int i = 0; i < 8; ++i)
+    for (int j = 0; j < 8; ++j) acc[i][j] = 0.0f;
   int next = 0;
   int next_bound = c_bounds[0];
-  // each thread stages 4 consecutive dims of one row of each tile
-  const int load_row = t / 4, load_k = (t % 4) * 4;
+  // Staging: each thread copies 4 consecutive dims of one row of each tile.
+  const int load_row = t / 2, load_k = (t % 2) * 4;
+  const int lq = q_base + load_row, lc = c_base + load_row;
+  const float* q_src = queries + size_t(lq < nq ? lq : 0) * stride;
+  const float* c_src = corpus + size_t(lc < nc ? lc : 0) * stride;
   for (int k0 = 0; k0 < max_dim; k0 += kTileK) {
+#pragma unroll
     for (int u = 0; u < 4; ++u) {
       const int k = k0 + load_k + u;
-      const int q = q_base + load_row, c = c_base + load_row;
-      a_tile[load_k + u][load_row] = (q < nq && k < max_dim) ? queries[size_t(q) * stride + k] : 0.0f;
-      b_tile[load_k + u][load_row] = (c < nc && k < max_dim) ? corpus[size_t(c) * stride + k] : 0.0f;
+      a_tile[load_k + u][load_row] = (lq < nq && k < max_dim) ? q_src[k] : 0.0f;
+      b_tile[load_k + u][load_row] = (lc < nc && k < max_dim) ? c_src[k] : 0.0f;
     }
     __syncthreads();
-    const int k_end = min(kTileK, max_dim - k0);
-    for (int kk = 0; kk < k_end; ++kk) {
-      float a[4], b[4];
-      for (int i = 0; i < 4; ++i) a[i] = a_tile[kk][ty * 4 + i];
-      for (int j = 0; j < 4; ++j) b[j] = b_tile[kk][tx * 4 + j];
-      for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+    // Past max_dim the tiles hold zeros and no boundary is left to write: a fixed trip count.
+#pragma unroll
+    for (int kk = 0; kk < kTileK; ++kk) {
+      const float4 a0 = *reinterpret_cast<const float4*>(&a_tile[kk][ty * 4]);
+      const float4 a1 = *reinterpret_cast<const float4*>(&a_tile[kk][64 + ty * 4]);
+      const float4 b0 = *reinterpret_cast<const float4*>(&b_tile[kk][tx * 4]);
+      const float4 b1 = *reinterpret_cast<const float4*>(&b_tile[kk][64 + tx * 4]);
+      const float a[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      const float b[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+      for (int i = 0; i < 8; ++i)
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
       if (k0 + kk + 1 == next_bound) {  // the same for every thread: no divergence
-        for (int i = 0; i < 4; ++i) {
-          const int q = q_base + ty * 4 + i;
+        float ic[8];
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+          const int c = c_base + (j < 4 ? tx * 4 + j : 64 + tx * 4 + j - 4);
+          ic[j] = c < nc ? inv_c[size_t(next) * ld_inv_c + c] : 0.0f;
+        }
+#pragma unroll
+        for (int i = 0; i < 8; ++i) {
+          const int q = q_base + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
           if (q >= nq) continue;
           const float iq = inv_q[size_t(next) * ld_inv_q + q];
-          float* out = scores + (size_t(next) * nq + q) * kCorpusBlock;
-          for (int j = 0; j < 4; ++j) {
-            const int c = c_base + tx * 4 + j;
-            if (c < nc) out[c] = (acc[i][j] * iq) * inv_c[size_t(next) * ld_inv_c + c];
+          float* out = scores + (size_t(next) * nq + q) * kCorpusBlock + c_base;
+#pragma unroll
+          for (int h = 0; h < 2; ++h) {
+            const int c = h * 64 + tx * 4;
+            const float4 v = make_float4((acc[i][h * 4] * iq) * ic[h * 4], (acc[i][h * 4 + 1] * iq) * ic[h * 4 + 1],
+                                         (acc[i][h * 4 + 2] * iq) * ic[h * 4 + 2], (acc[i][h * 4 + 3] * iq) * ic[h * 4 + 3]);
+            if (c_base + c + 3 < nc) {
+              *reinterpret_cast<float4*>(out + c) = v;  // kCorpusBlock rows and c are multiples of 4
+            } else {
+              const float w[4] = {v.x, v.y, v.z, v.w};
+              for (int j = 0; j < 4 && c_base + c + j < nc; ++j) out[c + j] = w[j];
+            }
           }
         }
         ++next;
@@ -233,36 +284,50 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   CUDA_TRY(d_top_s.alloc(size_t(nb) * r.nq * K));
   CUDA_TRY(d_top_i.alloc(size_t(nb) * r.nq * K));
   CUDA_TRY(d_top_n.alloc(size_t(nb) * r.nq));
-  CUDA_TRY(cudaMemcpy(d_queries.ptr, r.queries, sizeof(float) * r.nq * r.dim, cudaMemcpyHostToDevice));
-  CUDA_TRY(cudaMemcpy(d_inv_q.ptr, inv_q.data(), sizeof(float) * inv_q.size(), cudaMemcpyHostToDevice));
-  CUDA_TRY(cudaMemcpy(d_inv_c.ptr, inv_c.data(), sizeof(float) * inv_c.size(), cudaMemcpyHostToDevice));
-  CUDA_TRY(cudaMemset(d_top_n.ptr, 0, sizeof(int) * nb * r.nq));
+  PinnedArray<float> staging;  // one corpus block on its way to the device
+  CUDA_TRY(staging.alloc(size_t(kCorpusBlock) * r.dim));
+  // All device work goes to one stream, in order. (From pageable memory, an asynchronous
+  // upload has read its source by the time it returns.)
+  Stream stream;
+  Event uploaded;  // the staging buffer's last upload has finished
+  CUDA_TRY(cudaStreamCreate(&stream.h));
+  CUDA_TRY(cudaEventCreateWithFlags(&uploaded.h, cudaEventDisableTiming));
+  CUDA_TRY(cudaMemcpyAsync(d_queries.h, r.queries, sizeof(float) * r.nq * r.dim, cudaMemcpyHostToDevice, stream.h));
+  CUDA_TRY(cudaMemcpyAsync(d_inv_q.h, inv_q.data(), sizeof(float) * inv_q.size(), cudaMemcpyHostToDevice, stream.h));
+  CUDA_TRY(cudaMemcpyAsync(d_inv_c.h, inv_c.data(), sizeof(float) * inv_c.size(), cudaMemcpyHostToDevice, stream.h));
+  CUDA_TRY(cudaMemsetAsync(d_top_n.h, 0, sizeof(int) * nb * r.nq, stream.h));
 
   int cap = 1;
   while (cap < K + kCorpusBlock) cap <<= 1;
   const size_t select_smem = size_t(cap) * (sizeof(float) + sizeof(int));
   CUDA_TRY(cudaFuncSetAttribute(select_topk, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(select_smem)));
 
+  // A block's upload waits (in stream order) for the previous block's kernels; meanwhile the
+  // host copies the next block into the staging buffer once its last upload has finished.
   for (int64_t c0 = 0; c0 < r.nc; c0 += kCorpusBlock) {
     const int ncb = static_cast<int>(std::min<int64_t>(kCorpusBlock, r.nc - c0));
-    CUDA_TRY(cudaMemcpy(d_corpus.ptr, r.corpus + c0 * r.dim, sizeof(float) * ncb * r.dim, cudaMemcpyHostToDevice));
+    const size_t bytes = sizeof(float) * ncb * r.dim;
+    CUDA_TRY(cudaEventSynchronize(uploaded.h));
+    std::memcpy(staging.h, r.corpus + c0 * r.dim, bytes);
+    CUDA_TRY(cudaMemcpyAsync(d_corpus.h, staging.h, bytes, cudaMemcpyHostToDevice, stream.h));
+    CUDA_TRY(cudaEventRecord(uploaded.h, stream.h));
     for (int64_t q0 = 0; q0 < r.nq; q0 += q_chunk) {
       const int nqc = static_cast<int>(std::min<int64_t>(q_chunk, r.nq - q0));
       const dim3 grid((ncb + kTileC - 1) / kTileC, (nqc + kTileQ - 1) / kTileQ);
-      EMB_LAUNCH(prefix_cosine, grid, kThreads, 0)(d_queries.ptr + q0 * r.dim, nqc, d_corpus.ptr, ncb, r.dim, nb, max_dim, d_inv_q.ptr + q0,
-                                        static_cast<int>(r.nq), d_inv_c.ptr + c0, static_cast<int>(r.nc), d_scores.ptr);
+      EMB_LAUNCH(prefix_cosine, grid, kThreads, 0, stream.h)(d_queries.h + q0 * r.dim, nqc, d_corpus.h, ncb, r.dim, nb, max_dim, d_inv_q.h + q0,
+                                        static_cast<int>(r.nq), d_inv_c.h + c0, static_cast<int>(r.nc), d_scores.h);
       CUDA_TRY(cudaGetLastError());
-      EMB_LAUNCH(select_topk, dim3(nqc, nb), kThreads, select_smem)(d_scores.ptr, nqc, static_cast<int>(q0), static_cast<int>(r.nq), ncb,
-                                                          static_cast<int>(c0), K, d_top_s.ptr, d_top_i.ptr, d_top_n.ptr);
+      EMB_LAUNCH(select_topk, dim3(nqc, nb), kThreads, select_smem, stream.h)(d_scores.h, nqc, static_cast<int>(q0), static_cast<int>(r.nq), ncb,
+                                                          static_cast<int>(c0), K, d_top_s.h, d_top_i.h, d_top_n.h);
       CUDA_TRY(cudaGetLastError());
     }
   }
-  CUDA_TRY(cudaDeviceSynchronize());
+  CUDA_TRY(cudaStreamSynchronize(stream.h));
 
   std::vector<float> top_s(size_t(nb) * r.nq * K);
   std::vector<int> top_i(size_t(nb) * r.nq * K);
-  CUDA_TRY(cudaMemcpy(top_s.data(), d_top_s.ptr, sizeof(float) * top_s.size(), cudaMemcpyDeviceToHost));
-  CUDA_TRY(cudaMemcpy(top_i.data(), d_top_i.ptr, sizeof(int) * top_i.size(), cudaMemcpyDeviceToHost));
+  CUDA_TRY(cudaMemcpy(top_s.data(), d_top_s.h, sizeof(float) * top_s.size(), cudaMemcpyDeviceToHost));
+  CUDA_TRY(cudaMemcpy(top_i.data(), d_top_i.h, sizeof(int) * top_i.size(), cudaMemcpyDeviceToHost));
   for (size_t o = 0; o < r.dims.size(); ++o) {
     const int b = static_cast<int>(std::lower_bound(bounds.begin(), bounds.end(), r.dims[o]) - bounds.begin());
     std::copy(top_s.begin() + size_t(b) * r.nq * K, top_s.begin() + size_t(b + 1) * r.nq * K, out.scores[o]);

@@ -1,6 +1,9 @@
-// The host emulation's runtime (see cuda_runtime.h): memory, device facts and the fiber
-// scheduler that runs a thread block's threads between barriers.
+// The host emulation's runtime (see cuda_runtime.h): memory, device facts, the queue of
+// device work, and the fiber scheduler that runs a thread block's threads between barriers.
 #include <cstdint>
+#include <deque>
+#include <memory>
+
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -37,6 +40,24 @@ Memory& memory() {
 }
 
 cudaError_t sticky = cudaSuccess;  // the last launch failure, for cudaGetLastError
+std::map<void*, size_t> pinned;    // cudaMallocHost blocks
+
+// Device work in issue order; run only when the host waits for it.
+std::deque<std::function<void()>> queue;
+uint64_t issued = 0, done = 0;
+void enqueue(std::function<void()> op) {
+  queue.push_back(std::move(op));
+  ++issued;
+}
+void run_until(uint64_t mark) {
+  while (done < mark) {
+    auto op = std::move(queue.front());
+    queue.pop_front();
+    ++done;
+    op();
+  }
+}
+void run_all() { run_until(issued); }
 std::map<const void*, int> max_dynamic_smem;
 std::mt19937_64 rng(env_size("EMB_EMU_SEED", 1));
 
@@ -98,6 +119,12 @@ emb_emu_switch_stack:
 #endif
 
 namespace cuda_emu {
+
+struct Stream {};
+struct Event {
+  uint64_t mark = 0;  // the queue position it was recorded at
+};
+
 namespace {
 
 void to_scheduler() {
@@ -191,7 +218,9 @@ cudaError_t set_func_max_dynamic_smem(const void* func, int bytes) {
 
 void* dynamic_shared() { return g_dynamic_smem.data(); }
 
-void launch(const void* func, dim3 grid, dim3 block, size_t dynamic_smem, const std::function<void()>& body) {
+void run_grid(dim3 grid, dim3 block, size_t dynamic_smem, const std::function<void()>& body);
+
+void launch(const void* func, dim3 grid, dim3 block, size_t dynamic_smem, std::function<void()> body) {
   const uint64_t threads = uint64_t(block.x) * block.y * block.z;
   if (threads == 0 || threads > 1024 || block.z > 64 || grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.x > 2147483647u || grid.y > 65535 ||
       grid.z > 65535) {
@@ -207,6 +236,11 @@ void launch(const void* func, dim3 grid, dim3 block, size_t dynamic_smem, const 
                                             " allowed (cudaFuncSetAttribute raises it to at most " + std::to_string(kOptinSmem) + ")");
     return;
   }
+  enqueue([=] { run_grid(grid, block, dynamic_smem, body); });
+}
+
+void run_grid(dim3 grid, dim3 block, size_t dynamic_smem, const std::function<void()>& body) {
+  const uint64_t threads = uint64_t(block.x) * block.y * block.z;
   g_dynamic_smem.assign(std::max<size_t>(dynamic_smem, 1), 0xFF);
   gridDim = grid;
   blockDim = block;
@@ -269,7 +303,10 @@ cudaError_t cudaSetDevice(int device) {
   return device >= 0 && device < n ? cudaSuccess : cudaErrorInvalidValue;
 }
 
-cudaError_t cudaDeviceSynchronize() { return sticky; }
+cudaError_t cudaDeviceSynchronize() {
+  run_all();
+  return sticky;
+}
 
 cudaError_t cudaGetLastError() {
   const cudaError_t e = sticky;
@@ -291,6 +328,7 @@ cudaError_t cudaMallocBytes(void** p, size_t bytes) {
 }
 
 cudaError_t cudaFree(void* p) {
+  run_all();  // as on the device, freeing waits for the work in flight
   if (!p) return cudaSuccess;
   Memory& m = memory();
   const auto it = m.blocks.find(p);
@@ -301,9 +339,7 @@ cudaError_t cudaFree(void* p) {
   return cudaSuccess;
 }
 
-// Copies must stay inside one allocation on the device side, as on the device.
-static bool in_device_block(const void* p, size_t bytes) {
-  const auto& blocks = memory().blocks;
+static bool in_block(const std::map<void*, size_t>& blocks, const void* p, size_t bytes) {
   auto it = blocks.upper_bound(const_cast<void*>(p));
   if (it == blocks.begin()) return false;
   --it;
@@ -311,17 +347,96 @@ static bool in_device_block(const void* p, size_t bytes) {
   const auto* q = static_cast<const unsigned char*>(p);
   return q >= base && q + bytes <= base + it->second;
 }
+// Copies must stay inside one allocation on the device side, as on the device.
+static bool in_device_block(const void* p, size_t bytes) { return in_block(memory().blocks, p, bytes); }
+static bool in_pinned_block(const void* p, size_t bytes) { return in_block(pinned, p, bytes); }
 
-cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+static bool copy_in_bounds(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
   const bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
   const bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
-  if ((dst_dev && !in_device_block(dst, bytes)) || (src_dev && !in_device_block(src, bytes))) return cudaErrorInvalidValue;
+  return !(dst_dev && !in_device_block(dst, bytes)) && !(src_dev && !in_device_block(src, bytes));
+}
+
+cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind) {
+  if (!copy_in_bounds(dst, src, bytes, kind)) return cudaErrorInvalidValue;
+  run_all();
   if (bytes) std::memmove(dst, src, bytes);
-  return cudaSuccess;
+  return sticky;
 }
 
 cudaError_t cudaMemset(void* p, int value, size_t bytes) {
   if (!in_device_block(p, bytes)) return cudaErrorInvalidValue;
+  run_all();
   std::memset(p, value, bytes);
+  return cudaSuccess;
+}
+
+// Pageable host memory is read (or, for downloads, written) before the call returns, as
+// CUDA does; cudaMallocHost memory when the copy runs.
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+  if (!copy_in_bounds(dst, src, bytes, kind)) return cudaErrorInvalidValue;
+  if (!bytes) return cudaSuccess;
+  if (kind == cudaMemcpyHostToDevice && !in_pinned_block(src, bytes)) {
+    auto copy = std::make_shared<std::vector<unsigned char>>(static_cast<const unsigned char*>(src), static_cast<const unsigned char*>(src) + bytes);
+    enqueue([=] { std::memcpy(dst, copy->data(), bytes); });
+  } else if (kind == cudaMemcpyDeviceToHost && !in_pinned_block(dst, bytes)) {
+    run_all();
+    std::memmove(dst, src, bytes);
+  } else {
+    enqueue([=] { std::memmove(dst, src, bytes); });
+  }
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t) {
+  if (!in_device_block(p, bytes)) return cudaErrorInvalidValue;
+  enqueue([=] { std::memset(p, value, bytes); });
+  return cudaSuccess;
+}
+
+cudaError_t cudaMallocHost(void** p, size_t bytes) {
+  *p = std::malloc(std::max<size_t>(bytes, 1));
+  if (!*p) return cudaErrorMemoryAllocation;
+  std::memset(*p, 0xFF, bytes);
+  pinned[*p] = bytes;
+  return cudaSuccess;
+}
+
+cudaError_t cudaFreeHost(void* p) {
+  run_all();
+  if (!p) return cudaSuccess;
+  if (!pinned.erase(p)) return cudaErrorInvalidValue;
+  std::free(p);
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamCreate(cudaStream_t* stream) { return cudaStreamCreateWithFlags(stream, cudaStreamDefault); }
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
+  *stream = new Stream;
+  return cudaSuccess;
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t) {
+  run_all();
+  return sticky;
+}
+cudaError_t cudaStreamDestroy(cudaStream_t stream) {
+  delete stream;  // work already queued still runs, as on the device
+  return cudaSuccess;
+}
+
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned) {
+  *event = new Event;
+  return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t) {
+  event->mark = issued;
+  return cudaSuccess;
+}
+cudaError_t cudaEventSynchronize(cudaEvent_t event) {
+  run_until(event->mark);
+  return sticky;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  delete event;
   return cudaSuccess;
 }

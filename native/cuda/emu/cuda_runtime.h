@@ -4,7 +4,12 @@
 // addon: native/cuda/emu/score_cuda_emu.cc compiles native/cuda/score_cuda.cu as C++ with
 // this header standing in for <cuda_runtime.h> (CMake option EMB_BENCH_CUDA_EMU).
 //
-// Model: thread blocks run one after another, in a shuffled order; the threads of a block run
+// Model: device work (launches, asynchronous copies and sets) is queued in issue order and
+// runs only when the host waits for it (an event or stream synchronisation, a synchronous
+// copy, cudaFree): as late as the device may run it, so a host that reuses a buffer before
+// the work reading it has finished gets wrong answers here too. An asynchronous upload from
+// pageable memory reads its source at once (as CUDA does); from cudaMallocHost memory, when it
+// runs. Thread blocks run one after another, in a shuffled order; the threads of a block run
 // as fibers on one OS thread, each to its next __syncthreads(), in a freshly shuffled order
 // for every barrier phase, so a missing barrier or a cross-thread race within a phase shows
 // up as a wrong answer. A __syncthreads() that not every thread of the block reaches, a block
@@ -34,6 +39,12 @@
 #define __launch_bounds__(...)
 #define __shared__ static
 #define __constant__
+#define __align__(n) __attribute__((aligned(n)))
+
+struct alignas(16) float4 {
+  float x, y, z, w;
+};
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
 
 struct dim3 {
   unsigned x, y, z;
@@ -52,6 +63,8 @@ enum cudaError_t {
   cudaErrorLaunchFailure = 719,
 };
 enum cudaMemcpyKind { cudaMemcpyHostToHost, cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice, cudaMemcpyDefault };
+enum cudaStreamFlags { cudaStreamDefault = 0, cudaStreamNonBlocking = 1 };
+enum cudaEventFlags { cudaEventDefault = 0, cudaEventDisableTiming = 2 };
 enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
 enum cudaDeviceAttr { cudaDevAttrClockRate = 13 };
 
@@ -60,6 +73,13 @@ struct cudaDeviceProp {
   int major, minor, multiProcessorCount;
   size_t totalGlobalMem, sharedMemPerBlockOptin;
 };
+
+namespace cuda_emu {
+struct Stream;
+struct Event;
+}  // namespace cuda_emu
+using cudaStream_t = cuda_emu::Stream*;
+using cudaEvent_t = cuda_emu::Event*;
 
 const char* cudaGetErrorString(cudaError_t e);
 cudaError_t cudaGetDeviceCount(int* count);
@@ -72,6 +92,18 @@ cudaError_t cudaMallocBytes(void** p, size_t bytes);
 cudaError_t cudaFree(void* p);
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind);
 cudaError_t cudaMemset(void* p, int value, size_t bytes);
+cudaError_t cudaMallocHost(void** p, size_t bytes);
+cudaError_t cudaFreeHost(void* p);
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream = nullptr);
+cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t stream = nullptr);
+cudaError_t cudaStreamCreate(cudaStream_t* stream);
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned flags);
+cudaError_t cudaStreamSynchronize(cudaStream_t stream);
+cudaError_t cudaStreamDestroy(cudaStream_t stream);
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags);
+cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream = nullptr);
+cudaError_t cudaEventSynchronize(cudaEvent_t event);
+cudaError_t cudaEventDestroy(cudaEvent_t event);
 template <class T>
 cudaError_t cudaMalloc(T** p, size_t bytes) {
   return cudaMallocBytes(reinterpret_cast<void**>(p), bytes);
@@ -95,8 +127,9 @@ inline int max(int a, int b) { return a > b ? a : b; }
 namespace cuda_emu {
 
 cudaError_t set_func_max_dynamic_smem(const void* func, int bytes);
-// Runs body as grid x block fibers; a failed launch is returned by the next cudaGetLastError().
-void launch(const void* func, dim3 grid, dim3 block, size_t dynamic_smem, const std::function<void()>& body);
+// Queues body to run as grid x block fibers; a launch that cannot run is returned by the next
+// cudaGetLastError(), one that fails while running by the next synchronisation.
+void launch(const void* func, dim3 grid, dim3 block, size_t dynamic_smem, std::function<void()> body);
 void* dynamic_shared();
 
 template <class F>
@@ -104,6 +137,7 @@ struct Launch {
   F* func;
   dim3 grid, block;
   size_t smem;
+  cudaStream_t stream;  // one queue for all streams: issue order is a valid device order
   template <class... A>
   void operator()(A... args) const {
     F* f = func;
@@ -119,5 +153,6 @@ cudaError_t cudaFuncSetAttribute(F* func, cudaFuncAttribute, int value) {
 }
 
 // The two spots where CUDA syntax differs: kernel launches and extern __shared__ arrays.
-#define EMB_LAUNCH(kernel, grid, block, smem) (::cuda_emu::Launch<decltype(kernel)>{kernel, dim3(grid), dim3(block), size_t(smem)})
+#define EMB_LAUNCH(kernel, grid, block, smem, stream) \
+  (::cuda_emu::Launch<decltype(kernel)>{kernel, dim3(grid), dim3(block), size_t(smem), stream})
 #define EMB_DYNAMIC_SHARED(T, name) T* name = static_cast<T*>(::cuda_emu::dynamic_shared())
