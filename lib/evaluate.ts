@@ -1,6 +1,6 @@
 // Embeddings -> top-k at every dim -> sentence-transformers' metrics, per query and averaged.
 import type { Dataset } from './data/dataset.js';
-import { datasetCounts, judgeQueries } from './data/dataset.js';
+import { datasetCounts, judgeQueries, type JudgedQueries } from './data/dataset.js';
 import type { Matrix } from './data/matrix.js';
 import { takeRows } from './data/matrix.js';
 import { UserError } from './errors.js';
@@ -40,12 +40,22 @@ export async function evaluateEmbeddings(
     throw new UserError(`query embeddings have ${queryEmbeddings.rows} rows but the dataset has ${dataset.queries.ids.length} queries`, 'ERR_ROWS');
   if (corpusEmbeddings.rows !== dataset.corpus.ids.length)
     throw new UserError(`corpus embeddings have ${corpusEmbeddings.rows} rows but the dataset has ${dataset.corpus.ids.length} documents`, 'ERR_ROWS');
-  const dims = options.dims ?? [corpusEmbeddings.cols];
-  const kLists = options.kLists ?? DEFAULT_K_LISTS;
   const judged = judgeQueries(dataset);
   // Only queries with a relevant document are scored (as the evaluator does).
   const queries = judged.queryRows.length === dataset.queries.ids.length ? queryEmbeddings : takeRows(queryEmbeddings, judged.queryRows);
+  return evaluateJudged(dataset, judged, queries, corpusEmbeddings, options);
+}
 
+/** Scores the judged queries' embeddings (one row per judged.queryRows entry). */
+async function evaluateJudged(
+  dataset: Dataset,
+  judged: JudgedQueries,
+  queries: Matrix,
+  corpusEmbeddings: Matrix,
+  options: EvalOptions,
+): Promise<EvalResult> {
+  const dims = options.dims ?? [corpusEmbeddings.cols];
+  const kLists = options.kLists ?? DEFAULT_K_LISTS;
   const t0 = performance.now();
   const top = await scoreTopK(queries, corpusEmbeddings, { dims, k: maxK(kLists), threads: options.threads, device: options.device });
   const t1 = performance.now();
@@ -80,7 +90,7 @@ export interface ModelEvalResult extends EvalResult {
   inferred: number;
 }
 
-/** Encodes queries and corpus once with the model, then scores every dim in one pass. */
+/** Encodes every query and document once with the model (rows in the dataset's order). */
 export async function embedDataset(encoder: Encoder, dataset: Dataset): Promise<{ queries: Matrix; corpus: Matrix; ms: number }> {
   const t0 = performance.now();
   const corpus = await encoder.encode(dataset.corpus.texts, { kind: 'document' });
@@ -97,14 +107,18 @@ export async function evaluateModel(
   try {
     if (options.dims) checkDims(options.dims, await encoder.width(), `model ${encoder.spec.name}`);
     const before = encoder.inferred;
-    const embedded = await embedDataset(encoder, dataset);
-    const result = await evaluateEmbeddings(dataset, embedded.queries, embedded.corpus, options);
-    return {
-      ...result,
-      model: { ...encoder.spec, width: embedded.corpus.cols },
-      encodeMs: embedded.ms,
-      inferred: encoder.inferred - before,
-    };
+    // Encodes the corpus and only the queries that get scored (those with a relevant document),
+    // then scores every dim in one pass.
+    const judged = judgeQueries(dataset);
+    const t0 = performance.now();
+    const corpus = await encoder.encode(dataset.corpus.texts, { kind: 'document' });
+    const queries = await encoder.encode(
+      judged.queryRows.map((r) => dataset.queries.texts[r]),
+      { kind: 'query' },
+    );
+    const encodeMs = performance.now() - t0;
+    const result = await evaluateJudged(dataset, judged, queries, corpus, options);
+    return { ...result, model: { ...encoder.spec, width: corpus.cols }, encodeMs, inferred: encoder.inferred - before };
   } finally {
     if (typeof model === 'string') await encoder.close();
   }

@@ -1,9 +1,12 @@
 // The encoder on small models made here, checked against an independent computation.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Encoder } from '../lib/encode/encoder.js';
+import { loadBeir } from '../lib/data/beir.js';
+import { embedDataset, evaluateEmbeddings, evaluateModel } from '../lib/evaluate.js';
+import { writeTinyBeir } from './helpers/tiny-data.js';
 import { UserError } from '../lib/errors.js';
 import { writeTinyModel, type TinyModel, type TinyModelOptions } from './helpers/tiny-model.js';
 
@@ -90,6 +93,24 @@ describe('encoder', () => {
     const second = await b.encode(['flow', 'wing lift', 'lift'], { kind: 'document' });
     expect(b.inferred).toBe(1);
     expect(Array.from(second.data.subarray(0, 8))).toEqual(Array.from(first.data.subarray(8, 16)));
+  });
+
+  it('evaluateModel encodes the corpus and only the queries it scores, with the metrics of all-query embeddings', async () => {
+    const m = fresh({ pooling: 'mean' });
+    const dir = writeTinyBeir({ docs: 30, queries: 10 });
+    const qrels = join(dir, 'qrels', 'test.tsv');
+    // queries q1, q4 and q7 lose their judgments: never scored, so never worth encoding
+    const lines = readFileSync(qrels, 'utf8').trim().split('\n');
+    writeFileSync(qrels, lines.filter((l) => !/^q[147]\t/.test(l)).join('\n') + '\n');
+    const dataset = loadBeir(dir);
+    const enc = await Encoder.load(m.dir);
+    const result = await evaluateModel(enc, dataset, { dims: [8, 4] });
+    expect(result.inferred).toBe(30 + 7);
+    expect(result.queryIds).toEqual(['q0', 'q2', 'q3', 'q5', 'q6', 'q8', 'q9']);
+    const all = await embedDataset(enc, dataset);
+    const reference = await evaluateEmbeddings(dataset, all.queries, all.corpus, { dims: [8, 4] });
+    expect(result.metrics).toEqual(reference.metrics);
+    await enc.close();
   });
 
   it.each([
