@@ -72,10 +72,8 @@ export function readJsonl(path: string, what: string): Array<{ line: number; row
 export function field(row: Record<string, unknown>, name: string, where: string, optional = false): string {
   const v = row[name];
   if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') return String(v);  // Parquet INT64 reads as bigint
   if ((v === undefined || v === null) && optional) return '';
-  throw new UserError(
-    `${where}: field "${name}" ${v === undefined ? 'is missing' : `must be a string, got ${JSON.stringify(v)}`}`,
-    'ERR_FIELD',
-  );
+  const got = v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? String(x) : x)) : String(v);
+  throw new UserError(`${where}: field "${name}" ${v === undefined ? 'is missing' : `must be a string, got ${got}`}`, 'ERR_FIELD');
 }
