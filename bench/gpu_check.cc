@@ -10,7 +10,9 @@
 //   3. the golden random-768 embeddings (argv[1], if given), whose metrics the test suite
 //      checks against sentence-transformers';
 //   4. (GPU only) timing of nq 10,000 x nc 1,000,000 x 768 at five dims against the fp32 peak,
-//      against one dim, and against the CPU engine on a 1,000-query slice.
+//      against one dim, and against the CPU engine on a 1,000-query slice; then one profiled
+//      run (EMB_BENCH_CUDA_PROFILE) that says how the time splits between host copies,
+//      uploads, the product kernel and the top-k kernel.
 // Each check prints PASS or FAIL, the top-k slots that differ without a near-tie to explain
 // them, and whether the answers are bitwise identical (they should be where the CPU kernel uses
 // FMA: both accumulate each dot product in dimension order with fused multiply-adds).
@@ -161,6 +163,9 @@ void timing(double peak) {
   const double gpu_slice = seconds_of(slice, score_cuda), cpu_slice = seconds_of(slice, score_cpu);
   printf("timing nq=1000 slice, five dims: GPU %.3f s, CPU engine (%s, %d threads) %.3f s: GPU %.1fx faster\n", gpu_slice, cpu_kernel_name(),
          default_threads(), cpu_slice, cpu_slice / gpu_slice);
+  setenv("EMB_BENCH_CUDA_PROFILE", "1", 1);  // where the time goes (a wait after every step)
+  seconds_of(r, score_cuda);
+  unsetenv("EMB_BENCH_CUDA_PROFILE");
 }
 
 }  // namespace

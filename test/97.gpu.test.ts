@@ -78,9 +78,11 @@ describe.skipIf(!has('cmake'))('GPU engine under the host emulation (no GPU need
 
   it('random data, k beyond the corpus, k at the maximum with exact ties, and the error paths', () => {
     for (const seed of ['1', '2']) {
-      const { code, out } = run([], { EMB_EMU_SEED: seed });
+      // the second run also profiles: waits after every step, same answers
+      const { code, out } = run([], { EMB_EMU_SEED: seed, EMB_BENCH_CUDA_PROFILE: seed === '2' ? '1' : '0' });
       expectAllPass(out, 6);
       expect(code).toBe(0);
+      expect(out.includes('emb-bench cuda profile: nq 400 nc 9000 dims 3 k 50')).toBe(seed === '2');
     }
   }, 180_000);
 

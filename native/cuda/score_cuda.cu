@@ -9,7 +9,10 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <cmath>
 #include <string>
@@ -267,9 +270,22 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   const int max_dim = bounds.back();
   const int threads = r.threads > 0 ? r.threads : default_threads();
 
+  // EMB_BENCH_CUDA_PROFILE=1: wait after every step and print where the time went (stderr);
+  // the waits remove the overlap of host copies and kernels, so the total is not the real one.
+  const char* profile_env = std::getenv("EMB_BENCH_CUDA_PROFILE");
+  const bool profile = profile_env && *profile_env && std::strcmp(profile_env, "0") != 0;
+  double t_norms = 0, t_setup = 0, t_stage = 0, t_upload = 0, t_product = 0, t_select = 0;
+  auto clock = std::chrono::steady_clock::now();
+  auto lap = [&](double& into) {
+    const auto now = std::chrono::steady_clock::now();
+    into += std::chrono::duration<double>(now - clock).count();
+    clock = now;
+  };
+
   std::vector<float> inv_q(size_t(nb) * r.nq), inv_c(size_t(nb) * r.nc);
   inverse_prefix_norms(r.queries, r.nq, r.dim, bounds, threads, inv_q.data());
   inverse_prefix_norms(r.corpus, r.nc, r.dim, bounds, threads, inv_c.data());
+  lap(t_norms);
 
   CUDA_TRY(cudaSetDevice(0));
   CUDA_TRY(cudaMemcpyToSymbol(c_bounds, bounds.data(), sizeof(int) * nb));
@@ -302,27 +318,52 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   const size_t select_smem = size_t(cap) * (sizeof(float) + sizeof(int));
   CUDA_TRY(cudaFuncSetAttribute(select_topk, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(select_smem)));
 
+  if (profile) {
+    CUDA_TRY(cudaStreamSynchronize(stream.h));
+    lap(t_setup);
+  }
   // A block's upload waits (in stream order) for the previous block's kernels; meanwhile the
   // host copies the next block into the staging buffer once its last upload has finished.
   for (int64_t c0 = 0; c0 < r.nc; c0 += kCorpusBlock) {
     const int ncb = static_cast<int>(std::min<int64_t>(kCorpusBlock, r.nc - c0));
     const size_t bytes = sizeof(float) * ncb * r.dim;
     CUDA_TRY(cudaEventSynchronize(uploaded.h));
+    if (profile) lap(t_select);  // waiting for the upload means waiting for the last kernels
     std::memcpy(staging.h, r.corpus + c0 * r.dim, bytes);
+    if (profile) lap(t_stage);
     CUDA_TRY(cudaMemcpyAsync(d_corpus.h, staging.h, bytes, cudaMemcpyHostToDevice, stream.h));
     CUDA_TRY(cudaEventRecord(uploaded.h, stream.h));
+    if (profile) {
+      CUDA_TRY(cudaStreamSynchronize(stream.h));
+      lap(t_upload);
+    }
     for (int64_t q0 = 0; q0 < r.nq; q0 += q_chunk) {
       const int nqc = static_cast<int>(std::min<int64_t>(q_chunk, r.nq - q0));
       const dim3 grid((ncb + kTileC - 1) / kTileC, (nqc + kTileQ - 1) / kTileQ);
       EMB_LAUNCH(prefix_cosine, grid, kThreads, 0, stream.h)(d_queries.h + q0 * r.dim, nqc, d_corpus.h, ncb, r.dim, nb, max_dim, d_inv_q.h + q0,
                                         static_cast<int>(r.nq), d_inv_c.h + c0, static_cast<int>(r.nc), d_scores.h);
       CUDA_TRY(cudaGetLastError());
+      if (profile) {
+        CUDA_TRY(cudaStreamSynchronize(stream.h));
+        lap(t_product);
+      }
       EMB_LAUNCH(select_topk, dim3(nqc, nb), kThreads, select_smem, stream.h)(d_scores.h, nqc, static_cast<int>(q0), static_cast<int>(r.nq), ncb,
                                                           static_cast<int>(c0), K, d_top_s.h, d_top_i.h, d_top_n.h);
       CUDA_TRY(cudaGetLastError());
+      if (profile) {
+        CUDA_TRY(cudaStreamSynchronize(stream.h));
+        lap(t_select);
+      }
     }
   }
   CUDA_TRY(cudaStreamSynchronize(stream.h));
+  if (profile) {
+    lap(t_select);
+    std::fprintf(stderr,
+                 "emb-bench cuda profile: nq %lld nc %lld dims %d k %d: host norms %.3f s, setup %.3f s, host staging %.3f s, upload %.3f s, "
+                 "product %.3f s, top-k %.3f s\n",
+                 static_cast<long long>(r.nq), static_cast<long long>(r.nc), nb, K, t_norms, t_setup, t_stage, t_upload, t_product, t_select);
+  }
 
   std::vector<float> top_s(size_t(nb) * r.nq * K);
   std::vector<int> top_i(size_t(nb) * r.nq * K);
