@@ -183,11 +183,9 @@ __global__ void __launch_bounds__(kThreads) select_topk(const float* __restrict_
   float* ks = reinterpret_cast<float*>(smem);
   int* ki = reinterpret_cast<int*>(ks + cap);
   if (threadIdx.x == 0) count = 0;
-  for (int j = threadIdx.x; j < n0; j += blockDim.x) {
-    ks[j] = ts[j];
-    ki[j] = ti[j];
-  }
   __syncthreads();
+  // Candidates first (after the running top-k's n0 slots); most blocks past the first have
+  // none, and leave without touching the running top-k.
   const float* row = scores + (size_t(b) * nq + q) * kCorpusBlock;
   for (int j = threadIdx.x; j < nc; j += blockDim.x) {
     const float s = row[j];
@@ -199,8 +197,12 @@ __global__ void __launch_bounds__(kThreads) select_topk(const float* __restrict_
     }
   }
   __syncthreads();
-  const int total = n0 + count;
   if (count == 0) return;  // nothing new: the running top-k stands
+  const int total = n0 + count;
+  for (int j = threadIdx.x; j < n0; j += blockDim.x) {
+    ks[j] = ts[j];
+    ki[j] = ti[j];
+  }
   int size = 1;
   while (size < total) size <<= 1;
   for (int j = total + threadIdx.x; j < size; j += blockDim.x) {
