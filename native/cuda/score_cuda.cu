@@ -42,7 +42,11 @@ constexpr size_t kScoreBytes = size_t(1) << 23;  // small, so the emulated check
 constexpr size_t kScoreBytes = size_t(1) << 30;  // scores buffer per query chunk
 #endif
 
-__constant__ int c_bounds[kMaxBounds];
+// The Matryoshka boundaries, ascending; a kernel argument (not a __constant__ symbol), so that
+// concurrent calls with different dims cannot see each other's.
+struct Bounds {
+  int dim[kMaxBounds];
+};
 
 EngineError cuda_error(cudaError_t e, const char* what) {
   if (e == cudaErrorMemoryAllocation) return {"ERR_OOM", std::string("GPU out of memory (") + what + ")"};
@@ -89,12 +93,12 @@ using Event = Owned<cudaEvent_t, cudaEventDestroy>;
 
 __device__ __forceinline__ bool better(float s, int i, float ts, int ti) { return s > ts || (s == ts && i < ti); }
 
-// scores[(b * nq + q) * kCorpusBlock + j] = cosine at c_bounds[b] of queries[q] and corpus[j].
+// scores[(b * nq + q) * kCorpusBlock + j] = cosine at bounds.dim[b] of queries[q] and corpus[j].
 // Thread (tx, ty) owns query rows {ty*4, 64 + ty*4} + 0..3 and corpus rows {tx*4, 64 + tx*4} +
 // 0..3 of the block's 128 x 128 tile, read from shared memory as float4. Each dot product
 // accumulates in dimension order with fmaf, as the CPU kernels do, so the two agree bit for bit.
 __global__ void __launch_bounds__(kThreads) prefix_cosine(const float* __restrict__ queries, int nq, const float* __restrict__ corpus, int nc,
-                                                          int stride, int nb, int max_dim, const float* __restrict__ inv_q, int ld_inv_q,
+                                                          int stride, Bounds bounds, int nb, int max_dim, const float* __restrict__ inv_q, int ld_inv_q,
                                                           const float* __restrict__ inv_c, int ld_inv_c, float* __restrict__ scores) {
   __shared__ __align__(16) float a_tile[kTileK][kTileQ + kPad];
   __shared__ __align__(16) float b_tile[kTileK][kTileC + kPad];
@@ -105,7 +109,7 @@ __global__ void __launch_bounds__(kThreads) prefix_cosine(const float* __restric
   for (int i = 0; i < 8; ++i)
     for (int j = 0; j < 8; ++j) acc[i][j] = 0.0f;
   int next = 0;
-  int next_bound = c_bounds[0];
+  int next_bound = bounds.dim[0];
   // Staging: each thread copies 4 consecutive dims of one row of each tile.
   const int load_row = t / 2, load_k = (t % 2) * 4;
   const int lq = q_base + load_row, lc = c_base + load_row;
@@ -159,7 +163,7 @@ __global__ void __launch_bounds__(kThreads) prefix_cosine(const float* __restric
           }
         }
         ++next;
-        next_bound = next < nb ? c_bounds[next] : -1;
+        next_bound = next < nb ? bounds.dim[next] : -1;
       }
     }
     __syncthreads();
@@ -290,7 +294,8 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   lap(t_norms);
 
   CUDA_TRY(cudaSetDevice(0));
-  CUDA_TRY(cudaMemcpyToSymbol(c_bounds, bounds.data(), sizeof(int) * nb));
+  Bounds bounds_arg{};
+  std::copy(bounds.begin(), bounds.end(), bounds_arg.dim);
   const int q_chunk = static_cast<int>(std::min<int64_t>(r.nq, std::max<size_t>(1, kScoreBytes / (size_t(nb) * kCorpusBlock * sizeof(float)))));
   DeviceArray<float> d_queries, d_corpus, d_inv_q, d_inv_c, d_scores, d_top_s;
   DeviceArray<int> d_top_i, d_top_n;
@@ -342,7 +347,7 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
     for (int64_t q0 = 0; q0 < r.nq; q0 += q_chunk) {
       const int nqc = static_cast<int>(std::min<int64_t>(q_chunk, r.nq - q0));
       const dim3 grid((ncb + kTileC - 1) / kTileC, (nqc + kTileQ - 1) / kTileQ);
-      EMB_LAUNCH(prefix_cosine, grid, kThreads, 0, stream.h)(d_queries.h + q0 * r.dim, nqc, d_corpus.h, ncb, r.dim, nb, max_dim, d_inv_q.h + q0,
+      EMB_LAUNCH(prefix_cosine, grid, kThreads, 0, stream.h)(d_queries.h + q0 * r.dim, nqc, d_corpus.h, ncb, r.dim, bounds_arg, nb, max_dim, d_inv_q.h + q0,
                                         static_cast<int>(r.nq), d_inv_c.h + c0, static_cast<int>(r.nc), d_scores.h);
       CUDA_TRY(cudaGetLastError());
       if (profile) {
