@@ -3,12 +3,18 @@
 // own kernels and host code run under the host emulation (native/cuda/emu) and must give the
 // CPU engine's answers bit for bit.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../lib/errors.js';
 import { loadNative } from '../lib/score/binding.js';
 import { engineInfo, scoreTopK } from '../lib/score/index.js';
-import { HAS_SHARED, ROOT, shared } from './helpers/shared.js';
+import { writeNpy } from '../lib/data/npy.js';
+import { cli, HAS_SHARED, ROOT, rng, shared } from './helpers/shared.js';
+import { writeTinyBeir } from './helpers/tiny-data.js';
+
+const tmp = () => join(mkdtempSync(join(tmpdir(), 'emb-gpu-')), 'out');
 
 function has(tool: string): boolean {
   try {
@@ -92,4 +98,46 @@ describe.skipIf(!has('cmake'))('GPU engine under the host emulation (no GPU need
     expectAllPass(out, 7);
     expect(code).toBe(0);
   }, 180_000);
+});
+
+// The product's own path to the GPU engine (CLI -> TypeScript -> addon -> score_cuda), on an
+// addon built with the emulated engine (cmake-js, EMB_BENCH_CUDA_EMU) and chosen by EMB_BENCH_ADDON.
+describe.skipIf(!has('cmake'))('--device cuda through the CLI, on the emulated GPU engine', () => {
+  const addon = join(ROOT, 'build-cuda-emu-addon', 'Release', 'emb_bench.node');
+  const env = { EMB_BENCH_ADDON: addon };
+  let data = '';
+  const args = (out: string) => ['score', '--data', data, '--query-embeddings', join(data, 'q.npy'), '--corpus-embeddings', join(data, 'c.npy'), '--dims', '48,20,7', '--out', out, '--json'];
+
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'compile', '--out', 'build-cuda-emu-addon', '--CDEMB_BENCH_CUDA=OFF', '--CDEMB_BENCH_CUDA_EMU=ON'], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
+    data = writeTinyBeir({ docs: 5000, queries: 40 });
+    const r = rng(11);
+    const matrix = (rows: number) => ({ data: Float32Array.from({ length: rows * 48 }, () => r() * 2 - 1), rows, cols: 48 });
+    writeNpy(join(data, 'q.npy'), matrix(40));
+    writeNpy(join(data, 'c.npy'), matrix(5000));
+  }, 300_000);
+
+  it('score --device cuda gives the CPU engine\'s results', async () => {
+    const [cpu, gpu] = await Promise.all([cli(args(tmp()), env), cli([...args(tmp()), '--device', 'cuda'], env)]);
+    expect(gpu.code, gpu.stderr).toBe(0);
+    const [a, b] = [JSON.parse(cpu.stdout), JSON.parse(gpu.stdout)];
+    expect(b.engine).toBe('cuda');
+    expect(a.engine).toMatch(/^cpu-/);
+    expect(b.metrics).toEqual(a.metrics);
+  }, 120_000);
+
+  it('no device: exit 2 and one line that says so; device memory exhausted: exit 1, one line, nothing written', async () => {
+    const none = await cli([...args(tmp()), '--device', 'cuda'], { ...env, EMB_EMU_DEVICES: '0' });
+    expect(none.code).toBe(2);
+    expect(none.stderr.trim()).toMatch(/^emb-bench: --device cuda: no usable CUDA device: no CUDA-capable device is detected$/);
+    const out = tmp();
+    const oom = await cli([...args(out), '--device', 'cuda'], { ...env, EMB_EMU_MEMORY: '100000' });
+    expect(oom.code).toBe(1);
+    expect(oom.stderr.trim().split('\n')).toHaveLength(1);
+    expect(oom.stderr).toMatch(/scoring failed: GPU out of memory/);
+    expect(existsSync(join(out, 'results.json'))).toBe(false);
+  }, 120_000);
 });

@@ -32,11 +32,11 @@ export interface NativeAddon {
   info(): NativeInfo;
 }
 
-// cmake-js builds (which may include CUDA) win over the node-gyp build made at install.
-const candidates = [
-  join(PACKAGE_ROOT, 'build-cmake', 'Release', 'emb_bench.node'),
-  join(PACKAGE_ROOT, 'build', 'Release', 'emb_bench.node'),
-];
+// cmake-js builds (which may include CUDA) win over the node-gyp build made at install;
+// EMB_BENCH_ADDON names one build to use instead (tests use it for the CUDA emulation build).
+const candidates = process.env.EMB_BENCH_ADDON
+  ? [process.env.EMB_BENCH_ADDON]
+  : [join(PACKAGE_ROOT, 'build-cmake', 'Release', 'emb_bench.node'), join(PACKAGE_ROOT, 'build', 'Release', 'emb_bench.node')];
 
 let loaded: { addon: NativeAddon | null; reason: string } | undefined;
 

@@ -89,6 +89,7 @@ extern "C" void emb_emu_switch_stack(void** save, void* load);
 asm(R"(
   .text
   .globl emb_emu_switch_stack
+  .hidden emb_emu_switch_stack
   .type emb_emu_switch_stack, @function
 emb_emu_switch_stack:
   pushq %rbp
