@@ -13,6 +13,7 @@
 //      against one dim, and against the CPU engine on a 1,000-query slice; then one profiled
 //      run (EMB_BENCH_CUDA_PROFILE) that says how the time splits between host copies,
 //      uploads, the product kernel and the top-k kernel.
+// With --quick: checks 1 (emulated sizes) and 2 only, for compute-sanitizer's slow runs.
 // Each check prints PASS or FAIL, the top-k slots that differ without a near-tie to explain
 // them, and whether the answers are bitwise identical (they should be where the CPU kernel uses
 // FMA: both accumulate each dot product in dimension order with fused multiply-adds).
@@ -171,6 +172,9 @@ void timing(double peak) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --quick: small checks only (no golden, no timing), for compute-sanitizer in gpu-check.sh
+  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  const char* golden = argc > 1 && !quick ? argv[1] : nullptr;
   std::string device;
   int count = 0;
   EngineError e = cuda_device_info(device, count);
@@ -188,9 +192,10 @@ int main(int argc, char** argv) {
          cpu_kernel_name());
 
   {
-    const int64_t nq = kEmulated ? 400 : 1000, nc = kEmulated ? 9000 : 20000;
-    const int D = kEmulated ? 96 : 768;
-    const std::vector<int> dims = kEmulated ? std::vector<int>{96, 64, 17} : std::vector<int>{768, 512, 256, 128, 64};
+    const bool small = kEmulated || quick;
+    const int64_t nq = small ? 400 : 1000, nc = small ? 9000 : 20000;
+    const int D = small ? 96 : 768;
+    const std::vector<int> dims = small ? std::vector<int>{96, 64, 17} : std::vector<int>{768, 512, 256, 128, 64};
     auto q = random_matrix(size_t(nq) * D, 1), c = random_matrix(size_t(nc) * D, 2);
     ScoreRequest r{q.data(), nq, c.data(), nc, D, dims, 50, 0};
     check("random " + std::to_string(nq) + " x " + std::to_string(nc) + " x " + std::to_string(D) + ", k 50", r);
@@ -216,11 +221,11 @@ int main(int argc, char** argv) {
     unsetenv("EMB_EMU_DEVICES");
 #endif
   }
-  if (argc > 1) {
+  if (golden) {
     std::vector<float> q, c;
     int64_t nq, nc;
     int dq, dc;
-    const std::string dir = argv[1];
+    const std::string dir = golden;
     if (read_npy(dir + "/query_embeddings.npy", q, nq, dq) && read_npy(dir + "/corpus_embeddings.npy", c, nc, dc) && dq == dc) {
       ScoreRequest r{q.data(), nq, c.data(), nc, dq, {768, 512, 256, 128, 64}, 100, 0};
       check("golden random-768, k 100", r);
@@ -230,7 +235,7 @@ int main(int argc, char** argv) {
     }
   }
   printf("bitwise identical to the CPU engine in every check: %s\n", all_identical ? "yes" : "no");
-  if (!kEmulated && failures == 0) timing(peak);
+  if (!kEmulated && !quick && failures == 0) timing(peak);
   printf("%s\n", failures == 0 ? "GPU CHECK PASSED" : "GPU CHECK FAILED");
   return failures == 0 ? 0 : 1;
 }
