@@ -202,13 +202,13 @@ int main(int argc, char** argv) {
   }
   {
     auto q = random_matrix(size_t(7) * 40, 5), c = random_matrix(size_t(6000) * 40, 6);
-    ScoreRequest tiny{q.data(), 7, c.data(), 50, 40, {40, 33, 5}, 100, 0};
-    check("k 100 > corpus 50, dims 40,33,5", tiny);
+    ScoreRequest tiny{q.data(), 7, c.data(), 50, 40, {33, 40, 5}, 100, 0};
+    check("k 100 > corpus 50, dims 33,40,5 (unsorted)", tiny);
     std::fill(q.begin(), q.begin() + 40, 0.0f);  // a zero query scores 0 against everything
     for (int j = 0; j < 40; ++j) c[size_t(4100) * 40 + j] = c[size_t(17) * 40 + j];  // exact tie across corpus blocks
     for (int j = 0; j < 40; ++j) c[size_t(30) * 40 + j] = c[size_t(17) * 40 + j];
-    ScoreRequest big_k{q.data(), 3, c.data(), 6000, 40, {40, 8}, 4096, 0};
-    check("k 4096 (the GPU maximum), zero query, exact ties", big_k);
+    ScoreRequest big_k{q.data(), 3, c.data(), 6000, 40, {24, 8}, 4096, 0};
+    check("k 4096 (the GPU maximum), dims 24,8 of 40, zero query, exact ties", big_k);
     ScoreRequest too_many = big_k;
     too_many.k = 4097;
     expect_error("k 4097: clear error", too_many, "ERR_INVALID_ARG");

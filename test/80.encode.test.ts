@@ -95,6 +95,17 @@ describe('encoder', () => {
     expect(Array.from(second.data.subarray(0, 8))).toEqual(Array.from(first.data.subarray(8, 16)));
   });
 
+  it('a model that emits NaN is a UserError naming the model file and the text', async () => {
+    const m = fresh({ pooling: 'mean', nanWord: 'flow' });
+    const enc = await Encoder.load(m.dir);
+    const run = enc.encode(['wing lift', 'lift', 'the flow'], { kind: 'document' });
+    await expect(run).rejects.toThrow(UserError);
+    await expect(enc.encode(['wing lift', 'lift', 'the flow'], { kind: 'document' })).rejects.toThrow(
+      /model\.onnx: the model's embedding of document 3 \("the flow"\) has a non-finite value \(NaN\) at column 0/,
+    );
+    await enc.close();
+  });
+
   it('evaluateModel encodes the corpus and only the queries it scores, with the metrics of all-query embeddings', async () => {
     const m = fresh({ pooling: 'mean' });
     const dir = writeTinyBeir({ docs: 30, queries: 10 });

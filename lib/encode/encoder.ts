@@ -158,6 +158,14 @@ export class Encoder {
         const batch = order.slice(start, start + size);
         const embedded = await this.runBatch(batch.map((j) => tokens[j]), longest, promptLength);
         const width = embedded.length / batch.length;
+        const bad = embedded.findIndex((x) => !Number.isFinite(x));
+        if (bad >= 0) {
+          const i = todo[batch[Math.floor(bad / width)]];
+          throw new UserError(
+            `${this.spec.onnxPath}: the model's embedding of ${kind} ${i + 1} (${JSON.stringify(texts[i].slice(0, 60))}) has a non-finite value (${embedded[bad]}) at column ${bad % width}`,
+            'ERR_EMBEDDING_VALUE',
+          );
+        }
         batch.forEach((j, b) => (rows[todo[j]] = embedded.subarray(b * width, (b + 1) * width)));
         cache?.add(batch.map((j) => hashes[todo[j]]), embedded, width);
         this.inferred += batch.length;

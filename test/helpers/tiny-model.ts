@@ -24,6 +24,8 @@ export interface TinyModelOptions {
   outputName?: string;
   /** Rows of the embedding table (default: the vocabulary): fewer makes inference fail on later ids. */
   tableRows?: number;
+  /** A vocabulary word whose vector is NaN: a broken model. */
+  nanWord?: string;
 }
 
 export const TINY_VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'what', 'is', 'the', 'query', 'doc', '##s', 'wing', 'lift', 'flow', ':', 'a', 'of'];
@@ -34,6 +36,7 @@ export function writeTinyModel(dir: string, o: TinyModelOptions = {}): TinyModel
   const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
   const rows = o.tableRows ?? TINY_VOCAB.length;
   const wordVectors = Float32Array.from({ length: rows * width }, rand);
+  if (o.nanWord) wordVectors.fill(NaN, TINY_VOCAB.indexOf(o.nanWord) * width, (TINY_VOCAB.indexOf(o.nanWord) + 1) * width);
   const typeVectors = Float32Array.from({ length: 2 * width }, rand);
   const g = new Graph();
   g.input('input_ids', INT64, ['batch', 'sequence']);
