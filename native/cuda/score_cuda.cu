@@ -1,11 +1,14 @@
 // GPU engine (engine.h's score_cuda): the CPU engine's algorithm on the device.
 //  - prefix_cosine: a tiled fp32 matrix product of a query chunk x a corpus block that writes
 //    the cosine at every Matryoshka boundary on its way to the largest dim (one product for
-//    all dims);
+//    all dims). Each dot product accumulates in dimension order with fmaf and the cosine is
+//    (dot * 1/|q|) * 1/|c|, as in the CPU kernels: the two engines agree bit for bit;
 //  - select_topk: per (query, dim), the block's candidates better than the running k-th hit
 //    are merged with the running top-k by a bitonic sort in shared memory.
-// The corpus streams through in blocks of 4,096 rows, so its size is bounded by host memory,
-// not the GPU's. No cuBLAS: the kernels are here. Every CUDA error becomes an EngineError.
+// The corpus streams through in blocks of 4,096 rows (a pinned staging buffer, one stream), so
+// its size is bounded by host memory, not the GPU's. No cuBLAS: the kernels are here. Every
+// CUDA error becomes an EngineError. native/cuda/emu runs this file on the host, without a GPU,
+// for the tests.
 #include <cuda_runtime.h>
 
 #include <algorithm>
