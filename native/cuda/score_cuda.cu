@@ -39,6 +39,7 @@ constexpr int kPad = 4;             // shared-memory row padding: conflict-free 
 constexpr int kCorpusBlock = 4096;  // corpus rows per launch pair
 constexpr int kMaxBounds = 16;
 constexpr int kMaxK = 4096;
+constexpr int kSelectChunk = 1024;  // candidates merged at a time (shared memory: k + this)
 #ifdef EMB_BENCH_CUDA_EMU
 constexpr size_t kScoreBytes = size_t(1) << 23;  // small, so the emulated checks cross query chunks
 #else
@@ -173,7 +174,18 @@ __global__ void __launch_bounds__(kThreads) prefix_cosine(const float* __restric
   }
 }
 
-// Merges one corpus block into the running top-k of each (query, dim): grid (nq, nb).
+// Shared-memory entries select_topk needs for k: the running top-k plus one chunk of candidates.
+__host__ __device__ inline int select_capacity(int k) {
+  int cap = 1;
+  while (cap < k + kSelectChunk) cap <<= 1;
+  return cap;
+}
+
+// Merges one corpus block into the running top-k of each (query, dim): grid (nq, nb). The
+// block's row of scores is taken kSelectChunk at a time: the candidates of a chunk (those better
+// than the running k-th hit) and the running top-k are sorted together (bitonic, in shared
+// memory), and the next chunk is filtered against the new k-th hit. Past the first corpus block
+// most chunks have no candidate and cost one read of their scores.
 __global__ void __launch_bounds__(kThreads) select_topk(const float* __restrict__ scores, int nq, int q_offset, int nq_total, int nc, int c_offset,
                                                         int k, float* top_s, int* top_i, int* top_n) {
   EMB_DYNAMIC_SHARED(unsigned char, smem);
@@ -182,67 +194,68 @@ __global__ void __launch_bounds__(kThreads) select_topk(const float* __restrict_
   const size_t slot = size_t(b) * nq_total + q_offset + q;
   float* ts = top_s + slot * k;
   int* ti = top_i + slot * k;
-  const int n0 = top_n[slot];
-  const float thr_s = n0 == k ? ts[k - 1] : -INFINITY;
-  const int thr_i = n0 == k ? ti[k - 1] : INT_MAX;
-  int cap = 1;
-  while (cap < k + kCorpusBlock) cap <<= 1;
-  float* ks = reinterpret_cast<float*>(smem);
-  int* ki = reinterpret_cast<int*>(ks + cap);
-  if (threadIdx.x == 0) count = 0;
-  __syncthreads();
-  // Candidates first (after the running top-k's n0 slots); most blocks past the first have
-  // none, and leave without touching the running top-k.
   const float* row = scores + (size_t(b) * nq + q) * kCorpusBlock;
-  for (int j = threadIdx.x; j < nc; j += blockDim.x) {
-    const float s = row[j];
-    const int c = c_offset + j;
-    if (better(s, c, thr_s, thr_i)) {
-      const int pos = n0 + atomicAdd(&count, 1);
-      ks[pos] = s;
-      ki[pos] = c;
-    }
-  }
-  __syncthreads();
-  if (count == 0) return;  // nothing new: the running top-k stands
-  const int total = n0 + count;
-  for (int j = threadIdx.x; j < n0; j += blockDim.x) {
-    ks[j] = ts[j];
-    ki[j] = ti[j];
-  }
-  int size = 1;
-  while (size < total) size <<= 1;
-  for (int j = total + threadIdx.x; j < size; j += blockDim.x) {
-    ks[j] = -INFINITY;
-    ki[j] = INT_MAX;
-  }
-  __syncthreads();
-  // Bitonic sort, best first (score descending, then corpus row ascending).
-  for (int len = 2; len <= size; len <<= 1) {
-    for (int half = len >> 1; half > 0; half >>= 1) {
-      for (int p = threadIdx.x; p < size / 2; p += blockDim.x) {
-        const int i = 2 * half * (p / half) + (p % half);
-        const int j = i + half;
-        const bool first_better = better(ks[i], ki[i], ks[j], ki[j]);
-        const bool best_first = (i & len) == 0;
-        if (best_first != first_better) {
-          const float s = ks[i];
-          ks[i] = ks[j];
-          ks[j] = s;
-          const int x = ki[i];
-          ki[i] = ki[j];
-          ki[j] = x;
-        }
+  float* ks = reinterpret_cast<float*>(smem);
+  int* ki = reinterpret_cast<int*>(ks + select_capacity(k));
+  int n = top_n[slot];  // the same in every thread
+  for (int j0 = 0; j0 < nc; j0 += kSelectChunk) {
+    // Every thread has read the last chunk's count (0, or before the merge's barriers) by the
+    // time it reaches this barrier, and has written its part of ts.
+    if (threadIdx.x == 0) count = 0;
+    __syncthreads();
+    const float thr_s = n == k ? ts[k - 1] : -INFINITY;
+    const int thr_i = n == k ? ti[k - 1] : INT_MAX;
+    const int j1 = min(nc, j0 + kSelectChunk);
+    for (int j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+      const float s = row[j];
+      const int c = c_offset + j;
+      if (better(s, c, thr_s, thr_i)) {
+        const int pos = n + atomicAdd(&count, 1);
+        ks[pos] = s;
+        ki[pos] = c;
       }
-      __syncthreads();
+    }
+    __syncthreads();
+    const int total = n + count;
+    if (total == n) continue;  // no candidate: the running top-k stands
+    for (int j = threadIdx.x; j < n; j += blockDim.x) {
+      ks[j] = ts[j];
+      ki[j] = ti[j];
+    }
+    int size = 1;
+    while (size < total) size <<= 1;
+    for (int j = total + threadIdx.x; j < size; j += blockDim.x) {
+      ks[j] = -INFINITY;
+      ki[j] = INT_MAX;
+    }
+    __syncthreads();
+    // Bitonic sort, best first (score descending, then corpus row ascending).
+    for (int len = 2; len <= size; len <<= 1) {
+      for (int half = len >> 1; half > 0; half >>= 1) {
+        for (int p = threadIdx.x; p < size / 2; p += blockDim.x) {
+          const int i = 2 * half * (p / half) + (p % half);
+          const int j = i + half;
+          const bool first_better = better(ks[i], ki[i], ks[j], ki[j]);
+          const bool best_first = (i & len) == 0;
+          if (best_first != first_better) {
+            const float s = ks[i];
+            ks[i] = ks[j];
+            ks[j] = s;
+            const int x = ki[i];
+            ki[i] = ki[j];
+            ki[j] = x;
+          }
+        }
+        __syncthreads();
+      }
+    }
+    n = min(k, total);
+    for (int j = threadIdx.x; j < n; j += blockDim.x) {
+      ts[j] = ks[j];
+      ti[j] = ki[j];
     }
   }
-  const int keep = min(k, total);
-  for (int j = threadIdx.x; j < keep; j += blockDim.x) {
-    ts[j] = ks[j];
-    ti[j] = ki[j];
-  }
-  if (threadIdx.x == 0) top_n[slot] = keep;
+  if (threadIdx.x == 0) top_n[slot] = n;
 }
 
 }  // namespace
@@ -323,9 +336,7 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   CUDA_TRY(cudaMemcpyAsync(d_inv_c.h, inv_c.data(), sizeof(float) * inv_c.size(), cudaMemcpyHostToDevice, stream.h));
   CUDA_TRY(cudaMemsetAsync(d_top_n.h, 0, sizeof(int) * nb * r.nq, stream.h));
 
-  int cap = 1;
-  while (cap < K + kCorpusBlock) cap <<= 1;
-  const size_t select_smem = size_t(cap) * (sizeof(float) + sizeof(int));
+  const size_t select_smem = size_t(select_capacity(K)) * (sizeof(float) + sizeof(int));
   CUDA_TRY(cudaFuncSetAttribute(select_topk, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(select_smem)));
 
   if (profile) {
