@@ -1,5 +1,7 @@
 // The host emulation's runtime (see cuda_runtime.h): memory, device facts, the queue of
 // device work, and the fiber scheduler that runs a thread block's threads between barriers.
+// Fibers switch stacks with a few lines of x86-64 assembly; elsewhere (or with
+// -DEMB_EMU_UCONTEXT) with ucontext, which is correct but about 8x slower (a syscall a switch).
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -13,7 +15,7 @@
 
 #include "cuda_runtime.h"
 
-#if !defined(__x86_64__)
+#if !defined(__x86_64__) || defined(EMB_EMU_UCONTEXT)
 #include <ucontext.h>
 #endif
 
@@ -67,7 +69,7 @@ struct Fiber {
   void* sp = nullptr;
   bool done = false;
   unsigned index = 0;
-#if !defined(__x86_64__)
+#if !defined(__x86_64__) || defined(EMB_EMU_UCONTEXT)
   ucontext_t ctx;
 #endif
 };
@@ -75,14 +77,14 @@ struct Fiber {
 const std::function<void()>* g_body = nullptr;
 Fiber* g_current = nullptr;
 void* g_scheduler_sp = nullptr;
-#if !defined(__x86_64__)
+#if !defined(__x86_64__) || defined(EMB_EMU_UCONTEXT)
 ucontext_t g_scheduler_ctx;
 #endif
 
 }  // namespace
 }  // namespace cuda_emu
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(EMB_EMU_UCONTEXT)
 // switch_stack(save, load): saves the callee-saved registers, MXCSR and the x87 control word
 // on this stack, stores the stack pointer in *save, and resumes the stack at load.
 extern "C" void emb_emu_switch_stack(void** save, void* load);
@@ -129,7 +131,7 @@ struct Event {
 namespace {
 
 void to_scheduler() {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(EMB_EMU_UCONTEXT)
   emb_emu_switch_stack(&g_current->sp, g_scheduler_sp);
 #else
   swapcontext(&g_current->ctx, &g_scheduler_ctx);
@@ -138,7 +140,7 @@ void to_scheduler() {
 
 void to_fiber(Fiber& f) {
   g_current = &f;
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(EMB_EMU_UCONTEXT)
   emb_emu_switch_stack(&g_scheduler_sp, f.sp);
 #else
   swapcontext(&g_scheduler_ctx, &f.ctx);
@@ -154,7 +156,7 @@ void to_fiber(Fiber& f) {
 
 void start_fiber(Fiber& f) {
   f.done = false;
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(EMB_EMU_UCONTEXT)
   // The frame emb_emu_switch_stack pops: MXCSR and x87 control word, r15..rbp, then the
   // return address (fiber_main), above which sits a null "caller" so that fiber_main starts
   // with the stack aligned as after a call.
