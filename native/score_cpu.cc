@@ -20,6 +20,7 @@ namespace {
 
 constexpr int kChunkPanels = 8;     // panels packed together; ~L2-sized at D = 768
 constexpr int kMinQueriesPerTask = 48;
+constexpr int kQueriesPerPack = 512;
 
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
@@ -108,7 +109,10 @@ Plan make_plan(const ScoreRequest& r, const Kernel& kern) {
         static_cast<int>(std::lower_bound(p.bounds.begin(), p.bounds.end(), d) - p.bounds.begin()));
   p.k = effective_k(r);
   p.threads = r.threads > 0 ? r.threads : default_threads();
-  const int64_t target_tasks = 4LL * p.threads;
+  // Each query range packs the corpus once: ranges of kQueriesPerPack queries or more keep the
+  // packing small beside the product. Then up to 4 ranges a thread, for balance.
+  const int64_t per_thread = std::max<int64_t>(1, std::min<int64_t>(4, r.nq / (int64_t(kQueriesPerPack) * p.threads)));
+  const int64_t target_tasks = per_thread * p.threads;
   const int64_t panels = (r.nc + kern.nr - 1) / kern.nr;
   // Query ranges of at least 48 (a range's rows stay in L2 while a packed corpus chunk passes);
   // measured better than giving every task all the queries over a corpus slice.
