@@ -1,4 +1,4 @@
-// npm run bench -- <score|scale|encode|e2e|all>: figures beside their baselines, from one run;
+// npm run bench -- <score|scale|encode|e2e|all> (or: ab BEFORE.node AFTER.node [reps]): figures beside their baselines, from one run;
 // each writes bench/results/<name>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { scoreBench } from './score.js';
@@ -9,8 +9,9 @@ const benches = {
   scale: () => scoreBench('scale'),
   encode: async () => (await import('./encode.js')).encodeBench(),
   e2e: async () => (await import('./e2e.js')).e2eBench(),
+  ab: async () => (await import('./ab.js')).abBench(process.argv.slice(3)),
 };
-const names = which === 'all' ? Object.keys(benches) : [which];
+const names = which === 'all' ? Object.keys(benches).filter((n) => n !== 'ab') : [which];
 for (const name of names) {
   if (!benches[name]) {
     console.error(`unknown benchmark "${name}" (available: ${Object.keys(benches).join(', ')}, all)`);

@@ -1,7 +1,7 @@
 // The native addon's interface, declared once; everything else imports this facade.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 
 export interface NativeTopK {
@@ -35,7 +35,7 @@ export interface NativeAddon {
 // cmake-js builds (which may include CUDA) win over the node-gyp build made at install;
 // EMB_BENCH_ADDON names one build to use instead (tests use it for the CUDA emulation build).
 const candidates = process.env.EMB_BENCH_ADDON
-  ? [process.env.EMB_BENCH_ADDON]
+  ? [resolve(process.env.EMB_BENCH_ADDON)]
   : [join(PACKAGE_ROOT, 'build-cmake', 'Release', 'emb_bench.node'), join(PACKAGE_ROOT, 'build', 'Release', 'emb_bench.node')];
 
 let loaded: { addon: NativeAddon | null; reason: string } | undefined;
