@@ -90,11 +90,19 @@ export interface ModelEvalResult extends EvalResult {
   inferred: number;
 }
 
-/** Encodes every query and document once with the model (rows in the dataset's order). */
-export async function embedDataset(encoder: Encoder, dataset: Dataset): Promise<{ queries: Matrix; corpus: Matrix; ms: number }> {
+/**
+ * Encodes the documents and the queries once with the model (rows in the dataset's order);
+ * `queryRows` limits the queries to those rows, in that order.
+ */
+export async function embedDataset(
+  encoder: Encoder,
+  dataset: Dataset,
+  queryRows?: number[],
+): Promise<{ queries: Matrix; corpus: Matrix; ms: number }> {
   const t0 = performance.now();
   const corpus = await encoder.encode(dataset.corpus.texts, { kind: 'document' });
-  const queries = await encoder.encode(dataset.queries.texts, { kind: 'query' });
+  const texts = queryRows ? queryRows.map((r) => dataset.queries.texts[r]) : dataset.queries.texts;
+  const queries = await encoder.encode(texts, { kind: 'query' });
   return { queries, corpus, ms: performance.now() - t0 };
 }
 
@@ -107,18 +115,11 @@ export async function evaluateModel(
   try {
     if (options.dims) checkDims(options.dims, await encoder.width(), `model ${encoder.spec.name}`);
     const before = encoder.inferred;
-    // Encodes the corpus and only the queries that get scored (those with a relevant document),
-    // then scores every dim in one pass.
+    // Only the queries that get scored (those with a relevant document) are encoded.
     const judged = judgeQueries(dataset);
-    const t0 = performance.now();
-    const corpus = await encoder.encode(dataset.corpus.texts, { kind: 'document' });
-    const queries = await encoder.encode(
-      judged.queryRows.map((r) => dataset.queries.texts[r]),
-      { kind: 'query' },
-    );
-    const encodeMs = performance.now() - t0;
+    const { queries, corpus, ms } = await embedDataset(encoder, dataset, judged.queryRows);
     const result = await evaluateJudged(dataset, judged, queries, corpus, options);
-    return { ...result, model: { ...encoder.spec, width: corpus.cols }, encodeMs, inferred: encoder.inferred - before };
+    return { ...result, model: { ...encoder.spec, width: corpus.cols }, encodeMs: ms, inferred: encoder.inferred - before };
   } finally {
     if (typeof model === 'string') await encoder.close();
   }

@@ -330,6 +330,12 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   Stream stream;
   Event uploaded;  // the staging buffer's last upload has finished
   CUDA_TRY(cudaStreamCreate(&stream.h));
+  auto step = [&](double& into) {  // when profiling: wait for the device, then time the step
+    if (!profile) return cudaSuccess;
+    const cudaError_t e = cudaStreamSynchronize(stream.h);
+    lap(into);
+    return e;
+  };
   CUDA_TRY(cudaEventCreateWithFlags(&uploaded.h, cudaEventDisableTiming));
   CUDA_TRY(cudaMemcpyAsync(d_queries.h, r.queries, sizeof(float) * r.nq * r.dim, cudaMemcpyHostToDevice, stream.h));
   CUDA_TRY(cudaMemcpyAsync(d_inv_q.h, inv_q.data(), sizeof(float) * inv_q.size(), cudaMemcpyHostToDevice, stream.h));
@@ -339,10 +345,7 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   const size_t select_smem = size_t(select_capacity(K)) * (sizeof(float) + sizeof(int));
   CUDA_TRY(cudaFuncSetAttribute(select_topk, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(select_smem)));
 
-  if (profile) {
-    CUDA_TRY(cudaStreamSynchronize(stream.h));
-    lap(t_setup);
-  }
+  CUDA_TRY(step(t_setup));
   // A block's upload waits (in stream order) for the previous block's kernels; meanwhile the
   // host copies the next block into the staging buffer once its last upload has finished.
   for (int64_t c0 = 0; c0 < r.nc; c0 += kCorpusBlock) {
@@ -354,27 +357,18 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
     if (profile) lap(t_stage);
     CUDA_TRY(cudaMemcpyAsync(d_corpus.h, staging.h, bytes, cudaMemcpyHostToDevice, stream.h));
     CUDA_TRY(cudaEventRecord(uploaded.h, stream.h));
-    if (profile) {
-      CUDA_TRY(cudaStreamSynchronize(stream.h));
-      lap(t_upload);
-    }
+    CUDA_TRY(step(t_upload));
     for (int64_t q0 = 0; q0 < r.nq; q0 += q_chunk) {
       const int nqc = static_cast<int>(std::min<int64_t>(q_chunk, r.nq - q0));
       const dim3 grid((ncb + kTileC - 1) / kTileC, (nqc + kTileQ - 1) / kTileQ);
       EMB_LAUNCH(prefix_cosine, grid, kThreads, 0, stream.h)(d_queries.h + q0 * r.dim, nqc, d_corpus.h, ncb, r.dim, bounds_arg, nb, max_dim, d_inv_q.h + q0,
                                         static_cast<int>(r.nq), d_inv_c.h + c0, static_cast<int>(r.nc), d_scores.h);
       CUDA_TRY(cudaGetLastError());
-      if (profile) {
-        CUDA_TRY(cudaStreamSynchronize(stream.h));
-        lap(t_product);
-      }
+      CUDA_TRY(step(t_product));
       EMB_LAUNCH(select_topk, dim3(nqc, nb), kThreads, select_smem, stream.h)(d_scores.h, nqc, static_cast<int>(q0), static_cast<int>(r.nq), ncb,
                                                           static_cast<int>(c0), K, d_top_s.h, d_top_i.h, d_top_n.h);
       CUDA_TRY(cudaGetLastError());
-      if (profile) {
-        CUDA_TRY(cudaStreamSynchronize(stream.h));
-        lap(t_select);
-      }
+      CUDA_TRY(step(t_select));
     }
   }
   CUDA_TRY(cudaStreamSynchronize(stream.h));
@@ -386,14 +380,11 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
                  static_cast<long long>(r.nq), static_cast<long long>(r.nc), nb, K, t_norms, t_setup, t_stage, t_upload, t_product, t_select);
   }
 
-  std::vector<float> top_s(size_t(nb) * r.nq * K);
-  std::vector<int> top_i(size_t(nb) * r.nq * K);
-  CUDA_TRY(cudaMemcpy(top_s.data(), d_top_s.h, sizeof(float) * top_s.size(), cudaMemcpyDeviceToHost));
-  CUDA_TRY(cudaMemcpy(top_i.data(), d_top_i.h, sizeof(int) * top_i.size(), cudaMemcpyDeviceToHost));
+  const size_t per_dim = size_t(r.nq) * K;  // each dim's top-k goes straight to its output
   for (size_t o = 0; o < r.dims.size(); ++o) {
-    const int b = static_cast<int>(std::lower_bound(bounds.begin(), bounds.end(), r.dims[o]) - bounds.begin());
-    std::copy(top_s.begin() + size_t(b) * r.nq * K, top_s.begin() + size_t(b + 1) * r.nq * K, out.scores[o]);
-    std::copy(top_i.begin() + size_t(b) * r.nq * K, top_i.begin() + size_t(b + 1) * r.nq * K, out.indices[o]);
+    const size_t b = std::lower_bound(bounds.begin(), bounds.end(), r.dims[o]) - bounds.begin();
+    CUDA_TRY(cudaMemcpy(out.scores[o], d_top_s.h + b * per_dim, sizeof(float) * per_dim, cudaMemcpyDeviceToHost));
+    CUDA_TRY(cudaMemcpy(out.indices[o], d_top_i.h + b * per_dim, sizeof(int) * per_dim, cudaMemcpyDeviceToHost));
   }
   return {};
 }

@@ -68,7 +68,6 @@ struct Fiber {
   std::vector<unsigned char> stack = std::vector<unsigned char>(kStackBytes);
   void* sp = nullptr;
   bool done = false;
-  unsigned index = 0;
 #if !defined(__x86_64__) || defined(EMB_EMU_UCONTEXT)
   ucontext_t ctx;
 #endif
@@ -190,7 +189,6 @@ bool run_block(unsigned threads) {
   if (fibers.size() < threads) fibers.resize(threads);
   std::vector<unsigned> live(threads);
   for (unsigned t = 0; t < threads; ++t) {
-    fibers[t].index = t;
     start_fiber(fibers[t]);
     live[t] = t;
   }
@@ -221,7 +219,22 @@ cudaError_t set_func_max_dynamic_smem(const void* func, int bytes) {
 
 void* dynamic_shared() { return g_dynamic_smem.data(); }
 
-void run_grid(dim3 grid, dim3 block, size_t dynamic_smem, const std::function<void()>& body);
+void run_grid(dim3 grid, dim3 block, size_t dynamic_smem, const std::function<void()>& body) {
+  const uint64_t threads = uint64_t(block.x) * block.y * block.z;
+  g_dynamic_smem.assign(std::max<size_t>(dynamic_smem, 1), 0xFF);
+  gridDim = grid;
+  blockDim = block;
+  g_body = &body;
+  std::vector<uint64_t> order(uint64_t(grid.x) * grid.y * grid.z);
+  for (uint64_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  for (uint64_t b : order) {
+    blockIdx = dim3(unsigned(b % grid.x), unsigned((b / grid.x) % grid.y), unsigned(b / (uint64_t(grid.x) * grid.y)));
+    std::fill(g_dynamic_smem.begin(), g_dynamic_smem.end(), 0xFF);
+    if (!run_block(static_cast<unsigned>(threads))) break;
+  }
+  g_body = nullptr;
+}
 
 void launch(const void* func, dim3 grid, dim3 block, size_t dynamic_smem, std::function<void()> body) {
   const uint64_t threads = uint64_t(block.x) * block.y * block.z;
@@ -242,22 +255,6 @@ void launch(const void* func, dim3 grid, dim3 block, size_t dynamic_smem, std::f
   enqueue([=] { run_grid(grid, block, dynamic_smem, body); });
 }
 
-void run_grid(dim3 grid, dim3 block, size_t dynamic_smem, const std::function<void()>& body) {
-  const uint64_t threads = uint64_t(block.x) * block.y * block.z;
-  g_dynamic_smem.assign(std::max<size_t>(dynamic_smem, 1), 0xFF);
-  gridDim = grid;
-  blockDim = block;
-  g_body = &body;
-  std::vector<uint64_t> order(uint64_t(grid.x) * grid.y * grid.z);
-  for (uint64_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::shuffle(order.begin(), order.end(), rng);
-  for (uint64_t b : order) {
-    blockIdx = dim3(unsigned(b % grid.x), unsigned((b / grid.x) % grid.y), unsigned(b / (uint64_t(grid.x) * grid.y)));
-    std::fill(g_dynamic_smem.begin(), g_dynamic_smem.end(), 0xFF);
-    if (!run_block(static_cast<unsigned>(threads))) break;
-  }
-  g_body = nullptr;
-}
 
 }  // namespace cuda_emu
 
@@ -290,8 +287,6 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int) {
   std::snprintf(prop->name, sizeof prop->name, "host emulation of a CUDA device");
   prop->major = 9;
   prop->multiProcessorCount = 1;
-  prop->totalGlobalMem = memory().limit();
-  prop->sharedMemPerBlockOptin = kOptinSmem;
   return cudaSuccess;
 }
 
@@ -306,10 +301,6 @@ cudaError_t cudaSetDevice(int device) {
   return device >= 0 && device < n ? cudaSuccess : cudaErrorInvalidValue;
 }
 
-cudaError_t cudaDeviceSynchronize() {
-  run_all();
-  return sticky;
-}
 
 cudaError_t cudaGetLastError() {
   const cudaError_t e = sticky;
@@ -367,13 +358,6 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind 
   return sticky;
 }
 
-cudaError_t cudaMemset(void* p, int value, size_t bytes) {
-  if (!in_device_block(p, bytes)) return cudaErrorInvalidValue;
-  run_all();
-  std::memset(p, value, bytes);
-  return cudaSuccess;
-}
-
 // Pageable host memory is read (or, for downloads, written) before the call returns, as
 // CUDA does; cudaMallocHost memory when the copy runs.
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
@@ -413,8 +397,7 @@ cudaError_t cudaFreeHost(void* p) {
   return cudaSuccess;
 }
 
-cudaError_t cudaStreamCreate(cudaStream_t* stream) { return cudaStreamCreateWithFlags(stream, cudaStreamDefault); }
-cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
+cudaError_t cudaStreamCreate(cudaStream_t* stream) {
   *stream = new Stream;
   return cudaSuccess;
 }

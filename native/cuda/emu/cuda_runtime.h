@@ -38,7 +38,6 @@
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __shared__ static
-#define __constant__
 #define __align__(n) __attribute__((aligned(n)))
 
 struct alignas(16) float4 {
@@ -62,16 +61,14 @@ enum cudaError_t {
   cudaErrorNoDevice = 100,
   cudaErrorLaunchFailure = 719,
 };
-enum cudaMemcpyKind { cudaMemcpyHostToHost, cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice, cudaMemcpyDefault };
-enum cudaStreamFlags { cudaStreamDefault = 0, cudaStreamNonBlocking = 1 };
-enum cudaEventFlags { cudaEventDefault = 0, cudaEventDisableTiming = 2 };
+enum cudaMemcpyKind { cudaMemcpyHostToDevice = 1, cudaMemcpyDeviceToHost = 2, cudaMemcpyDeviceToDevice = 3 };
+enum cudaEventFlags { cudaEventDisableTiming = 2 };
 enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
 enum cudaDeviceAttr { cudaDevAttrClockRate = 13 };
 
 struct cudaDeviceProp {
   char name[256];
   int major, minor, multiProcessorCount;
-  size_t totalGlobalMem, sharedMemPerBlockOptin;
 };
 
 namespace cuda_emu {
@@ -86,18 +83,15 @@ cudaError_t cudaGetDeviceCount(int* count);
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device);
 cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device);
 cudaError_t cudaSetDevice(int device);
-cudaError_t cudaDeviceSynchronize();
 cudaError_t cudaGetLastError();
 cudaError_t cudaMallocBytes(void** p, size_t bytes);
 cudaError_t cudaFree(void* p);
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind);
-cudaError_t cudaMemset(void* p, int value, size_t bytes);
 cudaError_t cudaMallocHost(void** p, size_t bytes);
 cudaError_t cudaFreeHost(void* p);
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream = nullptr);
 cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t stream = nullptr);
 cudaError_t cudaStreamCreate(cudaStream_t* stream);
-cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned flags);
 cudaError_t cudaStreamSynchronize(cudaStream_t stream);
 cudaError_t cudaStreamDestroy(cudaStream_t stream);
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags);
@@ -108,12 +102,6 @@ template <class T>
 cudaError_t cudaMalloc(T** p, size_t bytes) {
   return cudaMallocBytes(reinterpret_cast<void**>(p), bytes);
 }
-template <class T>
-cudaError_t cudaMemcpyToSymbol(T& symbol, const void* src, size_t bytes, size_t offset = 0, cudaMemcpyKind = cudaMemcpyHostToDevice) {
-  if (offset + bytes > sizeof(T)) return cudaErrorInvalidValue;
-  std::memcpy(reinterpret_cast<char*>(&symbol) + offset, src, bytes);
-  return cudaSuccess;
-}
 
 void __syncthreads();
 inline int atomicAdd(int* p, int v) {  // fibers switch only at barriers: a plain add is atomic
@@ -122,7 +110,6 @@ inline int atomicAdd(int* p, int v) {  // fibers switch only at barriers: a plai
   return old;
 }
 inline int min(int a, int b) { return a < b ? a : b; }
-inline int max(int a, int b) { return a > b ? a : b; }
 
 namespace cuda_emu {
 
