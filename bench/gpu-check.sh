@@ -3,7 +3,7 @@
 # against the CPU engine (random data, edge cases, and shared/golden/random-768 when it is
 # there), time nq 10k x nc 1M x 768 at five dims, then run the small checks under
 # compute-sanitizer (memcheck, racecheck, synccheck) where it works (Firecracker hosts; not
-# gVisor). About 3 minutes on an H200 host with 16 cores.
+# gVisor). Estimated at a few minutes on an H200 host; it has never run on one.
 # Usage: bash bench/gpu-check.sh [GOLDEN_DIR]
 set -uo pipefail
 cd "$(dirname "$0")/.."
