@@ -19,14 +19,11 @@ const DIMS = [768, 512, 256, 128, 64];
 
 async function child(nq, nc) {
   const { engineInfo, scoreTopK } = await import('../dist/lib/score/index.js');
+  const { seededRandom } = await import('../dist/lib/random.js');
   if (!engineInfo().native) throw new Error(`${process.env.EMB_BENCH_ADDON} did not load: ${engineInfo().reason}`);
   const D = 768;
-  let s = 1;
-  const rand = (n) => {
-    const a = new Float32Array(n);
-    for (let i = 0; i < n; i++) a[i] = (s = (s * 1103515245 + 12345) % 2147483648) / 1073741824 - 1;
-    return a;
-  };
+  const u = seededRandom(1);
+  const rand = (n) => Float32Array.from({ length: n }, () => u() * 2 - 1);
   const q = { data: rand(nq * D), rows: nq, cols: D };
   const c = { data: rand(nc * D), rows: nc, cols: D };
   await scoreTopK({ data: q.data.subarray(0, 8 * D), rows: 8, cols: D }, c, { dims: DIMS, k: 100 }); // warm-up

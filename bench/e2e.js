@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { compare } from '../dist/lib/compare.js';
 import { loadBeir } from '../dist/lib/data/beir.js';
 import { writeDemo } from '../dist/lib/demo/data.js';
-import { MINILM_L6_H384, writeBertModel } from '../dist/lib/demo/models.js';
+import { MINILM_L6_H384, writeBertModel } from './models.js';
 import { evaluateModel } from '../dist/lib/evaluate.js';
 import { machine } from './score.js';
 import { benchVocab } from './texts.js';
@@ -29,7 +29,7 @@ export async function e2eBench() {
     if (!existsSync(join(dir, 'onnx', 'model.onnx'))) writeBertModel(dir, MINILM_L6_H384, benchVocab(dataset.corpus.texts), { seed: 1 + i * 1000, maxSeqLength: 128 });
     return dir;
   });
-  const quiet = { quiet: true };
+  const quiet = {};
   const [ours] = await time(() => compare(models[0], models[1], dataset, { dims: DIMS, encoder: { ...quiet, cacheDir: null } }));
   const [stWay] = await time(async () => {
     for (const model of models) for (const dim of DIMS) await evaluateModel(model, dataset, { dims: [dim], encoder: { ...quiet, cacheDir: null } });

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { BERT_BASE_L12_H768, MINILM_L6_H384, writeBertModel } from '../dist/lib/demo/models.js';
+import { BERT_BASE_L12_H768, MINILM_L6_H384, writeBertModel } from './models.js';
 import { Encoder } from '../dist/lib/encode/encoder.js';
 import { machine } from './score.js';
 import { benchTexts, benchVocab } from './texts.js';
@@ -21,7 +21,7 @@ async function transformersJs() {
 }
 
 async function ours(dir, texts) {
-  const enc = await Encoder.load(dir, { cacheDir: null, threads, quiet: true });
+  const enc = await Encoder.load(dir, { cacheDir: null, threads });
   await enc.encode(texts.slice(0, 8), { kind: 'document' }); // warm-up
   const t0 = performance.now();
   const out = await enc.encode(texts, { kind: 'document' });
@@ -52,7 +52,7 @@ export async function encodeBench() {
     const { source, texts } = benchTexts(n);
     const dir = join(MODELS, name);
     if (!existsSync(join(dir, 'onnx', 'model.onnx'))) writeBertModel(dir, shape, benchVocab(benchTexts(5183).texts), { maxSeqLength: 256 });
-    const enc = await Encoder.load(dir, { cacheDir: null, quiet: true });
+    const enc = await Encoder.load(dir, { cacheDir: null });
     const tokenCount = (await Promise.all(texts.map(async (t) => (await enc['tokenize']([t]))[0].ids.length))).reduce((a, b) => a + b, 0);
     await enc.close();
     const mine = await ours(dir, texts);

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SPECIAL_TOKENS } from '../dist/lib/demo/models.js';
+import { seededRandom } from '../dist/lib/random.js';
 
 const SHARED = join(new URL('..', import.meta.url).pathname, '..', 'shared');
 
@@ -13,8 +14,7 @@ export function benchTexts(n) {
     const docs = readFileSync(scifact, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
     return { source: 'shared/data/scifact corpus', texts: docs.slice(0, n).map((d) => (d.title ? `${d.title} ${d.text}`.trim() : d.text)) };
   }
-  let s = 7;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  const u = seededRandom(7);
   const words = Array.from({ length: 5000 }, (_, i) => `w${i.toString(36)}`);
   const texts = Array.from({ length: n }, () => {
     const len = Math.max(5, Math.round(Math.exp(5.3 + 0.5 * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()))));

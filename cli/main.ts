@@ -1,12 +1,15 @@
-// emb-bench's command line: parse flags, call one library function, print. No logic here.
+// emb-bench's command line: parse flags, call one command, print. No logic here.
 import { Command, Option } from 'commander';
-import { runCompare, runDemo, runEncode, runEval, runScore, type EncodeFlags } from '../lib/commands.js';
+import { compactCacheDir } from '../lib/encode/cache.js';
+import { engineInfo } from '../lib/score/index.js';
 import { VERSION } from '../lib/version.js';
-import { installInterruptHandler } from '../lib/interrupt.js';
-import { doctor } from '../lib/doctor.js';
-import { parseIntList, parseKLists, parsePositiveInt } from './options.js';
 import { defaultRegistryPath } from '../lib/registry/index.js';
-import { registryCommand } from '../lib/registry/commands.js';
+import { runCompare, runDemo } from './commands/compare.js';
+import { doctor } from './commands/doctor.js';
+import { runEncode, runEval, runScore, type EncodeFlags } from './commands/evaluate.js';
+import { registryCommand } from './commands/registry.js';
+import { context, installSignalHandlers, reportError, warn } from './context.js';
+import { parseIntList, parseKLists, parsePositiveInt, parseSeed, parseThreads } from './options.js';
 
 const program = new Command('emb-bench')
   .description('Is the fine-tuned embedding model really better than its base, at every Matryoshka dimension?')
@@ -44,11 +47,11 @@ withKLists(
     dims: o.dims ? parseIntList(o.dims, '--dims') : undefined,
     split: o.split,
     out: o.out,
-    threads: o.threads ? parsePositiveInt(o.threads, '--threads') : undefined,
+    threads: parseThreads(o.threads),
     device: o.device,
     json: Boolean(o.json),
     kLists: parseKLists(o),
-  });
+  }, context());
 });
 
 const withEncoding = (c: Command) =>
@@ -69,13 +72,12 @@ const registryPath = (o: Record<string, unknown>): string | null =>
 function encodeFlags(o: Record<string, unknown>): EncodeFlags {
   return {
     device: o.device as 'cpu' | 'cuda',
-    threads: o.threads ? parsePositiveInt(o.threads as string, '--threads') : undefined,
+    threads: parseThreads(o.threads as string | undefined),
     queryPrompt: o.queryPrompt as string | undefined,
     docPrompt: o.docPrompt as string | undefined,
     prompts: o.prompts !== false,
     cache: o.cache !== false,
     cacheDir: o.cacheDir as string,
-    quiet: Boolean(o.quiet),
   };
 }
 
@@ -104,7 +106,7 @@ withKLists(
     out: o.out,
     json: Boolean(o.json),
     kLists: parseKLists(o),
-  });
+  }, context({ quiet: o.quiet }));
 });
 
 withEncoding(
@@ -116,7 +118,7 @@ withEncoding(
     .option('--split <name>', 'qrels split', 'test')
     .requiredOption('--out <dir>', 'output folder'),
 ).action(async (model: string, o) => {
-  await runEncode({ ...encodeFlags(o), model, data: o.data, split: o.split, out: o.out });
+  await runEncode({ ...encodeFlags(o), model, data: o.data, split: o.split, out: o.out }, context({ quiet: o.quiet }));
 });
 
 withKLists(
@@ -161,8 +163,8 @@ withKLists(
     json: Boolean(o.json),
     chartMetric: o.chartMetric,
     kLists: parseKLists(o),
-    seed: Number.parseInt(o.seed, 10) || 0,
-  });
+    seed: parseSeed(o.seed),
+  }, context({ quiet: o.quiet }));
 });
 
 const openRegistry = () => (program.opts().registry as string | undefined) ?? defaultRegistryPath();
@@ -201,6 +203,22 @@ runs
   .argument('<id2>')
   .option('--json', 'print JSON')
   .action((a: string, b: string, o) => registryCommand(openRegistry(), { kind: 'runs-diff', a, b }, o.json));
+runs
+  .command('prune')
+  .description('mark runs whose process ended without finishing them (killed, crashed) as failed')
+  .requiredOption('--abandoned', 'prune abandoned runs (the only kind there is)')
+  .option('--json', 'print JSON')
+  .action((o) => registryCommand(openRegistry(), { kind: 'runs-prune' }, o.json));
+
+const cache = program.command('cache').description('the embedding cache');
+cache
+  .command('compact')
+  .description('rewrite each model\'s cached segments as one, without duplicates or damaged records')
+  .option('--cache-dir <dir>', 'embedding cache folder', '.emb-bench/cache')
+  .action((o) => {
+    const r = compactCacheDir(o.cacheDir, warn);
+    process.stdout.write(`compacted ${r.folders} cache folder(s): ${r.before} segment(s) -> ${r.after}, ${r.records} embeddings\n`);
+  });
 
 program
   .command('doctor')
@@ -218,18 +236,20 @@ program
   .option('--out <dir>', 'output folder', 'emb-bench-demo')
   .option('--no-log', 'do not record the run in the registry')
   .action(async (o) => {
-    await runDemo({ out: o.out, registry: registryPath(o) });
+    await runDemo({ out: o.out, registry: registryPath(o) }, context());
   });
 
 async function main(): Promise<void> {
-  installInterruptHandler();
+  installSignalHandlers();
+  program.hook('preAction', (_, command) => {
+    const scores = ['score', 'eval', 'compare', 'demo'].includes(command.name());
+    const engine = scores ? engineInfo() : null;
+    if (engine && !engine.native) warn(`native engine unavailable (${engine.reason}); using the slower TypeScript engine`);
+  });
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
-    const err = e as Error & { exitCode?: number };
-    const verbose = process.argv.includes('--verbose');
-    process.stderr.write(`emb-bench: ${verbose && err.stack ? err.stack : err.message}\n`);
-    process.exitCode = typeof err.exitCode === 'number' ? err.exitCode : 1;
+    process.exitCode = reportError(e, process.argv.includes('--verbose'));
   }
 }
 

@@ -4,8 +4,8 @@
 import type { Dataset } from './data/dataset.js';
 import { Encoder, type EncoderOptions } from './encode/encoder.js';
 import { evaluateModel, type EvalOptions, type ModelEvalResult } from './evaluate.js';
-import { DEFAULT_K_LISTS, metricKey, metricNames, type KLists } from './metrics/index.js';
-import { compareMetrics, type Difference, type StatsOptions } from './stats/index.js';
+import { DEFAULT_K_LISTS, metricNames } from './metrics/index.js';
+import { compareMetrics, DEFAULT_STATS, STATS_METHODS, type Difference, type StatsOptions } from './stats/index.js';
 import { checkDims } from './score/index.js';
 
 export interface CompareOptions extends EvalOptions {
@@ -23,12 +23,17 @@ export interface CompareResult {
   timingsMs: { total: number };
 }
 
+/**
+ * Evaluates both models on the dataset and tests every difference.
+ * @throws UserError on a bad model, dims or data; InterruptedError once options.signal fires.
+ */
 export async function compare(base: string, tuned: string, dataset: Dataset, options: CompareOptions = {}): Promise<CompareResult> {
   const t0 = performance.now();
+  const encoderOptions = { signal: options.signal, ...options.encoder };
   // Load both models and check the dims before encoding anything; each is loaded once.
   const encoders: Encoder[] = [];
   try {
-    for (const path of [base, tuned]) encoders.push(await Encoder.load(path, options.encoder));
+    for (const path of [base, tuned]) encoders.push(await Encoder.load(path, encoderOptions));
     const widths = await Promise.all(encoders.map((e) => e.width()));
     const dims = options.dims ?? [Math.min(...widths)];
     encoders.forEach((e, i) => checkDims(dims, widths[i], `model ${e.spec.name}`));
@@ -36,33 +41,17 @@ export async function compare(base: string, tuned: string, dataset: Dataset, opt
     const evalOptions = { ...options, dims, kLists };
     const baseResult = await evaluateModel(encoders[0], dataset, evalOptions);
     const tunedResult = await evaluateModel(encoders[1], dataset, evalOptions);
-    return summarize(dims, kLists, baseResult, tunedResult, options.stats, t0);
+    const stats = { ...DEFAULT_STATS, ...options.stats };
+    const differences = await compareMetrics(dims, metricNames(kLists), baseResult.perQuery, tunedResult.perQuery, stats, options.signal);
+    return {
+      dims,
+      base: baseResult,
+      tuned: tunedResult,
+      differences,
+      stats: { ...stats, interval: STATS_METHODS.interval(stats), test: STATS_METHODS.test, correction: STATS_METHODS.correction },
+      timingsMs: { total: performance.now() - t0 },
+    };
   } finally {
     await Promise.all(encoders.map((e) => e.close()));
   }
-}
-
-function summarize(
-  dims: number[],
-  kLists: KLists,
-  baseResult: ModelEvalResult,
-  tunedResult: ModelEvalResult,
-  statsOptions: StatsOptions | undefined,
-  t0: number,
-): CompareResult {
-  const stats = { samples: 10000, permutations: 10000, seed: 0, alpha: 0.05, ...statsOptions };
-  const differences = compareMetrics(dims, metricNames(kLists), metricKey, baseResult.perQuery, tunedResult.perQuery, stats);
-  return {
-    dims,
-    base: baseResult,
-    tuned: tunedResult,
-    differences,
-    stats: {
-      ...stats,
-      interval: `${stats.samples}-sample paired bootstrap, 95% percentile interval`,
-      test: 'paired randomization (sign-flip) test, two-sided',
-      correction: 'Holm across dims, per metric',
-    },
-    timingsMs: { total: performance.now() - t0 },
-  };
 }

@@ -1,11 +1,12 @@
 // Embeddings -> top-k at every dim -> sentence-transformers' metrics, per query and averaged.
-import type { Dataset } from './data/dataset.js';
+import type { Dataset, DatasetCounts } from './data/dataset.js';
 import { datasetCounts, judgeQueries, type JudgedQueries } from './data/dataset.js';
 import type { Matrix } from './data/matrix.js';
 import { takeRows } from './data/matrix.js';
-import { UserError } from './errors.js';
+import { checkAborted, UserError } from './errors.js';
 import { computeMetrics, DEFAULT_K_LISTS, maxK, metricKey, type KLists } from './metrics/index.js';
 import { checkDims, scoreTopK } from './score/index.js';
+import type { Device } from './score/types.js';
 import { Encoder, type EncoderOptions } from './encode/encoder.js';
 import type { ModelSpec } from './encode/model.js';
 
@@ -14,7 +15,9 @@ export interface EvalOptions {
   dims?: number[];
   kLists?: KLists;
   threads?: number;
-  device?: 'cpu' | 'cuda';
+  device?: Device;
+  /** Stops the run between (and inside) its phases with InterruptedError. */
+  signal?: AbortSignal;
 }
 
 export interface EvalResult {
@@ -25,11 +28,12 @@ export interface EvalResult {
   /** Same keys, one value per scored query (in `queryIds` order). */
   perQuery: Record<string, Float64Array>;
   queryIds: string[];
-  counts: ReturnType<typeof datasetCounts>;
+  counts: DatasetCounts;
   engine: string;
   timingsMs: { score: number; metrics: number };
 }
 
+/** Scores precomputed embeddings (row i = the dataset's query / document i). */
 export async function evaluateEmbeddings(
   dataset: Dataset,
   queryEmbeddings: Matrix,
@@ -56,6 +60,7 @@ async function evaluateJudged(
 ): Promise<EvalResult> {
   const dims = options.dims ?? [corpusEmbeddings.cols];
   const kLists = options.kLists ?? DEFAULT_K_LISTS;
+  checkAborted(options.signal);
   const t0 = performance.now();
   const top = await scoreTopK(queries, corpusEmbeddings, { dims, k: maxK(kLists), threads: options.threads, device: options.device });
   const t1 = performance.now();
@@ -63,6 +68,7 @@ async function evaluateJudged(
   const metrics: Record<string, number> = {};
   const perQuery: Record<string, Float64Array> = {};
   dims.forEach((dim, o) => {
+    checkAborted(options.signal);
     const ranked = (q: number) => top.indices[o].subarray(q * top.k, (q + 1) * top.k);
     const m = computeMetrics(ranked, judged, kLists);
     m.names.forEach((name, i) => {
@@ -106,12 +112,16 @@ export async function embedDataset(
   return { queries, corpus, ms: performance.now() - t0 };
 }
 
+/**
+ * Encodes the dataset with one model and scores it at every dim.
+ * @throws UserError on a bad model, dims or data; InterruptedError once options.signal fires.
+ */
 export async function evaluateModel(
   model: string | Encoder,
   dataset: Dataset,
   options: EvalOptions & { encoder?: EncoderOptions } = {},
 ): Promise<ModelEvalResult> {
-  const encoder = typeof model === 'string' ? await Encoder.load(model, options.encoder) : model;
+  const encoder = typeof model === 'string' ? await Encoder.load(model, { signal: options.signal, ...options.encoder }) : model;
   try {
     if (options.dims) checkDims(options.dims, await encoder.width(), `model ${encoder.spec.name}`);
     const before = encoder.inferred;

@@ -70,30 +70,38 @@ class ScoreWorker : public Napi::AsyncWorker {
   EngineError err_;
 };
 
-// score(queries, corpus, dim, dims, k, threads, device) -> Promise<{k, indices[], scores[]}>
+// score({queries, corpus, dim, dims, k, threads, device}) -> Promise<{k, indices[], scores[]}>
 Napi::Value Score(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&](const std::string& m) {
     coded_error(env, "ERR_INVALID_ARG", m).ThrowAsJavaScriptException();
     return env.Undefined();
   };
-  if (info.Length() != 7) return fail("score expects 7 arguments");
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    return fail("queries must be a Float32Array");
-  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
-    return fail("corpus must be a Float32Array");
-  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    return fail("dims must be an Int32Array");
-  if (!info[2].IsNumber() || !info[4].IsNumber() || !info[5].IsNumber() || !info[6].IsString())
-    return fail("dim, k and threads must be numbers and device a string");
-  auto queries = info[0].As<Napi::Float32Array>();
-  auto corpus = info[1].As<Napi::Float32Array>();
-  auto dims = info[3].As<Napi::Int32Array>();
+  if (info.Length() != 1 || !info[0].IsObject()) return fail("score expects one options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto is_typed = [&](const char* name, napi_typedarray_type type) {
+    Napi::Value v = o.Get(name);
+    return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
+  };
+  if (!is_typed("queries", napi_float32_array)) return fail("queries must be a Float32Array");
+  if (!is_typed("corpus", napi_float32_array)) return fail("corpus must be a Float32Array");
+  if (!is_typed("dims", napi_int32_array)) return fail("dims must be an Int32Array");
+  for (const char* name : {"dim", "k", "threads"}) {
+    Napi::Value v = o.Get(name);
+    if (!v.IsNumber()) return fail(std::string(name) + " must be a number");
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int64_t>(d)))
+      return fail(std::string(name) + " must be an integer in [0, 2^31 - 1]");
+  }
+  if (!o.Get("device").IsString()) return fail("device must be 'cpu' or 'cuda'");
+  auto queries = o.Get("queries").As<Napi::Float32Array>();
+  auto corpus = o.Get("corpus").As<Napi::Float32Array>();
+  auto dims = o.Get("dims").As<Napi::Int32Array>();
   embbench::ScoreRequest req;
-  req.dim = info[2].As<Napi::Number>().Int32Value();
-  req.k = info[4].As<Napi::Number>().Int32Value();
-  req.threads = info[5].As<Napi::Number>().Int32Value();
-  const std::string device = info[6].As<Napi::String>().Utf8Value();
+  req.dim = o.Get("dim").As<Napi::Number>().Int32Value();
+  req.k = o.Get("k").As<Napi::Number>().Int32Value();
+  req.threads = o.Get("threads").As<Napi::Number>().Int32Value();
+  const std::string device = o.Get("device").As<Napi::String>().Utf8Value();
   if (device != "cpu" && device != "cuda") return fail("device must be 'cpu' or 'cuda'");
   if (req.dim <= 0) return fail("dim must be positive");
   // Data() includes the view's byteOffset, so subarray views read the right rows.
@@ -110,8 +118,8 @@ Napi::Value Score(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   std::vector<Napi::Reference<Napi::Value>> keep;
-  keep.push_back(Napi::Persistent(info[0]));
-  keep.push_back(Napi::Persistent(info[1]));
+  keep.push_back(Napi::Persistent(Napi::Value(queries)));
+  keep.push_back(Napi::Persistent(Napi::Value(corpus)));
   auto* worker = new ScoreWorker(env, std::move(req), device == "cuda", std::move(keep));
   Napi::Promise promise = worker->Promise();
   worker->Queue();

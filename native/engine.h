@@ -27,7 +27,7 @@ struct ScoreOutput {
 
 // Error codes surface in JavaScript as error.code.
 struct EngineError {
-  std::string code;     // ERR_INVALID_ARG, ERR_OOM, ERR_CUDA, ERR_NO_DEVICE
+  std::string code;     // ERR_INVALID_ARG, ERR_NON_FINITE, ERR_OOM, ERR_CUDA, ERR_NO_DEVICE, ERR_NO_CUDA_BUILD (lib/errors.ts lists them all)
   std::string message;
   bool ok() const { return code.empty(); }
 };
@@ -36,7 +36,10 @@ inline int effective_k(const ScoreRequest& r) {
   return static_cast<int>(r.k < r.nc ? r.k : r.nc);
 }
 
+// Shapes and options (cheap; the addon calls it before queueing the work).
 EngineError validate(const ScoreRequest& r);
+// Every input value finite (one pass over the data; the engines call it off the JS thread).
+EngineError validate_values(const ScoreRequest& r);
 // 1/|x[:bound]| for every row and bound (0 for a zero prefix), into out[b * n + row];
 // shared by the CPU and GPU engines.
 void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads, float* out);

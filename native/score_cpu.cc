@@ -10,6 +10,7 @@
 #include <memory>
 #include <new>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "engine.h"
@@ -108,7 +109,8 @@ Plan make_plan(const ScoreRequest& r, const Kernel& kern) {
     p.out_of_bound.push_back(
         static_cast<int>(std::lower_bound(p.bounds.begin(), p.bounds.end(), d) - p.bounds.begin()));
   p.k = effective_k(r);
-  p.threads = r.threads > 0 ? r.threads : default_threads();
+  // More threads than cores only adds switching; a huge request must not spawn thousands.
+  p.threads = r.threads > 0 ? std::min(r.threads, default_threads()) : default_threads();
   // Each query range packs the corpus once: ranges of kQueriesPerPack queries or more keep the
   // packing small beside the product. Then up to 4 ranges a thread, for balance.
   const int64_t per_thread = std::max<int64_t>(1, std::min<int64_t>(4, r.nq / (int64_t(kQueriesPerPack) * p.threads)));
@@ -165,8 +167,23 @@ EngineError validate(const ScoreRequest& r) {
   return {};
 }
 
+EngineError validate_values(const ScoreRequest& r) {
+  // A NaN would break the ranking's total order (and the sorts that rely on it); an infinity
+  // makes every score NaN. Neither is an embedding: refuse them here, for every caller.
+  for (const auto& [what, x, n] : {std::tuple{"query", r.queries, r.nq}, std::tuple{"corpus", r.corpus, r.nc}}) {
+    if (n > 0 && x == nullptr) return EngineError{"ERR_INVALID_ARG", std::string(what) + " data is missing"};
+    const int64_t total = n * r.dim;
+    for (int64_t i = 0; i < total; ++i)
+      if (!std::isfinite(x[i]))
+        return EngineError{"ERR_NON_FINITE", std::string(what) + " embeddings: row " + std::to_string(i / r.dim) +
+                                                 " has a non-finite value at column " + std::to_string(i % r.dim)};
+  }
+  return {};
+}
+
 EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
   EngineError err = validate(r);
+  if (err.ok()) err = validate_values(r);
   if (!err.ok()) return err;
   if (out.indices.size() != r.dims.size() || out.scores.size() != r.dims.size())
     return {"ERR_INVALID_ARG", "one output pair per dim is required"};

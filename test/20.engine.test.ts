@@ -129,7 +129,7 @@ describe('scoring engine', () => {
     [{ dims: [65], k: 10 }, /65 is larger than the embedding width 64/],
     [{ dims: [32, 32], k: 10 }, /32 is listed twice/],
     [{ dims: [0], k: 10 }, /0 is not a positive integer/],
-    [{ dims: [32], k: 0 }, /k must be a positive integer/],
+    [{ dims: [32], k: 0 }, /k: expected a positive integer/],
   ])('rejects bad options %j before any work', async (options, message) => {
     const m = randomMatrix(2, 64, 18);
     await expect(scoreTopK(m, m, options)).rejects.toThrow(UserError);

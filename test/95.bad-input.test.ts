@@ -1,7 +1,7 @@
 // Bad input: one line on stderr naming the file, line, field or value; exit 2 (1 for a runtime
 // failure); no stack trace; nothing half-written.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -124,7 +124,10 @@ describe('interruption', () => {
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    const cacheBytes = () => readdirSync(cache).filter((f) => f.endsWith('.bin')).reduce((n, f) => n + readFileSync(join(cache, f)).length, 0);
+    const cacheBytes = () =>
+      readdirSync(cache, { recursive: true, encoding: 'utf8' })
+        .filter((f) => /\.(seg|part)$/.test(f))
+        .reduce((n, f) => n + statSync(join(cache, f)).size, 0);
     for (let i = 0; i < 600 && cacheBytes() < 200000; i++) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGINT');
     expect(await exited).toBe(130);

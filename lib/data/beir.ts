@@ -1,13 +1,9 @@
 // BEIR folders: corpus.jsonl (_id, title, text), queries.jsonl (_id, text), qrels/<split>.tsv.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { invalidParameter, UserError } from '../errors.js';
 import type { Dataset, Texts } from './dataset.js';
 import { field, readJsonl, readText } from './read.js';
-
-export function isBeirFolder(path: string): boolean {
-  return existsSync(join(path, 'corpus.jsonl')) && existsSync(join(path, 'queries.jsonl'));
-}
 
 function readTexts(path: string, what: string, withTitle: boolean): Texts {
   const ids: string[] = [];
@@ -66,14 +62,24 @@ export function readQrels(
   return { qrels, warnings };
 }
 
+function splitsIn(dir: string): string {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.tsv')).map((f) => f.slice(0, -4)).join(', ');
+  } catch {
+    return '';
+  }
+}
+
 export function loadBeir(folder: string, split = 'test'): Dataset {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(split) || split.includes('..'))
+    throw invalidParameter('split', 'a split name such as test, dev or train (letters, digits, ".", "_", "-")', split);
   const dir = resolve(folder);
   if (!existsSync(dir)) throw new UserError(`${folder}: dataset not found`, 'ERR_NOT_FOUND');
-  if (!statSync(dir).isDirectory()) throw new UserError(`${folder}: expected a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)`);
+  if (!statSync(dir).isDirectory()) throw new UserError(`${folder}: expected a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)`, 'ERR_FORMAT');
   for (const f of ['corpus.jsonl', 'queries.jsonl'])
     if (!existsSync(join(dir, f))) throw new UserError(`${join(folder, f)}: not found (a BEIR folder has corpus.jsonl, queries.jsonl and qrels/<split>.tsv)`, 'ERR_NOT_FOUND');
   const qrelsPath = join(dir, 'qrels', `${split}.tsv`);
-  if (!existsSync(qrelsPath)) throw new UserError(`${join(folder, 'qrels', `${split}.tsv`)}: not found (is --split right?)`, 'ERR_NOT_FOUND');
+  if (!existsSync(qrelsPath)) throw new UserError(`${join(folder, 'qrels', `${split}.tsv`)}: not found (is the split right? qrels/ has ${splitsIn(join(dir, 'qrels')) || 'no .tsv file'})`, 'ERR_NOT_FOUND', 'split');
   const corpus = readTexts(join(dir, 'corpus.jsonl'), 'corpus', true);
   const queries = readTexts(join(dir, 'queries.jsonl'), 'queries', false);
   if (corpus.ids.length === 0) throw new UserError(`${join(folder, 'corpus.jsonl')}: the corpus is empty`, 'ERR_EMPTY');

@@ -48,15 +48,23 @@ export function judgeQueries(dataset: Dataset): JudgedQueries {
   return out;
 }
 
+export interface DatasetCounts {
+  queries: number;
+  /** Queries with at least one relevant document: the ones scored. */
+  scoredQueries: number;
+  corpus: number;
+  relevantPairs: number;
+}
+
 /** Sizes for reports and results.json. */
-export function datasetCounts(dataset: Dataset, judged: JudgedQueries) {
+export function datasetCounts(dataset: Dataset, judged: JudgedQueries): DatasetCounts {
   let qrels = 0;
   for (const s of dataset.qrels.values()) qrels += s.size;
   return {
     queries: dataset.queries.ids.length,
-    scored_queries: judged.queryRows.length,
+    scoredQueries: judged.queryRows.length,
     corpus: dataset.corpus.ids.length,
-    relevant_pairs: qrels,
+    relevantPairs: qrels,
   };
 }
 

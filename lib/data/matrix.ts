@@ -5,11 +5,6 @@ export interface Matrix {
   cols: number;
 }
 
-export function matrix(data: Float32Array, rows: number, cols: number): Matrix {
-  if (data.length !== rows * cols) throw new Error(`matrix: ${data.length} values do not make ${rows} x ${cols}`);
-  return { data, rows, cols };
-}
-
 /** Rows `picked` of m, copied into a new matrix. */
 export function takeRows(m: Matrix, picked: ArrayLike<number>): Matrix {
   const out = new Float32Array(picked.length * m.cols);

@@ -1,9 +1,8 @@
 // NumPy .npy files (format versions 1-3): 2-D float32 (either byte order) or float64, C order.
 import { UserError } from '../errors.js';
-import { writeAtomic } from '../files.js';
 import type { Matrix } from './matrix.js';
 import { fileSize } from './read.js';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
@@ -105,6 +104,14 @@ export function npyBytes(m: Matrix): Buffer {
   return Buffer.concat([head, Buffer.from(header, 'latin1'), body]);
 }
 
+/** Writes `m` as a float32 .npy file (to a temporary name, then renamed into place). */
 export function writeNpy(path: string, m: Matrix): void {
-  writeAtomic(path, npyBytes(m));
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, npyBytes(m));
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UserError(`${path}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'ERR_OUT');
+  }
 }

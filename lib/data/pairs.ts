@@ -24,7 +24,7 @@ export function detectPairsFormat(path: string): PairsFormat {
   if (ext === '.csv' || ext === '.tsv') return 'csv';
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.json') return readText(path, 'dataset').trimStart().startsWith('[') ? 'json' : 'jsonl';
-  throw new UserError(`${path}: cannot tell the format from the extension (use --format jsonl|json|csv|parquet or a BEIR folder)`, 'ERR_FORMAT');
+  throw new UserError(`${path}: cannot tell the format from the extension (name the format: jsonl, json, csv or parquet, or give a BEIR folder)`, 'ERR_FORMAT');
 }
 
 /** RFC 4180 CSV with the delimiter sniffed from the header line (",", ";", tab or "|"). */

@@ -10,7 +10,7 @@ export function fileSize(path: string, what: string): number {
   } catch {
     throw new UserError(`${path}: ${what} not found`, 'ERR_NOT_FOUND');
   }
-  if (!stat.isFile()) throw new UserError(`${path}: expected a file (${what}), found a folder`);
+  if (!stat.isFile()) throw new UserError(`${path}: expected a file (${what}), found a folder`, 'ERR_NOT_FOUND');
   return stat.size;
 }
 

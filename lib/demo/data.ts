@@ -4,8 +4,9 @@
 // components carry most of the signal). No downloads: everything is written here.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FLOAT, Graph, INT64, intAttr } from './onnx.js';
-import { randomWeights, SPECIAL_TOKENS, writeModelFolder } from './models.js';
+import { FLOAT, Graph, INT64, intAttr } from '../onnx/writer.js';
+import { gaussianArray, seededRandom } from '../random.js';
+import { SPECIAL_TOKENS, writeModelFolder } from './models.js';
 
 export interface DemoSetup {
   data: string;
@@ -26,8 +27,7 @@ function lookupModel(vectors: Float32Array, vocabSize: number): Buffer {
 }
 
 export function writeDemo(dir: string, { concepts = 3000, docs = 3000, queries = 300, seed = 7 } = {}): DemoSetup {
-  let s = seed;
-  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  const u = seededRandom(seed);
   const pick = (n: number) => Math.floor(u() * n);
   // vocabulary: special tokens, then a document word and a query synonym per concept
   const vocab = [...SPECIAL_TOKENS, ...Array.from({ length: concepts }, (_, i) => `doc${i}`), ...Array.from({ length: concepts }, (_, i) => `syn${i}`)];
@@ -57,9 +57,9 @@ export function writeDemo(dir: string, { concepts = 3000, docs = 3000, queries =
     for (let i = 0; i < v.length; i++) v[i] *= 1 / Math.sqrt(1 + (i % WIDTH) / 4);
     return v;
   };
-  const base = scale(randomWeights(vocab.length * WIDTH, seed, 1));
+  const base = scale(gaussianArray(vocab.length * WIDTH, seed, 1));
   const tuned = Float32Array.from(base);
-  const noise = randomWeights(concepts * WIDTH, seed + 1, 0.35);
+  const noise = gaussianArray(concepts * WIDTH, seed + 1, 0.35);
   for (let c = 0; c < concepts; c++)
     for (let j = 0; j < WIDTH; j++) tuned[synWord(c) * WIDTH + j] = tuned[docWord(c) * WIDTH + j] + noise[c * WIDTH + j] / Math.sqrt(1 + j / 4);
   for (const vectors of [base, tuned]) vectors.fill(0, 0, SPECIAL_TOKENS.length * WIDTH); // [CLS]/[SEP] add nothing

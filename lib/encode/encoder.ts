@@ -3,23 +3,34 @@
 // length under a token budget; and a cache so a second run does no inference.
 import ort from 'onnxruntime-node';
 import { Tokenizer } from 'tokenizers';
-import { RuntimeError, UserError } from '../errors.js';
+import { checkAborted, RuntimeError, UserError } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
-import { progress } from '../progress.js';
+import type { ProgressListener } from '../progress.js';
+import { checkThreads } from '../score/engine.js';
 import { EmbeddingCache, textHash } from './cache.js';
 import { readModel, type ModelOverrides, type ModelSpec } from './model.js';
 import { normalizeRows, pool } from './pooling.js';
 
 export interface EncoderOptions extends ModelOverrides {
   device?: 'cpu' | 'cuda';
+  /** onnxruntime's intra-op threads (default: all cores; capped at the core count). */
   threads?: number;
   /** Folder of the embedding cache; null disables it. */
   cacheDir?: string | null;
   /** Padded tokens per batch (rows x longest row). */
   tokenBudget?: number;
   maxBatch?: number;
-  quiet?: boolean;
+  onProgress?: ProgressListener;
+  /** Things the run goes on despite (an unreadable cache file, ...), one line each. */
+  onWarning?: (message: string) => void;
+  /** Stops encoding between batches with InterruptedError. */
+  signal?: AbortSignal;
 }
+
+/** Characters kept per max_seq_length token before tokenizing: a token spans at least one
+ * character, so a text cut there (at a space) still fills max_seq_length tokens; if it does
+ * not, the whole text is tokenized instead, so the result never changes. */
+const CHARS_PER_TOKEN = 16;
 
 export type TextKind = 'query' | 'document';
 
@@ -55,15 +66,16 @@ export class Encoder {
     const device = options.device ?? 'cpu';
     if (device === 'cuda' && !ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled !== false))
       throw new UserError(
-        '--device cuda: onnxruntime-node has no CUDA execution provider here (install it on a host with network access: ' +
+        'device cuda: onnxruntime-node has no CUDA execution provider here (install it on a host with network access: ' +
           'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node)',
         'ERR_NO_CUDA_EP',
+        'device',
       );
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(spec.onnxPath, {
         executionProviders: [device],
-        intraOpNumThreads: options.threads ?? 0,
+        intraOpNumThreads: checkThreads(options.threads),
         graphOptimizationLevel: 'all',
         // emb-bench reports failures itself, in one line; onnxruntime's own log would repeat them.
         logSeverityLevel: 4,
@@ -88,7 +100,10 @@ export class Encoder {
           'ERR_GRAPH',
         );
       if (spec.pooling.length === 0)
-        throw new UserError(`${spec.path}: 1_Pooling/config.json not found and the graph has no sentence_embedding output (set --pooling)`, 'ERR_POOLING');
+        throw new UserError(
+          `${spec.path}: 1_Pooling/config.json not found and the graph has no sentence_embedding output (add the Pooling module's config, as sentence-transformers saves it)`,
+          'ERR_POOLING',
+        );
       output = { name, pooled: false };
     }
     return new Encoder(spec, session, tokenizer, output, options);
@@ -111,7 +126,7 @@ export class Encoder {
     let c = this.caches.get(kind);
     if (!c) {
       const s = this.spec;
-      c = new EmbeddingCache(this.options.cacheDir, {
+      c = EmbeddingCache.forKey(this.options.cacheDir, {
         model: s.sha256,
         prompt: kind === 'query' ? s.prompts.query : s.prompts.document,
         maxSeqLength: s.maxSeqLength,
@@ -119,17 +134,29 @@ export class Encoder {
         includePrompt: s.includePrompt,
         normalize: s.normalize,
         output: this.output.name,
-      });
+      }, this.options.onWarning);
       this.caches.set(kind, c);
     }
     return c;
   }
 
   private async tokenize(texts: string[]): Promise<Tokenized[]> {
+    const budget = this.spec.maxSeqLength * CHARS_PER_TOKEN;
+    const cut = (t: string) => {
+      if (t.length <= budget) return t;
+      const space = t.lastIndexOf(' ', budget);
+      return t.slice(0, space > budget / 2 ? space : budget);
+    };
     const out: Tokenized[] = [];
     for (let i = 0; i < texts.length; i += 1024) {
-      const encodings = await this.tokenizer.encodeBatch(texts.slice(i, i + 1024));
-      for (const e of encodings) out.push({ ids: e.getIds(), typeIds: e.getTypeIds() });
+      checkAborted(this.options.signal);
+      const chunk = texts.slice(i, i + 1024);
+      const encodings = await this.tokenizer.encodeBatch(chunk.map(cut));
+      for (let j = 0; j < encodings.length; j++) {
+        let e = encodings[j];
+        if (chunk[j].length > budget && e.getIds().length < this.spec.maxSeqLength) e = await this.tokenizer.encode(chunk[j]);
+        out.push({ ids: e.getIds(), typeIds: e.getTypeIds() });
+      }
     }
     return out;
   }
@@ -140,8 +167,32 @@ export class Encoder {
     const inputs = texts.map((t) => prompt + t);
     const cache = this.cache(kind);
     const hashes = cache ? inputs.map(textHash) : [];
-    const rows: Array<Float32Array | undefined> = cache ? hashes.map((h) => cache.get(h)) : Array.from({ length: texts.length }, () => undefined);
-    const todo = rows.flatMap((r, i) => (r ? [] : [i]));
+    const rows: Array<Float32Array | undefined> = cache ? cache.lookup(hashes).rows : new Array(texts.length);
+    try {
+      await this.infer(kind, texts, inputs, prompt, rows, hashes, cache);
+    } finally {
+      cache?.close();
+    }
+    const width = rows.length ? rows[0]!.length : 0;
+    const data = new Float32Array(texts.length * width);
+    rows.forEach((r, i) => {
+      if (r!.length !== width) throw new RuntimeError(`${this.spec.onnxPath}: embeddings of different widths (${r!.length} and ${width})`, 'ERR_GRAPH');
+      data.set(r!, i * width);
+    });
+    return { data, rows: texts.length, cols: width };
+  }
+
+  private async infer(
+    kind: TextKind,
+    texts: string[],
+    inputs: string[],
+    prompt: string,
+    rows: Array<Float32Array | undefined>,
+    hashes: string[],
+    cache: EmbeddingCache | null,
+  ): Promise<void> {
+    const todo: number[] = [];
+    for (let i = 0; i < texts.length; i++) if (!rows[i]) todo.push(i);
     if (todo.length) {
       const tokens = await this.tokenize(todo.map((i) => inputs[i]));
       // Prompt tokens leave the pooling when include_prompt is false (sentence-transformers:
@@ -150,9 +201,12 @@ export class Encoder {
       const order = todo.map((_, j) => j).sort((a, b) => tokens[b].ids.length - tokens[a].ids.length);
       const budget = this.options.tokenBudget ?? 4096; // small batches stay in cache: 16384 measured ~25% slower (bench/README.md)
       const maxBatch = this.options.maxBatch ?? 256;
-      const bar = progress(`encoding ${kind === 'query' ? 'queries' : 'documents'}`, todo.length, 'texts', !this.options.quiet && process.stderr.isTTY === true);
+      const label = `encoding ${kind === 'query' ? 'queries' : 'documents'}`;
+      const report = (done: number) => this.options.onProgress?.({ label, done, total: todo.length, unit: 'texts' });
       let done = 0;
+      report(0);
       for (let start = 0; start < order.length; ) {
+        checkAborted(this.options.signal);
         const longest = Math.max(1, tokens[order[start]].ids.length);
         const size = Math.max(1, Math.min(maxBatch, Math.floor(budget / longest), order.length - start));
         const batch = order.slice(start, start + size);
@@ -170,14 +224,9 @@ export class Encoder {
         cache?.add(batch.map((j) => hashes[todo[j]]), embedded, width);
         this.inferred += batch.length;
         start += size;
-        bar.tick((done += batch.length));
+        report((done += batch.length));
       }
-      bar.end();
     }
-    const width = rows.length ? rows[0]!.length : 0;
-    const data = new Float32Array(texts.length * width);
-    rows.forEach((r, i) => data.set(r!, i * width));
-    return { data, rows: texts.length, cols: width };
   }
 
   private async runBatch(batch: Tokenized[], seq: number, promptLength: number): Promise<Float32Array> {

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { invalidParameter, UserError } from '../errors.js';
 
 export const POOLING_MODES = ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'] as const;
 export type PoolingMode = (typeof POOLING_MODES)[number];
@@ -26,10 +26,16 @@ export interface ModelSpec {
 }
 
 function readJson(path: string): Record<string, unknown> {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`, 'ERR_MODEL_CONFIG');
+    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'ERR_MODEL_CONFIG');
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new UserError(`${path}: not valid JSON (${(e as Error).message.split('\n')[0]})`, 'ERR_MODEL_CONFIG');
   }
 }
 
@@ -58,6 +64,13 @@ export function parsePoolingConfig(config: Record<string, unknown>, where: strin
   return { modes, includePrompt: config.include_prompt !== false };
 }
 
+function readModules(path: string): Array<{ type?: string; path?: string }> {
+  const modules = readJson(path) as unknown;
+  if (!Array.isArray(modules) || modules.some((m) => typeof m !== 'object' || m === null))
+    throw new UserError(`${path}: expected a JSON array of modules ({"type": ..., "path": ...})`, 'ERR_MODEL_CONFIG');
+  return modules as Array<{ type?: string; path?: string }>;
+}
+
 export interface ModelOverrides {
   queryPrompt?: string;
   documentPrompt?: string;
@@ -74,6 +87,7 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
   if (statSync(given).isDirectory()) {
     const candidates = [join(given, 'onnx', 'model.onnx'), join(given, 'model.onnx')];
     const found = candidates.find((c) => existsSync(c));
+    if (found && !statSync(found).isFile()) throw new UserError(`${found}: expected an ONNX file, found a folder`, 'ERR_NOT_MODEL');
     if (!found) throw new UserError(`${path}: not a model folder (looked for ${candidates.join(' and ')})`, 'ERR_NOT_MODEL');
     onnxPath = found;
     searchDirs = [given];
@@ -87,7 +101,7 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
   if (!tokenizerPath) throw new UserError(`${path}: tokenizer.json not found (looked in ${searchDirs.join(' and ')})`, 'ERR_TOKENIZER');
 
   const modulesPath = find('modules.json');
-  const modules = modulesPath ? (JSON.parse(readFileSync(modulesPath, 'utf8')) as Array<{ type?: string; path?: string }>) : [];
+  const modules = modulesPath ? readModules(modulesPath) : [];
   const root = modulesPath ? dirname(modulesPath) : searchDirs[0];
   const poolingModule = modules.find((m) => m.type?.endsWith('.Pooling'));
   const poolingPath = poolingModule ? join(root, poolingModule.path ?? '1_Pooling', 'config.json') : find(join('1_Pooling', 'config.json'));
@@ -102,20 +116,33 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
 
   const sbertPath = find('sentence_bert_config.json');
   const tokConfigPath = find('tokenizer_config.json');
+  if (overrides.maxSeqLength !== undefined && (!Number.isInteger(overrides.maxSeqLength) || overrides.maxSeqLength < 1))
+    throw invalidParameter('maxSeqLength', 'a positive integer', overrides.maxSeqLength);
   let maxSeqLength = overrides.maxSeqLength ?? 0;
-  if (!maxSeqLength && sbertPath) maxSeqLength = Number(readJson(sbertPath).max_seq_length) || 0;
+  if (!maxSeqLength && sbertPath) {
+    const v = readJson(sbertPath).max_seq_length;
+    if (v !== undefined && v !== null) {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+        throw new UserError(`${sbertPath}: max_seq_length must be a positive integer, got ${JSON.stringify(v)}`, 'ERR_MODEL_CONFIG');
+      maxSeqLength = v;
+    }
+  }
   if (!maxSeqLength && tokConfigPath) {
     const v = Number(readJson(tokConfigPath).model_max_length);
     if (Number.isFinite(v) && v > 0 && v < 1e6) maxSeqLength = v;
   }
-  if (!maxSeqLength) maxSeqLength = 512; // documented default (--max-seq-length sets it)
+  if (!maxSeqLength) maxSeqLength = 512; // sentence-transformers' fallback for BERT-like models
 
   const stConfigPath = find('config_sentence_transformers.json');
   const prompts = { query: '', document: '' };
   if (stConfigPath && !overrides.noPrompts) {
-    const p = (readJson(stConfigPath).prompts ?? {}) as Record<string, string>;
-    prompts.query = p.query ?? '';
-    prompts.document = p.document ?? p.passage ?? p.corpus ?? '';
+    const p = readJson(stConfigPath).prompts ?? {};
+    if (typeof p !== 'object' || Array.isArray(p)) throw new UserError(`${stConfigPath}: prompts must be an object of strings`, 'ERR_MODEL_CONFIG');
+    for (const [name, text] of Object.entries(p))
+      if (typeof text !== 'string') throw new UserError(`${stConfigPath}: prompt "${name}" must be a string, got ${JSON.stringify(text)}`, 'ERR_MODEL_CONFIG');
+    const texts = p as Record<string, string>;
+    prompts.query = texts.query ?? '';
+    prompts.document = texts.document ?? texts.passage ?? texts.corpus ?? '';
   }
   if (overrides.queryPrompt !== undefined) prompts.query = overrides.queryPrompt;
   if (overrides.documentPrompt !== undefined) prompts.document = overrides.documentPrompt;

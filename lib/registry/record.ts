@@ -1,74 +1,65 @@
 // Logging a command's run to the registry: started before the work, finished (or marked failed
 // or interrupted) after it, so the registry never holds partial metrics of a run.
-import { cpus, totalmem } from 'node:os';
-import { createRequire } from 'node:module';
 import type { Dataset } from '../data/dataset.js';
 import { datasetFingerprint, judgeQueries, datasetCounts } from '../data/dataset.js';
-import { engineInfo } from '../score/index.js';
-import { VERSION } from '../version.js';
-import { Registry, type RunModelRecord, type RunStart } from './index.js';
-import { onInterrupt } from '../interrupt.js';
-
-export interface LogOptions {
-  /** Registry file; null: do not log. */
-  registry: string | null;
-}
-
-function software(): Record<string, string> {
-  const require = createRequire(import.meta.url);
-  const version = (pkg: string) => {
-    try {
-      return (require(`${pkg}/package.json`) as { version: string }).version;
-    } catch {
-      return 'unknown';
-    }
-  };
-  return { 'emb-bench': VERSION, node: process.version, 'onnxruntime-node': version('onnxruntime-node'), tokenizers: version('tokenizers'), engine: engineInfo().kernel };
-}
-
-function hardware(device: string): Record<string, unknown> {
-  const info = engineInfo();
-  return { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), device, gpu: device === 'cuda' ? info.cuda : null };
-}
+import { InterruptedError } from '../errors.js';
+import { hardware, software } from '../host.js';
+import { countsJson } from '../report/results.js';
+import { Registry, type RunModelRecord, type RunStart } from './registry.js';
 
 export function runStart(command: string, dataset: Dataset, dims: number[] | undefined, kLists: unknown, device: string): RunStart {
   return {
     command,
     argv: process.argv.slice(2),
-    dataset: { name: dataset.name, fingerprint: datasetFingerprint(dataset), counts: datasetCounts(dataset, judgeQueries(dataset)) },
+    dataset: { name: dataset.name, fingerprint: datasetFingerprint(dataset), counts: countsJson(datasetCounts(dataset, judgeQueries(dataset))) },
     dims,
     kLists,
     software: software(),
-    hardware: hardware(device),
+    hardware: { ...hardware(device) },
   };
 }
 
-/** Runs `work` as a logged run: an error ends it as failed, SIGINT/SIGTERM as interrupted. */
+export interface RunWork {
+  models: RunModelRecord[];
+  /** Output files, recorded with size and sha256. */
+  artifacts: string[];
+}
+
+export interface LoggedRun {
+  /** null when not logged. */
+  runId: string | null;
+  /** Notes from the registry worth telling the user. */
+  notes: string[];
+}
+
+/**
+ * Runs `work` as a logged run in the registry at `registryPath` (null: not logged): an error
+ * ends it as failed, an InterruptedError as interrupted, and the error is rethrown.
+ * `onStart` receives the run id as soon as it exists.
+ */
 export async function loggedRun(
-  log: LogOptions,
+  registryPath: string | null,
   start: RunStart,
-  work: () => Promise<{ models: RunModelRecord[]; artifacts: string[] }>,
-): Promise<string | null> {
-  if (log.registry === null) {
+  work: () => Promise<RunWork>,
+  onStart?: (runId: string) => void,
+): Promise<LoggedRun> {
+  if (registryPath === null) {
     await work();
-    return null;
+    return { runId: null, notes: [] };
   }
-  const registry = new Registry(log.registry);
-  const runId = registry.startRun(start);
-  const forget = onInterrupt((signal) => {
-    registry.endRun(runId, 'interrupted', signal);
-    registry.close();
-    process.stderr.write(`emb-bench: run ${runId} marked interrupted\n`);
-  });
+  const registry = new Registry(registryPath);
   try {
-    const { models, artifacts } = await work();
-    registry.finishRun(runId, models, artifacts);
-    return runId;
-  } catch (e) {
-    registry.endRun(runId, 'failed', (e as Error).message);
-    throw e;
+    const runId = registry.startRun(start);
+    onStart?.(runId);
+    try {
+      const { models, artifacts } = await work();
+      return { runId, notes: registry.finishRun(runId, models, artifacts) };
+    } catch (e) {
+      if (e instanceof InterruptedError) registry.endRun(runId, 'interrupted', e.reason);
+      else registry.endRun(runId, 'failed', (e as Error).message);
+      throw e;
+    }
   } finally {
-    forget();
-    if (registry.db.open) registry.close();
+    registry.close();
   }
 }

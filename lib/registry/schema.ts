@@ -70,6 +70,40 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX metrics_by_version ON metrics (model_version_id, dim, name);
   `,
+  // 2: a run's metrics are keyed by role, so a model compared with itself (the A/A check) keeps
+  // both sides; runs record the process that runs them, so a dead one shows as abandoned.
+  `
+  ALTER TABLE runs ADD COLUMN pid INTEGER;
+  ALTER TABLE runs ADD COLUMN host TEXT;
+  CREATE TABLE metrics_by_role (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    role TEXT NOT NULL,
+    model_version_id INTEGER NOT NULL REFERENCES model_versions(id),
+    dim INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (run_id, role, dim, name)
+  );
+  INSERT INTO metrics_by_role (run_id, role, model_version_id, dim, name, value)
+    SELECT m.run_id, rm.role, m.model_version_id, m.dim, m.name, m.value
+    FROM metrics m JOIN run_models rm ON rm.run_id = m.run_id AND rm.model_version_id = m.model_version_id;
+  DROP TABLE metrics;
+  ALTER TABLE metrics_by_role RENAME TO metrics;
+  CREATE INDEX metrics_by_version ON metrics (model_version_id, dim, name);
+  CREATE TABLE metadata_by_role (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    role TEXT NOT NULL,
+    model_version_id INTEGER NOT NULL REFERENCES model_versions(id),
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, role, key)
+  );
+  INSERT INTO metadata_by_role (run_id, role, model_version_id, key, value)
+    SELECT m.run_id, rm.role, m.model_version_id, m.key, m.value
+    FROM metadata m JOIN run_models rm ON rm.run_id = m.run_id AND rm.model_version_id = m.model_version_id;
+  DROP TABLE metadata;
+  ALTER TABLE metadata_by_role RENAME TO metadata;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

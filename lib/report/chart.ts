@@ -19,7 +19,7 @@ function registerFont(): void {
   fontReady = true;
 }
 
-export const CHART_COLORS = { base: '#1f77b4', tuned: '#d62728', background: '#ffffff' };
+const CHART_COLORS = { base: '#1f77b4', tuned: '#d62728', background: '#ffffff' };
 
 export function renderChart(result: CompareResult, metric = 'ndcg@10', names = { base: 'base', tuned: 'fine-tuned' }): Buffer {
   registerFont();
@@ -98,10 +98,10 @@ export function renderChart(result: CompareResult, metric = 'ndcg@10', names = {
       const sign = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}`;
       ctx.font = `${d.significant ? 'bold ' : ''}15px "${FONT}"`;
       ctx.fillStyle = d.significant ? (d.diff > 0 ? '#1a7f37' : '#b42318') : '#555';
-      ctx.fillText(`${sign(d.diff)} [${sign(d.ci_low)}, ${sign(d.ci_high)}]${d.significant ? ' *' : ''}`, left + plotWidth + 40, y0 + 32);
+      ctx.fillText(`${sign(d.diff)} [${sign(d.ciLow)}, ${sign(d.ciHigh)}]${d.significant ? ' *' : ''}`, left + plotWidth + 40, y0 + 32);
       ctx.font = `13px "${FONT}"`;
       ctx.fillStyle = '#555';
-      ctx.fillText(`p ${d.p_holm < 0.001 ? '< 0.001' : `= ${d.p_holm.toFixed(3)}`} (Holm)`, left + plotWidth + 40, y0 + 52);
+      ctx.fillText(`p ${d.pHolm < 0.001 ? '< 0.001' : `= ${d.pHolm.toFixed(3)}`} (Holm)`, left + plotWidth + 40, y0 + 52);
     }
   });
   return canvas.toBuffer('image/png');

@@ -1,16 +1,19 @@
 // report.md: the table a person reads, then every metric, then the queries that moved most.
+// Every text that comes from the data or the user is escaped (escape.ts).
 import type { CompareResult } from '../compare.js';
 import type { Dataset } from '../data/dataset.js';
 import { metricKey, metricNames } from '../metrics/index.js';
+import { codeSpan, escapeMarkdown } from './escape.js';
 
 const pct = (v: number) => (v * 100).toFixed(2);
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}`;
 const pText = (p: number) => (p < 0.001 ? '<0.001' : p.toFixed(3));
 
+/** The headline table: `metric` at every dim, both models, the difference and its test. */
 export function differenceTable(result: CompareResult, metric: string): string {
   const rows = result.dims.map((dim) => {
     const d = result.differences[metricKey(dim, metric)];
-    return `| ${dim} | ${pct(d.base)} | ${pct(d.tuned)} | ${signed(d.diff)} | [${signed(d.ci_low)}, ${signed(d.ci_high)}] | ${pText(d.p_holm)} | ${d.significant ? (d.diff > 0 ? 'better' : 'worse') : 'no significant change'} |`;
+    return `| ${dim} | ${pct(d.base)} | ${pct(d.tuned)} | ${signed(d.diff)} | [${signed(d.ciLow)}, ${signed(d.ciHigh)}] | ${pText(d.pHolm)} | ${d.significant ? (d.diff > 0 ? 'better' : 'worse') : 'no significant change'} |`;
   });
   return [
     `| dim | base ${metric} | fine-tuned ${metric} | difference | 95% CI | p (Holm) | verdict |`,
@@ -19,7 +22,8 @@ export function differenceTable(result: CompareResult, metric: string): string {
   ].join('\n');
 }
 
-export function movers(result: CompareResult, dataset: Dataset, metric = 'ndcg@10', count = 5): { gained: string; lost: string; dim: number } {
+/** The queries whose `metric` rose and fell most at the smallest dim. */
+export function movers(result: CompareResult, dataset: Dataset, metric: string, count = 5): { gained: string; lost: string; dim: number } {
   const dim = Math.min(...result.dims);
   const key = metricKey(dim, metric);
   const base = result.base.perQuery[key];
@@ -27,8 +31,8 @@ export function movers(result: CompareResult, dataset: Dataset, metric = 'ndcg@1
   const textOf = new Map(dataset.queries.ids.map((id, i) => [id, dataset.queries.texts[i]]));
   const order = result.base.queryIds.map((id, q) => ({ id, delta: tuned[q] - base[q], b: base[q], t: tuned[q] })).sort((a, b) => b.delta - a.delta);
   const line = (r: (typeof order)[number]) => {
-    const text = (textOf.get(r.id) ?? '').replace(/\s+/g, ' ').replace(/\|/g, '\\|');
-    return `| ${r.id} | ${text.length > 90 ? text.slice(0, 87) + '...' : text} | ${r.b.toFixed(3)} | ${r.t.toFixed(3)} | ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(3)} |`;
+    const text = (textOf.get(r.id) ?? '').replace(/\s+/g, ' ');
+    return `| ${escapeMarkdown(r.id)} | ${escapeMarkdown(text.length > 90 ? text.slice(0, 87) + '...' : text)} | ${r.b.toFixed(3)} | ${r.t.toFixed(3)} | ${r.delta >= 0 ? '+' : ''}${r.delta.toFixed(3)} |`;
   };
   const head = `| query | text | base | fine-tuned | change |\n|---|---|---:|---:|---:|`;
   return {
@@ -38,26 +42,27 @@ export function movers(result: CompareResult, dataset: Dataset, metric = 'ndcg@1
   };
 }
 
-export function compareMarkdown(result: CompareResult, dataset: Dataset, chartMetric: string): string {
+export function compareMarkdown(result: CompareResult, dataset: Dataset, metric: string, names: { base: string; tuned: string }): string {
   const b = result.base.model;
   const t = result.tuned.model;
-  const names = metricNames(result.base.kLists);
   const all = [
     `| metric | ${result.dims.map((d) => `dim ${d} base | dim ${d} tuned`).join(' | ')} |`,
     `|---|${result.dims.map(() => '---:|---:').join('|')}|`,
-    ...names.map((n) => `| ${n} | ${result.dims.map((d) => `${result.base.metrics[metricKey(d, n)].toFixed(4)} | ${result.tuned.metrics[metricKey(d, n)].toFixed(4)}`).join(' | ')} |`),
+    ...metricNames(result.base.kLists).map(
+      (n) => `| ${n} | ${result.dims.map((d) => `${result.base.metrics[metricKey(d, n)].toFixed(4)} | ${result.tuned.metrics[metricKey(d, n)].toFixed(4)}`).join(' | ')} |`,
+    ),
   ].join('\n');
-  const m = movers(result, dataset);
-  return `# emb-bench compare: ${b.name} vs ${t.name}
+  const m = movers(result, dataset, metric);
+  return `# emb-bench compare: ${escapeMarkdown(names.base)} vs ${escapeMarkdown(names.tuned)}
 
-Dataset **${dataset.name}**${dataset.split ? ` (split ${dataset.split})` : ''}: ${result.base.counts.scored_queries} queries scored against ${result.base.counts.corpus} documents.
+Dataset **${escapeMarkdown(dataset.name)}**${dataset.split ? ` (split ${escapeMarkdown(dataset.split)})` : ''}: ${result.base.counts.scoredQueries} queries scored against ${result.base.counts.corpus} documents.
 
-- base: \`${b.path}\` (width ${b.width}, ${b.pooling.join('+') || 'graph'} pooling, sha256 ${b.sha256.slice(0, 12)})
-- fine-tuned: \`${t.path}\` (width ${t.width}, ${t.pooling.join('+') || 'graph'} pooling, sha256 ${t.sha256.slice(0, 12)})
+- base: ${codeSpan(b.path)} (width ${b.width}, ${b.pooling.join('+') || 'graph'} pooling, sha256 ${b.sha256.slice(0, 12)})
+- fine-tuned: ${codeSpan(t.path)} (width ${t.width}, ${t.pooling.join('+') || 'graph'} pooling, sha256 ${t.sha256.slice(0, 12)})
 
-## ${chartMetric} by dimension (x 100)
+## ${metric} by dimension (x 100)
 
-${differenceTable(result, chartMetric)}
+${differenceTable(result, metric)}
 
 Differences are fine-tuned minus base. Interval: ${result.stats.interval}; p: ${result.stats.test}, ${result.stats.correction}; significant at alpha = ${result.stats.alpha} (seed ${result.stats.seed}).
 
@@ -67,11 +72,11 @@ Differences are fine-tuned minus base. Interval: ${result.stats.interval}; p: ${
 
 ${all}
 
-## Queries that gained most at dim ${m.dim} (ndcg@10)
+## Queries that gained most at dim ${m.dim} (${metric})
 
 ${m.gained}
 
-## Queries that lost most at dim ${m.dim} (ndcg@10)
+## Queries that lost most at dim ${m.dim} (${metric})
 
 ${m.lost}
 `;

@@ -1,3 +1,5 @@
+export type Device = 'cpu' | 'cuda';
+
 /** Top-k hits per query for each Matryoshka dim: row q of dim o is
  * indices[o].subarray(q * k, (q + 1) * k), best first (ties: earlier corpus row first). */
 export interface TopKResult {
@@ -15,7 +17,7 @@ export interface ScoreOptions {
   dims: number[];
   /** Hits kept per query. */
   k: number;
-  /** CPU threads (default: all cores). */
+  /** CPU threads (default: all cores; capped at the core count). */
   threads?: number;
-  device?: 'cpu' | 'cuda';
+  device?: Device;
 }

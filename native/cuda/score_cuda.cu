@@ -277,6 +277,7 @@ EngineError cuda_device_info(std::string& name, int& count) {
 
 EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   EngineError err = validate(r);
+  if (err.ok()) err = validate_values(r);
   if (!err.ok()) return err;
   std::string name;
   int devices = 0;

@@ -1,7 +1,8 @@
 // Small sentence-transformers ONNX model folders for tests, built with lib/demo's ONNX writer:
 // last_hidden_state[b, t] = tanh(word[id] + type[token_type]); sentence_embedding = row t = 0.
-import { FLOAT, Graph, INT64, intAttr } from '../../lib/demo/onnx.js';
+import { FLOAT, Graph, INT64, intAttr } from '../../lib/onnx/writer.js';
 import { writeModelFolder } from '../../lib/demo/models.js';
+import { seededRandom } from '../../lib/random.js';
 
 export interface TinyModel {
   dir: string;
@@ -32,8 +33,8 @@ export const TINY_VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'what', 'is', 'th
 
 export function writeTinyModel(dir: string, o: TinyModelOptions = {}): TinyModel {
   const width = o.width ?? 8;
-  let s = o.seed ?? 1;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const u = seededRandom(o.seed ?? 1);
+  const rand = () => u() * 2 - 1;
   const rows = o.tableRows ?? TINY_VOCAB.length;
   const wordVectors = Float32Array.from({ length: rows * width }, rand);
   if (o.nanWord) wordVectors.fill(NaN, TINY_VOCAB.indexOf(o.nanWord) * width, (TINY_VOCAB.indexOf(o.nanWord) + 1) * width);

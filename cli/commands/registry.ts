@@ -1,8 +1,7 @@
-// `emb-bench models ...` and `emb-bench runs ...`: registry queries as tables or JSON.
-import { existsSync } from 'node:fs';
-import { UserError } from '../errors.js';
-import { formatTable } from '../report/table.js';
-import { Registry, type Stage } from './index.js';
+// `emb-bench models ...` and `emb-bench runs ...`: registry queries as tables or JSON. Reads
+// open the registry read-only; only promote and prune write.
+import { Registry, type Stage } from '../../lib/registry/index.js';
+import { clean, formatTable } from '../format.js';
 
 export type RegistryQuery =
   | { kind: 'models-list' }
@@ -10,13 +9,14 @@ export type RegistryQuery =
   | { kind: 'models-promote'; name: string; version: number; stage: Stage }
   | { kind: 'runs-list' }
   | { kind: 'runs-show'; id: string }
-  | { kind: 'runs-diff'; a: string; b: string };
+  | { kind: 'runs-diff'; a: string; b: string }
+  | { kind: 'runs-prune' };
 
 const num = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(4));
 
 export function registryCommand(path: string, q: RegistryQuery, json: boolean): void {
-  if (!existsSync(path)) throw new UserError(`${path}: no registry here yet (run eval or compare first, or pass --registry)`, 'ERR_NOT_FOUND');
-  const registry = new Registry(path);
+  const writes = q.kind === 'models-promote' || q.kind === 'runs-prune';
+  const registry = new Registry(path, { readonly: !writes });
   try {
     let value: unknown;
     let text: string;
@@ -31,7 +31,7 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
         const m = registry.showModel(q.name);
         value = m;
         text = [
-          `model ${m.name}`,
+          `model ${clean(m.name)}`,
           formatTable(
             ['version', 'stage', 'sha256', 'width', 'latest run', 'ndcg@10 by dim'],
             m.versions.map((v) => [
@@ -49,8 +49,14 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
       case 'models-promote':
         registry.promote(q.name, q.version, q.stage);
         value = { name: q.name, version: q.version, stage: q.stage };
-        text = `${q.name} version ${q.version} is now ${q.stage}`;
+        text = `${clean(q.name)} version ${q.version} is now ${q.stage}`;
         break;
+      case 'runs-prune': {
+        const ids = registry.pruneAbandoned();
+        value = { pruned: ids };
+        text = ids.length ? `marked ${ids.length} abandoned run(s) failed: ${ids.map((id) => id.slice(0, 8)).join(', ')}` : 'no abandoned runs';
+        break;
+      }
       case 'runs-list': {
         const rows = registry.listRuns();
         value = rows;
@@ -61,10 +67,10 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
         const r = registry.showRun(q.id);
         value = r;
         text = [
-          `run ${r.id}: ${r.command} ${r.status} (${r.started_at} -> ${r.ended_at ?? '...'})${r.error ? `: ${r.error}` : ''}`,
-          `dataset ${r.dataset_name ?? '-'} ${JSON.stringify(r.dataset_counts)}`,
-          ...r.models.map((m) => `${m.role}: ${m.name} v${m.version} (${m.sha256.slice(0, 12)}) ndcg@10 ${Object.entries(m.metrics).filter(([k]) => k.endsWith('_ndcg@10')).map(([k, v]) => `${k.split('_')[1]}:${v.toFixed(4)}`).join(' ')}`),
-          ...(r.artifacts as Array<{ name: string; size: number }>).map((a) => `artifact ${a.name} (${a.size} bytes)`),
+          `run ${r.id}: ${r.command} ${r.status} (${r.started_at} -> ${r.ended_at ?? '...'})${r.error ? `: ${clean(r.error)}` : ''}`,
+          `dataset ${clean(r.dataset_name ?? '-')} ${JSON.stringify(r.dataset_counts)}`,
+          ...r.models.map((m) => `${m.role}: ${clean(m.name)} v${m.version} (${m.sha256.slice(0, 12)}) ndcg@10 ${Object.entries(m.metrics).filter(([k]) => k.endsWith('_ndcg@10')).map(([k, v]) => `${k.split('_')[1]}:${v.toFixed(4)}`).join(' ')}`),
+          ...(r.artifacts as Array<{ name: string; size: number }>).map((a) => `artifact ${clean(a.name)} (${a.size} bytes)`),
         ].join('\n');
         break;
       }

@@ -1,5 +1,5 @@
-// A minimal ONNX writer: protobuf by hand for the few messages a model file needs. It lets the
-// demo, the tests and the benchmarks make real models without Python or a model hub.
+// A minimal ONNX writer: protobuf by hand for the few messages a model file needs. The demo,
+// the tests and the benchmarks make real models with it, without Python or a model hub.
 const varint = (n: number | bigint): Buffer => {
   let v = BigInt(n);
   if (v < 0n) v += 1n << 64n;

@@ -19,24 +19,33 @@ export interface NativeInfo {
   cudaError: string | null;
 }
 
+export interface NativeScoreRequest {
+  queries: Float32Array;
+  corpus: Float32Array;
+  /** Row width of both matrices. */
+  dim: number;
+  dims: Int32Array;
+  k: number;
+  /** 0: all cores. */
+  threads: number;
+  device: 'cpu' | 'cuda';
+}
+
 export interface NativeAddon {
-  score(
-    queries: Float32Array,
-    corpus: Float32Array,
-    dim: number,
-    dims: Int32Array,
-    k: number,
-    threads: number,
-    device: 'cpu' | 'cuda',
-  ): Promise<NativeTopK>;
+  score(request: NativeScoreRequest): Promise<NativeTopK>;
   info(): NativeInfo;
 }
 
-// cmake-js builds (which may include CUDA) win over the node-gyp build made at install;
+// A cmake-js build (which may include CUDA) wins over a node-gyp build from source, which wins
+// over the prebuilt binary shipped in the package (prebuilds/<platform>-<arch>, N-API 8);
 // EMB_BENCH_ADDON names one build to use instead (tests use it for the CUDA emulation build).
 const candidates = process.env.EMB_BENCH_ADDON
   ? [resolve(process.env.EMB_BENCH_ADDON)]
-  : [join(PACKAGE_ROOT, 'build-cmake', 'Release', 'emb_bench.node'), join(PACKAGE_ROOT, 'build', 'Release', 'emb_bench.node')];
+  : [
+      join(PACKAGE_ROOT, 'build-cmake', 'Release', 'emb_bench.node'),
+      join(PACKAGE_ROOT, 'build', 'Release', 'emb_bench.node'),
+      join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'emb-bench.napi.node'),
+    ];
 
 let loaded: { addon: NativeAddon | null; reason: string } | undefined;
 

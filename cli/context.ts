@@ -1,0 +1,67 @@
+// What every command shares: the first SIGINT/SIGTERM asks the running work to stop (it stops
+// at its next check, marks its registry run interrupted and writes nothing); a second one
+// exits at once. Warnings and progress go to stderr.
+import { UserError, InterruptedError, RuntimeError } from '../lib/errors.js';
+import type { ProgressListener } from '../lib/progress.js';
+import { clean } from './format.js';
+import { progressBar } from './progress.js';
+
+export interface Context {
+  signal: AbortSignal;
+  onProgress: ProgressListener;
+  onWarning: (message: string) => void;
+}
+
+const controller = new AbortController();
+const exitCode = (signal: string) => (signal === 'SIGTERM' ? 143 : 130);
+
+export function installSignalHandlers(): void {
+  const handle = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`\nemb-bench: interrupted (${signal}), exiting now\n`);
+      process.exit(exitCode(signal));
+    }
+    controller.abort(signal);
+  };
+  process.on('SIGINT', handle);
+  process.on('SIGTERM', handle);
+}
+
+export function warn(message: string): void {
+  process.stderr.write(`emb-bench: warning: ${clean(message)}\n`);
+}
+
+export function context({ quiet = false } = {}): Context {
+  return { signal: controller.signal, onProgress: progressBar(!quiet && process.stderr.isTTY === true), onWarning: warn };
+}
+
+// Library parameters as the command line spells them.
+const FLAGS: Record<string, string> = {
+  dims: '--dims',
+  device: '--device',
+  out: '--out',
+  split: '--split',
+  threads: '--threads',
+  chartMetric: '--chart-metric',
+  stage: '--stage',
+  registry: '--registry',
+  seed: '--seed',
+  format: '--format',
+  version: 'VERSION',
+};
+
+/** One line on stderr (the stack too with --verbose); returns the exit code. */
+export function reportError(e: unknown, verbose: boolean): number {
+  const err = e as Error & { exitCode?: number; param?: string };
+  let message = err.message ?? String(e);
+  // A library message about a parameter starts with its name: "dims: ...", "out DIR: ...".
+  if (err instanceof UserError && err.param && FLAGS[err.param] && new RegExp(`^${err.param}[: ]`).test(message))
+    message = FLAGS[err.param] + message.slice(err.param.length);
+  if (err instanceof InterruptedError) {
+    process.stderr.write(`emb-bench: ${message}\n`);
+    return exitCode(err.reason);
+  }
+  process.stderr.write(`emb-bench: ${verbose && err.stack ? err.stack : clean(message)}\n`);
+  if (err instanceof UserError || err instanceof RuntimeError) return err.exitCode;
+  return typeof err.exitCode === 'number' ? err.exitCode : 1;
+}

@@ -1,0 +1,18 @@
+// What the terminal shows: plain-text tables, and text from data or users with control
+// characters removed (an escape sequence in a model name must not reach the terminal).
+import { metricKey, metricNames, type KLists } from '../lib/metrics/index.js';
+import { stripControl } from '../lib/report/escape.js';
+
+export const clean = stripControl;
+
+export function formatTable(header: string[], rows: string[][]): string {
+  const cells = rows.map((r) => r.map(clean));
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
+  const line = (row: string[]) => row.map((s, c) => (c === 0 ? s.padEnd(widths[c]) : s.padStart(widths[c]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+export function metricsTable(metrics: Record<string, number>, dims: number[], kLists: KLists): string {
+  const rows = metricNames(kLists).map((name) => [name, ...dims.map((d) => metrics[metricKey(d, name)].toFixed(4))]);
+  return formatTable(['metric', ...dims.map((d) => `dim ${d}`)], rows);
+}

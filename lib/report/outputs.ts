@@ -1,0 +1,115 @@
+// Every output file of a run is written here, as a set: into a hidden folder inside the output
+// folder, then moved into place together (an old file is kept aside until all new ones are in,
+// and restored if a move fails). A run that fails leaves the previous outputs as they were and
+// no temporary file behind.
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import type { CompareResult } from '../compare.js';
+import type { Dataset } from '../data/dataset.js';
+import { npyBytes } from '../data/npy.js';
+import type { Matrix } from '../data/matrix.js';
+import { UserError } from '../errors.js';
+import type { EvalResult } from '../evaluate.js';
+import { metricNames, type KLists } from '../metrics/index.js';
+import { renderChart } from './chart.js';
+import { compareMarkdown } from './markdown.js';
+import { compareResultsJson, perQueryJsonl } from './results.js';
+
+const errText = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+
+/**
+ * Checks, before any work, that `dir` can receive outputs: an existing writable folder, or a
+ * path whose nearest existing ancestor is a writable folder. Creates nothing.
+ */
+export function checkOutDir(dir: string): void {
+  let at = resolve(dir);
+  while (!existsSync(at)) {
+    const up = dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  try {
+    if (!statSync(at).isDirectory()) throw new UserError(`out ${dir}: cannot create the folder (${at} is a file)`, 'ERR_OUT', 'out');
+    accessSync(at, constants.W_OK);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`out ${dir}: cannot write there (${errText(e)})`, 'ERR_OUT', 'out');
+  }
+}
+
+/** Checks that `metric` is one that `kLists` computes (the chart's and report's headline). */
+export function checkHeadlineMetric(metric: string, kLists: KLists): void {
+  const names = metricNames(kLists);
+  if (!names.includes(metric)) throw new UserError(`chartMetric: "${metric}" is not one of ${names.join(', ')}`, 'ERR_OPTION', 'chartMetric');
+}
+
+/** Writes `files` (name -> content) into `dir` as one set; returns their paths. */
+export function writeOutputSet(dir: string, files: Record<string, () => string | Uint8Array>): string[] {
+  const tmp = join(dir, `.emb-bench-partial-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const names = Object.keys(files);
+  try {
+    mkdirSync(tmp, { recursive: true });
+    for (const name of names) writeFileSync(join(tmp, name), files[name]());
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (e instanceof UserError) throw e;
+    throw new UserError(`out ${dir}: cannot write the outputs (${errText(e)})`, 'ERR_OUT', 'out');
+  }
+  const moved: string[] = [];
+  const kept: string[] = [];
+  try {
+    for (const name of names) {
+      const target = join(dir, name);
+      if (existsSync(target)) {
+        renameSync(target, join(tmp, `${name}.old`));
+        kept.push(name);
+      }
+      renameSync(join(tmp, name), target);
+      moved.push(name);
+    }
+  } catch (e) {
+    for (const name of moved) rmSync(join(dir, name), { force: true });
+    for (const name of kept) renameSync(join(tmp, `${name}.old`), join(dir, name));
+    rmSync(tmp, { recursive: true, force: true });
+    throw new UserError(`out ${dir}: cannot move the outputs into place (${errText(e)})`, 'ERR_OUT', 'out');
+  }
+  rmSync(tmp, { recursive: true, force: true });
+  return names.map((n) => join(dir, n));
+}
+
+/** results.json and per_query.jsonl of `score` and `eval`. */
+export function writeEvalOutputs(dir: string, resultsJson: object, result: EvalResult): string[] {
+  return writeOutputSet(dir, {
+    'per_query.jsonl': () => perQueryJsonl({ model: result }),
+    'results.json': () => JSON.stringify(resultsJson, null, 2) + '\n',
+  });
+}
+
+export interface CompareOutputOptions {
+  /** The headline metric of the chart and report (default ndcg@10). */
+  chartMetric?: string;
+  /** Display names (default: the model folders' names). */
+  names?: { base?: string; tuned?: string };
+}
+
+/** results.json, report.md, chart.png and per_query.jsonl of `compare`, as the command writes them. */
+export function writeCompareOutputs(dir: string, dataset: Dataset, result: CompareResult, options: CompareOutputOptions = {}): string[] {
+  const metric = options.chartMetric ?? 'ndcg@10';
+  checkHeadlineMetric(metric, result.base.kLists);
+  const names = { base: options.names?.base ?? result.base.model.name, tuned: options.names?.tuned ?? result.tuned.model.name };
+  return writeOutputSet(dir, {
+    'results.json': () => JSON.stringify(compareResultsJson(dataset, result, names), null, 2) + '\n',
+    'report.md': () => compareMarkdown(result, dataset, metric, names),
+    'chart.png': () => renderChart(result, metric, names),
+    'per_query.jsonl': () => perQueryJsonl({ base: result.base, tuned: result.tuned }),
+  });
+}
+
+/** query_embeddings.npy and corpus_embeddings.npy of `encode`. */
+export function writeEmbeddings(dir: string, queries: Matrix, corpus: Matrix): string[] {
+  return writeOutputSet(dir, {
+    'query_embeddings.npy': () => npyBytes(queries),
+    'corpus_embeddings.npy': () => npyBytes(corpus),
+  });
+}

@@ -1,0 +1,116 @@
+// Scoring stage: one coarse call scores every query against every document at every dim.
+// Three engines share one small interface (the TypeScript reference, the CPU addon, the CUDA
+// addon); the caller names a device and gets one.
+import { availableParallelism } from 'node:os';
+import { invalidParameter, RuntimeError, UserError, type ErrorCode } from '../errors.js';
+import type { Matrix } from '../data/matrix.js';
+import { loadNative, type NativeAddon } from './native.js';
+import { scoreTopKReference } from './reference.js';
+import type { Device, ScoreOptions, TopKResult } from './types.js';
+
+export interface Engine {
+  /** 'typescript', 'cpu-avx512', 'cpu-avx2', 'cpu-generic' or 'cuda'. */
+  readonly name: string;
+  score(queries: Matrix, corpus: Matrix, dims: number[], k: number, threads: number): Promise<TopKResult>;
+}
+
+const referenceEngine: Engine = {
+  name: 'typescript',
+  async score(queries, corpus, dims, k) {
+    return scoreTopKReference(queries.data, corpus.data, corpus.cols, dims, k);
+  },
+};
+
+function nativeEngine(addon: NativeAddon, device: Device): Engine {
+  return {
+    name: device === 'cuda' ? 'cuda' : `cpu-${addon.info().kernel}`,
+    async score(queries, corpus, dims, k, threads) {
+      try {
+        const out = await addon.score({ queries: queries.data, corpus: corpus.data, dim: corpus.cols, dims: Int32Array.from(dims), k, threads, device });
+        return { dims: [...dims], k: out.k, nq: queries.rows, indices: out.indices, scores: out.scores, engine: this.name };
+      } catch (e) {
+        const code = ((e as { code?: string }).code ?? 'ERR_NATIVE') as ErrorCode;
+        const message = (e as Error).message;
+        if (code === 'ERR_INVALID_ARG' || code === 'ERR_NON_FINITE') throw new UserError(message, code);
+        if (code === 'ERR_NO_CUDA_BUILD' || code === 'ERR_NO_DEVICE') throw new UserError(`device cuda: ${message}`, code, 'device');
+        throw new RuntimeError(`scoring failed: ${message}`, code, { cause: e });
+      }
+    },
+  };
+}
+
+/** The engine for `device`: the native addon when it loads, else (CPU only) the TypeScript one. */
+export function selectEngine(device: Device = 'cpu'): Engine {
+  const { addon, reason } = loadNative();
+  if (addon) return nativeEngine(addon, device);
+  if (device === 'cuda') throw new UserError(`device cuda needs the native addon, which did not load: ${reason}`, 'ERR_NO_CUDA_BUILD', 'device');
+  return referenceEngine;
+}
+
+export interface EngineInfo {
+  native: boolean;
+  kernel: string;
+  threads: number;
+  /** Where the addon was loaded from, or why it was not. */
+  reason: string;
+  cudaDevices: number;
+  /** The first GPU's name, or why there is none. */
+  cuda: string | null;
+}
+
+export function engineInfo(): EngineInfo {
+  const { addon, reason } = loadNative();
+  if (!addon) return { native: false, kernel: 'typescript', threads: 1, reason, cudaDevices: 0, cuda: null };
+  const info = addon.info();
+  return {
+    native: true,
+    kernel: info.kernel,
+    threads: info.threads,
+    reason,
+    cudaDevices: info.cudaDevices,
+    cuda: info.cudaDevices > 0 ? info.cudaDevice : info.cudaError,
+  };
+}
+
+/** Matryoshka dims: unique positive integers, each at most `width` (`what` names the width's owner). */
+export function checkDims(dims: number[], width: number, what: string): void {
+  if (dims.length === 0) throw new UserError('dims: expected at least one dimension', 'ERR_OPTION', 'dims');
+  const seen = new Set<number>();
+  for (const d of dims) {
+    if (!Number.isInteger(d) || d < 1) throw new UserError(`dims: ${d} is not a positive integer`, 'ERR_OPTION', 'dims');
+    if (d > width) throw new UserError(`dims: ${d} is larger than the ${what} width ${width}`, 'ERR_OPTION', 'dims');
+    if (seen.has(d)) throw new UserError(`dims: ${d} is listed twice`, 'ERR_OPTION', 'dims');
+    seen.add(d);
+  }
+}
+
+/** Threads for CPU work: a positive integer, capped at the cores this process may use (0 or undefined: all). */
+export function checkThreads(threads: number | undefined): number {
+  if (threads === undefined || threads === 0) return availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw invalidParameter('threads', 'a positive integer', threads);
+  return Math.min(threads, availableParallelism());
+}
+
+/** Index of the first non-finite value in `data`, or -1. */
+export function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
+}
+
+/** Exact cosine top-k of queries against corpus at each Matryoshka dim, in one pass. */
+export async function scoreTopK(queries: Matrix, corpus: Matrix, options: ScoreOptions): Promise<TopKResult> {
+  if (queries.cols !== corpus.cols)
+    throw new UserError(`query embeddings are ${queries.cols} wide but corpus embeddings are ${corpus.cols} wide`, 'ERR_INVALID_ARG');
+  for (const [what, m] of [['query', queries], ['corpus', corpus]] as const) {
+    if (m.data.length !== m.rows * m.cols)
+      throw new UserError(`${what} embeddings: ${m.data.length} values do not make ${m.rows} x ${m.cols}`, 'ERR_INVALID_ARG');
+    const bad = firstNonFinite(m.data);
+    if (bad >= 0)
+      throw new UserError(`${what} embeddings: row ${Math.floor(bad / m.cols)} has a non-finite value (${m.data[bad]}) at column ${bad % m.cols}`, 'ERR_NON_FINITE');
+  }
+  if (corpus.rows === 0) throw new UserError('the corpus is empty', 'ERR_EMPTY');
+  checkDims(options.dims, corpus.cols, 'embedding');
+  if (!Number.isInteger(options.k) || options.k < 1) throw invalidParameter('k', 'a positive integer', options.k);
+  const threads = checkThreads(options.threads);
+  return selectEngine(options.device).score(queries, corpus, options.dims, options.k, threads);
+}

@@ -1,0 +1,134 @@
+// Is a per-query difference real? Paired bootstrap intervals, paired randomization (sign-flip)
+// tests, and Holm's correction; seeded, so a rerun gives the same numbers.
+import { checkAborted } from '../errors.js';
+import { metricKey } from '../metrics/keys.js';
+import { seededRandom } from '../random.js';
+
+function mean(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return x.length ? s / x.length : 0;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/** Percentile interval of the mean paired difference over `samples` bootstrap resamples of queries. */
+export function pairedBootstrapCI(diffs: ArrayLike<number>, { samples = 10000, seed = 0, level = 0.95 } = {}): [number, number] {
+  const n = diffs.length;
+  if (n === 0) return [0, 0];
+  const rand = seededRandom(seed);
+  const means = new Float64Array(samples);
+  for (let b = 0; b < samples; b++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += diffs[Math.floor(rand() * n)];
+    means[b] = s / n;
+  }
+  means.sort();
+  return [quantile(means, (1 - level) / 2), quantile(means, 1 - (1 - level) / 2)];
+}
+
+/** Two-sided p-value of the paired randomization test: exact over all 2^n sign flips when
+ * n <= 16, else over `permutations` seeded random flips (p = (hits + 1) / (permutations + 1)). */
+export function pairedRandomizationTest(diffs: ArrayLike<number>, { permutations = 10000, seed = 0 } = {}): number {
+  const n = diffs.length;
+  if (n === 0) return 1;
+  const observed = Math.abs(mean(diffs));
+  const tol = 1e-12 * Math.max(1, observed);
+  if (n <= 16) {
+    let hits = 0;
+    for (let mask = 0; mask < 1 << n; mask++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += mask & (1 << i) ? -diffs[i] : diffs[i];
+      if (Math.abs(s / n) >= observed - tol) hits++;
+    }
+    return hits / (1 << n);
+  }
+  const rand = seededRandom(seed);
+  let hits = 0;
+  for (let p = 0; p < permutations; p++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += rand() < 0.5 ? -diffs[i] : diffs[i];
+    if (Math.abs(s / n) >= observed - tol) hits++;
+  }
+  return (hits + 1) / (permutations + 1);
+}
+
+/** Holm-Bonferroni adjusted p-values, in the input order. */
+export function holm(pValues: number[]): number[] {
+  const m = pValues.length;
+  const order = pValues.map((p, i) => [p, i] as const).sort((a, b) => a[0] - b[0]);
+  const adjusted = new Array<number>(m);
+  let running = 0;
+  order.forEach(([p, i], rank) => {
+    running = Math.max(running, Math.min(1, (m - rank) * p));
+    adjusted[i] = running;
+  });
+  return adjusted;
+}
+
+export interface Difference {
+  base: number;
+  tuned: number;
+  diff: number;
+  ciLow: number;
+  ciHigh: number;
+  pValue: number;
+  pHolm: number;
+  significant: boolean;
+}
+
+export interface StatsOptions {
+  /** Bootstrap resamples. */
+  samples?: number;
+  /** Random sign flips of the randomization test (exact enumeration up to 16 queries). */
+  permutations?: number;
+  seed?: number;
+  alpha?: number;
+}
+
+export const DEFAULT_STATS: Required<StatsOptions> = { samples: 10000, permutations: 10000, seed: 0, alpha: 0.05 };
+
+export const STATS_METHODS = {
+  interval: (o: Required<StatsOptions>) => `${o.samples}-sample paired bootstrap, 95% percentile interval`,
+  test: 'paired randomization (sign-flip) test, two-sided',
+  correction: 'Holm across dims, per metric',
+};
+
+/** Yields to the event loop so a pending SIGINT/SIGTERM handler runs, then checks the signal. */
+const breathe = (signal?: AbortSignal) => new Promise<void>((resolve) => setImmediate(resolve)).then(() => checkAborted(signal));
+
+/**
+ * For each metric name, the difference (tuned - base) at every dim, Holm-corrected across the
+ * dims. Stops with InterruptedError between metrics once `signal` fires.
+ */
+export async function compareMetrics(
+  dims: number[],
+  names: string[],
+  base: Record<string, Float64Array>,
+  tuned: Record<string, Float64Array>,
+  options: StatsOptions = {},
+  signal?: AbortSignal,
+): Promise<Record<string, Difference>> {
+  const { samples, permutations, seed, alpha } = { ...DEFAULT_STATS, ...options };
+  const out: Record<string, Difference> = {};
+  for (const name of names) {
+    const rows = [];
+    for (const dim of dims) {
+      await breathe(signal);
+      const k = metricKey(dim, name);
+      const diffs = Float64Array.from(tuned[k], (v, i) => v - base[k][i]);
+      const [lo, hi] = pairedBootstrapCI(diffs, { samples, seed });
+      rows.push({ k, b: mean(base[k]), t: mean(tuned[k]), d: mean(diffs), lo, hi, p: pairedRandomizationTest(diffs, { permutations, seed }) });
+    }
+    const adjusted = holm(rows.map((r) => r.p));
+    rows.forEach((r, i) => {
+      out[r.k] = { base: r.b, tuned: r.t, diff: r.d, ciLow: r.lo, ciHigh: r.hi, pValue: r.p, pHolm: adjusted[i], significant: adjusted[i] < alpha };
+    });
+  }
+  return out;
+}
