@@ -26,7 +26,8 @@ export async function e2eBench() {
   const dataset = existsSync(CRANFIELD) ? loadBeir(CRANFIELD, 'test') : loadBeir(writeDemo(mkdtempSync(join(tmpdir(), 'emb-e2e-'))).data);
   const models = ['e2e-base', 'e2e-tuned'].map((name, i) => {
     const dir = join(MODELS, name);
-    if (!existsSync(join(dir, 'onnx', 'model.onnx'))) writeBertModel(dir, MINILM_L6_H384, benchVocab(dataset.corpus.texts), { seed: 1 + i * 1000, maxSeqLength: 128 });
+    if (!existsSync(join(dir, 'onnx', 'model.onnx')))
+      writeBertModel(dir, MINILM_L6_H384, benchVocab(dataset.corpus.texts), { seed: 1 + i * 1000, maxSeqLength: 128 });
     return dir;
   });
   const quiet = {};
@@ -42,7 +43,13 @@ export async function e2eBench() {
     benchmark: 'e2e',
     date: new Date().toISOString(),
     machine: machine(),
-    sizes: { dataset: dataset.name, documents: dataset.corpus.ids.length, queries: dataset.queries.ids.length, models: 'MiniLM-L6-H384 shape, random weights, max_seq_length 128', dims: DIMS },
+    sizes: {
+      dataset: dataset.name,
+      documents: dataset.corpus.ids.length,
+      queries: dataset.queries.ids.length,
+      models: 'MiniLM-L6-H384 shape, random weights, max_seq_length 128',
+      dims: DIMS,
+    },
     emb_bench_compare_s: ours,
     sentence_transformers_way_s: stWay,
     speedup: stWay / ours,

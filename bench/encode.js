@@ -48,15 +48,27 @@ export async function encodeBench() {
   const tf = await transformersJs();
   if (!tf) console.log('  (baseline missing: `npm i --no-save @huggingface/transformers` to run it beside emb-bench)');
   const results = [];
-  for (const [name, shape, n] of [['minilm-l6-h384', MINILM_L6_H384, 1000], ['bert-base-l12-h768', BERT_BASE_L12_H768, 300]]) {
+  for (const [name, shape, n] of [
+    ['minilm-l6-h384', MINILM_L6_H384, 1000],
+    ['bert-base-l12-h768', BERT_BASE_L12_H768, 300],
+  ]) {
     const { source, texts } = benchTexts(n);
     const dir = join(MODELS, name);
     if (!existsSync(join(dir, 'onnx', 'model.onnx'))) writeBertModel(dir, shape, benchVocab(benchTexts(5183).texts), { maxSeqLength: 256 });
     const enc = await Encoder.load(dir, { cacheDir: null });
-    const tokenCount = (await Promise.all(texts.map(async (t) => (await enc['tokenize']([t]))[0].ids.length))).reduce((a, b) => a + b, 0);
+    const tokenCount = (await Promise.all(texts.map(async (t) => (await enc.tokenize([t]))[0].ids.length))).reduce((a, b) => a + b, 0);
     await enc.close();
     const mine = await ours(dir, texts);
-    const row = { model: name, texts: texts.length, tokens: tokenCount, source, threads, emb_bench_s: mine.seconds, emb_bench_texts_per_s: texts.length / mine.seconds, emb_bench_tokens_per_s: tokenCount / mine.seconds };
+    const row = {
+      model: name,
+      texts: texts.length,
+      tokens: tokenCount,
+      source,
+      threads,
+      emb_bench_s: mine.seconds,
+      emb_bench_texts_per_s: texts.length / mine.seconds,
+      emb_bench_tokens_per_s: tokenCount / mine.seconds,
+    };
     if (tf) {
       const base = await pipelineBaseline(tf, name, texts);
       // same vectors? (both mean-pool and normalise the same graph's output)
@@ -70,13 +82,26 @@ export async function encodeBench() {
           worst = Math.min(worst, dot);
         }
       });
-      Object.assign(row, { pipeline_s: base.seconds, pipeline_texts_per_s: texts.length / base.seconds, speedup: base.seconds / mine.seconds, min_cosine_between_outputs: worst });
+      Object.assign(row, {
+        pipeline_s: base.seconds,
+        pipeline_texts_per_s: texts.length / base.seconds,
+        speedup: base.seconds / mine.seconds,
+        min_cosine_between_outputs: worst,
+      });
     }
     results.push(row);
     console.log(
       `${name}: ${row.texts} texts, ${row.tokens} tokens (${source}), ${threads} threads: emb-bench ${row.emb_bench_s.toFixed(1)} s = ${row.emb_bench_texts_per_s.toFixed(1)} texts/s, ${row.emb_bench_tokens_per_s.toFixed(0)} tokens/s` +
-        (row.pipeline_s ? ` | transformers.js pipeline ${row.pipeline_s.toFixed(1)} s = ${row.pipeline_texts_per_s.toFixed(1)} texts/s -> ${row.speedup.toFixed(2)}x (outputs agree: min cosine ${row.min_cosine_between_outputs.toFixed(6)})` : ''),
+        (row.pipeline_s
+          ? ` | transformers.js pipeline ${row.pipeline_s.toFixed(1)} s = ${row.pipeline_texts_per_s.toFixed(1)} texts/s -> ${row.speedup.toFixed(2)}x (outputs agree: min cosine ${row.min_cosine_between_outputs.toFixed(6)})`
+          : ''),
     );
   }
-  return { benchmark: 'encode', date: new Date().toISOString(), machine: machine(), baseline: tf ? '@huggingface/transformers feature-extraction pipeline, batch 32, input order' : null, results };
+  return {
+    benchmark: 'encode',
+    date: new Date().toISOString(),
+    machine: machine(),
+    baseline: tf ? '@huggingface/transformers feature-extraction pipeline, batch 32, input order' : null,
+    results,
+  };
 }

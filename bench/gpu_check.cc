@@ -78,9 +78,9 @@ bool read_npy(const std::string& path, std::vector<float>& data, int64_t& rows, 
 }
 
 struct Diff {
-  long unexplained = 0;  // differing top-k slots with no near-tie beside them
-  float worst = 0;       // largest score difference
-  bool identical = true; // same indices and bitwise the same scores
+  long unexplained = 0;   // differing top-k slots with no near-tie beside them
+  float worst = 0;        // largest score difference
+  bool identical = true;  // same indices and bitwise the same scores
 };
 
 Diff compare(const ScoreRequest& r, const Result& cpu, const Result& gpu) {
@@ -93,7 +93,8 @@ Diff compare(const ScoreRequest& r, const Result& cpu, const Result& gpu) {
       if (cpu.idx[o][i] == gpu.idx[o][i]) continue;
       d.identical = false;
       const auto& s = cpu.sc[o];
-      const bool near = (i % k > 0 && std::fabs(s[i] - s[i - 1]) < 1e-5f) || (i % k + 1 < k && std::fabs(s[i] - s[i + 1]) < 1e-5f);
+      const bool near =
+          (i % k > 0 && std::fabs(s[i] - s[i - 1]) < 1e-5f) || (i % k + 1 < k && std::fabs(s[i] - s[i + 1]) < 1e-5f);
       if (!near) ++d.unexplained;
     }
   return d;
@@ -116,8 +117,8 @@ void check(const std::string& label, const ScoreRequest& r) {
   const bool pass = d.unexplained == 0 && d.worst < 1e-4f;
   failures += !pass;
   all_identical &= d.identical;
-  printf("%s: %s (unexplained top-k differences %ld, max score difference %.2e, bitwise identical: %s)\n", label.c_str(), pass ? "PASS" : "FAIL",
-         d.unexplained, d.worst, d.identical ? "yes" : "no");
+  printf("%s: %s (unexplained top-k differences %ld, max score difference %.2e, bitwise identical: %s)\n",
+         label.c_str(), pass ? "PASS" : "FAIL", d.unexplained, d.worst, d.identical ? "yes" : "no");
 }
 
 void expect_error(const std::string& label, const ScoreRequest& r, const std::string& code) {
@@ -125,7 +126,8 @@ void expect_error(const std::string& label, const ScoreRequest& r, const std::st
   const EngineError e = score_cuda(r, gpu.out);
   const bool pass = e.code == code;
   failures += !pass;
-  printf("%s: %s (%s: %s)\n", label.c_str(), pass ? "PASS" : "FAIL", e.ok() ? "no error" : e.code.c_str(), e.message.c_str());
+  printf("%s: %s (%s: %s)\n", label.c_str(), pass ? "PASS" : "FAIL", e.ok() ? "no error" : e.code.c_str(),
+         e.message.c_str());
 }
 
 double seconds_of(const ScoreRequest& r, EngineError (*engine)(const ScoreRequest&, const ScoreOutput&)) {
@@ -156,14 +158,16 @@ void timing(double peak) {
   one_dim.dims = {768};
   const double one = seconds_of(one_dim, score_cuda);
   const double flops = 2.0 * nq * nc * D;
-  printf("timing nq=%ld nc=%ld D=%d dims=768,512,256,128,64 k=100: %.3f s, %.1f TFLOP/s (2*nq*nc*768) = %.0f%% of fp32 peak\n", long(nq), long(nc), D,
-         five, flops / five / 1e12, 100.0 * flops / five / peak);
+  printf(
+      "timing nq=%ld nc=%ld D=%d dims=768,512,256,128,64 k=100: %.3f s, %.1f TFLOP/s (2*nq*nc*768) = %.0f%% of fp32 "
+      "peak\n",
+      long(nq), long(nc), D, five, flops / five / 1e12, 100.0 * flops / five / peak);
   printf("timing same, dim 768 only: %.3f s (five dims cost %.2fx one)\n", one, five / one);
   ScoreRequest slice = r;
   slice.nq = 1000;
   const double gpu_slice = seconds_of(slice, score_cuda), cpu_slice = seconds_of(slice, score_cpu);
-  printf("timing nq=1000 slice, five dims: GPU %.3f s, CPU engine (%s, %d threads) %.3f s: GPU %.1fx faster\n", gpu_slice, cpu_kernel_name(),
-         default_threads(), cpu_slice, cpu_slice / gpu_slice);
+  printf("timing nq=1000 slice, five dims: GPU %.3f s, CPU engine (%s, %d threads) %.3f s: GPU %.1fx faster\n",
+         gpu_slice, cpu_kernel_name(), default_threads(), cpu_slice, cpu_slice / gpu_slice);
   setenv("EMB_BENCH_CUDA_PROFILE", "1", 1);  // where the time goes (a wait after every step)
   seconds_of(r, score_cuda);
   unsetenv("EMB_BENCH_CUDA_PROFILE");
@@ -188,8 +192,8 @@ int main(int argc, char** argv) {
   int clock_khz = 0;
   cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, 0);
   const double peak = 2.0 * prop.multiProcessorCount * fp32_per_sm * clock_khz * 1e3;
-  printf("device: %s, %d SMs, fp32 peak %.1f TFLOP/s, CPU kernel %s\n", device.c_str(), prop.multiProcessorCount, kEmulated ? 0.0 : peak / 1e12,
-         cpu_kernel_name());
+  printf("device: %s, %d SMs, fp32 peak %.1f TFLOP/s, CPU kernel %s\n", device.c_str(), prop.multiProcessorCount,
+         kEmulated ? 0.0 : peak / 1e12, cpu_kernel_name());
 
   {
     const bool small = kEmulated || quick;
@@ -226,7 +230,8 @@ int main(int argc, char** argv) {
     int64_t nq, nc;
     int dq, dc;
     const std::string dir = golden;
-    if (read_npy(dir + "/query_embeddings.npy", q, nq, dq) && read_npy(dir + "/corpus_embeddings.npy", c, nc, dc) && dq == dc) {
+    if (read_npy(dir + "/query_embeddings.npy", q, nq, dq) && read_npy(dir + "/corpus_embeddings.npy", c, nc, dc) &&
+        dq == dc) {
       ScoreRequest r{q.data(), nq, c.data(), nc, dq, {768, 512, 256, 128, 64}, 100, 0};
       check("golden random-768, k 100", r);
     } else {

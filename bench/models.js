@@ -1,4 +1,3 @@
-// @ts-check
 // BERT-architecture ONNX encoders with random weights, for the encoding benchmarks: the real
 // shapes (MiniLM-L6-H384, BERT-base) and operators, none of the meaning.
 import { FLOAT, floatAttr, Graph, INT64, intAttr, intsAttr } from '../dist/lib/onnx/writer.js';
@@ -22,7 +21,16 @@ export function bertOnnx(shape, vocabSize, seed = 1) {
   const H = shape.hidden;
   const dh = H / shape.heads;
   let seedN = seed;
-  const w = (name, dims) => g.tensor(name, dims, gaussianArray(dims.reduce((a, b) => a * b, 1), seedN++, 0.02));
+  const w = (name, dims) =>
+    g.tensor(
+      name,
+      dims,
+      gaussianArray(
+        dims.reduce((a, b) => a * b, 1),
+        seedN++,
+        0.02,
+      ),
+    );
   const c = (name, values) => g.tensor(name, [values.length], Float32Array.from(values));
   const ci = (name, values, dims = [values.length]) => g.tensor(name, dims, BigInt64Array.from(values.map(BigInt)));
   const ones = (name, n) => g.tensor(name, [n], new Float32Array(n).fill(1));
@@ -40,7 +48,10 @@ export function bertOnnx(shape, vocabSize, seed = 1) {
   const seq = g.op('Gather', [g.op('Shape', ['input_ids']), 'axis1'], [intAttr('axis', 0)]);
   const positions = g.op('Range', ['zero', seq, 'one']);
   let h = g.op('Add', [
-    g.op('Add', [g.op('Gather', [w('word_embeddings', [vocabSize, H]), 'input_ids']), g.op('Gather', [w('position_embeddings', [shape.maxPositions, H]), positions])]),
+    g.op('Add', [
+      g.op('Gather', [w('word_embeddings', [vocabSize, H]), 'input_ids']),
+      g.op('Gather', [w('position_embeddings', [shape.maxPositions, H]), positions]),
+    ]),
     g.op('Gather', [w('token_type_embeddings', [2, H]), 'token_type_ids']),
   ]);
   h = layerNorm(h, 'embeddings.norm');
@@ -60,7 +71,10 @@ export function bertOnnx(shape, vocabSize, seed = 1) {
     const context = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], [intsAttr('perm', [0, 2, 1, 3])]), merged]);
     const attended = layerNorm(g.op('Add', [linear(context, `${p}.o`, H, H), h]), `${p}.attn_norm`);
     const up = linear(attended, `${p}.up`, H, shape.intermediate);
-    const gelu = g.op('Mul', [g.op('Mul', [up, c(`${p}.half`, [0.5])]), g.op('Add', [g.op('Erf', [g.op('Div', [up, c(`${p}.sqrt2`, [Math.SQRT2])])]), c(`${p}.onef`, [1])])]);
+    const gelu = g.op('Mul', [
+      g.op('Mul', [up, c(`${p}.half`, [0.5])]),
+      g.op('Add', [g.op('Erf', [g.op('Div', [up, c(`${p}.sqrt2`, [Math.SQRT2])])]), c(`${p}.onef`, [1])]),
+    ]);
     h = layerNorm(g.op('Add', [linear(gelu, `${p}.down`, shape.intermediate, H), attended]), `${p}.ffn_norm`);
   }
   g.op('Identity', [h], [], 'last_hidden_state');

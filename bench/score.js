@@ -41,7 +41,14 @@ export function machine() {
 }
 
 export function scoreBench(which) {
-  const cases = which === 'scale' ? [[1000, 10000], [1000, 100000], [1000, 1000000]] : [[5000, 100000]];
+  const cases =
+    which === 'scale'
+      ? [
+          [1000, 10000],
+          [1000, 100000],
+          [1000, 1000000],
+        ]
+      : [[5000, 100000]];
   const rows = [];
   for (const [nq, nc] of cases) {
     const r = runOne(nq, nc, 768);

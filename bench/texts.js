@@ -11,7 +11,10 @@ const SHARED = join(new URL('..', import.meta.url).pathname, '..', 'shared');
 export function benchTexts(n) {
   const scifact = join(SHARED, 'data', 'scifact', 'corpus.jsonl');
   if (existsSync(scifact)) {
-    const docs = readFileSync(scifact, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const docs = readFileSync(scifact, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     return { source: 'shared/data/scifact corpus', texts: docs.slice(0, n).map((d) => (d.title ? `${d.title} ${d.text}`.trim() : d.text)) };
   }
   const u = seededRandom(7);
@@ -31,6 +34,9 @@ export function benchVocab(texts, size = 30522) {
   for (const t of texts) for (const w of t.toLowerCase().match(/[a-z0-9]+/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
   const base = [...SPECIAL_TOKENS, ...chars, ...punct, ...chars.map((c) => `##${c}`)];
   const seen = new Set(base);
-  const words = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([w]) => w).filter((w) => !seen.has(w));
+  const words = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([w]) => w)
+    .filter((w) => !seen.has(w));
   return [...base, ...words.slice(0, size - base.length)];
 }

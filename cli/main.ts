@@ -40,26 +40,29 @@ withKLists(
     .addOption(new Option('--device <device>', 'scoring device').choices(['cpu', 'cuda']).default('cpu'))
     .option('--json', 'print results.json instead of the table'),
 ).action(async (o) => {
-  await runScore({
-    data: o.data,
-    queryEmbeddings: o.queryEmbeddings,
-    corpusEmbeddings: o.corpusEmbeddings,
-    dims: o.dims ? parseIntList(o.dims, '--dims') : undefined,
-    split: o.split,
-    out: o.out,
-    threads: parseThreads(o.threads),
-    device: o.device,
-    json: Boolean(o.json),
-    kLists: parseKLists(o),
-  }, context());
+  await runScore(
+    {
+      data: o.data,
+      queryEmbeddings: o.queryEmbeddings,
+      corpusEmbeddings: o.corpusEmbeddings,
+      dims: o.dims ? parseIntList(o.dims, '--dims') : undefined,
+      split: o.split,
+      out: o.out,
+      threads: parseThreads(o.threads),
+      device: o.device,
+      json: Boolean(o.json),
+      kLists: parseKLists(o),
+    },
+    context(),
+  );
 });
 
 const withEncoding = (c: Command) =>
   c
     .addOption(new Option('--device <device>', 'inference and scoring device').choices(['cpu', 'cuda']).default('cpu'))
     .option('--threads <n>', 'CPU threads (default: all cores)')
-    .option('--query-prompt <text>', "prompt before each query (default: the model's \"query\" prompt)")
-    .option('--doc-prompt <text>', "prompt before each document (default: the model's \"document\" prompt)")
+    .option('--query-prompt <text>', 'prompt before each query (default: the model\'s "query" prompt)')
+    .option('--doc-prompt <text>', 'prompt before each document (default: the model\'s "document" prompt)')
     .option('--no-prompts', 'use no prompts')
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder', '.emb-bench/cache')
@@ -95,18 +98,21 @@ withKLists(
       .option('--json', 'print results.json instead of the table'),
   ),
 ).action(async (model: string, o) => {
-  await runEval({
-    ...encodeFlags(o),
-    registry: registryPath(o),
-    modelName: o.modelName,
-    model,
-    data: o.data,
-    dims: o.dims ? parseIntList(o.dims, '--dims') : undefined,
-    split: o.split,
-    out: o.out,
-    json: Boolean(o.json),
-    kLists: parseKLists(o),
-  }, context({ quiet: o.quiet }));
+  await runEval(
+    {
+      ...encodeFlags(o),
+      registry: registryPath(o),
+      modelName: o.modelName,
+      model,
+      data: o.data,
+      dims: o.dims ? parseIntList(o.dims, '--dims') : undefined,
+      split: o.split,
+      out: o.out,
+      json: Boolean(o.json),
+      kLists: parseKLists(o),
+    },
+    context({ quiet: o.quiet }),
+  );
 });
 
 withEncoding(
@@ -144,27 +150,30 @@ withKLists(
       .option('--json', 'print results.json instead of the table'),
   ),
 ).action(async (base: string, tuned: string, o) => {
-  await runCompare({
-    ...encodeFlags(o),
-    registry: registryPath(o),
-    baseName: o.baseName,
-    tunedName: o.tunedName,
-    base,
-    tuned,
-    data: o.data,
-    load: {
-      format: o.format,
-      split: o.split,
-      corpus: o.corpus,
-      fields: { queryField: o.queryField, docField: o.docField, idField: o.idField },
+  await runCompare(
+    {
+      ...encodeFlags(o),
+      registry: registryPath(o),
+      baseName: o.baseName,
+      tunedName: o.tunedName,
+      base,
+      tuned,
+      data: o.data,
+      load: {
+        format: o.format,
+        split: o.split,
+        corpus: o.corpus,
+        fields: { queryField: o.queryField, docField: o.docField, idField: o.idField },
+      },
+      dims: o.dims ? parseIntList(o.dims, '--dims') : undefined,
+      out: o.out,
+      json: Boolean(o.json),
+      chartMetric: o.chartMetric,
+      kLists: parseKLists(o),
+      seed: parseSeed(o.seed),
     },
-    dims: o.dims ? parseIntList(o.dims, '--dims') : undefined,
-    out: o.out,
-    json: Boolean(o.json),
-    chartMetric: o.chartMetric,
-    kLists: parseKLists(o),
-    seed: parseSeed(o.seed),
-  }, context({ quiet: o.quiet }));
+    context({ quiet: o.quiet }),
+  );
 });
 
 const openRegistry = () => (program.opts().registry as string | undefined) ?? defaultRegistryPath();
@@ -213,7 +222,7 @@ runs
 const cache = program.command('cache').description('the embedding cache');
 cache
   .command('compact')
-  .description('rewrite each model\'s cached segments as one, without duplicates or damaged records')
+  .description("rewrite each model's cached segments as one, without duplicates or damaged records")
   .option('--cache-dir <dir>', 'embedding cache folder', '.emb-bench/cache')
   .action((o) => {
     const r = compactCacheDir(o.cacheDir, warn);

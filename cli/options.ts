@@ -19,8 +19,7 @@ export function parseIntList(text: string, flag: string): number[] {
 
 export function parsePositiveInt(text: string, flag: string): number {
   const p = text.trim();
-  if (!/^\d+$/.test(p) || Number(p) < 1 || !Number.isSafeInteger(Number(p)))
-    throw new UserError(`${flag}: "${text}" is not a positive integer`, 'ERR_OPTION');
+  if (!/^\d+$/.test(p) || Number(p) < 1 || !Number.isSafeInteger(Number(p))) throw new UserError(`${flag}: "${text}" is not a positive integer`, 'ERR_OPTION');
   return Number(p);
 }
 

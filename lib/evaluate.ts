@@ -34,12 +34,7 @@ export interface EvalResult {
 }
 
 /** Scores precomputed embeddings (row i = the dataset's query / document i). */
-export async function evaluateEmbeddings(
-  dataset: Dataset,
-  queryEmbeddings: Matrix,
-  corpusEmbeddings: Matrix,
-  options: EvalOptions = {},
-): Promise<EvalResult> {
+export async function evaluateEmbeddings(dataset: Dataset, queryEmbeddings: Matrix, corpusEmbeddings: Matrix, options: EvalOptions = {}): Promise<EvalResult> {
   if (queryEmbeddings.rows !== dataset.queries.ids.length)
     throw new UserError(`query embeddings have ${queryEmbeddings.rows} rows but the dataset has ${dataset.queries.ids.length} queries`, 'ERR_ROWS');
   if (corpusEmbeddings.rows !== dataset.corpus.ids.length)
@@ -51,13 +46,7 @@ export async function evaluateEmbeddings(
 }
 
 /** Scores the judged queries' embeddings (one row per judged.queryRows entry). */
-async function evaluateJudged(
-  dataset: Dataset,
-  judged: JudgedQueries,
-  queries: Matrix,
-  corpusEmbeddings: Matrix,
-  options: EvalOptions,
-): Promise<EvalResult> {
+async function evaluateJudged(dataset: Dataset, judged: JudgedQueries, queries: Matrix, corpusEmbeddings: Matrix, options: EvalOptions): Promise<EvalResult> {
   const dims = options.dims ?? [corpusEmbeddings.cols];
   const kLists = options.kLists ?? DEFAULT_K_LISTS;
   checkAborted(options.signal);
@@ -100,11 +89,7 @@ export interface ModelEvalResult extends EvalResult {
  * Encodes the documents and the queries once with the model (rows in the dataset's order);
  * `queryRows` limits the queries to those rows, in that order.
  */
-export async function embedDataset(
-  encoder: Encoder,
-  dataset: Dataset,
-  queryRows?: number[],
-): Promise<{ queries: Matrix; corpus: Matrix; ms: number }> {
+export async function embedDataset(encoder: Encoder, dataset: Dataset, queryRows?: number[]): Promise<{ queries: Matrix; corpus: Matrix; ms: number }> {
   const t0 = performance.now();
   const corpus = await encoder.encode(dataset.corpus.texts, { kind: 'document' });
   const texts = queryRows ? queryRows.map((r) => dataset.queries.texts[r]) : dataset.queries.texts;

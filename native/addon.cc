@@ -20,8 +20,11 @@ Napi::Error coded_error(Napi::Env env, const std::string& code, const std::strin
 class ScoreWorker : public Napi::AsyncWorker {
  public:
   ScoreWorker(Napi::Env env, embbench::ScoreRequest req, bool cuda, std::vector<Napi::Reference<Napi::Value>> keep)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), req_(std::move(req)),
-        cuda_(cuda), keep_(std::move(keep)) {
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        req_(std::move(req)),
+        cuda_(cuda),
+        keep_(std::move(keep)) {
     const int k = embbench::effective_k(req_);
     const size_t n = static_cast<size_t>(req_.nq) * k;
     indices_ = Napi::Array::New(env, req_.dims.size());
@@ -40,9 +43,7 @@ class ScoreWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
-  void Execute() override {
-    err_ = cuda_ ? embbench::score_cuda(req_, out_) : embbench::score_cpu(req_, out_);
-  }
+  void Execute() override { err_ = cuda_ ? embbench::score_cuda(req_, out_) : embbench::score_cpu(req_, out_); }
 
   void OnOK() override {
     Napi::Env env = Env();

@@ -10,12 +10,12 @@ namespace embbench {
 struct ScoreRequest {
   const float* queries = nullptr;  // [nq x dim], row-major
   int64_t nq = 0;
-  const float* corpus = nullptr;   // [nc x dim], row-major
+  const float* corpus = nullptr;  // [nc x dim], row-major
   int64_t nc = 0;
-  int dim = 0;                     // row stride (embedding width)
-  std::vector<int> dims;           // Matryoshka prefixes to score, each in [1, dim], unique
-  int k = 0;                       // top-k per query; clamped to nc
-  int threads = 0;                 // 0: all cores
+  int dim = 0;            // row stride (embedding width)
+  std::vector<int> dims;  // Matryoshka prefixes to score, each in [1, dim], unique
+  int k = 0;              // top-k per query; clamped to nc
+  int threads = 0;        // 0: all cores
 };
 
 // Caller-owned outputs, one pair per entry of request.dims (same order), each [nq x kEff].
@@ -27,14 +27,13 @@ struct ScoreOutput {
 
 // Error codes surface in JavaScript as error.code.
 struct EngineError {
-  std::string code;     // ERR_INVALID_ARG, ERR_NON_FINITE, ERR_OOM, ERR_CUDA, ERR_NO_DEVICE, ERR_NO_CUDA_BUILD (lib/errors.ts lists them all)
+  std::string code;  // ERR_INVALID_ARG, ERR_NON_FINITE, ERR_OOM, ERR_CUDA, ERR_NO_DEVICE, ERR_NO_CUDA_BUILD
+                     // (lib/errors.ts lists them all)
   std::string message;
   bool ok() const { return code.empty(); }
 };
 
-inline int effective_k(const ScoreRequest& r) {
-  return static_cast<int>(r.k < r.nc ? r.k : r.nc);
-}
+inline int effective_k(const ScoreRequest& r) { return static_cast<int>(r.k < r.nc ? r.k : r.nc); }
 
 // Shapes and options (cheap; the addon calls it before queueing the work).
 EngineError validate(const ScoreRequest& r);

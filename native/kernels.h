@@ -12,10 +12,10 @@ struct TileArgs {
   const float* panel;        // packed corpus panel: panel[k * NR + j], k < bounds[nb - 1]
   const int* bounds;         // ascending dims; the last is the largest
   int nb;
-  const float* inv_q;        // inv_q[b * MR + i]: 1/|query_i[:bounds[b]]| (0 for a zero vector)
-  const float* inv_c;        // inv_c[b * NR + j]: the same for panel row j
-  float* scores;             // out: scores[(b * MR + i) * NR + j]
-  float* row_max;            // out: row_max[b * MR + i] = max_j scores[...]
+  const float* inv_q;  // inv_q[b * MR + i]: 1/|query_i[:bounds[b]]| (0 for a zero vector)
+  const float* inv_c;  // inv_c[b * NR + j]: the same for panel row j
+  float* scores;       // out: scores[(b * MR + i) * NR + j]
+  float* row_max;      // out: row_max[b * MR + i] = max_j scores[...]
 };
 
 struct Kernel {

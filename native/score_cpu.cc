@@ -19,7 +19,7 @@
 namespace embbench {
 namespace {
 
-constexpr int kChunkPanels = 8;     // panels packed together; ~L2-sized at D = 768
+constexpr int kChunkPanels = 8;  // panels packed together; ~L2-sized at D = 768
 constexpr int kMinQueriesPerTask = 48;
 constexpr int kQueriesPerPack = 512;
 
@@ -59,9 +59,7 @@ void parallel_for(int64_t n, int threads, Fn fn) {
 }
 
 // Ranking order: higher score first; equal scores, earlier corpus row first.
-inline bool better(float s, int32_t i, float ts, int32_t ti) {
-  return s > ts || (s == ts && i < ti);
-}
+inline bool better(float s, int32_t i, float ts, int32_t ti) { return s > ts || (s == ts && i < ti); }
 
 struct Hit {
   float score;
@@ -95,7 +93,7 @@ struct Plan {
   std::vector<int> bounds;        // sorted unique dims
   std::vector<int> out_of_bound;  // request.dims[i] -> index in bounds
   int k = 0;
-  int64_t q_range = 0;            // queries per task
+  int64_t q_range = 0;  // queries per task
   int q_ranges = 0;
   int c_splits = 0;
   int threads = 1;
@@ -124,15 +122,16 @@ Plan make_plan(const ScoreRequest& r, const Kernel& kern) {
   p.q_range = ((p.q_range + kern.mr - 1) / kern.mr) * kern.mr;
   p.q_ranges = static_cast<int>((r.nq + p.q_range - 1) / p.q_range);
   // Few queries: split the corpus too, then merge the per-split top-k buffers.
-  p.c_splits = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((target_tasks + p.q_ranges - 1) / p.q_ranges, panels)));
+  p.c_splits =
+      static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((target_tasks + p.q_ranges - 1) / p.q_ranges, panels)));
   return p;
 }
 
 }  // namespace
 
 // 1/|x[:bound]| for every row and bound, accumulated in double (0 for a zero prefix).
-void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds,
-                          int threads, float* out /* [nb x n] */) {
+void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads,
+                          float* out /* [nb x n] */) {
   const int nb = static_cast<int>(bounds.size());
   const int64_t block = 1024;
   parallel_for((n + block - 1) / block, threads, [&](int64_t blk) {
@@ -161,8 +160,7 @@ EngineError validate(const ScoreRequest& r) {
   for (size_t i = 0; i < sorted.size(); ++i) {
     if (sorted[i] < 1 || sorted[i] > r.dim)
       return bad("dim " + std::to_string(sorted[i]) + " is outside [1, " + std::to_string(r.dim) + "]");
-    if (i > 0 && sorted[i] == sorted[i - 1])
-      return bad("dim " + std::to_string(sorted[i]) + " is listed twice");
+    if (i > 0 && sorted[i] == sorted[i - 1]) return bad("dim " + std::to_string(sorted[i]) + " is listed twice");
   }
   return {};
 }
@@ -251,14 +249,10 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
           for (int p = 0; p < n_panels; ++p) {
             const int64_t c0 = (chunk + p) * NR;
             const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
-            const TileArgs args{rows.data(),
-                                panel.get() + static_cast<size_t>(p) * max_dim * NR,
-                                plan.bounds.data(),
-                                nb,
-                                tile_inv_q.data(),
-                                panel_inv.get() + static_cast<size_t>(p) * nb * NR,
-                                scores.get(),
-                                row_max.data()};
+            const TileArgs args{rows.data(),        panel.get() + static_cast<size_t>(p) * max_dim * NR,
+                                plan.bounds.data(), nb,
+                                tile_inv_q.data(),  panel_inv.get() + static_cast<size_t>(p) * nb * NR,
+                                scores.get(),       row_max.data()};
             kern.tile(args);
             for (int b = 0; b < nb; ++b) {
               for (int i = 0; i < mr; ++i) {

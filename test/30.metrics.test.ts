@@ -38,7 +38,11 @@ describe('metrics', () => {
   });
 
   it('averages over the scored queries', () => {
-    const m = computeMetrics((q) => (q === 0 ? [0] : [1]), { relevantRows: [new Set([0]), new Set([0])], relevantCount: [1, 1] }, { ...DEFAULT_K_LISTS, accuracy: [1] });
+    const m = computeMetrics(
+      (q) => (q === 0 ? [0] : [1]),
+      { relevantRows: [new Set([0]), new Set([0])], relevantCount: [1, 1] },
+      { ...DEFAULT_K_LISTS, accuracy: [1] },
+    );
     expect(m.mean[m.names.indexOf('accuracy@1')]).toBe(0.5);
   });
 });

@@ -41,8 +41,19 @@ describe.skipIf(!HAS_SHARED)('golden metrics from sentence-transformers (shared/
     const dir = shared('golden', name);
     const want = expected(name);
     const out = mkdtempSync(join(tmpdir(), 'emb-score-'));
-    const args = ['score', '--data', dir, '--query-embeddings', join(dir, 'query_embeddings.npy'),
-      '--corpus-embeddings', join(dir, 'corpus_embeddings.npy'), '--dims', want.dims.join(','), '--out', out];
+    const args = [
+      'score',
+      '--data',
+      dir,
+      '--query-embeddings',
+      join(dir, 'query_embeddings.npy'),
+      '--corpus-embeddings',
+      join(dir, 'corpus_embeddings.npy'),
+      '--dims',
+      want.dims.join(','),
+      '--out',
+      out,
+    ];
     const { code, stdout, stderr } = await cli(args, env as Record<string, string>);
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/ndcg@10/);

@@ -18,7 +18,16 @@ function tinyBeir() {
 }
 
 const scoreArgs = (dir: string, ...extra: string[]) => [
-  'score', '--data', dir, '--query-embeddings', join(dir, 'q.npy'), '--corpus-embeddings', join(dir, 'c.npy'), '--out', join(dir, 'out'), ...extra,
+  'score',
+  '--data',
+  dir,
+  '--query-embeddings',
+  join(dir, 'q.npy'),
+  '--corpus-embeddings',
+  join(dir, 'c.npy'),
+  '--out',
+  join(dir, 'out'),
+  ...extra,
 ];
 
 describe('cli', () => {
@@ -66,7 +75,7 @@ describe('cli', () => {
   });
 });
 
-describe('demo (the README\'s main command)', () => {
+describe("demo (the README's main command)", () => {
   it('runs compare on its own synthetic set and models, writing every output', async () => {
     const out = mkdtempSync(join(tmpdir(), 'emb-demo-'));
     const { code, stdout, stderr } = await cli(['demo', '--out', out, '--no-log']);

@@ -127,7 +127,11 @@ describe('encoder', () => {
   it.each([
     ['a folder without a model', (dir: string) => writeFileSync(join(dir, 'onnx', 'model.onnx'), 'not onnx'), /onnxruntime cannot load this model/],
     ['a broken tokenizer.json', (dir: string) => writeFileSync(join(dir, 'tokenizer.json'), '{"model": 1}'), /tokenizer\.json: cannot load the tokenizer/],
-    ['an unknown pooling mode', (dir: string) => writeFileSync(join(dir, '1_Pooling', 'config.json'), '{"pooling_mode": "median"}'), /unknown pooling mode "median"/],
+    [
+      'an unknown pooling mode',
+      (dir: string) => writeFileSync(join(dir, '1_Pooling', 'config.json'), '{"pooling_mode": "median"}'),
+      /unknown pooling mode "median"/,
+    ],
   ])('rejects %s with a UserError naming the file', async (_, breakIt, message) => {
     const m = fresh({ pooling: 'mean' });
     breakIt(m.dir);

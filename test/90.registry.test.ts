@@ -20,7 +20,19 @@ function setup() {
 }
 
 const compareArgs = (s: ReturnType<typeof setup>, ...extra: string[]) => [
-  '--registry', s.db, 'compare', s.base, s.tuned, '--data', s.data, '--dims', '8,4', '--out', join(s.dir, 'out'), '--no-cache', ...extra,
+  '--registry',
+  s.db,
+  'compare',
+  s.base,
+  s.tuned,
+  '--data',
+  s.data,
+  '--dims',
+  '8,4',
+  '--out',
+  join(s.dir, 'out'),
+  '--no-cache',
+  ...extra,
 ];
 
 describe('registry', () => {
@@ -32,7 +44,10 @@ describe('registry', () => {
     const [run] = reg.listRuns();
     expect(run.status).toBe('succeeded');
     const shown = reg.showRun(run.id!);
-    expect(shown.models.map((m) => [m.role, m.name, m.version])).toEqual([['base', 'base', 1], ['tuned', 'tuned', 1]]);
+    expect(shown.models.map((m) => [m.role, m.name, m.version])).toEqual([
+      ['base', 'base', 1],
+      ['tuned', 'tuned', 1],
+    ]);
     const results = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(join(s.dir, 'out', 'results.json'), 'utf8')));
     expect(shown.models[1].metrics).toEqual(results.tuned.metrics);
     expect(Object.keys(shown.models[1].metrics)).toHaveLength(2 * 15);
@@ -85,7 +100,11 @@ describe('registry', () => {
   it('SIGINT during a run: exits promptly and the run is marked interrupted', async () => {
     const s = setup();
     const big = writeTinyBeir({ docs: 60000, queries: 50, wordsPerDoc: 40 });
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'emb-bench.js'), '--registry', s.db, 'eval', s.base, '--data', big, '--out', join(s.dir, 'o'), '--no-cache'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'emb-bench.js'), '--registry', s.db, 'eval', s.base, '--data', big, '--out', join(s.dir, 'o'), '--no-cache'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));

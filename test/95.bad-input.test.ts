@@ -1,7 +1,7 @@
 // Bad input: one line on stderr naming the file, line, field or value; exit 2 (1 for a runtime
 // failure); no stack trace; nothing half-written.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,15 +30,46 @@ const edit = (dir: string, file: string, text: string | Buffer) => writeFileSync
 describe('bad datasets', () => {
   it.each([
     ['a folder that does not exist', () => '/nonexistent/beir', /\/nonexistent\/beir: dataset not found/],
-    ['malformed JSON on line 3', (d: string) => (edit(d, 'corpus.jsonl', '{"_id":"d0","text":"a"}\n{"_id":"d1","text":"b"}\n{"_id": "d2", text}\n'), d), /corpus\.jsonl:3: malformed JSON/],
-    ['a row without its text', (d: string) => (edit(d, 'corpus.jsonl', '{"_id":"d0","text":"a"}\n{"_id":"d1"}\n'), d), /corpus\.jsonl:2: field "text" is missing/],
+    [
+      'malformed JSON on line 3',
+      (d: string) => (edit(d, 'corpus.jsonl', '{"_id":"d0","text":"a"}\n{"_id":"d1","text":"b"}\n{"_id": "d2", text}\n'), d),
+      /corpus\.jsonl:3: malformed JSON/,
+    ],
+    [
+      'a row without its text',
+      (d: string) => (edit(d, 'corpus.jsonl', '{"_id":"d0","text":"a"}\n{"_id":"d1"}\n'), d),
+      /corpus\.jsonl:2: field "text" is missing/,
+    ],
     ['a row without its id', (d: string) => (edit(d, 'queries.jsonl', '{"text":"wing"}\n'), d), /queries\.jsonl:1: field "_id" is missing/],
-    ['duplicate query ids', (d: string) => (edit(d, 'queries.jsonl', '{"_id":"q0","text":"a"}\n{"_id":"q0","text":"b"}\n'), d), /queries\.jsonl:2: duplicate id "q0" \(first on line 1\)/],
-    ['qrels with too few columns', (d: string) => (edit(d, 'qrels/test.tsv', 'query-id\tcorpus-id\tscore\nq0\td0\n'), d), /test\.tsv:2: expected 3 tab-separated columns/],
-    ['a non-numeric qrels score', (d: string) => (edit(d, 'qrels/test.tsv', 'query-id\tcorpus-id\tscore\nq0\td0\thigh\n'), d), /test\.tsv:2: score "high" is not a number/],
+    [
+      'duplicate query ids',
+      (d: string) => (edit(d, 'queries.jsonl', '{"_id":"q0","text":"a"}\n{"_id":"q0","text":"b"}\n'), d),
+      /queries\.jsonl:2: duplicate id "q0" \(first on line 1\)/,
+    ],
+    [
+      'qrels with too few columns',
+      (d: string) => (edit(d, 'qrels/test.tsv', 'query-id\tcorpus-id\tscore\nq0\td0\n'), d),
+      /test\.tsv:2: expected 3 tab-separated columns/,
+    ],
+    [
+      'a non-numeric qrels score',
+      (d: string) => (edit(d, 'qrels/test.tsv', 'query-id\tcorpus-id\tscore\nq0\td0\thigh\n'), d),
+      /test\.tsv:2: score "high" is not a number/,
+    ],
     ['an empty corpus', (d: string) => (edit(d, 'corpus.jsonl', '\n'), d), /corpus\.jsonl: the corpus is empty/],
-    ['no query with a relevant document', (d: string) => (edit(d, 'qrels/test.tsv', 'query-id\tcorpus-id\tscore\nq0\td0\t0\n'), d), /no query in queries\.jsonl has a relevant document/],
-    ['non-UTF-8 bytes', (d: string) => (edit(d, 'queries.jsonl', Buffer.concat([Buffer.from('{"_id":"q0","text":"a"}\n{"_id":"q1","text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')])), d), /queries\.jsonl:2: not valid UTF-8/],
+    [
+      'no query with a relevant document',
+      (d: string) => (edit(d, 'qrels/test.tsv', 'query-id\tcorpus-id\tscore\nq0\td0\t0\n'), d),
+      /no query in queries\.jsonl has a relevant document/,
+    ],
+    [
+      'non-UTF-8 bytes',
+      (d: string) => (
+        edit(d, 'queries.jsonl', Buffer.concat([Buffer.from('{"_id":"q0","text":"a"}\n{"_id":"q1","text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')])),
+        d
+      ),
+      /queries\.jsonl:2: not valid UTF-8/,
+    ],
   ])('%s', async (_, make, message) => {
     const r = await evalOn(make(writeTinyBeir()));
     expectOneLine(r, 2, message);
@@ -74,8 +105,18 @@ describe('bad pairs files', () => {
   it.each([
     ['a CSV row with the wrong field count', 'p.csv', 'id,anchor,positive\n1,a,b\n2,a\n', /p\.csv:3: expected 3 fields/],
     ['a Parquet file that is not Parquet', 'p.parquet', 'definitely not parquet', /p\.parquet: not a readable Parquet file/],
-    ['a JSON item without the query field', 'p.json', '[{"id":"1","anchor":"a","positive":"b"},{"id":"2","positive":"c"}]', /p\.json: item 1: field "anchor" is missing/],
-    ['duplicate ids in a pairs file', 'p.jsonl', '{"id":"1","anchor":"a","positive":"b"}\n{"id":"1","anchor":"c","positive":"d"}\n', /p\.jsonl:2: duplicate query id "1"/],
+    [
+      'a JSON item without the query field',
+      'p.json',
+      '[{"id":"1","anchor":"a","positive":"b"},{"id":"2","positive":"c"}]',
+      /p\.json: item 1: field "anchor" is missing/,
+    ],
+    [
+      'duplicate ids in a pairs file',
+      'p.jsonl',
+      '{"id":"1","anchor":"a","positive":"b"}\n{"id":"1","anchor":"c","positive":"d"}\n',
+      /p\.jsonl:2: duplicate query id "1"/,
+    ],
     ['an unknown extension', 'p.txt', 'x', /p\.txt: cannot tell the format/],
   ])('%s', async (_, name, text, message) => {
     expectOneLine(await compareOn(pairs(name, text)), 2, message);
@@ -93,7 +134,11 @@ describe('bad dims, models and outputs', () => {
   });
 
   it('a graph without a usable output lists what it has', async () => {
-    expectOneLine(await evalOn(writeTinyBeir(), [], model({ outputName: 'logits' })), 2, /graph outputs are \[logits\]; expected sentence_embedding, token_embeddings or last_hidden_state/);
+    expectOneLine(
+      await evalOn(writeTinyBeir(), [], model({ outputName: 'logits' })),
+      2,
+      /graph outputs are \[logits\]; expected sentence_embedding, token_embeddings or last_hidden_state/,
+    );
   });
 
   it('a failure during inference is a runtime error: exit 1', async () => {
@@ -120,7 +165,11 @@ describe('interruption', () => {
     const data = writeTinyBeir({ docs: 60000, queries: 20, wordsPerDoc: 40 });
     const m = model();
     const cache = tmp('emb-cache-');
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'emb-bench.js'), 'eval', m, '--data', data, '--out', join(cache, 'o'), '--no-log', '--cache-dir', cache], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'bin', 'emb-bench.js'), 'eval', m, '--data', data, '--out', join(cache, 'o'), '--no-log', '--cache-dir', cache],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));

@@ -48,13 +48,27 @@ const validPairs = '{"id":"1","anchor":"a","positive":"b"}\n{"id":"2","anchor":"
 
 describe('fuzzing the parsers', () => {
   it('npy: random bytes and mutations', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyUserErrors(() => parseNpy(Buffer.from(b), 'f.npy'))), { numRuns: 500 });
-    fc.assert(fc.property(mutationOf(validNpy), (b) => onlyUserErrors(() => parseNpy(b, 'f.npy'))), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyUserErrors(() => parseNpy(Buffer.from(b), 'f.npy'))),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(mutationOf(validNpy), (b) => onlyUserErrors(() => parseNpy(b, 'f.npy'))),
+      { numRuns: 1000 },
+    );
   });
 
   it('csv: random text', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 200 }), (t) => onlyUserErrors(() => parseCsv(t, 'f.csv'))), { numRuns: 1000 });
-    fc.assert(fc.property(fc.array(fc.constantFrom('a', ',', ';', '"', '\n', '\r', '\t', 'id'), { maxLength: 60 }), (parts) => onlyUserErrors(() => parseCsv(parts.join(''), 'f.csv'))), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (t) => onlyUserErrors(() => parseCsv(t, 'f.csv'))),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', ',', ';', '"', '\n', '\r', '\t', 'id'), { maxLength: 60 }), (parts) =>
+        onlyUserErrors(() => parseCsv(parts.join(''), 'f.csv')),
+      ),
+      { numRuns: 1000 },
+    );
   });
 
   it('BEIR folders: mutated corpus, queries and qrels', async () => {

@@ -32,15 +32,20 @@ describe('GPU engine', () => {
   // `npm run build:native` (cmake-js) compiles the CUDA engine where nvcc is; `npm ci` alone
   // installs the CPU addon. The test follows what was built.
   const cmakeAddon = join(ROOT, 'build-cmake', 'Release', 'emb_bench.node');
-  it.skipIf(!hasNvcc() || !existsSync(cmakeAddon) || process.env.EMB_BENCH_ADDON !== undefined)('a cmake-js build on a host with nvcc compiled the CUDA engine, and is the one loaded', () => {
-    const { addon, reason } = loadNative();
-    expect(reason).toBe(cmakeAddon);
-    expect(addon!.info().cudaCompiled).toBe(true);
-  });
+  it.skipIf(!hasNvcc() || !existsSync(cmakeAddon) || process.env.EMB_BENCH_ADDON !== undefined)(
+    'a cmake-js build on a host with nvcc compiled the CUDA engine, and is the one loaded',
+    () => {
+      const { addon, reason } = loadNative();
+      expect(reason).toBe(cmakeAddon);
+      expect(addon!.info().cudaCompiled).toBe(true);
+    },
+  );
 
   it.skipIf(engineInfo().cudaDevices > 0)('--device cuda without a GPU is a UserError that says why', async () => {
     await expect(scoreTopK(m, m, { dims: [16], k: 2, device: 'cuda' })).rejects.toThrow(UserError);
-    await expect(scoreTopK(m, m, { dims: [16], k: 2, device: 'cuda' })).rejects.toThrow(/^device cuda: .*(no usable CUDA device|no CUDA device|no CUDA engine|this build of emb-bench)/);
+    await expect(scoreTopK(m, m, { dims: [16], k: 2, device: 'cuda' })).rejects.toThrow(
+      /^device cuda: .*(no usable CUDA device|no CUDA device|no CUDA engine|this build of emb-bench)/,
+    );
   });
 
   it.skipIf(engineInfo().cudaDevices === 0)('on a GPU: the same top-k as the CPU engine (near-ties aside)', async () => {
@@ -95,12 +100,16 @@ describe.skipIf(!has('cmake'))('GPU engine under the host emulation (no GPU need
     }
   }, 180_000);
 
-  it.skipIf(!HAS_SHARED)('golden random-768: the same top-k lists as the CPU engine (whose metrics match the reference)', () => {
-    const { code, out } = run([shared('golden', 'random-768')]);
-    expect(out).toMatch(/golden random-768, k 100: PASS/);
-    expectAllPass(out, 7);
-    expect(code).toBe(0);
-  }, 180_000);
+  it.skipIf(!HAS_SHARED)(
+    'golden random-768: the same top-k lists as the CPU engine (whose metrics match the reference)',
+    () => {
+      const { code, out } = run([shared('golden', 'random-768')]);
+      expect(out).toMatch(/golden random-768, k 100: PASS/);
+      expectAllPass(out, 7);
+      expect(code).toBe(0);
+    },
+    180_000,
+  );
 });
 
 // The product's own path to the GPU engine (CLI -> TypeScript -> addon -> score_cuda), on an
@@ -109,13 +118,37 @@ describe.skipIf(!has('cmake'))('--device cuda through the CLI, on the emulated G
   const addon = join(ROOT, 'build-cuda-emu-addon', 'Release', 'emb_bench.node');
   const env = { EMB_BENCH_ADDON: addon };
   let data = '';
-  const args = (out: string) => ['score', '--data', data, '--query-embeddings', join(data, 'q.npy'), '--corpus-embeddings', join(data, 'c.npy'), '--dims', '48,20,7', '--out', out, '--json'];
+  const args = (out: string) => [
+    'score',
+    '--data',
+    data,
+    '--query-embeddings',
+    join(data, 'q.npy'),
+    '--corpus-embeddings',
+    join(data, 'c.npy'),
+    '--dims',
+    '48,20,7',
+    '--out',
+    out,
+    '--json',
+  ];
 
   beforeAll(() => {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'compile', '--out', 'build-cuda-emu-addon', '--CDEMB_BENCH_CUDA=OFF', '--CDEMB_BENCH_CUDA_EMU=ON'], {
-      cwd: ROOT,
-      stdio: 'pipe',
-    });
+    execFileSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'cmake-js', 'bin', 'cmake-js'),
+        'compile',
+        '--out',
+        'build-cuda-emu-addon',
+        '--CDEMB_BENCH_CUDA=OFF',
+        '--CDEMB_BENCH_CUDA_EMU=ON',
+      ],
+      {
+        cwd: ROOT,
+        stdio: 'pipe',
+      },
+    );
     data = writeTinyBeir({ docs: 5000, queries: 40 });
     const r = rng(11);
     const matrix = (rows: number) => ({ data: Float32Array.from({ length: rows * 48 }, () => r() * 2 - 1), rows, cols: 48 });
@@ -123,7 +156,7 @@ describe.skipIf(!has('cmake'))('--device cuda through the CLI, on the emulated G
     writeNpy(join(data, 'c.npy'), matrix(5000));
   }, 300_000);
 
-  it('score --device cuda gives the CPU engine\'s results', async () => {
+  it("score --device cuda gives the CPU engine's results", async () => {
     const [cpu, gpu] = await Promise.all([cli(args(tmp()), env), cli([...args(tmp()), '--device', 'cuda'], env)]);
     expect(gpu.code, gpu.stderr).toBe(0);
     const [a, b] = [JSON.parse(cpu.stdout), JSON.parse(gpu.stdout)];

@@ -27,7 +27,11 @@ export function doctor(): DoctorCheck[] {
     {
       what: 'GPU scoring engine (--device cuda)',
       ok: engine.cudaDevices > 0,
-      detail: !engine.native ? 'needs the native addon' : engine.cudaDevices > 0 ? `${engine.cudaDevices} device(s): ${engine.cuda}` : (engine.cuda ?? 'unknown'),
+      detail: !engine.native
+        ? 'needs the native addon'
+        : engine.cudaDevices > 0
+          ? `${engine.cudaDevices} device(s): ${engine.cuda}`
+          : (engine.cuda ?? 'unknown'),
     },
     { what: 'ONNX encoding on CPU', ok: backends.some((b) => b.name === 'cpu'), detail: `onnxruntime-node ${packageVersion('onnxruntime-node')}` },
     {

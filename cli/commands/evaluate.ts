@@ -41,7 +41,9 @@ export async function runScore(c: ScoreCommand, ctx: Context): Promise<void> {
   const files = writeEvalOutputs(c.out, json, result);
   if (c.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
   else {
-    process.stdout.write(`${clean(dataset.name)} (${result.counts.scoredQueries} queries scored, ${result.counts.corpus} documents), engine ${result.engine}\n\n`);
+    process.stdout.write(
+      `${clean(dataset.name)} (${result.counts.scoredQueries} queries scored, ${result.counts.corpus} documents), engine ${result.engine}\n\n`,
+    );
     process.stdout.write(metricsTable(result.metrics, dims, c.kLists) + '\n\n');
     process.stdout.write(`wrote ${files.map(clean).join(', ')}\n`);
   }
@@ -91,7 +93,14 @@ export async function runEval(c: EvalCommand, ctx: Context): Promise<void> {
   let json: ReturnType<typeof evalResultsJson> | undefined;
   let written: string[] = [];
   const { runId, notes } = await loggedRun(c.registry, runStart('eval', dataset, c.dims, c.kLists, c.device), async () => {
-    const result = await evaluateModel(c.model, dataset, { dims: c.dims, kLists: c.kLists, threads: c.threads, device: c.device, signal: ctx.signal, encoder: encoderOptions(c, ctx) });
+    const result = await evaluateModel(c.model, dataset, {
+      dims: c.dims,
+      kLists: c.kLists,
+      threads: c.threads,
+      device: c.device,
+      signal: ctx.signal,
+      encoder: encoderOptions(c, ctx),
+    });
     json = evalResultsJson('eval', dataset, result, { modelName: c.modelName });
     checkAborted(ctx.signal);
     written = writeEvalOutputs(c.out, json, result);
@@ -102,7 +111,9 @@ export async function runEval(c: EvalCommand, ctx: Context): Promise<void> {
   if (!json) return;
   if (c.json) process.stdout.write(JSON.stringify({ ...json, run_id: runId }, null, 2) + '\n');
   else {
-    process.stdout.write(`${clean(json.model!.name)} on ${clean(dataset.name)} (${json.dataset.scored_queries} queries scored, ${json.dataset.corpus} documents)\n\n`);
+    process.stdout.write(
+      `${clean(json.model!.name)} on ${clean(dataset.name)} (${json.dataset.scored_queries} queries scored, ${json.dataset.corpus} documents)\n\n`,
+    );
     process.stdout.write(metricsTable(json.metrics, json.dims, c.kLists) + '\n\n');
     process.stdout.write(`wrote ${written.map(clean).join(', ')}${runId ? `; registry run ${runId}` : ''}\n`);
   }

@@ -24,7 +24,10 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
       case 'models-list': {
         const rows = registry.listModels();
         value = rows;
-        text = formatTable(['model', 'versions', 'latest', 'staging', 'production'], rows.map((r) => [r.name, String(r.versions), String(r.latest ?? '-'), String(r.staging ?? '-'), String(r.production ?? '-')]));
+        text = formatTable(
+          ['model', 'versions', 'latest', 'staging', 'production'],
+          rows.map((r) => [r.name, String(r.versions), String(r.latest ?? '-'), String(r.staging ?? '-'), String(r.production ?? '-')]),
+        );
         break;
       }
       case 'models-show': {
@@ -40,7 +43,10 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
               String(v.sha256).slice(0, 12),
               String(v.width ?? '-'),
               String(v.latest_run ?? '-').slice(0, 8),
-              Object.entries(v.latest_metrics).filter(([k]) => k.endsWith('_ndcg@10')).map(([k, x]) => `${k.split('_')[1]}:${(x as number).toFixed(4)}`).join(' ') || '-',
+              Object.entries(v.latest_metrics)
+                .filter(([k]) => k.endsWith('_ndcg@10'))
+                .map(([k, x]) => `${k.split('_')[1]}:${(x as number).toFixed(4)}`)
+                .join(' ') || '-',
             ]),
           ),
         ].join('\n');
@@ -60,7 +66,17 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
       case 'runs-list': {
         const rows = registry.listRuns();
         value = rows;
-        text = formatTable(['run', 'command', 'status', 'started', 'dataset', 'models'], rows.map((r) => [String(r.id).slice(0, 8), String(r.command), String(r.status), String(r.started_at), String(r.dataset_name ?? '-'), String(r.models ?? '-')]));
+        text = formatTable(
+          ['run', 'command', 'status', 'started', 'dataset', 'models'],
+          rows.map((r) => [
+            String(r.id).slice(0, 8),
+            String(r.command),
+            String(r.status),
+            String(r.started_at),
+            String(r.dataset_name ?? '-'),
+            String(r.models ?? '-'),
+          ]),
+        );
         break;
       }
       case 'runs-show': {
@@ -69,7 +85,13 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
         text = [
           `run ${r.id}: ${r.command} ${r.status} (${r.started_at} -> ${r.ended_at ?? '...'})${r.error ? `: ${clean(r.error)}` : ''}`,
           `dataset ${clean(r.dataset_name ?? '-')} ${JSON.stringify(r.dataset_counts)}`,
-          ...r.models.map((m) => `${m.role}: ${clean(m.name)} v${m.version} (${m.sha256.slice(0, 12)}) ndcg@10 ${Object.entries(m.metrics).filter(([k]) => k.endsWith('_ndcg@10')).map(([k, v]) => `${k.split('_')[1]}:${v.toFixed(4)}`).join(' ')}`),
+          ...r.models.map(
+            (m) =>
+              `${m.role}: ${clean(m.name)} v${m.version} (${m.sha256.slice(0, 12)}) ndcg@10 ${Object.entries(m.metrics)
+                .filter(([k]) => k.endsWith('_ndcg@10'))
+                .map(([k, v]) => `${k.split('_')[1]}:${v.toFixed(4)}`)
+                .join(' ')}`,
+          ),
           ...(r.artifacts as Array<{ name: string; size: number }>).map((a) => `artifact ${clean(a.name)} (${a.size} bytes)`),
         ].join('\n');
         break;
@@ -77,7 +99,10 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
       case 'runs-diff': {
         const d = registry.diffRuns(q.a, q.b);
         value = d;
-        text = formatTable(['role', 'metric', d.a.slice(0, 8), d.b.slice(0, 8), 'change'], d.rows.map((r) => [r.role, r.key, num(r.a), num(r.b), r.change === null ? '-' : `${r.change >= 0 ? '+' : ''}${r.change.toFixed(4)}`]));
+        text = formatTable(
+          ['role', 'metric', d.a.slice(0, 8), d.b.slice(0, 8), 'change'],
+          d.rows.map((r) => [r.role, r.key, num(r.a), num(r.b), r.change === null ? '-' : `${r.change >= 0 ? '+' : ''}${r.change.toFixed(4)}`]),
+        );
         break;
       }
     }

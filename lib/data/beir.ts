@@ -24,11 +24,7 @@ function readTexts(path: string, what: string, withTitle: boolean): Texts {
   return { ids, texts };
 }
 
-export function readQrels(
-  path: string,
-  queryIds: Set<string>,
-  corpusIds: Set<string>,
-): { qrels: Map<string, Set<string>>; warnings: string[] } {
+export function readQrels(path: string, queryIds: Set<string>, corpusIds: Set<string>): { qrels: Map<string, Set<string>>; warnings: string[] } {
   const qrels = new Map<string, Set<string>>();
   let unknownQueries = 0;
   let unknownDocs = 0;
@@ -39,12 +35,10 @@ export function readQrels(
     const cols = text.split('\t');
     const where = `${path}:${i + 1}`;
     if (i === 0 && !/^-?\d+(\.\d+)?$/.test((cols[2] ?? '').trim())) return; // header row
-    if (cols.length < 3)
-      throw new UserError(`${where}: expected 3 tab-separated columns (query-id, corpus-id, score), found ${cols.length}`, 'ERR_QRELS');
+    if (cols.length < 3) throw new UserError(`${where}: expected 3 tab-separated columns (query-id, corpus-id, score), found ${cols.length}`, 'ERR_QRELS');
     const [qid, did, scoreText] = cols.map((c) => c.trim());
     const score = Number(scoreText);
-    if (scoreText === '' || !Number.isFinite(score))
-      throw new UserError(`${where}: score "${scoreText}" is not a number`, 'ERR_QRELS');
+    if (scoreText === '' || !Number.isFinite(score)) throw new UserError(`${where}: score "${scoreText}" is not a number`, 'ERR_QRELS');
     if (!queryIds.has(qid)) {
       unknownQueries++;
       return;
@@ -64,7 +58,10 @@ export function readQrels(
 
 function splitsIn(dir: string): string {
   try {
-    return readdirSync(dir).filter((f) => f.endsWith('.tsv')).map((f) => f.slice(0, -4)).join(', ');
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.tsv'))
+      .map((f) => f.slice(0, -4))
+      .join(', ');
   } catch {
     return '';
   }
@@ -77,14 +74,19 @@ export function loadBeir(folder: string, split = 'test'): Dataset {
   if (!existsSync(dir)) throw new UserError(`${folder}: dataset not found`, 'ERR_NOT_FOUND');
   if (!statSync(dir).isDirectory()) throw new UserError(`${folder}: expected a BEIR folder (corpus.jsonl, queries.jsonl, qrels/)`, 'ERR_FORMAT');
   for (const f of ['corpus.jsonl', 'queries.jsonl'])
-    if (!existsSync(join(dir, f))) throw new UserError(`${join(folder, f)}: not found (a BEIR folder has corpus.jsonl, queries.jsonl and qrels/<split>.tsv)`, 'ERR_NOT_FOUND');
+    if (!existsSync(join(dir, f)))
+      throw new UserError(`${join(folder, f)}: not found (a BEIR folder has corpus.jsonl, queries.jsonl and qrels/<split>.tsv)`, 'ERR_NOT_FOUND');
   const qrelsPath = join(dir, 'qrels', `${split}.tsv`);
-  if (!existsSync(qrelsPath)) throw new UserError(`${join(folder, 'qrels', `${split}.tsv`)}: not found (is the split right? qrels/ has ${splitsIn(join(dir, 'qrels')) || 'no .tsv file'})`, 'ERR_NOT_FOUND', 'split');
+  if (!existsSync(qrelsPath))
+    throw new UserError(
+      `${join(folder, 'qrels', `${split}.tsv`)}: not found (is the split right? qrels/ has ${splitsIn(join(dir, 'qrels')) || 'no .tsv file'})`,
+      'ERR_NOT_FOUND',
+      'split',
+    );
   const corpus = readTexts(join(dir, 'corpus.jsonl'), 'corpus', true);
   const queries = readTexts(join(dir, 'queries.jsonl'), 'queries', false);
   if (corpus.ids.length === 0) throw new UserError(`${join(folder, 'corpus.jsonl')}: the corpus is empty`, 'ERR_EMPTY');
   const { qrels, warnings } = readQrels(qrelsPath, new Set(queries.ids), new Set(corpus.ids));
-  if (qrels.size === 0)
-    throw new UserError(`${qrelsPath}: no query in queries.jsonl has a relevant document (score > 0)`, 'ERR_EMPTY');
+  if (qrels.size === 0) throw new UserError(`${qrelsPath}: no query in queries.jsonl has a relevant document (score > 0)`, 'ERR_EMPTY');
   return { name: basename(dir), source: dir, split, queries, corpus, qrels, warnings };
 }

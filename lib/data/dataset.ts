@@ -75,6 +75,10 @@ export function datasetFingerprint(dataset: Dataset): string {
     t.ids.forEach((id, i) => h.update(id).update('\0').update(t.texts[i]).update('\0'));
     h.update('\x01');
   }
-  for (const [q, docs] of [...dataset.qrels.entries()].sort()) h.update(q).update('\0').update([...docs].sort().join('\0')).update('\x01');
+  for (const [q, docs] of [...dataset.qrels.entries()].sort())
+    h.update(q)
+      .update('\0')
+      .update([...docs].sort().join('\0'))
+      .update('\x01');
   return h.digest('hex');
 }

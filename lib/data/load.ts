@@ -16,5 +16,9 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   if (!existsSync(path)) throw new UserError(`${path}: dataset not found`, 'ERR_NOT_FOUND');
   const format = options.format ?? (statSync(path).isDirectory() ? 'beir' : undefined);
   if (format === 'beir') return loadBeir(path, options.split ?? 'test');
-  return loadPairs(path, { format, fields: { ...ZENML_FIELDS, ...Object.fromEntries(Object.entries(options.fields ?? {}).filter(([, v]) => v !== undefined)) }, corpus: options.corpus });
+  return loadPairs(path, {
+    format,
+    fields: { ...ZENML_FIELDS, ...Object.fromEntries(Object.entries(options.fields ?? {}).filter(([, v]) => v !== undefined)) },
+    corpus: options.corpus,
+  });
 }

@@ -14,8 +14,7 @@ interface NpyHeader {
 }
 
 function parseHeader(bytes: Buffer, path: string): NpyHeader {
-  if (bytes.length < 10 || !bytes.subarray(0, 6).equals(MAGIC))
-    throw new UserError(`${path}: not a .npy file (missing the \\x93NUMPY header)`, 'ERR_NPY');
+  if (bytes.length < 10 || !bytes.subarray(0, 6).equals(MAGIC)) throw new UserError(`${path}: not a .npy file (missing the \\x93NUMPY header)`, 'ERR_NPY');
   const major = bytes[6];
   if (major < 1 || major > 3) throw new UserError(`${path}: unsupported .npy format version ${major}`, 'ERR_NPY');
   const headerLenBytes = major === 1 ? 2 : 4;
@@ -27,7 +26,11 @@ function parseHeader(bytes: Buffer, path: string): NpyHeader {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw new UserError(`${path}: malformed .npy header: ${header.trim()}`, 'ERR_NPY');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(Number);
   if (shape.length !== 2 || !shape.every((n) => Number.isSafeInteger(n) && n >= 0))
     throw new UserError(`${path}: expected a 2-D array (rows x width), got shape (${shapeText})`, 'ERR_NPY');
   if (fortran === 'True') throw new UserError(`${path}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray`, 'ERR_NPY');

@@ -63,7 +63,10 @@ export function parseCsv(text: string, path: string): Row[] {
   const names = records[0].cells.map((c) => c.trim());
   return records.slice(1).map(({ line: l, cells: c }) => {
     if (c.length !== names.length)
-      throw new UserError(`${path}:${l}: expected ${names.length} fields (delimiter "${delimiter === '\t' ? '\\t' : delimiter}"), found ${c.length}`, 'ERR_CSV');
+      throw new UserError(
+        `${path}:${l}: expected ${names.length} fields (delimiter "${delimiter === '\t' ? '\\t' : delimiter}"), found ${c.length}`,
+        'ERR_CSV',
+      );
     return { where: `${path}:${l}`, row: Object.fromEntries(names.map((n, j) => [n, c[j]])) };
   });
 }

@@ -1,10 +1,10 @@
 // Reading user files: every problem becomes a UserError that names the file and line.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { UserError } from '../errors.js';
 
 /** Size of a user's file; a missing path or a folder is a UserError naming it. */
 export function fileSize(path: string, what: string): number {
-  let stat;
+  let stat: Stats;
   try {
     stat = statSync(path);
   } catch {
@@ -61,8 +61,7 @@ export function readJsonl(path: string, what: string): Array<{ line: number; row
       } catch (e) {
         throw new UserError(`${path}:${i + 1}: malformed JSON (${(e as Error).message})`, 'ERR_JSON');
       }
-      if (row === null || typeof row !== 'object' || Array.isArray(row))
-        throw new UserError(`${path}:${i + 1}: expected a JSON object per line`, 'ERR_JSON');
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new UserError(`${path}:${i + 1}: expected a JSON object per line`, 'ERR_JSON');
       rows.push({ line: i + 1, row: row as Record<string, unknown> });
     });
   return rows;
@@ -72,7 +71,7 @@ export function readJsonl(path: string, what: string): Array<{ line: number; row
 export function field(row: Record<string, unknown>, name: string, where: string, optional = false): string {
   const v = row[name];
   if (typeof v === 'string') return v;
-  if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') return String(v);  // Parquet INT64 reads as bigint
+  if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') return String(v); // Parquet INT64 reads as bigint
   if ((v === undefined || v === null) && optional) return '';
   const got = v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? String(x) : x)) : String(v);
   throw new UserError(`${where}: field "${name}" ${v === undefined ? 'is missing' : `must be a string, got ${got}`}`, 'ERR_FIELD');

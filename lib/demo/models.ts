@@ -28,7 +28,13 @@ export function wordPieceTokenizer(vocab: string[]): object {
       special_tokens: { '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] } },
     },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+    },
   };
 }
 
@@ -48,7 +54,18 @@ export function writeModelFolder(dir: string, onnx: Buffer, vocab: string[], o: 
   mkdirSync(join(dir, '1_Pooling'), { recursive: true });
   writeFileSync(join(dir, 'onnx', 'model.onnx'), onnx);
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(wordPieceTokenizer(vocab)));
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ model_max_length: o.maxSeqLength, do_lower_case: true, tokenizer_class: 'BertTokenizer', pad_token: '[PAD]', unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]' }));
+  writeFileSync(
+    join(dir, 'tokenizer_config.json'),
+    JSON.stringify({
+      model_max_length: o.maxSeqLength,
+      do_lower_case: true,
+      tokenizer_class: 'BertTokenizer',
+      pad_token: '[PAD]',
+      unk_token: '[UNK]',
+      cls_token: '[CLS]',
+      sep_token: '[SEP]',
+    }),
+  );
   writeFileSync(join(dir, 'sentence_bert_config.json'), JSON.stringify({ max_seq_length: o.maxSeqLength, do_lower_case: false }));
   writeFileSync(join(dir, 'config_sentence_transformers.json'), JSON.stringify({ prompts: o.prompts ?? {}, similarity_fn_name: 'cosine' }));
   if (o.config) writeFileSync(join(dir, 'config.json'), JSON.stringify(o.config));
@@ -73,4 +90,3 @@ export function writeModelFolder(dir: string, onnx: Buffer, vocab: string[], o: 
   if (o.normalize) modules.push({ idx: 2, name: '2', path: '2_Normalize', type: 'sentence_transformers.models.Normalize' });
   writeFileSync(join(dir, 'modules.json'), JSON.stringify(modules));
 }
-

@@ -7,17 +7,7 @@
 // byte or a foreign file is skipped with a warning, never read as a vector. The cache is an
 // optimisation: when it cannot be read or written, the run goes on without it (and says so).
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { processAlive } from '../host.js';
 import { join } from 'node:path';
@@ -31,7 +21,10 @@ const HASH_BYTES = 16;
 const COMPACT_AT = 8;
 
 export function textHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, HASH_BYTES * 2);
+  return createHash('sha256')
+    .update(text)
+    .digest('hex')
+    .slice(0, HASH_BYTES * 2);
 }
 
 const recordBytes = (width: number) => HASH_BYTES + 4 * width + 4;
@@ -45,7 +38,6 @@ function header(width: number): Buffer {
 }
 
 const errText = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-
 
 export interface CacheReadStats {
   files: number;
@@ -263,7 +255,9 @@ export function compactCacheDir(dir: string, onWarning?: (message: string) => vo
   const total = { folders: 0, before: 0, after: 0, records: 0 };
   let names: string[] = [];
   try {
-    names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }

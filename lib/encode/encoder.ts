@@ -126,15 +126,19 @@ export class Encoder {
     let c = this.caches.get(kind);
     if (!c) {
       const s = this.spec;
-      c = EmbeddingCache.forKey(this.options.cacheDir, {
-        model: s.sha256,
-        prompt: kind === 'query' ? s.prompts.query : s.prompts.document,
-        maxSeqLength: s.maxSeqLength,
-        pooling: this.output.pooled ? 'graph' : s.pooling,
-        includePrompt: s.includePrompt,
-        normalize: s.normalize,
-        output: this.output.name,
-      }, this.options.onWarning);
+      c = EmbeddingCache.forKey(
+        this.options.cacheDir,
+        {
+          model: s.sha256,
+          prompt: kind === 'query' ? s.prompts.query : s.prompts.document,
+          maxSeqLength: s.maxSeqLength,
+          pooling: this.output.pooled ? 'graph' : s.pooling,
+          includePrompt: s.includePrompt,
+          normalize: s.normalize,
+          output: this.output.name,
+        },
+        this.options.onWarning,
+      );
       this.caches.set(kind, c);
     }
     return c;
@@ -210,7 +214,11 @@ export class Encoder {
         const longest = Math.max(1, tokens[order[start]].ids.length);
         const size = Math.max(1, Math.min(maxBatch, Math.floor(budget / longest), order.length - start));
         const batch = order.slice(start, start + size);
-        const embedded = await this.runBatch(batch.map((j) => tokens[j]), longest, promptLength);
+        const embedded = await this.runBatch(
+          batch.map((j) => tokens[j]),
+          longest,
+          promptLength,
+        );
         const width = embedded.length / batch.length;
         const bad = embedded.findIndex((x) => !Number.isFinite(x));
         if (bad >= 0) {
@@ -221,7 +229,11 @@ export class Encoder {
           );
         }
         batch.forEach((j, b) => (rows[todo[j]] = embedded.subarray(b * width, (b + 1) * width)));
-        cache?.add(batch.map((j) => hashes[todo[j]]), embedded, width);
+        cache?.add(
+          batch.map((j) => hashes[todo[j]]),
+          embedded,
+          width,
+        );
         this.inferred += batch.length;
         start += size;
         report((done += batch.length));
@@ -255,10 +267,12 @@ export class Encoder {
     const tensor = result[this.output.name];
     let out: Float32Array;
     if (this.output.pooled) {
-      if (tensor.dims.length !== 2) throw new RuntimeError(`${this.spec.onnxPath}: sentence_embedding has shape [${tensor.dims}], expected rank 2`, 'ERR_GRAPH');
+      if (tensor.dims.length !== 2)
+        throw new RuntimeError(`${this.spec.onnxPath}: sentence_embedding has shape [${tensor.dims}], expected rank 2`, 'ERR_GRAPH');
       out = Float32Array.from(tensor.data as Float32Array);
     } else {
-      if (tensor.dims.length !== 3) throw new RuntimeError(`${this.spec.onnxPath}: ${this.output.name} has shape [${tensor.dims}], expected rank 3`, 'ERR_GRAPH');
+      if (tensor.dims.length !== 3)
+        throw new RuntimeError(`${this.spec.onnxPath}: ${this.output.name} has shape [${tensor.dims}], expected rank 3`, 'ERR_GRAPH');
       const width = Number(tensor.dims[2]);
       out = new Float32Array(n * width * this.spec.pooling.length);
       pool(tensor.data as Float32Array, n, seq, width, poolMask, this.spec.pooling, out);

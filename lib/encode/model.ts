@@ -58,7 +58,8 @@ export function parsePoolingConfig(config: Record<string, unknown>, where: strin
   } else {
     for (const [key, mode] of Object.entries(POOLING_KEYS)) if (config[key] === true) modes.push(mode);
     const unknown = Object.keys(config).filter((k) => k.startsWith('pooling_mode_') && !(k in POOLING_KEYS) && config[k] === true);
-    if (unknown.length) throw new UserError(`${where}: unknown pooling mode "${unknown[0]}" (expected one of ${Object.keys(POOLING_KEYS).join(', ')})`, 'ERR_POOLING');
+    if (unknown.length)
+      throw new UserError(`${where}: unknown pooling mode "${unknown[0]}" (expected one of ${Object.keys(POOLING_KEYS).join(', ')})`, 'ERR_POOLING');
   }
   if (modes.length === 0) throw new UserError(`${where}: no pooling mode is set`, 'ERR_POOLING');
   return { modes, includePrompt: config.include_prompt !== false };
@@ -160,6 +161,8 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
   // A folder's name; for model/onnx/model.onnx the folder above onnx/; else the file's stem.
   const name = statSync(given).isDirectory()
     ? basename(given)
-    : basename(dirname(given)) === 'onnx' ? basename(dirname(dirname(given))) : basename(given, '.onnx');
+    : basename(dirname(given)) === 'onnx'
+      ? basename(dirname(dirname(given)))
+      : basename(given, '.onnx');
   return { path, name, onnxPath, tokenizerPath, maxSeqLength, pooling, includePrompt, normalize, prompts, sha256: hash.digest('hex'), files };
 }

@@ -55,11 +55,7 @@ function dcg(relevance: ArrayLike<number>, k: number): number {
 }
 
 /** Metrics for ranked lists: ranked(q) is query q's hit list (corpus rows), best first. */
-export function computeMetrics(
-  ranked: (q: number) => ArrayLike<number>,
-  judgments: Judgments,
-  k: KLists = DEFAULT_K_LISTS,
-): QueryMetrics {
+export function computeMetrics(ranked: (q: number) => ArrayLike<number>, judgments: Judgments, k: KLists = DEFAULT_K_LISTS): QueryMetrics {
   const names = metricNames(k);
   const n = judgments.relevantCount.length;
   const perQuery = names.map(() => new Float64Array(n));

@@ -34,7 +34,15 @@ export const floatAttr = (name: string, v: number) => msg(5, [str(1, name), floa
 
 /** ValueInfoProto.type: a tensor of `type` with fixed (number) or named (string) dims. */
 const typeProto = (type: number, dims: Array<number | string>) =>
-  msg(2, [msg(1, [int(1, type), msg(2, dims.map((d) => msg(1, [typeof d === 'number' ? int(1, d) : str(2, d)])))])]);
+  msg(2, [
+    msg(1, [
+      int(1, type),
+      msg(
+        2,
+        dims.map((d) => msg(1, [typeof d === 'number' ? int(1, d) : str(2, d)])),
+      ),
+    ]),
+  ]);
 
 export class Graph {
   private nodes: Buffer[] = [];
@@ -52,7 +60,9 @@ export class Graph {
 
   tensor(name: string, dims: number[], data: Float32Array | BigInt64Array): string {
     const type = data instanceof Float32Array ? FLOAT : INT64;
-    this.inits.push(msg(5, [...dims.map((d) => int(1, d)), int(2, type), str(8, name), bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))]));
+    this.inits.push(
+      msg(5, [...dims.map((d) => int(1, d)), int(2, type), str(8, name), bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))]),
+    );
     return name;
   }
 

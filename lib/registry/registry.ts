@@ -80,7 +80,6 @@ interface RunRow {
 
 const now = () => new Date().toISOString();
 
-
 /** `running` in the database, but its process (on this host) is gone. */
 function abandoned(r: { status: string; pid: number | null; host: string | null }): boolean {
   return r.status === 'running' && r.pid !== null && r.host === hostname() && !processAlive(r.pid);
@@ -98,7 +97,10 @@ export class Registry {
    * commands only read, so a read-only file or folder is no obstacle.
    * @throws UserError when the file is not a registry, is missing (read-only) or is from a newer emb-bench.
    */
-  constructor(readonly path: string = defaultRegistryPath(), { readonly = false } = {}) {
+  constructor(
+    readonly path: string = defaultRegistryPath(),
+    { readonly = false } = {},
+  ) {
     try {
       if (readonly && !existsSync(path)) throw new UserError(`${path}: no registry here yet (run eval or compare first)`, 'ERR_NOT_FOUND', 'registry');
       if (!readonly) mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -107,7 +109,10 @@ export class Registry {
       if (!readonly) this.db.pragma('journal_mode = WAL');
       const version = this.db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION)
-        throw new UserError(`${path}: registry schema ${version} is newer than this emb-bench understands (${SCHEMA_VERSION}); upgrade emb-bench`, 'ERR_REGISTRY_VERSION');
+        throw new UserError(
+          `${path}: registry schema ${version} is newer than this emb-bench understands (${SCHEMA_VERSION}); upgrade emb-bench`,
+          'ERR_REGISTRY_VERSION',
+        );
       if (readonly && version < SCHEMA_VERSION) {
         // An older registry: upgrade it once if the file allows, else read what is there.
         try {
@@ -121,7 +126,10 @@ export class Registry {
       if (e instanceof UserError) throw e;
       const code = (e as { code?: string }).code ?? '';
       if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
-        throw new UserError(`${path}: not an emb-bench registry (the file is not a readable SQLite database); move it aside or pass --registry`, 'ERR_REGISTRY');
+        throw new UserError(
+          `${path}: not an emb-bench registry (the file is not a readable SQLite database); move it aside or pass --registry`,
+          'ERR_REGISTRY',
+        );
       throw new RuntimeError(`${path}: cannot open the registry (${(e as Error).message})`, 'ERR_REGISTRY');
     }
   }
@@ -133,7 +141,10 @@ export class Registry {
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION)
-      throw new UserError(`${this.path}: registry schema ${version} is newer than this emb-bench understands (${SCHEMA_VERSION}); upgrade emb-bench`, 'ERR_REGISTRY_VERSION');
+      throw new UserError(
+        `${this.path}: registry schema ${version} is newer than this emb-bench understands (${SCHEMA_VERSION}); upgrade emb-bench`,
+        'ERR_REGISTRY_VERSION',
+      );
     if (version === SCHEMA_VERSION) return;
     this.write(() => {
       const current = this.db.pragma('user_version', { simple: true }) as number; // another process may have migrated
@@ -175,7 +186,21 @@ export class Registry {
           `INSERT INTO runs (id, command, argv, started_at, status, dataset_name, dataset_fingerprint, dataset_counts, dims, k_lists, software, hardware, pid, host)
            VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(id, run.command, JSON.stringify(run.argv), now(), run.dataset?.name ?? null, run.dataset?.fingerprint ?? null, j(run.dataset?.counts), j(run.dims), j(run.kLists), j(run.software), j(run.hardware), process.pid, hostname()),
+        .run(
+          id,
+          run.command,
+          JSON.stringify(run.argv),
+          now(),
+          run.dataset?.name ?? null,
+          run.dataset?.fingerprint ?? null,
+          j(run.dataset?.counts),
+          j(run.dims),
+          j(run.kLists),
+          j(run.software),
+          j(run.hardware),
+          process.pid,
+          hostname(),
+        ),
     );
     return id;
   }
@@ -190,11 +215,23 @@ export class Registry {
       | undefined;
     const next = (last?.version ?? 0) + 1;
     if (last && resolve(last.path) !== resolve(m.path))
-      notes.push(`model "${m.name}": version ${next} is ${resolve(m.path)}, version ${last.version} was ${resolve(last.path)}; if these are different models, give them different names`);
+      notes.push(
+        `model "${m.name}": version ${next} is ${resolve(m.path)}, version ${last.version} was ${resolve(last.path)}; if these are different models, give them different names`,
+      );
     return Number(
       this.db
         .prepare('INSERT INTO model_versions (model_id, version, sha256, path, width, pooling, prompts, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(modelId, next, m.sha256, m.path, m.width ?? null, JSON.stringify(m.pooling ?? []), JSON.stringify(m.prompts ?? {}), JSON.stringify(m.tags ?? {}), now()).lastInsertRowid,
+        .run(
+          modelId,
+          next,
+          m.sha256,
+          m.path,
+          m.width ?? null,
+          JSON.stringify(m.pooling ?? []),
+          JSON.stringify(m.prompts ?? {}),
+          JSON.stringify(m.tags ?? {}),
+          now(),
+        ).lastInsertRowid,
     );
   }
 
@@ -218,7 +255,9 @@ export class Registry {
           if (m) insert.run(runId, r.role, versionId, m.dim, m.name, value);
         }
         for (const [key, value] of Object.entries(r.metadata ?? {}))
-          this.db.prepare('INSERT INTO metadata (run_id, role, model_version_id, key, value) VALUES (?, ?, ?, ?, ?)').run(runId, r.role, versionId, key, JSON.stringify(value));
+          this.db
+            .prepare('INSERT INTO metadata (run_id, role, model_version_id, key, value) VALUES (?, ?, ?, ?, ?)')
+            .run(runId, r.role, versionId, key, JSON.stringify(value));
       }
       const art = this.db.prepare('INSERT INTO artifacts (run_id, name, path, size, sha256) VALUES (?, ?, ?, ?, ?)');
       for (const f of files) art.run(runId, f.name, f.path, f.size, f.sha256);
@@ -228,7 +267,9 @@ export class Registry {
   }
 
   endRun(runId: string, status: 'failed' | 'interrupted', error: string): void {
-    this.write(() => this.db.prepare(`UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ? AND status = 'running'`).run(status, now(), error, runId));
+    this.write(() =>
+      this.db.prepare(`UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ? AND status = 'running'`).run(status, now(), error, runId),
+    );
   }
 
   listModels() {
@@ -243,21 +284,40 @@ export class Registry {
   }
 
   showModel(name: string) {
-    const model = this.db.prepare('SELECT id, name, created_at FROM models WHERE name = ?').get(name) as { id: number; name: string; created_at: string } | undefined;
+    const model = this.db.prepare('SELECT id, name, created_at FROM models WHERE name = ?').get(name) as
+      | { id: number; name: string; created_at: string }
+      | undefined;
     if (!model) throw new UserError(`model "${name}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
-    const versions = (this.db.prepare('SELECT id, version, sha256, path, width, pooling, prompts, tags, stage, created_at FROM model_versions WHERE model_id = ? ORDER BY version').all(model.id) as VersionRow[]).map((v) => {
+    const versions = (
+      this.db
+        .prepare('SELECT id, version, sha256, path, width, pooling, prompts, tags, stage, created_at FROM model_versions WHERE model_id = ? ORDER BY version')
+        .all(model.id) as VersionRow[]
+    ).map((v) => {
       const latestRun = this.db
-        .prepare(`SELECT r.id FROM runs r JOIN run_models rm ON rm.run_id = r.id WHERE rm.model_version_id = ? AND r.status = 'succeeded' ORDER BY r.ended_at DESC LIMIT 1`)
+        .prepare(
+          `SELECT r.id FROM runs r JOIN run_models rm ON rm.run_id = r.id WHERE rm.model_version_id = ? AND r.status = 'succeeded' ORDER BY r.ended_at DESC LIMIT 1`,
+        )
         .get(v.id) as { id: string } | undefined;
       const metrics = latestRun
         ? Object.fromEntries(
-            (this.db.prepare('SELECT dim, name, value FROM metrics WHERE run_id = ? AND model_version_id = ?').all(latestRun.id, v.id) as Array<{ dim: number; name: string; value: number }>).map(
-              (m) => [metricKey(m.dim, m.name), m.value],
-            ),
+            (
+              this.db.prepare('SELECT dim, name, value FROM metrics WHERE run_id = ? AND model_version_id = ?').all(latestRun.id, v.id) as Array<{
+                dim: number;
+                name: string;
+                value: number;
+              }>
+            ).map((m) => [metricKey(m.dim, m.name), m.value]),
           )
         : {};
       const { id: _id, ...rest } = v;
-      return { ...rest, pooling: JSON.parse(v.pooling), prompts: JSON.parse(v.prompts), tags: JSON.parse(v.tags), latest_run: latestRun?.id ?? null, latest_metrics: metrics };
+      return {
+        ...rest,
+        pooling: JSON.parse(v.pooling),
+        prompts: JSON.parse(v.prompts),
+        tags: JSON.parse(v.tags),
+        latest_run: latestRun?.id ?? null,
+        latest_metrics: metrics,
+      };
     });
     return { name: model.name, created_at: model.created_at, versions };
   }
@@ -286,14 +346,29 @@ export class Registry {
                    JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id) AS models
          FROM runs r ORDER BY r.started_at DESC LIMIT ?`,
       )
-      .all(limit) as Array<{ id: string; command: string; status: ListedRunStatus; started_at: string; ended_at: string | null; dataset_name: string | null; pid: number | null; host: string | null; models: string | null }>;
+      .all(limit) as Array<{
+      id: string;
+      command: string;
+      status: ListedRunStatus;
+      started_at: string;
+      ended_at: string | null;
+      dataset_name: string | null;
+      pid: number | null;
+      host: string | null;
+      models: string | null;
+    }>;
     return rows.map((r) => ({ ...r, status: abandoned(r) ? ('abandoned' as const) : r.status }));
   }
 
   /** Marks runs left `running` by a process that is gone (this host) as failed; returns their ids. */
   pruneAbandoned(): string[] {
     return this.write(() => {
-      const rows = this.db.prepare(`SELECT id, status, pid, host FROM runs WHERE status = 'running'`).all() as Array<{ id: string; status: string; pid: number | null; host: string | null }>;
+      const rows = this.db.prepare(`SELECT id, status, pid, host FROM runs WHERE status = 'running'`).all() as Array<{
+        id: string;
+        status: string;
+        pid: number | null;
+        host: string | null;
+      }>;
       const gone = rows.filter(abandoned);
       const mark = this.db.prepare(`UPDATE runs SET status = 'failed', ended_at = ?, error = ? WHERE id = ? AND status = 'running'`);
       for (const r of gone) mark.run(now(), `abandoned: process ${r.pid} on ${r.host} ended without finishing the run`, r.id);
@@ -312,19 +387,32 @@ export class Registry {
     const id = this.runId(idOrPrefix);
     const run = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow;
     const parse = (v: string | null) => (v === null ? null : JSON.parse(v));
-    const models = (this.db
-      .prepare(`SELECT rm.role, m.name, v.version, v.sha256 FROM run_models rm JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = ? ORDER BY rm.role`)
-      .all(id) as Array<{ role: string; name: string; version: number; sha256: string }>).map((m) => ({
+    const models = (
+      this.db
+        .prepare(
+          `SELECT rm.role, m.name, v.version, v.sha256 FROM run_models rm JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = ? ORDER BY rm.role`,
+        )
+        .all(id) as Array<{ role: string; name: string; version: number; sha256: string }>
+    ).map((m) => ({
       role: m.role,
       name: m.name,
       version: m.version,
       sha256: m.sha256,
       metrics: Object.fromEntries(
-        (this.db.prepare('SELECT dim, name, value FROM metrics WHERE run_id = ? AND role = ? ORDER BY dim DESC, name').all(id, m.role) as Array<{ dim: number; name: string; value: number }>).map(
-          (r) => [metricKey(r.dim, r.name), r.value],
-        ),
+        (
+          this.db.prepare('SELECT dim, name, value FROM metrics WHERE run_id = ? AND role = ? ORDER BY dim DESC, name').all(id, m.role) as Array<{
+            dim: number;
+            name: string;
+            value: number;
+          }>
+        ).map((r) => [metricKey(r.dim, r.name), r.value]),
       ),
-      metadata: Object.fromEntries((this.db.prepare('SELECT key, value FROM metadata WHERE run_id = ? AND role = ?').all(id, m.role) as Array<{ key: string; value: string }>).map((r) => [r.key, JSON.parse(r.value)])),
+      metadata: Object.fromEntries(
+        (this.db.prepare('SELECT key, value FROM metadata WHERE run_id = ? AND role = ?').all(id, m.role) as Array<{ key: string; value: string }>).map((r) => [
+          r.key,
+          JSON.parse(r.value),
+        ]),
+      ),
     }));
     const artifacts = this.db.prepare('SELECT name, path, size, sha256 FROM artifacts WHERE run_id = ? ORDER BY name').all(id);
     return {

@@ -45,7 +45,10 @@ export function renderChart(result: CompareResult, metric = 'ndcg@10', names = {
   ctx.fillText(`${metric} x 100 by Matryoshka dimension`, 20, 36);
   // legend
   ctx.font = `15px "${FONT}"`;
-  [[names.base, CHART_COLORS.base], [names.tuned, CHART_COLORS.tuned]].forEach(([label, color], i) => {
+  [
+    [names.base, CHART_COLORS.base],
+    [names.tuned, CHART_COLORS.tuned],
+  ].forEach(([label, color], i) => {
     const lx = 20 + i * 260;
     ctx.fillStyle = color;
     ctx.fillRect(lx, 52, 16, 16);

@@ -15,11 +15,9 @@ export function differenceTable(result: CompareResult, metric: string): string {
     const d = result.differences[metricKey(dim, metric)];
     return `| ${dim} | ${pct(d.base)} | ${pct(d.tuned)} | ${signed(d.diff)} | [${signed(d.ciLow)}, ${signed(d.ciHigh)}] | ${pText(d.pHolm)} | ${d.significant ? (d.diff > 0 ? 'better' : 'worse') : 'no significant change'} |`;
   });
-  return [
-    `| dim | base ${metric} | fine-tuned ${metric} | difference | 95% CI | p (Holm) | verdict |`,
-    '|---:|---:|---:|---:|---|---:|---|',
-    ...rows,
-  ].join('\n');
+  return [`| dim | base ${metric} | fine-tuned ${metric} | difference | 95% CI | p (Holm) | verdict |`, '|---:|---:|---:|---:|---|---:|---|', ...rows].join(
+    '\n',
+  );
 }
 
 /** The queries whose `metric` rose and fell most at the smallest dim. */
@@ -37,8 +35,21 @@ export function movers(result: CompareResult, dataset: Dataset, metric: string, 
   const head = `| query | text | base | fine-tuned | change |\n|---|---|---:|---:|---:|`;
   return {
     dim,
-    gained: [head, ...order.filter((r) => r.delta > 0).slice(0, count).map(line)].join('\n'),
-    lost: [head, ...order.filter((r) => r.delta < 0).reverse().slice(0, count).map(line)].join('\n'),
+    gained: [
+      head,
+      ...order
+        .filter((r) => r.delta > 0)
+        .slice(0, count)
+        .map(line),
+    ].join('\n'),
+    lost: [
+      head,
+      ...order
+        .filter((r) => r.delta < 0)
+        .reverse()
+        .slice(0, count)
+        .map(line),
+    ].join('\n'),
   };
 }
 
@@ -49,7 +60,8 @@ export function compareMarkdown(result: CompareResult, dataset: Dataset, metric:
     `| metric | ${result.dims.map((d) => `dim ${d} base | dim ${d} tuned`).join(' | ')} |`,
     `|---|${result.dims.map(() => '---:|---:').join('|')}|`,
     ...metricNames(result.base.kLists).map(
-      (n) => `| ${n} | ${result.dims.map((d) => `${result.base.metrics[metricKey(d, n)].toFixed(4)} | ${result.tuned.metrics[metricKey(d, n)].toFixed(4)}`).join(' | ')} |`,
+      (n) =>
+        `| ${n} | ${result.dims.map((d) => `${result.base.metrics[metricKey(d, n)].toFixed(4)} | ${result.tuned.metrics[metricKey(d, n)].toFixed(4)}`).join(' | ')} |`,
     ),
   ].join('\n');
   const m = movers(result, dataset, metric);

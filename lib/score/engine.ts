@@ -101,12 +101,18 @@ export function firstNonFinite(data: Float32Array): number {
 export async function scoreTopK(queries: Matrix, corpus: Matrix, options: ScoreOptions): Promise<TopKResult> {
   if (queries.cols !== corpus.cols)
     throw new UserError(`query embeddings are ${queries.cols} wide but corpus embeddings are ${corpus.cols} wide`, 'ERR_INVALID_ARG');
-  for (const [what, m] of [['query', queries], ['corpus', corpus]] as const) {
+  for (const [what, m] of [
+    ['query', queries],
+    ['corpus', corpus],
+  ] as const) {
     if (m.data.length !== m.rows * m.cols)
       throw new UserError(`${what} embeddings: ${m.data.length} values do not make ${m.rows} x ${m.cols}`, 'ERR_INVALID_ARG');
     const bad = firstNonFinite(m.data);
     if (bad >= 0)
-      throw new UserError(`${what} embeddings: row ${Math.floor(bad / m.cols)} has a non-finite value (${m.data[bad]}) at column ${bad % m.cols}`, 'ERR_NON_FINITE');
+      throw new UserError(
+        `${what} embeddings: row ${Math.floor(bad / m.cols)} has a non-finite value (${m.data[bad]}) at column ${bad % m.cols}`,
+        'ERR_NON_FINITE',
+      );
   }
   if (corpus.rows === 0) throw new UserError('the corpus is empty', 'ERR_EMPTY');
   checkDims(options.dims, corpus.cols, 'embedding');

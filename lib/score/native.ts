@@ -44,7 +44,7 @@ const candidates = process.env.EMB_BENCH_ADDON
   : [
       join(PACKAGE_ROOT, 'build-cmake', 'Release', 'emb_bench.node'),
       join(PACKAGE_ROOT, 'build', 'Release', 'emb_bench.node'),
-      join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'emb-bench.napi.node'),
+      join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`, 'emb-bench.node'),
     ];
 
 let loaded: { addon: NativeAddon | null; reason: string } | undefined;
@@ -68,9 +68,7 @@ export function loadNative(): { addon: NativeAddon | null; reason: string } {
   }
   loaded = {
     addon: null,
-    reason: errors.length
-      ? errors.join('; ')
-      : `no native build found (looked for ${candidates.join(', ')}); run \`npm rebuild\` or \`npm run build:native\``,
+    reason: errors.length ? errors.join('; ') : `no native build found (looked for ${candidates.join(', ')}); run \`npm rebuild\` or \`npm run build:native\``,
   };
   return loaded;
 }

@@ -64,13 +64,7 @@ function inversePrefixNorms(x: Float32Array, n: number, dim: number, bounds: num
   return out;
 }
 
-export function scoreTopKReference(
-  queries: Float32Array,
-  corpus: Float32Array,
-  dim: number,
-  dims: number[],
-  k: number,
-): TopKResult {
+export function scoreTopKReference(queries: Float32Array, corpus: Float32Array, dim: number, dims: number[], k: number): TopKResult {
   const nq = queries.length / dim;
   const nc = corpus.length / dim;
   const kEff = Math.min(k, nc);

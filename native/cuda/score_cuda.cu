@@ -14,10 +14,10 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <cmath>
 #include <string>
 #include <vector>
 
@@ -57,9 +57,9 @@ EngineError cuda_error(cudaError_t e, const char* what) {
   return {"ERR_CUDA", std::string(what) + ": " + cudaGetErrorString(e)};
 }
 
-#define CUDA_TRY(expr)                                      \
-  do {                                                      \
-    cudaError_t err_ = (expr);                              \
+#define CUDA_TRY(expr)                                       \
+  do {                                                       \
+    cudaError_t err_ = (expr);                               \
     if (err_ != cudaSuccess) return cuda_error(err_, #expr); \
   } while (0)
 
@@ -90,7 +90,9 @@ struct DeviceArray : Owned<T*, free_device<T>> {
 // Page-locked host memory: what an asynchronous upload reads from while the host goes on.
 template <class T>
 struct PinnedArray : Owned<T*, free_pinned<T>> {
-  cudaError_t alloc(size_t n) { return cudaMallocHost(reinterpret_cast<void**>(&this->h), std::max<size_t>(n, 1) * sizeof(T)); }
+  cudaError_t alloc(size_t n) {
+    return cudaMallocHost(reinterpret_cast<void**>(&this->h), std::max<size_t>(n, 1) * sizeof(T));
+  }
 };
 using Stream = Owned<cudaStream_t, cudaStreamDestroy>;
 using Event = Owned<cudaEvent_t, cudaEventDestroy>;
@@ -101,9 +103,10 @@ __device__ __forceinline__ bool better(float s, int i, float ts, int ti) { retur
 // Thread (tx, ty) owns query rows {ty*4, 64 + ty*4} + 0..3 and corpus rows {tx*4, 64 + tx*4} +
 // 0..3 of the block's 128 x 128 tile, read from shared memory as float4. Each dot product
 // accumulates in dimension order with fmaf, as the CPU kernels do, so the two agree bit for bit.
-__global__ void __launch_bounds__(kThreads) prefix_cosine(const float* __restrict__ queries, int nq, const float* __restrict__ corpus, int nc,
-                                                          int stride, Bounds bounds, int nb, int max_dim, const float* __restrict__ inv_q, int ld_inv_q,
-                                                          const float* __restrict__ inv_c, int ld_inv_c, float* __restrict__ scores) {
+__global__ void __launch_bounds__(kThreads)
+    prefix_cosine(const float* __restrict__ queries, int nq, const float* __restrict__ corpus, int nc, int stride,
+                  Bounds bounds, int nb, int max_dim, const float* __restrict__ inv_q, int ld_inv_q,
+                  const float* __restrict__ inv_c, int ld_inv_c, float* __restrict__ scores) {
   __shared__ __align__(16) float a_tile[kTileK][kTileQ + kPad];
   __shared__ __align__(16) float b_tile[kTileK][kTileC + kPad];
   const int t = threadIdx.x;
@@ -156,8 +159,9 @@ __global__ void __launch_bounds__(kThreads) prefix_cosine(const float* __restric
 #pragma unroll
           for (int h = 0; h < 2; ++h) {
             const int c = h * 64 + tx * 4;
-            const float4 v = make_float4((acc[i][h * 4] * iq) * ic[h * 4], (acc[i][h * 4 + 1] * iq) * ic[h * 4 + 1],
-                                         (acc[i][h * 4 + 2] * iq) * ic[h * 4 + 2], (acc[i][h * 4 + 3] * iq) * ic[h * 4 + 3]);
+            const float4 v =
+                make_float4((acc[i][h * 4] * iq) * ic[h * 4], (acc[i][h * 4 + 1] * iq) * ic[h * 4 + 1],
+                            (acc[i][h * 4 + 2] * iq) * ic[h * 4 + 2], (acc[i][h * 4 + 3] * iq) * ic[h * 4 + 3]);
             if (c_base + c + 3 < nc) {
               *reinterpret_cast<float4*>(out + c) = v;  // kCorpusBlock rows and c are multiples of 4
             } else {
@@ -186,8 +190,9 @@ __host__ __device__ inline int select_capacity(int k) {
 // than the running k-th hit) and the running top-k are sorted together (bitonic, in shared
 // memory), and the next chunk is filtered against the new k-th hit. Past the first corpus block
 // most chunks have no candidate and cost one read of their scores.
-__global__ void __launch_bounds__(kThreads) select_topk(const float* __restrict__ scores, int nq, int q_offset, int nq_total, int nc, int c_offset,
-                                                        int k, float* top_s, int* top_i, int* top_n) {
+__global__ void __launch_bounds__(kThreads)
+    select_topk(const float* __restrict__ scores, int nq, int q_offset, int nq_total, int nc, int c_offset, int k,
+                float* top_s, int* top_i, int* top_n) {
   EMB_DYNAMIC_SHARED(unsigned char, smem);
   __shared__ int count;
   const int q = blockIdx.x, b = blockIdx.y;
@@ -285,11 +290,13 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   if (!err.ok()) return err;
   if (r.nq == 0) return {};
   const int K = effective_k(r);
-  if (K > kMaxK) return {"ERR_INVALID_ARG", "the GPU engine keeps at most " + std::to_string(kMaxK) + " hits per query"};
+  if (K > kMaxK)
+    return {"ERR_INVALID_ARG", "the GPU engine keeps at most " + std::to_string(kMaxK) + " hits per query"};
   std::vector<int> bounds = r.dims;
   std::sort(bounds.begin(), bounds.end());
   const int nb = static_cast<int>(bounds.size());
-  if (nb > kMaxBounds) return {"ERR_INVALID_ARG", "the GPU engine scores at most " + std::to_string(kMaxBounds) + " dims at once"};
+  if (nb > kMaxBounds)
+    return {"ERR_INVALID_ARG", "the GPU engine scores at most " + std::to_string(kMaxBounds) + " dims at once"};
   const int max_dim = bounds.back();
   const int threads = r.threads > 0 ? r.threads : default_threads();
 
@@ -313,7 +320,8 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   CUDA_TRY(cudaSetDevice(0));
   Bounds bounds_arg{};
   std::copy(bounds.begin(), bounds.end(), bounds_arg.dim);
-  const int q_chunk = static_cast<int>(std::min<int64_t>(r.nq, std::max<size_t>(1, kScoreBytes / (size_t(nb) * kCorpusBlock * sizeof(float)))));
+  const int q_chunk = static_cast<int>(
+      std::min<int64_t>(r.nq, std::max<size_t>(1, kScoreBytes / (size_t(nb) * kCorpusBlock * sizeof(float)))));
   DeviceArray<float> d_queries, d_corpus, d_inv_q, d_inv_c, d_scores, d_top_s;
   DeviceArray<int> d_top_i, d_top_n;
   CUDA_TRY(d_queries.alloc(size_t(r.nq) * r.dim));
@@ -344,7 +352,8 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   CUDA_TRY(cudaMemsetAsync(d_top_n.h, 0, sizeof(int) * nb * r.nq, stream.h));
 
   const size_t select_smem = size_t(select_capacity(K)) * (sizeof(float) + sizeof(int));
-  CUDA_TRY(cudaFuncSetAttribute(select_topk, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(select_smem)));
+  CUDA_TRY(
+      cudaFuncSetAttribute(select_topk, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(select_smem)));
 
   CUDA_TRY(step(t_setup));
   // A block's upload waits (in stream order) for the previous block's kernels; meanwhile the
@@ -362,12 +371,14 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
     for (int64_t q0 = 0; q0 < r.nq; q0 += q_chunk) {
       const int nqc = static_cast<int>(std::min<int64_t>(q_chunk, r.nq - q0));
       const dim3 grid((ncb + kTileC - 1) / kTileC, (nqc + kTileQ - 1) / kTileQ);
-      EMB_LAUNCH(prefix_cosine, grid, kThreads, 0, stream.h)(d_queries.h + q0 * r.dim, nqc, d_corpus.h, ncb, r.dim, bounds_arg, nb, max_dim, d_inv_q.h + q0,
-                                        static_cast<int>(r.nq), d_inv_c.h + c0, static_cast<int>(r.nc), d_scores.h);
+      EMB_LAUNCH(prefix_cosine, grid, kThreads, 0, stream.h)
+      (d_queries.h + q0 * r.dim, nqc, d_corpus.h, ncb, r.dim, bounds_arg, nb, max_dim, d_inv_q.h + q0,
+       static_cast<int>(r.nq), d_inv_c.h + c0, static_cast<int>(r.nc), d_scores.h);
       CUDA_TRY(cudaGetLastError());
       CUDA_TRY(step(t_product));
-      EMB_LAUNCH(select_topk, dim3(nqc, nb), kThreads, select_smem, stream.h)(d_scores.h, nqc, static_cast<int>(q0), static_cast<int>(r.nq), ncb,
-                                                          static_cast<int>(c0), K, d_top_s.h, d_top_i.h, d_top_n.h);
+      EMB_LAUNCH(select_topk, dim3(nqc, nb), kThreads, select_smem, stream.h)
+      (d_scores.h, nqc, static_cast<int>(q0), static_cast<int>(r.nq), ncb, static_cast<int>(c0), K, d_top_s.h,
+       d_top_i.h, d_top_n.h);
       CUDA_TRY(cudaGetLastError());
       CUDA_TRY(step(t_select));
     }
@@ -376,9 +387,11 @@ EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out) {
   if (profile) {
     lap(t_select);
     std::fprintf(stderr,
-                 "emb-bench cuda profile: nq %lld nc %lld dims %d k %d: host norms %.3f s, setup %.3f s, host staging %.3f s, upload %.3f s, "
+                 "emb-bench cuda profile: nq %lld nc %lld dims %d k %d: host norms %.3f s, setup %.3f s, host staging "
+                 "%.3f s, upload %.3f s, "
                  "product %.3f s, top-k %.3f s\n",
-                 static_cast<long long>(r.nq), static_cast<long long>(r.nc), nb, K, t_norms, t_setup, t_stage, t_upload, t_product, t_select);
+                 static_cast<long long>(r.nq), static_cast<long long>(r.nc), nb, K, t_norms, t_setup, t_stage, t_upload,
+                 t_product, t_select);
   }
 
   const size_t per_dim = size_t(r.nq) * K;  // each dim's top-k goes straight to its output
