@@ -3,12 +3,12 @@
 # against the CPU engine (random data, edge cases, and shared/golden/random-768 when it is
 # there), time nq 10k x nc 1M x 768 at five dims, then run the small checks under
 # compute-sanitizer (memcheck, racecheck, synccheck) where it works (Firecracker hosts; not
-# gVisor). Estimated at a few minutes on an H200 host; it has never run on one.
+# gVisor). Expected to take a few minutes on an H200-class host (an estimate: not yet timed).
 # Usage: bash bench/gpu-check.sh [GOLDEN_DIR]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 golden="${1:-../shared/golden/random-768}"
-[ -d "$golden" ] || golden=".golden/random-768"  # on the device tool: carried copy (bench/README.md)
+[ -d "$golden" ] || golden=".golden/random-768"  # a copy inside the checkout (bench/README.md)
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader || true
 nvcc --version | tail -2
 lscpu | grep -E "Model name|^CPU\(s\)"
