@@ -49,10 +49,10 @@ export interface KListFlags {
 
 export function parseKLists(o: KListFlags): KLists {
   return {
-    accuracy: o.accuracyAt ? parseIntList(o.accuracyAt, '--accuracy-at') : DEFAULT_K_LISTS.accuracy,
-    precisionRecall: o.precisionRecallAt ? parseIntList(o.precisionRecallAt, '--precision-recall-at') : DEFAULT_K_LISTS.precisionRecall,
-    mrr: o.mrrAt ? parseIntList(o.mrrAt, '--mrr-at') : DEFAULT_K_LISTS.mrr,
-    ndcg: o.ndcgAt ? parseIntList(o.ndcgAt, '--ndcg-at') : DEFAULT_K_LISTS.ndcg,
-    map: o.mapAt ? parseIntList(o.mapAt, '--map-at') : DEFAULT_K_LISTS.map,
+    accuracy: o.accuracyAt !== undefined ? parseIntList(o.accuracyAt, '--accuracy-at') : DEFAULT_K_LISTS.accuracy,
+    precisionRecall: o.precisionRecallAt !== undefined ? parseIntList(o.precisionRecallAt, '--precision-recall-at') : DEFAULT_K_LISTS.precisionRecall,
+    mrr: o.mrrAt !== undefined ? parseIntList(o.mrrAt, '--mrr-at') : DEFAULT_K_LISTS.mrr,
+    ndcg: o.ndcgAt !== undefined ? parseIntList(o.ndcgAt, '--ndcg-at') : DEFAULT_K_LISTS.ndcg,
+    map: o.mapAt !== undefined ? parseIntList(o.mapAt, '--map-at') : DEFAULT_K_LISTS.map,
   };
 }

@@ -166,15 +166,20 @@ EngineError validate(const ScoreRequest& r) {
 }
 
 EngineError validate_values(const ScoreRequest& r) {
-  // A NaN would break the ranking's total order (and the sorts that rely on it); an infinity
-  // makes every score NaN. Neither is an embedding: refuse them here, for every caller.
+  // A NaN score would break the ranking's total order (and the sorts that rely on it). NaN and
+  // infinite inputs make NaN scores, and so do finite ones whose squares overflow float32 in a
+  // norm: refuse them all here, for every caller. |x| <= kMaxMagnitude keeps a sum of 2^31
+  // squares below FLT_MAX. (lib/score/engine.ts applies the same rule.)
+  constexpr float kMaxMagnitude = 1e15f;
   for (const auto& [what, x, n] : {std::tuple{"query", r.queries, r.nq}, std::tuple{"corpus", r.corpus, r.nc}}) {
     if (n > 0 && x == nullptr) return EngineError{"ERR_INVALID_ARG", std::string(what) + " data is missing"};
     const int64_t total = n * r.dim;
     for (int64_t i = 0; i < total; ++i)
-      if (!std::isfinite(x[i]))
-        return EngineError{"ERR_NON_FINITE", std::string(what) + " embeddings: row " + std::to_string(i / r.dim) +
-                                                 " has a non-finite value at column " + std::to_string(i % r.dim)};
+      if (!(std::fabs(x[i]) <= kMaxMagnitude))
+        return EngineError{"ERR_NON_FINITE",
+                           std::string(what) + " embeddings: row " + std::to_string(i / r.dim) +
+                               " has a value that is not finite or exceeds 1e15 in magnitude at column " +
+                               std::to_string(i % r.dim)};
   }
   return {};
 }

@@ -4,7 +4,7 @@
 import { basename, extname, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Dataset, Texts } from './dataset.js';
-import { field, readBytes, readJsonl, readText } from './read.js';
+import { field, parseJson, readBytes, readJsonl, readText } from './read.js';
 
 export type PairsFormat = 'jsonl' | 'json' | 'csv' | 'parquet';
 
@@ -90,7 +90,7 @@ export async function readPairRows(path: string, format: PairsFormat): Promise<R
   if (format === 'jsonl') return readJsonl(path, 'dataset').map(({ line, row }) => ({ where: `${path}:${line}`, row }));
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readText(path, 'dataset'));
+    parsed = parseJson(readText(path, 'dataset'));
   } catch (e) {
     throw new UserError(`${path}: malformed JSON (${(e as Error).message})`, 'ERR_JSON');
   }

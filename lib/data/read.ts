@@ -48,6 +48,39 @@ function firstInvalidUtf8Line(bytes: Buffer): number {
   return line;
 }
 
+/**
+ * JSON.parse, except that integers too large for a double (16 digits or more) become strings
+ * holding their source text: two ids such as 12345678901234567001 and ...002 must not collide.
+ */
+export function parseJson(text: string): unknown {
+  if (!/\d{16}/.test(text)) return JSON.parse(text);
+  let out = '';
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) >= 0x30 && text.charCodeAt(j) <= 0x39) j++;
+      const next = text[j];
+      const digits = j - i - (c === 0x2d ? 1 : 0);
+      if (digits >= 16 && next !== '.' && next !== 'e' && next !== 'E' && !Number.isSafeInteger(Number(text.slice(i, j)))) {
+        out += text.slice(from, i) + '"' + text.slice(i, j) + '"';
+        from = j;
+      }
+      i = j - 1;
+    }
+  }
+  return JSON.parse(out + text.slice(from));
+}
+
 /** Non-empty lines of a JSON Lines file, each parsed to an object, with its line number. */
 export function readJsonl(path: string, what: string): Array<{ line: number; row: Record<string, unknown> }> {
   const rows: Array<{ line: number; row: Record<string, unknown> }> = [];
@@ -57,7 +90,7 @@ export function readJsonl(path: string, what: string): Array<{ line: number; row
       if (text.trim() === '') return;
       let row: unknown;
       try {
-        row = JSON.parse(text);
+        row = parseJson(text);
       } catch (e) {
         throw new UserError(`${path}:${i + 1}: malformed JSON (${(e as Error).message})`, 'ERR_JSON');
       }

@@ -1,5 +1,5 @@
 // Embedding cache. One folder per key (model files' sha256, prompt, max_seq_length, pooling...),
-// holding segment files: a 16-byte header [magic "EMBS", version, width, 0] then records
+// holding segment files: a 16-byte header [magic "EMBS", version, width, crc32 of those] then records
 // [16-byte text hash][width x float32][crc32 of both]. Each writer appends to a segment of
 // its own (`<host>-<pid>-<random>.part`, renamed `.seg` when it closes), so concurrent runs,
 // on one host or many sharing a folder, never interleave bytes. A reader takes a record only
@@ -34,6 +34,7 @@ function header(width: number): Buffer {
   b.writeUInt32LE(MAGIC, 0);
   b.writeUInt32LE(VERSION, 4);
   b.writeUInt32LE(width, 8);
+  b.writeUInt32LE(crc32(b.subarray(0, 12)), 12);
   return b;
 }
 
@@ -55,7 +56,8 @@ function readSegment(path: string, width: number | null, onRecord: (hash: string
     const head = Buffer.alloc(HEADER);
     if (readSync(fd, head, 0, HEADER, 0) < HEADER) return null;
     const w = head.readUInt32LE(8);
-    if (head.readUInt32LE(0) !== MAGIC || head.readUInt32LE(4) !== VERSION || w === 0 || w > 1 << 20 || (width !== null && w !== width)) return null;
+    const headerOk = head.readUInt32LE(0) === MAGIC && head.readUInt32LE(4) === VERSION && head.readUInt32LE(12) === crc32(head.subarray(0, 12));
+    if (!headerOk || w === 0 || w > 1 << 20 || (width !== null && w !== width)) return null;
     const record = recordBytes(w);
     const size = fstatSync(fd).size;
     const perChunk = Math.max(1, Math.floor((4 << 20) / record));
@@ -119,7 +121,10 @@ export class EmbeddingCache {
         .sort()
         .map((f) => join(this.folder, f));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.warn('read', `embedding cache ${this.folder}: cannot read (${errText(e)}); going on without it`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.disabled = true;
+        this.warn('read', `embedding cache ${this.folder}: cannot read (${errText(e)}); going on without it`);
+      }
       return [];
     }
   }

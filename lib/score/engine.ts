@@ -91,9 +91,13 @@ export function checkThreads(threads: number | undefined): number {
   return Math.min(threads, availableParallelism());
 }
 
-/** Index of the first non-finite value in `data`, or -1. */
-export function firstNonFinite(data: Float32Array): number {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+/** Largest |value| the engines accept: a sum of 2^31 squares stays below float32's maximum,
+ * so no norm or score can overflow to a NaN (native/score_cpu.cc applies the same rule). */
+export const MAX_MAGNITUDE = 1e15;
+
+/** Index of the first value that is not finite or exceeds MAX_MAGNITUDE in `data`, or -1. */
+export function firstOutOfRange(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!(Math.abs(data[i]) <= MAX_MAGNITUDE)) return i;
   return -1;
 }
 
@@ -107,7 +111,7 @@ export async function scoreTopK(queries: Matrix, corpus: Matrix, options: ScoreO
   ] as const) {
     if (m.data.length !== m.rows * m.cols)
       throw new UserError(`${what} embeddings: ${m.data.length} values do not make ${m.rows} x ${m.cols}`, 'ERR_INVALID_ARG');
-    const bad = firstNonFinite(m.data);
+    const bad = firstOutOfRange(m.data);
     if (bad >= 0)
       throw new UserError(
         `${what} embeddings: row ${Math.floor(bad / m.cols)} has a non-finite value (${m.data[bad]}) at column ${bad % m.cols}`,

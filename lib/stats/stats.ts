@@ -17,24 +17,35 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-/** Percentile interval of the mean paired difference over `samples` bootstrap resamples of queries. */
-export function pairedBootstrapCI(diffs: ArrayLike<number>, { samples = 10000, seed = 0, level = 0.95 } = {}): [number, number] {
+// Each test is a generator that yields between chunks of about CHUNK_OPS additions: the
+// synchronous functions run it straight through, compareMetrics yields to the event loop at
+// each pause (so SIGINT is seen) with the same random stream, hence the same numbers.
+const CHUNK_OPS = 2_000_000;
+
+function run<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+function* bootstrapSteps(diffs: ArrayLike<number>, samples: number, seed: number, level: number): Generator<void, [number, number]> {
   const n = diffs.length;
   if (n === 0) return [0, 0];
   const rand = seededRandom(seed);
   const means = new Float64Array(samples);
+  const perChunk = Math.max(1, Math.floor(CHUNK_OPS / n));
   for (let b = 0; b < samples; b++) {
     let s = 0;
     for (let i = 0; i < n; i++) s += diffs[Math.floor(rand() * n)];
     means[b] = s / n;
+    if ((b + 1) % perChunk === 0) yield;
   }
   means.sort();
   return [quantile(means, (1 - level) / 2), quantile(means, 1 - (1 - level) / 2)];
 }
 
-/** Two-sided p-value of the paired randomization test: exact over all 2^n sign flips when
- * n <= 16, else over `permutations` seeded random flips (p = (hits + 1) / (permutations + 1)). */
-export function pairedRandomizationTest(diffs: ArrayLike<number>, { permutations = 10000, seed = 0 } = {}): number {
+function* randomizationSteps(diffs: ArrayLike<number>, permutations: number, seed: number): Generator<void, number> {
   const n = diffs.length;
   if (n === 0) return 1;
   const observed = Math.abs(mean(diffs));
@@ -49,13 +60,26 @@ export function pairedRandomizationTest(diffs: ArrayLike<number>, { permutations
     return hits / (1 << n);
   }
   const rand = seededRandom(seed);
+  const perChunk = Math.max(1, Math.floor(CHUNK_OPS / n));
   let hits = 0;
   for (let p = 0; p < permutations; p++) {
     let s = 0;
     for (let i = 0; i < n; i++) s += rand() < 0.5 ? -diffs[i] : diffs[i];
     if (Math.abs(s / n) >= observed - tol) hits++;
+    if ((p + 1) % perChunk === 0) yield;
   }
   return (hits + 1) / (permutations + 1);
+}
+
+/** Percentile interval of the mean paired difference over `samples` bootstrap resamples of queries. */
+export function pairedBootstrapCI(diffs: ArrayLike<number>, { samples = 10000, seed = 0, level = 0.95 } = {}): [number, number] {
+  return run(bootstrapSteps(diffs, samples, seed, level));
+}
+
+/** Two-sided p-value of the paired randomization test: exact over all 2^n sign flips when
+ * n <= 16, else over `permutations` seeded random flips (p = (hits + 1) / (permutations + 1)). */
+export function pairedRandomizationTest(diffs: ArrayLike<number>, { permutations = 10000, seed = 0 } = {}): number {
+  return run(randomizationSteps(diffs, permutations, seed));
 }
 
 /** Holm-Bonferroni adjusted p-values, in the input order. */
@@ -99,8 +123,16 @@ export const STATS_METHODS = {
   correction: 'Holm across dims, per metric',
 };
 
-/** Yields to the event loop so a pending SIGINT/SIGTERM handler runs, then checks the signal. */
-const breathe = (signal?: AbortSignal) => new Promise<void>((resolve) => setImmediate(resolve)).then(() => checkAborted(signal));
+/** Runs the steps, yielding to the event loop at each pause so a pending SIGINT/SIGTERM
+ * handler runs, and stops with InterruptedError once the signal has fired. */
+async function runAsync<T>(steps: Generator<void, T>, signal?: AbortSignal): Promise<T> {
+  for (;;) {
+    checkAborted(signal);
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
 
 /**
  * For each metric name, the difference (tuned - base) at every dim, Holm-corrected across the
@@ -119,11 +151,11 @@ export async function compareMetrics(
   for (const name of names) {
     const rows = [];
     for (const dim of dims) {
-      await breathe(signal);
       const k = metricKey(dim, name);
       const diffs = Float64Array.from(tuned[k], (v, i) => v - base[k][i]);
-      const [lo, hi] = pairedBootstrapCI(diffs, { samples, seed });
-      rows.push({ k, b: mean(base[k]), t: mean(tuned[k]), d: mean(diffs), lo, hi, p: pairedRandomizationTest(diffs, { permutations, seed }) });
+      const [lo, hi] = await runAsync(bootstrapSteps(diffs, samples, seed, 0.95), signal);
+      const p = await runAsync(randomizationSteps(diffs, permutations, seed), signal);
+      rows.push({ k, b: mean(base[k]), t: mean(tuned[k]), d: mean(diffs), lo, hi, p });
     }
     const adjusted = holm(rows.map((r) => r.p));
     rows.forEach((r, i) => {
