@@ -1,5 +1,5 @@
 // The command line: help, and bad input met with one clear line and exit code 2.
-import { mkdtempSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,10 +31,19 @@ const scoreArgs = (dir: string, ...extra: string[]) => [
 ];
 
 describe('cli', () => {
-  it('prints help listing the commands', async () => {
+  it('prints help listing every command, and each command has its own help', async () => {
     const { code, stdout } = await cli(['--help']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/score/);
+    const listed = [...stdout.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]).filter((c) => c !== 'help');
+    expect(listed.sort()).toEqual(['cache', 'compare', 'demo', 'doctor', 'encode', 'eval', 'models', 'runs', 'score']);
+    for (const [group, subs] of [
+      ['models', ['list', 'show', 'promote']],
+      ['runs', ['list', 'show', 'diff', 'prune']],
+      ['cache', ['compact']],
+    ] as const) {
+      const help = await cli([group, '--help']);
+      for (const sub of subs) expect(help.stdout, `${group} ${sub}`).toMatch(new RegExp(`^ {2}${sub}\\b`, 'm'));
+    }
   });
 
   it('scores a tiny dataset end to end', async () => {
@@ -82,5 +91,15 @@ describe("demo (the README's main command)", () => {
     expect(code, stderr).toBe(0);
     expect(stdout).toMatch(/\| 64 \| .* \| better \|/);
     for (const f of ['results.json', 'report.md', 'chart.png', 'per_query.jsonl']) expect(existsSync(join(out, f)), f).toBe(true);
+    // report.md: the headline table at every demo dim, each row consistent with results.json
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    for (const dim of [64, 32, 16, 8]) {
+      const d = results.differences[`dim_${dim}_cosine_ndcg@10`];
+      const row = `| ${dim} | ${(d.base * 100).toFixed(2)} | ${(d.tuned * 100).toFixed(2)} | ${d.diff >= 0 ? '+' : ''}${(d.diff * 100).toFixed(2)} |`;
+      expect(report, `dim ${dim}`).toContain(row);
+    }
+    expect(report).toMatch(/## Queries that gained most at dim 8 \(ndcg@10\)/);
+    expect(report).toContain('![chart](chart.png)');
   });
 });
