@@ -8,6 +8,7 @@ import type { Matrix } from '../data/matrix.js';
 import type { ProgressListener } from '../progress.js';
 import { checkThreads } from '../score/engine.js';
 import { EmbeddingCache, textHash } from './cache.js';
+import { modelGraph } from './graph.js';
 import { readModel, type ModelOverrides, type ModelSpec } from './model.js';
 import { normalizeRows, pool } from './pooling.js';
 
@@ -73,14 +74,17 @@ export class Encoder {
       );
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(spec.onnxPath, {
+      const graph = modelGraph(spec, options.cacheDir, options.onWarning);
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
         executionProviders: [device],
         intraOpNumThreads: checkThreads(options.threads),
         graphOptimizationLevel: 'all',
         // emb-bench reports failures itself, in one line; onnxruntime's own log would repeat them.
         logSeverityLevel: 4,
-      });
+      };
+      session = typeof graph === 'string' ? await ort.InferenceSession.create(graph, sessionOptions) : await ort.InferenceSession.create(graph, sessionOptions);
     } catch (e) {
+      if (e instanceof UserError) throw e;
       throw new UserError(`${spec.onnxPath}: onnxruntime cannot load this model (${(e as Error).message.split('\n')[0]})`, 'ERR_ONNX');
     }
     const known = ['input_ids', 'attention_mask', 'token_type_ids'];

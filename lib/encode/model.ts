@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { invalidParameter, UserError } from '../errors.js';
+import { safetensorsFiles } from '../onnx/safetensors.js';
 
 export const POOLING_MODES = ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'] as const;
 export type PoolingMode = (typeof POOLING_MODES)[number];
@@ -12,7 +13,12 @@ export interface ModelSpec {
   /** The path the user gave. */
   path: string;
   name: string;
+  /** 'onnx': an exported graph; 'safetensors': weights + config.json, the graph built in process. */
+  format: 'onnx' | 'safetensors';
+  /** The ONNX file, or for safetensors the first weights file (what errors name). */
   onnxPath: string;
+  /** safetensors: the weights files and config.json. */
+  weights?: { files: string[]; config: string };
   tokenizerPath: string;
   maxSeqLength: number;
   /** Pooling modes, concatenated in this order when several are set (as sentence-transformers does). */
@@ -85,12 +91,16 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
   if (!existsSync(given)) throw new UserError(`${path}: model not found`, 'ERR_NOT_FOUND');
   let onnxPath: string;
   let searchDirs: string[];
+  let weights: ModelSpec['weights'];
   if (statSync(given).isDirectory()) {
     const candidates = [join(given, 'onnx', 'model.onnx'), join(given, 'model.onnx')];
     const found = candidates.find((c) => existsSync(c));
     if (found && !statSync(found).isFile()) throw new UserError(`${found}: expected an ONNX file, found a folder`, 'ERR_NOT_MODEL');
-    if (!found) throw new UserError(`${path}: not a model folder (looked for ${candidates.join(' and ')})`, 'ERR_NOT_MODEL');
-    onnxPath = found;
+    const safetensors = found ? null : safetensorsFiles(given);
+    if (!found && !(safetensors && existsSync(join(given, 'config.json'))))
+      throw new UserError(`${path}: not a model folder (looked for ${candidates.join(' and ')}, or model.safetensors with config.json)`, 'ERR_NOT_MODEL');
+    if (safetensors) weights = { files: safetensors, config: join(given, 'config.json') };
+    onnxPath = found ?? safetensors![0];
     searchDirs = [given];
   } else {
     if (!given.endsWith('.onnx')) throw new UserError(`${path}: expected a model folder or an .onnx file`, 'ERR_NOT_MODEL');
@@ -153,9 +163,15 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
   }
 
   const normalize = modules.some((m) => m.type?.endsWith('.Normalize'));
-  const files = [onnxPath, tokenizerPath, modulesPath, poolingPath, sbertPath, tokConfigPath, stConfigPath].filter(
-    (f): f is string => typeof f === 'string' && existsSync(f),
-  );
+  const files = [
+    ...(weights ? [...weights.files, weights.config] : [onnxPath]),
+    tokenizerPath,
+    modulesPath,
+    poolingPath,
+    sbertPath,
+    tokConfigPath,
+    stConfigPath,
+  ].filter((f): f is string => typeof f === 'string' && existsSync(f));
   const hash = createHash('sha256');
   for (const f of files) hash.update(basename(f)).update(readFileSync(f));
   // A folder's name; for model/onnx/model.onnx the folder above onnx/; else the file's stem.
@@ -164,5 +180,19 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
     : basename(dirname(given)) === 'onnx'
       ? basename(dirname(dirname(given)))
       : basename(given, '.onnx');
-  return { path, name, onnxPath, tokenizerPath, maxSeqLength, pooling, includePrompt, normalize, prompts, sha256: hash.digest('hex'), files };
+  return {
+    path,
+    name,
+    format: weights ? 'safetensors' : 'onnx',
+    onnxPath,
+    weights,
+    tokenizerPath,
+    maxSeqLength,
+    pooling,
+    includePrompt,
+    normalize,
+    prompts,
+    sha256: hash.digest('hex'),
+    files,
+  };
 }
