@@ -89,7 +89,7 @@ withKLists(
     program
       .command('eval')
       .description('encode a BEIR dataset with one ONNX model and score it at several Matryoshka dims')
-      .argument('<model>', 'model folder (sentence-transformers ONNX layout) or .onnx file')
+      .argument('<model>', 'model folder (ONNX or safetensors), .onnx file, or Hub id org/name[@revision]')
       .requiredOption('--data <dir>', 'BEIR folder')
       .option('--dims <list>', 'Matryoshka dims (default: the model width)')
       .option('--split <name>', 'qrels split', 'test')
@@ -119,7 +119,7 @@ withEncoding(
   program
     .command('encode')
     .description('write query_embeddings.npy and corpus_embeddings.npy (file order) for `score`')
-    .argument('<model>', 'model folder or .onnx file')
+    .argument('<model>', 'model folder (ONNX or safetensors), .onnx file, or Hub id org/name[@revision]')
     .requiredOption('--data <dir>', 'BEIR folder')
     .option('--split <name>', 'qrels split', 'test')
     .requiredOption('--out <dir>', 'output folder'),
@@ -132,8 +132,8 @@ withKLists(
     program
       .command('compare')
       .description('base vs fine-tuned at every Matryoshka dim: metrics, significance, report.md and chart.png')
-      .argument('<base>', 'base model folder or .onnx file')
-      .argument('<tuned>', 'fine-tuned model folder or .onnx file')
+      .argument('<base>', 'base model: folder, .onnx file, or Hub id org/name[@revision]')
+      .argument('<tuned>', 'fine-tuned model: folder, .onnx file, or Hub id')
       .requiredOption('--data <path>', 'BEIR folder, or a pairs file (JSONL, JSON array, CSV, Parquet)')
       .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: the smaller width)')
       .addOption(new Option('--format <format>', 'dataset format (default: detected)').choices(['beir', 'jsonl', 'json', 'csv', 'parquet']))

@@ -9,6 +9,7 @@ import type { ProgressListener } from '../progress.js';
 import { checkThreads } from '../score/engine.js';
 import { EmbeddingCache, textHash } from './cache.js';
 import { modelGraph } from './graph.js';
+import { type HubOptions, locateModel } from '../hub/hub.js';
 import { readModel, type ModelOverrides, type ModelSpec } from './model.js';
 import { normalizeRows, pool } from './pooling.js';
 
@@ -26,6 +27,8 @@ export interface EncoderOptions extends ModelOverrides {
   onWarning?: (message: string) => void;
   /** Stops encoding between batches with InterruptedError. */
   signal?: AbortSignal;
+  /** Where Hub ids are downloaded from and cached (default: the environment, as huggingface_hub reads it). */
+  hub?: Pick<HubOptions, 'endpoint' | 'token' | 'cacheDir' | 'offline'>;
 }
 
 /** Characters kept per max_seq_length token before tokenizing: a token spans at least one
@@ -53,8 +56,15 @@ export class Encoder {
     private readonly options: EncoderOptions,
   ) {}
 
+  /**
+   * Loads a model: a local folder or .onnx file, or a Hub id (org/name[@revision]) fetched into
+   * the shared Hugging Face cache.
+   * @throws UserError on a missing or malformed model, a Hub failure, or a missing CUDA provider.
+   */
   static async load(path: string, options: EncoderOptions = {}): Promise<Encoder> {
-    const spec = readModel(path, options);
+    const located = await locateModel(path, { ...options.hub, onProgress: options.onProgress, onWarning: options.onWarning, signal: options.signal });
+    const spec = readModel(located.dir, options);
+    if (located.hub) Object.assign(spec, { path: `hf://${located.hub.id}@${located.hub.commit}`, name: located.hub.id, hub: located.hub });
     let tokenizer: Tokenizer;
     try {
       tokenizer = Tokenizer.fromFile(spec.tokenizerPath);

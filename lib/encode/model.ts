@@ -19,6 +19,8 @@ export interface ModelSpec {
   onnxPath: string;
   /** safetensors: the weights files and config.json. */
   weights?: { files: string[]; config: string };
+  /** A model from the Hugging Face Hub: its id, the revision asked for, and the commit it resolved to. */
+  hub?: { id: string; revision: string; commit: string };
   tokenizerPath: string;
   maxSeqLength: number;
   /** Pooling modes, concatenated in this order when several are set (as sentence-transformers does). */
@@ -88,7 +90,7 @@ export interface ModelOverrides {
 
 export function readModel(path: string, overrides: ModelOverrides = {}): ModelSpec {
   const given = resolve(path);
-  if (!existsSync(given)) throw new UserError(`${path}: model not found`, 'ERR_NOT_FOUND');
+  if (!existsSync(given)) throw new UserError(`${path}: model not found (neither a file or folder here nor a Hub id org/name[@revision])`, 'ERR_NOT_FOUND');
   let onnxPath: string;
   let searchDirs: string[];
   let weights: ModelSpec['weights'];

@@ -1,0 +1,296 @@
+// Models and datasets on the Hugging Face Hub, kept in the cache Python's huggingface_hub uses,
+// so the two share it both ways: <cache>/models--org--name/{blobs,refs,snapshots/<commit>/...},
+// snapshot files as relative symlinks into blobs/ (copies where links fail), refs/<revision>
+// holding the commit. The cache root and repo folder names come from @huggingface/hub; what
+// it leaves out is here: HF_ENDPOINT, HF_TOKEN / $HF_HOME/token, HF_HUB_OFFLINE, refs/ files,
+// resumable `.incomplete` downloads, checksums, progress, and one-line errors.
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { getHFHubCachePath, getRepoFolderName } from '@huggingface/hub';
+import { checkAborted, UserError } from '../errors.js';
+import type { ProgressListener } from '../progress.js';
+
+export type RepoType = 'model' | 'dataset';
+
+export interface RepoRef {
+  type: RepoType;
+  /** org/name */
+  id: string;
+  /** Branch, tag or commit (default main). */
+  revision: string;
+}
+
+const REPO = '[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*';
+const COMMIT = /^[0-9a-f]{40}$/;
+
+/** `org/name[@rev]`, `hf://org/name[@rev]` or `hf://datasets/org/name[@rev]`; null for anything else. */
+export function parseRepoRef(text: string): RepoRef | null {
+  const m = new RegExp(`^(hf://)?(datasets/)?(${REPO})(?:@([A-Za-z0-9_./-]+))?$`).exec(text);
+  if (!m || (m[2] && !m[1])) return null;
+  return { type: m[2] ? 'dataset' : 'model', id: m[3], revision: m[4] ?? 'main' };
+}
+
+export const formatRef = (r: RepoRef) => `${r.type === 'dataset' ? 'hf://datasets/' : ''}${r.id}@${r.revision}`;
+
+export interface HubOptions {
+  /** Default: $HF_ENDPOINT or https://huggingface.co */
+  endpoint?: string;
+  /** Default: $HF_TOKEN, else the file $HF_HOME/token */
+  token?: string | null;
+  /** Default: $HF_HUB_CACHE, $HF_HOME/hub, $XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub */
+  cacheDir?: string;
+  /** Default: HF_HUB_OFFLINE=1 */
+  offline?: boolean;
+  onProgress?: ProgressListener;
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+
+function settings(o: HubOptions) {
+  const hfHome = process.env.HF_HOME || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'huggingface');
+  let token = o.token === undefined ? process.env.HF_TOKEN || null : o.token; // an empty variable is unset
+  if (token === null && o.token === undefined) {
+    try {
+      token = readFileSync(join(hfHome, 'token'), 'utf8').trim() || null;
+    } catch {
+      token = null;
+    }
+  }
+  return {
+    endpoint: (o.endpoint ?? (process.env.HF_ENDPOINT || 'https://huggingface.co')).replace(/\/+$/, ''),
+    token,
+    cacheDir: o.cacheDir ?? (process.env.HF_HUB_CACHE || getHFHubCachePath()),
+    offline: o.offline ?? truthy(process.env.HF_HUB_OFFLINE),
+  };
+}
+
+type Settings = ReturnType<typeof settings>;
+
+const repoFolder = (s: Settings, r: RepoRef) => join(s.cacheDir, getRepoFolderName({ type: r.type, name: r.id }));
+const urlPrefix = (s: Settings, r: RepoRef) => `${s.endpoint}${r.type === 'dataset' ? '/datasets' : ''}/${r.id}`;
+
+/** The commit a revision points to in the cache (refs/<revision>, or the revision itself when it is a cached commit). */
+function cachedCommit(s: Settings, r: RepoRef): string | null {
+  const folder = repoFolder(s, r);
+  if (COMMIT.test(r.revision) && existsSync(join(folder, 'snapshots', r.revision))) return r.revision;
+  try {
+    const commit = readFileSync(join(folder, 'refs', r.revision), 'utf8').trim();
+    return COMMIT.test(commit) && existsSync(join(folder, 'snapshots', commit)) ? commit : null;
+  } catch {
+    return null;
+  }
+}
+
+async function request(s: Settings, r: RepoRef, url: string, init: RequestInit = {}, what = 'the Hub'): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (s.token) headers.set('authorization', `Bearer ${s.token}`);
+  headers.set('user-agent', 'emb-bench');
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, headers });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new UserError(
+      `${formatRef(r)}: cannot reach ${s.endpoint} (${cause?.code ?? cause?.message ?? (e as Error).message}); set HF_ENDPOINT, or HF_HUB_OFFLINE=1 to use the cache only`,
+      'ERR_NETWORK',
+    );
+  }
+  if (res.ok || res.status === 206) return res;
+  const code = res.headers.get('x-error-code') ?? '';
+  await res.body?.cancel();
+  if (res.status === 401)
+    throw new UserError(
+      `${formatRef(r)}: ${what} needs a token (a gated or private repo): set HF_TOKEN, or log in so that $HF_HOME/token exists`,
+      'ERR_HUB_AUTH',
+    );
+  if (res.status === 403)
+    throw new UserError(
+      `${formatRef(r)}: the token in ${process.env.HF_TOKEN ? 'HF_TOKEN' : '$HF_HOME/token'} has no access to this repo (accept its terms on the Hub, or use another token)`,
+      'ERR_HUB_AUTH',
+    );
+  if (res.status === 404) {
+    if (code === 'RevisionNotFound') throw new UserError(`${formatRef(r)}: revision "${r.revision}" not found on ${s.endpoint}`, 'ERR_NOT_FOUND');
+    if (code === 'EntryNotFound') throw new UserError(`${formatRef(r)}: ${what} not found in the repo`, 'ERR_NOT_FOUND');
+    throw new UserError(`${formatRef(r)}: repo not found on ${s.endpoint} (or it is private: set HF_TOKEN)`, 'ERR_NOT_FOUND');
+  }
+  throw new UserError(`${formatRef(r)}: ${s.endpoint} answered ${res.status} ${res.statusText} for ${what}`, 'ERR_NETWORK');
+}
+
+/** The revision's commit and file list, from the Hub's API. */
+async function repoInfo(s: Settings, r: RepoRef): Promise<{ commit: string; files: string[] }> {
+  const url = `${s.endpoint}/api/${r.type}s/${r.id}/revision/${encodeURIComponent(r.revision)}`;
+  const res = await request(s, r, url);
+  const body = (await res.json()) as { sha?: string; siblings?: Array<{ rfilename: string }> };
+  if (!body.sha || !COMMIT.test(body.sha) || !Array.isArray(body.siblings))
+    throw new UserError(`${formatRef(r)}: ${s.endpoint} gave no commit and file list`, 'ERR_NETWORK');
+  return { commit: body.sha, files: body.siblings.map((f) => f.rfilename) };
+}
+
+function link(blob: string, pointer: string): void {
+  mkdirSync(dirname(pointer), { recursive: true });
+  rmSync(pointer, { force: true });
+  try {
+    symlinkSync(relative(dirname(pointer), blob), pointer);
+  } catch {
+    copyFileSync(blob, pointer);
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Downloads one file of the snapshot into blobs/ (resuming a `.incomplete` one) and links it. */
+async function downloadFile(s: Settings, r: RepoRef, commit: string, path: string, o: HubOptions): Promise<void> {
+  if (path.split('/').some((p) => p === '..' || p === '' || p === '.'))
+    throw new UserError(`${formatRef(r)}: the repo lists an unsafe file name "${path}"`, 'ERR_NETWORK');
+  const folder = repoFolder(s, r);
+  const pointer = join(folder, 'snapshots', commit, path);
+  if (existsSync(pointer)) return;
+  const url = `${urlPrefix(s, r)}/resolve/${commit}/${path.split('/').map(encodeURIComponent).join('/')}`;
+  const head = await request(s, r, url, { method: 'HEAD' }, path);
+  const etag = (head.headers.get('x-linked-etag') ?? head.headers.get('etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
+  if (!/^[0-9a-zA-Z._-]+$/.test(etag)) throw new UserError(`${formatRef(r)}: ${s.endpoint} gave no usable ETag for ${path}`, 'ERR_NETWORK');
+  const size = Number(head.headers.get('x-linked-size') ?? head.headers.get('content-length') ?? Number.NaN);
+  const blob = join(folder, 'blobs', etag);
+  if (!existsSync(blob)) {
+    mkdirSync(dirname(blob), { recursive: true });
+    const incomplete = `${blob}.incomplete`;
+    const have = existsSync(incomplete) ? statSync(incomplete).size : 0;
+    const res = await request(s, r, url, have > 0 ? { headers: { range: `bytes=${have}-` } } : {}, path);
+    const resumed = res.status === 206;
+    const fd = openSync(incomplete, resumed ? 'a' : 'w');
+    let done = resumed ? have : 0;
+    const label = `downloading ${r.id}/${path}`;
+    try {
+      if (!res.body) throw new UserError(`${formatRef(r)}: empty answer for ${path}`, 'ERR_NETWORK');
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        checkAborted(o.signal);
+        writeSync(fd, chunk);
+        done += chunk.length;
+        o.onProgress?.({ label, done, total: Number.isFinite(size) ? size : done, unit: 'bytes' });
+      }
+    } catch (e) {
+      if (e instanceof UserError || (e as Error).name === 'InterruptedError') throw e;
+      throw new UserError(`${formatRef(r)}: the download of ${path} broke off at ${done} bytes (${(e as Error).message}); run again to resume`, 'ERR_NETWORK');
+    } finally {
+      closeSync(fd);
+    }
+    if (Number.isFinite(size) && done !== size)
+      throw new UserError(`${formatRef(r)}: ${path} ended at ${done} of ${size} bytes; run again to resume`, 'ERR_NETWORK');
+    if (/^[0-9a-f]{64}$/.test(etag) && (await sha256File(incomplete)) !== etag) {
+      rmSync(incomplete, { force: true });
+      throw new UserError(`${formatRef(r)}: ${path} does not match its sha256 ${etag}; removed, run again`, 'ERR_NETWORK');
+    }
+    renameSync(incomplete, blob);
+  }
+  link(blob, pointer);
+}
+
+/** Model files worth downloading: configs, tokenizer, module configs, then one model form. */
+function modelFiles(files: string[], readIndex: (path: string) => string[]): string[] {
+  const has = (f: string) => files.includes(f);
+  const configs = files.filter(
+    (f) =>
+      [
+        'modules.json',
+        'config.json',
+        'config_sentence_transformers.json',
+        'sentence_bert_config.json',
+        'tokenizer.json',
+        'tokenizer_config.json',
+        'special_tokens_map.json',
+        'README.md',
+      ].includes(f) || /^\d+_[^/]+\/config\.json$/.test(f),
+  );
+  let weights: string[] = [];
+  if (has('onnx/model.onnx')) weights = ['onnx/model.onnx', ...files.filter((f) => f.startsWith('onnx/model.onnx_data'))];
+  else if (has('model.onnx')) weights = ['model.onnx', ...files.filter((f) => f.startsWith('model.onnx_data'))];
+  else if (has('model.safetensors')) weights = ['model.safetensors'];
+  else if (has('model.safetensors.index.json')) weights = ['model.safetensors.index.json', ...readIndex('model.safetensors.index.json')];
+  return weights.length ? [...configs, ...weights] : [];
+}
+
+export interface Snapshot {
+  /** The snapshot folder (files under their repo paths). */
+  dir: string;
+  commit: string;
+  ref: RepoRef;
+}
+
+/**
+ * A model repo's snapshot in the shared cache, downloading what is missing (configs, tokenizer
+ * and one model form: onnx/model.onnx, else model.safetensors or its shards).
+ * @throws UserError on a missing repo, revision or file, an auth failure, a network failure, or
+ * (offline) a snapshot not in the cache.
+ */
+export async function modelSnapshot(ref: RepoRef, o: HubOptions = {}): Promise<Snapshot> {
+  const s = settings(o);
+  const folder = repoFolder(s, ref);
+  const offlineSnapshot = () => {
+    const commit = cachedCommit(s, ref);
+    return commit ? { dir: join(folder, 'snapshots', commit), commit, ref } : null;
+  };
+  if (s.offline) {
+    const snap = offlineSnapshot();
+    if (!snap) throw new UserError(`${formatRef(ref)}: HF_HUB_OFFLINE is set and the cache has no snapshot of it (looked in ${folder})`, 'ERR_NOT_FOUND');
+    return snap;
+  }
+  let info: { commit: string; files: string[] };
+  try {
+    info = await repoInfo(s, ref);
+  } catch (e) {
+    const snap = (e as UserError).code === 'ERR_NETWORK' ? offlineSnapshot() : null;
+    if (!snap) throw e;
+    o.onWarning?.(`${(e as Error).message}; using the cached snapshot ${snap.commit}`);
+    return snap;
+  }
+  const dir = join(folder, 'snapshots', info.commit);
+  const sharded =
+    !info.files.some((f) => ['onnx/model.onnx', 'model.onnx', 'model.safetensors'].includes(f)) && info.files.includes('model.safetensors.index.json');
+  if (sharded) await downloadFile(s, ref, info.commit, 'model.safetensors.index.json', o);
+  const wanted = modelFiles(info.files, (index) => {
+    const map = (JSON.parse(readFileSync(join(dir, index), 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
+    return [...new Set(Object.values(map))];
+  });
+  if (wanted.length === 0)
+    throw new UserError(
+      `${formatRef(ref)}: the repo has no usable model file (onnx/model.onnx, model.onnx, model.safetensors or a safetensors index)`,
+      'ERR_NOT_MODEL',
+    );
+  for (const f of wanted) await downloadFile(s, ref, info.commit, f, o);
+  if (ref.revision !== info.commit) {
+    mkdirSync(join(folder, 'refs', dirname(ref.revision)), { recursive: true });
+    writeFileSync(join(folder, 'refs', ref.revision), info.commit);
+  }
+  return { dir, commit: info.commit, ref };
+}
+
+/** A model argument: an existing path as it is, else a Hub id resolved to its cached snapshot. */
+export async function locateModel(path: string, o: HubOptions = {}): Promise<{ dir: string; hub?: { id: string; revision: string; commit: string } }> {
+  if (existsSync(path)) return { dir: path };
+  const ref = parseRepoRef(path);
+  if (!ref || ref.type !== 'model') return { dir: path }; // readModel says it is not found
+  const snap = await modelSnapshot(ref, o);
+  return { dir: snap.dir, hub: { id: ref.id, revision: ref.revision, commit: snap.commit } };
+}

@@ -1,0 +1,179 @@
+// Models by Hugging Face Hub id, through a Hub-shaped server on 127.0.0.1: downloads into the
+// cache layout Python's huggingface_hub uses, revision pinning, resuming a cut download, the
+// 401/403/404 paths, offline mode against a cache laid out by hand as Python lays it out.
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRepoRef } from '../lib/hub/hub.js';
+import { cli } from './helpers/shared.js';
+import { writeTinyBeir } from './helpers/tiny-data.js';
+import { commitId, type FakeHub, filesOf, startFakeHub } from './helpers/hub-server.js';
+import { writeTinyTransformer } from './helpers/transformer-model.js';
+import { writeTinyModel } from './helpers/tiny-model.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'emb-hub-'));
+
+describe('Hub ids', () => {
+  it.each([
+    ['org/name', { type: 'model', id: 'org/name', revision: 'main' }],
+    ['hf://org/name@v1.2', { type: 'model', id: 'org/name', revision: 'v1.2' }],
+    ['Snowflake/snowflake-arctic-embed-m-v1.5', { type: 'model', id: 'Snowflake/snowflake-arctic-embed-m-v1.5', revision: 'main' }],
+    ['hf://datasets/zenml/rag_qa@refs/convert/parquet', { type: 'dataset', id: 'zenml/rag_qa', revision: 'refs/convert/parquet' }],
+    ['./models/x', null],
+    ['datasets/org/name', null],
+    ['a/b/c', null],
+  ])('%s', (text, want) => {
+    expect(parseRepoRef(text)).toEqual(want);
+  });
+});
+
+describe('models from a Hub-shaped server', () => {
+  let hub: FakeHub;
+  const commits = { v1: commitId('v1'), v2: commitId('v2') };
+  const data = writeTinyBeir({ docs: 50, queries: 12 });
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    hub = await startFakeHub();
+    // a safetensors-only model with two revisions (main -> v2, tag v1), an ONNX model, a gated one
+    hub.repos.set('acme/tuned', {
+      type: 'model',
+      commits: {
+        [commits.v1]: filesOf(writeTinyTransformer(tmp(), { family: 'bert', seed: 1 }).dir),
+        [commits.v2]: filesOf(writeTinyTransformer(tmp(), { family: 'bert', seed: 2 }).dir),
+      },
+      refs: { main: commits.v2, v1: commits.v1 },
+    });
+    const onnx = tmp();
+    writeTinyModel(onnx, { pooling: 'mean', width: 16 });
+    hub.repos.set('acme/base', { type: 'model', commits: { [commitId('base')]: filesOf(onnx) }, refs: { main: commitId('base') } });
+    hub.repos.set('acme/gated', { type: 'model', commits: { [commitId('g')]: filesOf(onnx) }, refs: { main: commitId('g') }, token: 'hf_right' });
+    hub.repos.set('acme/empty', { type: 'model', commits: { [commitId('e')]: { 'README.md': Buffer.from('# nothing') } }, refs: { main: commitId('e') } });
+  });
+  afterAll(() => hub.close());
+
+  const freshEnv = () => {
+    const home = tmp();
+    env = { HF_ENDPOINT: hub.url, HF_HOME: home, HF_HUB_CACHE: join(home, 'hub'), HF_TOKEN: '', HF_HUB_OFFLINE: '' };
+    return env;
+  };
+  const evalArgs = (model: string, ...extra: string[]) => [
+    'eval',
+    model,
+    '--data',
+    data,
+    '--out',
+    join(tmp(), 'o'),
+    '--no-log',
+    '--no-cache',
+    '--json',
+    ...extra,
+  ];
+
+  it('compare on two Hub ids: downloads into the shared cache, records the commit, and a second run downloads nothing', async () => {
+    freshEnv();
+    const r = await cli(['compare', 'acme/base', 'hf://acme/tuned', '--data', data, '--dims', '16,8', '--out', join(tmp(), 'o'), '--no-log', '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.tuned.model.path).toBe(`hf://acme/tuned@${commits.v2}`);
+    expect(json.tuned.model.name).toBe('acme/tuned');
+    const folder = join(env.HF_HUB_CACHE, 'models--acme--tuned');
+    expect(readFileSync(join(folder, 'refs', 'main'), 'utf8')).toBe(commits.v2);
+    // snapshot files are relative links into blobs/, named by their ETag (sha256 for large files)
+    const weights = join(folder, 'snapshots', commits.v2, 'model.safetensors');
+    expect(lstatSync(weights).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(weights)).toMatch(/^\.\.\/\.\.\/blobs\/[0-9a-f]{64}$/);
+    expect(readlinkSync(join(folder, 'snapshots', commits.v2, '1_Pooling', 'config.json'))).toMatch(/^\.\.\/\.\.\/\.\.\/blobs\/[0-9a-f]{40}$/);
+    expect(readdirSync(join(folder, 'blobs')).some((f) => f.endsWith('.incomplete'))).toBe(false);
+    hub.log.length = 0;
+    const again = await cli(
+      ['compare', 'acme/base', 'hf://acme/tuned', '--data', data, '--dims', '16,8', '--out', join(tmp(), 'o'), '--no-log', '--json'],
+      env,
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(hub.log.filter((l) => l.startsWith('GET') && l.includes('/resolve/'))).toEqual([]);
+    expect(JSON.parse(again.stdout).tuned.metrics).toEqual(json.tuned.metrics);
+  });
+
+  it("a pinned revision resolves to its commit and gives that version's numbers", async () => {
+    freshEnv();
+    const [v1, main] = [await cli(evalArgs('acme/tuned@v1'), env), await cli(evalArgs('acme/tuned'), env)];
+    expect(v1.code, v1.stderr).toBe(0);
+    expect(JSON.parse(v1.stdout).model.path).toBe(`hf://acme/tuned@${commits.v1}`);
+    expect(readFileSync(join(env.HF_HUB_CACHE, 'models--acme--tuned', 'refs', 'v1'), 'utf8')).toBe(commits.v1);
+    expect(JSON.parse(v1.stdout).metrics).not.toEqual(JSON.parse(main.stdout).metrics);
+  });
+
+  it('a download cut off mid-file fails with one line; the next run resumes it with a Range request', async () => {
+    freshEnv();
+    hub.cutOnce.set('model.safetensors', 3000);
+    const cut = await cli(evalArgs('acme/tuned'), env);
+    expect(cut.code).toBe(2);
+    expect(cut.stderr.trim().split('\n')).toHaveLength(1);
+    expect(cut.stderr).toMatch(/download of model\.safetensors broke off at \d+ bytes.*run again to resume/);
+    const blobs = join(env.HF_HUB_CACHE, 'models--acme--tuned', 'blobs');
+    expect(readdirSync(blobs).filter((f) => f.endsWith('.incomplete'))).toHaveLength(1);
+    hub.log.length = 0;
+    const resumed = await cli(evalArgs('acme/tuned'), env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(hub.log.some((l) => /GET .*model\.safetensors bytes=\d+-/.test(l))).toBe(true);
+    expect(readdirSync(blobs).filter((f) => f.endsWith('.incomplete'))).toEqual([]);
+  });
+
+  it.each([
+    ['a repo that does not exist', 'acme/nothing', {}, /acme\/nothing@main: repo not found on http:\/\/127\.0\.0\.1:\d+/],
+    ['a revision that does not exist', 'acme/tuned@v9', {}, /acme\/tuned@v9: revision "v9" not found/],
+    ['a gated repo without a token', 'acme/gated', {}, /needs a token .*set HF_TOKEN/],
+    ['a gated repo with the wrong token', 'acme/gated', { HF_TOKEN: 'hf_wrong' }, /the token in HF_TOKEN has no access/],
+    ['a repo without a model file', 'acme/empty', {}, /acme\/empty@main: the repo has no usable model file/],
+  ])('%s: one line, exit 2', async (_, model, extra, message) => {
+    const r = await cli(evalArgs(model), { ...freshEnv(), ...extra });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('a gated repo with its token downloads; the token also comes from $HF_HOME/token', async () => {
+    const e = freshEnv();
+    writeFileSync(join(e.HF_HOME, 'token'), 'hf_right\n');
+    const r = await cli(evalArgs('acme/gated'), e);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('an unreachable endpoint: one line naming it', async () => {
+    const r = await cli(evalArgs('acme/tuned'), { ...freshEnv(), HF_ENDPOINT: 'http://127.0.0.1:9' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9 /);
+  });
+});
+
+describe("offline, against a cache laid out as Python's huggingface_hub lays it out", () => {
+  it('HF_HUB_OFFLINE=1 resolves refs/main to the snapshot and never touches the network', async () => {
+    const home = tmp();
+    const cache = join(home, 'hub');
+    const commit = commitId('python');
+    const folder = join(cache, 'models--someone--tuned');
+    const model = writeTinyTransformer(tmp(), { family: 'roberta', dtype: 'BF16' });
+    // blobs/<etag> holding the content, snapshots/<commit>/<path> relative links, refs/main
+    for (const [path, bytes] of Object.entries(filesOf(model.dir))) {
+      const etag = commitId(path);
+      mkdirSync(join(folder, 'blobs'), { recursive: true });
+      writeFileSync(join(folder, 'blobs', etag), bytes);
+      const pointer = join(folder, 'snapshots', commit, path);
+      mkdirSync(join(pointer, '..'), { recursive: true });
+      symlinkSync(`${'../'.repeat(path.split('/').length + 1)}blobs/${etag}`, pointer);
+    }
+    mkdirSync(join(folder, 'refs'));
+    writeFileSync(join(folder, 'refs', 'main'), commit);
+    const env = { HF_HOME: home, HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1', HF_ENDPOINT: 'http://127.0.0.1:9' };
+    const data = writeTinyBeir();
+    const r = await cli(['eval', 'someone/tuned', '--data', data, '--out', join(tmp(), 'o'), '--no-log', '--no-cache', '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).model.path).toBe(`hf://someone/tuned@${commit}`);
+    const missing = await cli(['eval', 'someone/other', '--data', data, '--out', join(tmp(), 'o'), '--no-log'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/someone\/other@main: HF_HUB_OFFLINE is set and the cache has no snapshot of it \(looked in .*models--someone--other\)/);
+    expect(existsSync(join(cache, 'models--someone--other'))).toBe(false);
+  });
+});
