@@ -4,6 +4,7 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRepoRef } from '../lib/hub/hub.js';
 import { cli } from './helpers/shared.js';
@@ -145,6 +146,117 @@ describe('models from a Hub-shaped server', () => {
     const r = await cli(evalArgs('acme/tuned'), { ...freshEnv(), HF_ENDPOINT: 'http://127.0.0.1:9' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9 /);
+  });
+});
+
+describe('datasets from a Hub-shaped server', () => {
+  let hub: FakeHub;
+  const rows = Array.from({ length: 30 }, (_, i) => ({
+    id: String(1000 + i),
+    anchor: `the ${['wing', 'flow', 'plate', 'shock'][i % 4]} of ${['heat', 'lift', 'layer'][i % 3]} ${i}`,
+    positive: `what is the ${['wing', 'flow', 'plate', 'shock'][i % 4]} ${['heat', 'lift', 'layer'][i % 3]}`,
+  }));
+  const parquetOf = (part: typeof rows) =>
+    Buffer.from(
+      parquetWriteBuffer({
+        columnData: [
+          { name: 'id', data: part.map((r) => r.id), type: 'STRING' },
+          { name: 'anchor', data: part.map((r) => r.anchor), type: 'STRING' },
+          { name: 'positive', data: part.map((r) => r.positive), type: 'STRING' },
+          { name: 'negative', data: part.map(() => 'unused'), type: 'STRING' },
+        ] as never,
+      }),
+    );
+
+  beforeAll(async () => {
+    hub = await startFakeHub();
+    const onnx = tmp();
+    writeTinyModel(onnx, { pooling: 'mean', width: 16, seed: 1 });
+    hub.repos.set('acme/base', { type: 'model', commits: { [commitId('b')]: filesOf(onnx) }, refs: { main: commitId('b') } });
+    hub.repos.set('acme/tuned', {
+      type: 'model',
+      commits: { [commitId('t')]: filesOf(writeTinyTransformer(tmp(), { family: 'bert' }).dir) },
+      refs: { main: commitId('t') },
+    });
+    // the repo's own files: two shards of the test split, and a train split
+    hub.repos.set('zenml/qa', {
+      type: 'dataset',
+      commits: {
+        [commitId('qa')]: {
+          'README.md': Buffer.from('# qa'),
+          'data/test-00000-of-00002.parquet': parquetOf(rows.slice(0, 18)),
+          'data/test-00001-of-00002.parquet': parquetOf(rows.slice(18)),
+          'data/train-00000-of-00001.parquet': parquetOf(rows.slice(0, 5)),
+        },
+      },
+      refs: { main: commitId('qa') },
+    });
+    // only the Hub's Parquet conversion has files
+    hub.repos.set('zenml/converted', {
+      type: 'dataset',
+      commits: { [commitId('raw')]: { 'README.md': Buffer.from('# raw') }, [commitId('conv')]: { 'default/test/0000.parquet': parquetOf(rows) } },
+      refs: { main: commitId('raw'), 'refs/convert/parquet': commitId('conv') },
+    });
+  });
+  afterAll(() => hub.close());
+
+  it('compare on two Hub models and a Hub dataset, end to end; the dataset is cached like a model', async () => {
+    const home = tmp();
+    const env = { HF_ENDPOINT: hub.url, HF_HOME: home, HF_HUB_CACHE: join(home, 'hub'), HF_TOKEN: '', HF_HUB_OFFLINE: '' };
+    const args = [
+      'compare',
+      'acme/base',
+      'acme/tuned',
+      '--data',
+      'hf://datasets/zenml/qa',
+      '--split',
+      'test',
+      '--dims',
+      '16,8',
+      '--out',
+      join(tmp(), 'o'),
+      '--no-log',
+      '--json',
+    ];
+    const r = await cli(args, env);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.dataset).toMatchObject({
+      name: 'zenml/qa',
+      source: `hf://datasets/zenml/qa@${commitId('qa')}`,
+      split: 'test',
+      queries: 30,
+      scored_queries: 30,
+      corpus: 30,
+    });
+    expect(readFileSync(join(home, 'hub', 'datasets--zenml--qa', 'refs', 'main'), 'utf8')).toBe(commitId('qa'));
+    expect(existsSync(join(home, 'hub', 'datasets--zenml--qa', 'snapshots', commitId('qa'), 'data', 'train-00000-of-00001.parquet'))).toBe(false);
+    const offline = await cli(args, { ...env, HF_HUB_OFFLINE: '1', HF_ENDPOINT: 'http://127.0.0.1:9' });
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(JSON.parse(offline.stdout).tuned.metrics).toEqual(json.tuned.metrics);
+  });
+
+  it('a split only the Parquet conversion has is read from refs/convert/parquet, with a warning', async () => {
+    const home = tmp();
+    const r = await cli(['eval', 'acme/base', '--data', 'hf://datasets/zenml/converted', '--out', join(tmp(), 'o'), '--no-log', '--json'], {
+      HF_ENDPOINT: hub.url,
+      HF_HOME: home,
+      HF_HUB_CACHE: join(home, 'hub'),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).dataset.scored_queries).toBe(30);
+    expect(r.stderr).toMatch(/read from the Hub's Parquet conversion \(refs\/convert\/parquet\)/);
+  });
+
+  it('a split that does not exist: one line', async () => {
+    const home = tmp();
+    const r = await cli(['eval', 'acme/base', '--data', 'hf://datasets/zenml/qa', '--split', 'validation', '--out', join(tmp(), 'o'), '--no-log'], {
+      HF_ENDPOINT: hub.url,
+      HF_HOME: home,
+      HF_HUB_CACHE: join(home, 'hub'),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no Parquet, JSONL, JSON or CSV file for split "validation"/);
   });
 });
 

@@ -34,7 +34,7 @@ export async function runCompare(c: CompareCommand, ctx: Context): Promise<void>
   // Every flag combination is checked before any data is read or any model encodes.
   checkHeadlineMetric(c.chartMetric, c.kLists);
   checkOutDir(c.out);
-  const dataset = await loadDataset(c.data, c.load);
+  const dataset = await loadDataset(c.data, { ...c.load, hub: { onProgress: ctx.onProgress, onWarning: ctx.onWarning, signal: ctx.signal } });
   dataset.warnings.forEach(ctx.onWarning);
   let json: ReturnType<typeof compareResultsJson> | undefined;
   let table = '';

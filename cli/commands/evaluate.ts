@@ -1,6 +1,7 @@
 // `score`, `eval` and `encode`: flags in, one pipeline call, outputs written by lib/report, a
 // table or JSON printed.
 import { loadBeir } from '../../lib/data/beir.js';
+import { loadDataset } from '../../lib/data/load.js';
 import { readNpy } from '../../lib/data/npy.js';
 import { Encoder, type EncoderOptions } from '../../lib/encode/encoder.js';
 import { checkAborted } from '../../lib/errors.js';
@@ -87,8 +88,8 @@ export interface EvalCommand extends EncodeFlags {
 }
 
 export async function runEval(c: EvalCommand, ctx: Context): Promise<void> {
-  const dataset = loadBeir(c.data, c.split);
   checkOutDir(c.out);
+  const dataset = await loadDataset(c.data, { split: c.split, hub: { onProgress: ctx.onProgress, onWarning: ctx.onWarning, signal: ctx.signal } });
   dataset.warnings.forEach(ctx.onWarning);
   let json: ReturnType<typeof evalResultsJson> | undefined;
   let written: string[] = [];

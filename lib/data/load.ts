@@ -4,16 +4,36 @@ import { UserError } from '../errors.js';
 import { loadBeir } from './beir.js';
 import type { Dataset } from './dataset.js';
 import { loadPairs, ZENML_FIELDS, type PairsFields, type PairsFormat } from './pairs.js';
+import { datasetSplit, type HubOptions, parseRepoRef } from '../hub/hub.js';
 
 export interface LoadOptions {
+  /** Hub datasets: where they come from and are cached (default: the environment). */
+  hub?: HubOptions;
   format?: 'beir' | PairsFormat;
   split?: string;
   fields?: Partial<PairsFields>;
   corpus?: string;
 }
 
+/**
+ * A dataset from a BEIR folder, a pairs file, or a Hub dataset (hf://datasets/org/name[@revision],
+ * the split's files downloaded into the shared Hugging Face cache).
+ * @throws UserError on missing or malformed data, or a Hub failure.
+ */
 export async function loadDataset(path: string, options: LoadOptions = {}): Promise<Dataset> {
-  if (!existsSync(path)) throw new UserError(`${path}: dataset not found`, 'ERR_NOT_FOUND');
+  const hub = existsSync(path) ? null : parseRepoRef(path);
+  if (hub?.type === 'dataset') {
+    const split = options.split ?? 'test';
+    const { files, commit, ref } = await datasetSplit(hub, split, options.hub);
+    const fields = { ...ZENML_FIELDS, ...Object.fromEntries(Object.entries(options.fields ?? {}).filter(([, v]) => v !== undefined)) };
+    const ds = await loadPairs(files, { fields, corpus: options.corpus, name: hub.id, source: `hf://datasets/${hub.id}@${commit}` });
+    return {
+      ...ds,
+      split,
+      warnings: ref.revision !== hub.revision ? [`${hub.id}: split "${split}" read from the Hub's Parquet conversion (${ref.revision})`] : [],
+    };
+  }
+  if (!existsSync(path)) throw new UserError(`${path}: dataset not found (neither a file or folder here nor hf://datasets/org/name)`, 'ERR_NOT_FOUND');
   const format = options.format ?? (statSync(path).isDirectory() ? 'beir' : undefined);
   if (format === 'beir') return loadBeir(path, options.split ?? 'test');
   return loadPairs(path, {

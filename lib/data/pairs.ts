@@ -117,12 +117,18 @@ function collect(rows: Row[], textField: string, idField: string, what: string):
   return { ids, texts };
 }
 
+/**
+ * A pairs dataset from one file, or from several files read as one (the shards of a split).
+ * `name` and `source` default to the (first) file's.
+ */
 export async function loadPairs(
-  path: string,
-  { format, fields = ZENML_FIELDS, corpus }: { format?: PairsFormat; fields?: PairsFields; corpus?: string } = {},
+  path: string | string[],
+  { format, fields = ZENML_FIELDS, corpus, name, source }: { format?: PairsFormat; fields?: PairsFields; corpus?: string; name?: string; source?: string } = {},
 ): Promise<Dataset> {
-  const rows = await readPairRows(path, format ?? detectPairsFormat(path));
-  if (rows.length === 0) throw new UserError(`${path}: no rows`, 'ERR_EMPTY');
+  const paths = Array.isArray(path) ? path : [path];
+  const rows: Row[] = [];
+  for (const p of paths) rows.push(...(await readPairRows(p, format ?? detectPairsFormat(p))));
+  if (rows.length === 0) throw new UserError(`${paths.join(', ')}: no rows`, 'ERR_EMPTY');
   const queries = collect(rows, fields.queryField, fields.idField, 'query');
   let docs = collect(rows, fields.docField, fields.idField, 'document');
   if (corpus) {
@@ -136,5 +142,5 @@ export async function loadPairs(
     };
   }
   const qrels = new Map(queries.ids.map((id) => [id, new Set([id])]));
-  return { name: basename(path), source: resolve(path), queries, corpus: docs, qrels, warnings: [] };
+  return { name: name ?? basename(paths[0]), source: source ?? resolve(paths[0]), queries, corpus: docs, qrels, warnings: [] };
 }

@@ -12,6 +12,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -280,7 +281,7 @@ export async function modelSnapshot(ref: RepoRef, o: HubOptions = {}): Promise<S
     );
   for (const f of wanted) await downloadFile(s, ref, info.commit, f, o);
   if (ref.revision !== info.commit) {
-    mkdirSync(join(folder, 'refs', dirname(ref.revision)), { recursive: true });
+    mkdirSync(dirname(join(folder, 'refs', ref.revision)), { recursive: true });
     writeFileSync(join(folder, 'refs', ref.revision), info.commit);
   }
   return { dir, commit: info.commit, ref };
@@ -293,4 +294,74 @@ export async function locateModel(path: string, o: HubOptions = {}): Promise<{ d
   if (!ref || ref.type !== 'model') return { dir: path }; // readModel says it is not found
   const snap = await modelSnapshot(ref, o);
   return { dir: snap.dir, hub: { id: ref.id, revision: ref.revision, commit: snap.commit } };
+}
+
+const DATA_EXTENSIONS = ['parquet', 'jsonl', 'json', 'csv'];
+
+/** The files of `split` in a dataset repo, by the Hub's own conventions (a `test.jsonl`,
+ * `data/test-00000-of-00001.parquet`, a `test/` folder...), of one format, parquet first. */
+export function splitFiles(files: string[], split: string): string[] {
+  const matches = files.filter((f) => {
+    const parts = f.split('/');
+    const base = parts[parts.length - 1];
+    const ext = base.split('.').pop()!.toLowerCase();
+    if (!DATA_EXTENSIONS.includes(ext)) return false;
+    const stem = base.slice(0, base.length - ext.length - 1);
+    return parts.slice(0, -1).includes(split) || stem === split || new RegExp(`^${split.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[-_.]`).test(stem);
+  });
+  const ext = DATA_EXTENSIONS.find((e) => matches.some((f) => f.toLowerCase().endsWith(`.${e}`)));
+  return matches.filter((f) => ext && f.toLowerCase().endsWith(`.${ext}`)).sort();
+}
+
+/**
+ * The files of one split of a Hub dataset, downloaded into the shared cache: the repo's own
+ * Parquet/JSONL/JSON/CSV files for the split, else the Hub's Parquet conversion
+ * (refs/convert/parquet). Offline, the cached snapshot's files.
+ */
+export async function datasetSplit(ref: RepoRef, split: string, o: HubOptions = {}): Promise<{ files: string[]; commit: string; ref: RepoRef }> {
+  const s = settings(o);
+  const folder = repoFolder(s, ref);
+  const fromSnapshot = (r: RepoRef) => {
+    const commit = cachedCommit(s, r);
+    if (!commit) return null;
+    const dir = join(folder, 'snapshots', commit);
+    const all = listFiles(dir);
+    const picked = splitFiles(all, split);
+    return picked.length ? { files: picked.map((f) => join(dir, f)), commit, ref: r } : null;
+  };
+  const converted: RepoRef = { ...ref, revision: 'refs/convert/parquet' };
+  if (s.offline) {
+    const hit = fromSnapshot(ref) ?? (ref.revision === 'main' ? fromSnapshot(converted) : null);
+    if (!hit)
+      throw new UserError(`${formatRef(ref)}: HF_HUB_OFFLINE is set and the cache has no files of split "${split}" (looked in ${folder})`, 'ERR_NOT_FOUND');
+    return hit;
+  }
+  for (const r of ref.revision === 'main' ? [ref, converted] : [ref]) {
+    let info: { commit: string; files: string[] };
+    try {
+      info = await repoInfo(s, r);
+    } catch (e) {
+      if (r === converted && (e as UserError).code === 'ERR_NOT_FOUND') break; // no conversion either
+      throw e;
+    }
+    const picked = splitFiles(info.files, split);
+    if (picked.length === 0) continue;
+    for (const f of picked) await downloadFile(s, r, info.commit, f, o);
+    if (r.revision !== info.commit) {
+      mkdirSync(dirname(join(folder, 'refs', r.revision)), { recursive: true });
+      writeFileSync(join(folder, 'refs', r.revision), info.commit);
+    }
+    return { files: picked.map((f) => join(folder, 'snapshots', info.commit, f)), commit: info.commit, ref: r };
+  }
+  throw new UserError(`${formatRef(ref)}: no Parquet, JSONL, JSON or CSV file for split "${split}" in the repo or its Parquet conversion`, 'ERR_NOT_FOUND');
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  try {
+    return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((d) =>
+      d.isDirectory() ? listFiles(dir, join(prefix, d.name)) : [join(prefix, d.name).split('\\').join('/')],
+    );
+  } catch {
+    return [];
+  }
 }
