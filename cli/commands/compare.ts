@@ -8,10 +8,10 @@ import { DEFAULT_K_LISTS, type KLists } from '../../lib/metrics/index.js';
 import { loggedRun, runStart } from '../../lib/registry/index.js';
 import { differenceTable } from '../../lib/report/markdown.js';
 import { checkHeadlineMetric, checkOutDir, writeCompareOutputs } from '../../lib/report/outputs.js';
-import { compareResultsJson, modelJson } from '../../lib/report/results.js';
+import { compareResultsJson } from '../../lib/report/results.js';
 import type { Context } from '../context.js';
 import { clean } from '../format.js';
-import { encoderOptions, type EncodeFlags } from './evaluate.js';
+import { encoderOptions, type EncodeFlags, identity } from './evaluate.js';
 
 export interface CompareCommand extends EncodeFlags {
   base: string;
@@ -56,8 +56,8 @@ export async function runCompare(c: CompareCommand, ctx: Context): Promise<void>
     files = writeCompareOutputs(c.out, dataset, result, { chartMetric: c.chartMetric, names });
     return {
       models: [
-        { role: 'base', model: modelJson(result.base, names.base), metrics: result.base.metrics, metadata: { base_model_eval: result.base.metrics } },
-        { role: 'tuned', model: modelJson(result.tuned, names.tuned), metrics: result.tuned.metrics, metadata: { finetuned_model_eval: result.tuned.metrics } },
+        { role: 'base', model: identity(result.base, names.base), metrics: result.base.metrics, metadata: { base_model_eval: result.base.metrics } },
+        { role: 'tuned', model: identity(result.tuned, names.tuned), metrics: result.tuned.metrics, metadata: { finetuned_model_eval: result.tuned.metrics } },
       ],
       artifacts: files,
     };

@@ -5,9 +5,9 @@ import { loadDataset } from '../../lib/data/load.js';
 import { readNpy } from '../../lib/data/npy.js';
 import { Encoder, type EncoderOptions } from '../../lib/encode/encoder.js';
 import { checkAborted } from '../../lib/errors.js';
-import { embedDataset, evaluateEmbeddings, evaluateModel } from '../../lib/evaluate.js';
+import { embedDataset, evaluateEmbeddings, evaluateModel, type ModelEvalResult } from '../../lib/evaluate.js';
 import type { KLists } from '../../lib/metrics/index.js';
-import { loggedRun, runStart } from '../../lib/registry/index.js';
+import { loggedRun, type ModelIdentity, runStart } from '../../lib/registry/index.js';
 import { checkOutDir, writeEmbeddings, writeEvalOutputs } from '../../lib/report/outputs.js';
 import { evalResultsJson, modelJson } from '../../lib/report/results.js';
 import { checkDims } from '../../lib/score/index.js';
@@ -74,6 +74,12 @@ export function encoderOptions(f: EncodeFlags, ctx: Context): EncoderOptions {
   };
 }
 
+/** The model as the registry keeps it: what results.json says, and its card's training metadata. */
+export function identity(result: ModelEvalResult, name?: string): ModelIdentity {
+  const card = result.model.card;
+  return { ...modelJson(result, name), metadata: card && Object.keys(card).length ? { card } : undefined };
+}
+
 export interface EvalCommand extends EncodeFlags {
   model: string;
   modelName?: string;
@@ -105,8 +111,10 @@ export async function runEval(c: EvalCommand, ctx: Context): Promise<void> {
     json = evalResultsJson('eval', dataset, result, { modelName: c.modelName });
     checkAborted(ctx.signal);
     written = writeEvalOutputs(c.out, json, result);
-    const model = modelJson(result, c.modelName);
-    return { models: [{ role: 'model', model, metrics: result.metrics, metadata: { model_eval: result.metrics } }], artifacts: written };
+    return {
+      models: [{ role: 'model', model: identity(result, c.modelName), metrics: result.metrics, metadata: { model_eval: result.metrics } }],
+      artifacts: written,
+    };
   });
   notes.forEach(ctx.onWarning);
   if (!json) return;

@@ -49,6 +49,17 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
                 .join(' ') || '-',
             ]),
           ),
+          ...m.versions.flatMap((v) => {
+            const card = (v.metadata as { card?: { loss?: string; matryoshkaDims?: number[]; datasetSize?: number } }).card;
+            const base = v.base_model;
+            if (!card && !base) return [];
+            const from = base
+              ? ` fine-tuned from ${clean(base.name)}${base.revision ? `@${base.revision.slice(0, 12)}` : ''}${base.version ? ` (registry version ${base.version})` : ''}`
+              : '';
+            const loss = card?.loss ? `, ${clean(card.loss)}${card.matryoshkaDims ? ` dims ${card.matryoshkaDims.join(',')}` : ''}` : '';
+            const size = card?.datasetSize ? `, ${card.datasetSize} training samples` : '';
+            return [`version ${v.version}:${from}${loss}${size}`];
+          }),
         ].join('\n');
         break;
       }

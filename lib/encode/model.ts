@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { invalidParameter, UserError } from '../errors.js';
 import { safetensorsFiles } from '../onnx/safetensors.js';
+import { type ModelCard, readModelCard } from './card.js';
 
 export const POOLING_MODES = ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'] as const;
 export type PoolingMode = (typeof POOLING_MODES)[number];
@@ -21,6 +22,8 @@ export interface ModelSpec {
   weights?: { files: string[]; config: string };
   /** A model from the Hugging Face Hub: its id, the revision asked for, and the commit it resolved to. */
   hub?: { id: string; revision: string; commit: string };
+  /** What the model card (README.md) says about its training, when there is one. */
+  card?: ModelCard;
   tokenizerPath: string;
   maxSeqLength: number;
   /** Pooling modes, concatenated in this order when several are set (as sentence-transformers does). */
@@ -81,6 +84,8 @@ function readModules(path: string): Array<{ type?: string; path?: string }> {
 }
 
 export interface ModelOverrides {
+  /** Told about what the run goes on despite (a malformed model card). */
+  onWarning?: (message: string) => void;
   queryPrompt?: string;
   documentPrompt?: string;
   noPrompts?: boolean;
@@ -100,7 +105,10 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
     if (found && !statSync(found).isFile()) throw new UserError(`${found}: expected an ONNX file, found a folder`, 'ERR_NOT_MODEL');
     const safetensors = found ? null : safetensorsFiles(given);
     if (!found && !(safetensors && existsSync(join(given, 'config.json'))))
-      throw new UserError(`${path}: not a model folder (looked for ${candidates.join(' and ')}, or model.safetensors with config.json)`, 'ERR_NOT_MODEL');
+      throw new UserError(
+        `${path}: not a model folder (looked for ${candidates.join(' and ')}), nor a safetensors checkpoint (model.safetensors with config.json)`,
+        'ERR_NOT_MODEL',
+      );
     if (safetensors) weights = { files: safetensors, config: join(given, 'config.json') };
     onnxPath = found ?? safetensors![0];
     searchDirs = [given];
@@ -182,9 +190,11 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
     : basename(dirname(given)) === 'onnx'
       ? basename(dirname(dirname(given)))
       : basename(given, '.onnx');
+  const cardPath = find('README.md');
   return {
     path,
     name,
+    card: cardPath ? readModelCard(dirname(cardPath), overrides.onWarning) : undefined,
     format: weights ? 'safetensors' : 'onnx',
     onnxPath,
     weights,

@@ -25,6 +25,8 @@ export interface ModelIdentity {
   pooling?: string[];
   prompts?: Record<string, string>;
   tags?: Record<string, string>;
+  /** The version's own metadata (e.g. `card`: what its model card says), kept from its first run. */
+  metadata?: Record<string, unknown>;
 }
 
 export interface RunStart {
@@ -55,6 +57,7 @@ interface VersionRow {
   pooling: string;
   prompts: string;
   tags: string;
+  metadata: string | null;
   stage: string;
   created_at: string;
 }
@@ -220,7 +223,9 @@ export class Registry {
       );
     return Number(
       this.db
-        .prepare('INSERT INTO model_versions (model_id, version, sha256, path, width, pooling, prompts, tags, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO model_versions (model_id, version, sha256, path, width, pooling, prompts, tags, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(
           modelId,
           next,
@@ -230,6 +235,7 @@ export class Registry {
           JSON.stringify(m.pooling ?? []),
           JSON.stringify(m.prompts ?? {}),
           JSON.stringify(m.tags ?? {}),
+          JSON.stringify(m.metadata ?? {}),
           now(),
         ).lastInsertRowid,
     );
@@ -290,7 +296,9 @@ export class Registry {
     if (!model) throw new UserError(`model "${name}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
     const versions = (
       this.db
-        .prepare('SELECT id, version, sha256, path, width, pooling, prompts, tags, stage, created_at FROM model_versions WHERE model_id = ? ORDER BY version')
+        .prepare(
+          `SELECT id, version, sha256, path, width, pooling, prompts, tags, ${this.version >= 3 ? 'metadata' : 'NULL AS metadata'}, stage, created_at FROM model_versions WHERE model_id = ? ORDER BY version`,
+        )
         .all(model.id) as VersionRow[]
     ).map((v) => {
       const latestRun = this.db
@@ -310,8 +318,11 @@ export class Registry {
           )
         : {};
       const { id: _id, ...rest } = v;
+      const metadata = JSON.parse(v.metadata ?? '{}') as { card?: { baseModel?: string; baseRevision?: string } };
       return {
         ...rest,
+        metadata,
+        base_model: this.lineage(metadata.card),
         pooling: JSON.parse(v.pooling),
         prompts: JSON.parse(v.prompts),
         tags: JSON.parse(v.tags),
@@ -320,6 +331,19 @@ export class Registry {
       };
     });
     return { name: model.name, created_at: model.created_at, versions };
+  }
+
+  /**
+   * The base model a version was fine-tuned from (its card's base_model and revision), and the
+   * registry's version of it when the registry has one: same name, and from the Hub, same commit.
+   */
+  private lineage(card?: { baseModel?: string; baseRevision?: string }): { name: string; revision: string | null; version: number | null } | null {
+    if (!card?.baseModel) return null;
+    const rows = this.db
+      .prepare('SELECT v.version, v.path FROM model_versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? ORDER BY v.version DESC')
+      .all(card.baseModel) as Array<{ version: number; path: string }>;
+    const match = card.baseRevision ? rows.find((r) => r.path.endsWith(`@${card.baseRevision}`) || r.path.includes(`@${card.baseRevision}`)) : rows[0];
+    return { name: card.baseModel, revision: card.baseRevision ?? null, version: match?.version ?? null };
   }
 
   /** Gives `version` the stage; the previous holder of that stage becomes archived. */

@@ -104,6 +104,10 @@ export const MIGRATIONS: string[] = [
   DROP TABLE metadata;
   ALTER TABLE metadata_by_role RENAME TO metadata;
   `,
+  // 3: a model version's own metadata: its model card (base model, training), what users log.
+  `
+  ALTER TABLE model_versions ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
