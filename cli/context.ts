@@ -27,6 +27,14 @@ export function installSignalHandlers(): void {
   process.on('SIGTERM', handle);
 }
 
+/** Resolves at the first SIGINT/SIGTERM (for commands that serve until stopped). */
+export function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    if (controller.signal.aborted) resolve();
+    controller.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
 export function warn(message: string): void {
   process.stderr.write(`emb-bench: warning: ${clean(message)}\n`);
 }

@@ -8,8 +8,9 @@ import { runCompare, runDemo } from './commands/compare.js';
 import { doctor } from './commands/doctor.js';
 import { runEncode, runEval, runScore, type EncodeFlags } from './commands/evaluate.js';
 import { registryCommand } from './commands/registry.js';
-import { context, installSignalHandlers, reportError, warn } from './context.js';
-import { parseIntList, parseKLists, parsePositiveInt, parseSeed, parseThreads } from './options.js';
+import { context, installSignalHandlers, reportError, waitForSignal, warn } from './context.js';
+import { parseIntList, parseKLists, parseMetadata, parsePort, parsePositiveInt, parseSeed, parseThreads } from './options.js';
+import { startDashboard } from '../ui/server.js';
 
 const program = new Command('emb-bench')
   .description('Is the fine-tuned embedding model really better than its base, at every Matryoshka dimension?')
@@ -196,6 +197,23 @@ models
   .action((name: string, version: string, o) =>
     registryCommand(openRegistry(), { kind: 'models-promote', name, version: parsePositiveInt(version, 'VERSION'), stage: o.stage }, o.json),
   );
+models
+  .command('log-metadata')
+  .description(
+    "attach metadata to a model version (as ZenML's log_model_metadata): --set key=value (dotted keys nest; values are JSON when they parse) or --file meta.json",
+  )
+  .argument('<name>')
+  .argument('<version>')
+  .option('--set <key=value...>', 'one or more key=value pairs')
+  .option('--file <file>', 'a JSON object of metadata')
+  .option('--json', 'print JSON')
+  .action((name: string, version: string, o) =>
+    registryCommand(
+      openRegistry(),
+      { kind: 'models-log-metadata', name, version: parsePositiveInt(version, 'VERSION'), metadata: parseMetadata(o.set, o.file) },
+      o.json,
+    ),
+  );
 const runs = program.command('runs').description('runs in the registry');
 runs
   .command('list')
@@ -227,6 +245,21 @@ cache
   .action((o) => {
     const r = compactCacheDir(o.cacheDir, warn);
     process.stdout.write(`compacted ${r.folders} cache folder(s): ${r.before} segment(s) -> ${r.after}, ${r.records} embeddings\n`);
+  });
+
+program
+  .command('ui')
+  .description('the registry as a local web dashboard: models, versions, runs, comparisons (prints the URL)')
+  .option('--port <n>', 'port', '4280')
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .option('--allow-write', 'allow stage promotion from the page')
+  .action(async (o) => {
+    const host = o.host as string;
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) warn(`--host ${host}: the dashboard is reachable from other machines; it has no login`);
+    const dashboard = await startDashboard({ registryPath: openRegistry(), host, port: parsePort(o.port), allowWrite: Boolean(o.allowWrite) });
+    process.stdout.write(`emb-bench dashboard at ${dashboard.url} (${o.allowWrite ? 'read-write' : 'read-only'}; Ctrl-C stops it)\n`);
+    await waitForSignal();
+    await dashboard.close();
   });
 
 program

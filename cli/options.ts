@@ -1,4 +1,5 @@
 // Turning flag strings into typed values; every bad value is a UserError naming the flag.
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { UserError } from '../lib/errors.js';
 import { DEFAULT_K_LISTS, type KLists } from '../lib/metrics/index.js';
@@ -37,6 +38,46 @@ export function parseThreads(text: string | undefined): number | undefined {
   const cores = availableParallelism();
   if (n > cores) warn(`--threads ${n} is more than the ${cores} cores here; using ${cores}`);
   return Math.min(n, cores);
+}
+
+export function parsePort(text: string): number {
+  const p = text.trim();
+  if (!/^\d+$/.test(p) || Number(p) > 65535) throw new UserError(`--port: "${text}" is not a port number (0-65535)`, 'ERR_OPTION');
+  return Number(p);
+}
+
+/** --set key=value pairs (dotted keys nest, values are JSON when they parse) or --file meta.json, as one object. */
+export function parseMetadata(pairs: string[] | undefined, file: string | undefined): Record<string, unknown> {
+  if (Boolean(pairs?.length) === Boolean(file)) throw new UserError('log-metadata: give either --set key=value ... or --file meta.json', 'ERR_OPTION');
+  if (file) {
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new UserError(`--file ${file}: not a readable JSON file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message.split('\n')[0]})`, 'ERR_JSON');
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UserError(`--file ${file}: expected a JSON object`, 'ERR_JSON');
+    return value as Record<string, unknown>;
+  }
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs!) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UserError(`--set: "${pair}" is not key=value`, 'ERR_OPTION');
+    const path = pair.slice(0, eq).split('.');
+    if (path.some((k) => k === '' || k === '__proto__' || k === 'constructor' || k === 'prototype'))
+      throw new UserError(`--set: "${pair.slice(0, eq)}" is not a usable key`, 'ERR_OPTION');
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      /* a plain string */
+    }
+    let at = out;
+    for (const k of path.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
+    at[path[path.length - 1]] = value;
+  }
+  return out;
 }
 
 export interface KListFlags {

@@ -10,12 +10,13 @@ export type RegistryQuery =
   | { kind: 'runs-list' }
   | { kind: 'runs-show'; id: string }
   | { kind: 'runs-diff'; a: string; b: string }
-  | { kind: 'runs-prune' };
+  | { kind: 'runs-prune' }
+  | { kind: 'models-log-metadata'; name: string; version: number; metadata: Record<string, unknown> };
 
 const num = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(4));
 
 export function registryCommand(path: string, q: RegistryQuery, json: boolean): void {
-  const writes = q.kind === 'models-promote' || q.kind === 'runs-prune';
+  const writes = q.kind === 'models-promote' || q.kind === 'runs-prune' || q.kind === 'models-log-metadata';
   const registry = new Registry(path, { readonly: !writes });
   try {
     let value: unknown;
@@ -68,6 +69,11 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
         value = { name: q.name, version: q.version, stage: q.stage };
         text = `${clean(q.name)} version ${q.version} is now ${q.stage}`;
         break;
+      case 'models-log-metadata': {
+        value = registry.logMetadata(q.name, q.version, q.metadata);
+        text = `${clean(q.name)} version ${q.version}: metadata ${Object.keys(q.metadata).map(clean).join(', ')} logged`;
+        break;
+      }
       case 'runs-prune': {
         const ids = registry.pruneAbandoned();
         value = { pruned: ids };

@@ -291,7 +291,7 @@ export async function modelSnapshot(ref: RepoRef, o: HubOptions = {}): Promise<S
 export async function locateModel(path: string, o: HubOptions = {}): Promise<{ dir: string; hub?: { id: string; revision: string; commit: string } }> {
   if (existsSync(path)) return { dir: path };
   const ref = parseRepoRef(path);
-  if (!ref || ref.type !== 'model') return { dir: path }; // readModel says it is not found
+  if (ref?.type !== 'model') return { dir: path }; // readModel says it is not found
   const snap = await modelSnapshot(ref, o);
   return { dir: snap.dir, hub: { id: ref.id, revision: ref.revision, commit: snap.commit } };
 }

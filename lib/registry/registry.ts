@@ -17,6 +17,14 @@ export type RunStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
 /** As listed: a `running` run whose process is gone (same host) is `abandoned`. */
 export type ListedRunStatus = RunStatus | 'abandoned';
 
+export interface RunFilter {
+  model?: string;
+  dataset?: string;
+  status?: ListedRunStatus;
+  command?: string;
+  offset?: number;
+}
+
 export interface ModelIdentity {
   name: string;
   sha256: string;
@@ -347,30 +355,86 @@ export class Registry {
   }
 
   /** Gives `version` the stage; the previous holder of that stage becomes archived. */
-  promote(name: string, version: number, stage: Stage): void {
+  promote(name: string, version: number, stage: Stage, source = 'cli'): void {
     if (!STAGES.includes(stage)) throw invalidParameter('stage', `one of ${STAGES.join(', ')}`, stage);
-    if (!Number.isInteger(version) || version < 1) throw invalidParameter('version', 'a positive integer', version);
     this.write(() => {
-      const model = this.db.prepare('SELECT id FROM models WHERE name = ?').get(name) as { id: number } | undefined;
-      if (!model) throw new UserError(`model "${name}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
-      const row = this.db.prepare('SELECT id FROM model_versions WHERE model_id = ? AND version = ?').get(model.id, version) as { id: number } | undefined;
-      if (!row) throw new UserError(`model "${name}" has no version ${version}`, 'ERR_NOT_FOUND');
-      this.db.prepare(`UPDATE model_versions SET stage = 'archived' WHERE model_id = ? AND stage = ? AND id != ?`).run(model.id, stage, row.id);
+      const row = this.versionRow(name, version);
+      const at = now();
+      const log = this.db.prepare('INSERT INTO stage_history (model_version_id, stage, previous, changed_at, source) VALUES (?, ?, ?, ?, ?)');
+      const holders = this.db
+        .prepare('SELECT id, stage FROM model_versions WHERE model_id = ? AND stage = ? AND id != ?')
+        .all(row.model_id, stage, row.id) as Array<{ id: number; stage: string }>;
+      for (const h of holders) {
+        this.db.prepare(`UPDATE model_versions SET stage = 'archived' WHERE id = ?`).run(h.id);
+        log.run(h.id, 'archived', h.stage, at, source);
+      }
       this.db.prepare('UPDATE model_versions SET stage = ? WHERE id = ?').run(stage, row.id);
+      log.run(row.id, stage, row.stage, at, source);
     });
   }
 
-  /** The newest runs first; a `running` run whose process is gone is listed as `abandoned`. */
-  listRuns(limit = 50) {
+  private versionRow(name: string, version: number): { id: number; model_id: number; stage: string; metadata: string } {
+    if (!Number.isInteger(version) || version < 1) throw invalidParameter('version', 'a positive integer', version);
+    const model = this.db.prepare('SELECT id FROM models WHERE name = ?').get(name) as { id: number } | undefined;
+    if (!model) throw new UserError(`model "${name}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
+    const row = this.db.prepare('SELECT id, model_id, stage, metadata FROM model_versions WHERE model_id = ? AND version = ?').get(model.id, version) as
+      | { id: number; model_id: number; stage: string; metadata: string }
+      | undefined;
+    if (!row) throw new UserError(`model "${name}" has no version ${version}`, 'ERR_NOT_FOUND');
+    return row;
+  }
+
+  /**
+   * Attaches metadata to a model version, as ZenML's log_model_metadata does: nested values,
+   * merged key by key into what the version has (a key given again is replaced).
+   */
+  logMetadata(name: string, version: number, metadata: Record<string, unknown>): Record<string, unknown> {
+    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))
+      throw invalidParameter('metadata', 'an object of keys and values', metadata);
+    return this.write(() => {
+      const row = this.versionRow(name, version);
+      const merged = { ...(JSON.parse(row.metadata) as Record<string, unknown>), ...metadata };
+      this.db.prepare('UPDATE model_versions SET metadata = ? WHERE id = ?').run(JSON.stringify(merged), row.id);
+      return merged;
+    });
+  }
+
+  /** A version's stage changes, oldest first. */
+  stageHistory(name: string, version: number): Array<{ stage: string; previous: string; changed_at: string; source: string }> {
+    if (this.version < 4) return [];
+    const row = this.versionRow(name, version);
+    return this.db.prepare('SELECT stage, previous, changed_at, source FROM stage_history WHERE model_version_id = ? ORDER BY id').all(row.id) as Array<{
+      stage: string;
+      previous: string;
+      changed_at: string;
+      source: string;
+    }>;
+  }
+
+  /**
+   * The newest runs first, filtered by model name, dataset name, status or command; a `running`
+   * run whose process is gone is listed as `abandoned`.
+   */
+  listRuns(limit = 50, filter: RunFilter = {}) {
     const hasPid = this.version >= 2;
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.command) where.push('r.command = ?') && args.push(filter.command);
+    if (filter.dataset) where.push('r.dataset_name = ?') && args.push(filter.dataset);
+    if (filter.status && filter.status !== 'abandoned') where.push('r.status = ?') && args.push(filter.status);
+    if (filter.status === 'abandoned') where.push(`r.status = 'running'`);
+    if (filter.model)
+      where.push(
+        'EXISTS (SELECT 1 FROM run_models rm JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id AND m.name = ?)',
+      ) && args.push(filter.model);
     const rows = this.db
       .prepare(
         `SELECT r.id, r.command, r.status, r.started_at, r.ended_at, r.dataset_name, ${hasPid ? 'r.pid, r.host' : 'NULL AS pid, NULL AS host'},
                 (SELECT group_concat(rm.role || '=' || m.name || ' v' || v.version, ', ') FROM run_models rm
                    JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id) AS models
-         FROM runs r ORDER BY r.started_at DESC LIMIT ?`,
+         FROM runs r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.started_at DESC LIMIT ? OFFSET ?`,
       )
-      .all(limit) as Array<{
+      .all(...args, limit, filter.offset ?? 0) as Array<{
       id: string;
       command: string;
       status: ListedRunStatus;
@@ -381,7 +445,18 @@ export class Registry {
       host: string | null;
       models: string | null;
     }>;
-    return rows.map((r) => ({ ...r, status: abandoned(r) ? ('abandoned' as const) : r.status }));
+    const listed = rows.map((r) => ({ ...r, status: abandoned(r) ? ('abandoned' as const) : r.status }));
+    return filter.status ? listed.filter((r) => r.status === filter.status) : listed;
+  }
+
+  /** Distinct values the run filters can take. */
+  runFacets(): { models: string[]; datasets: string[]; commands: string[] } {
+    const col = (sql: string) => (this.db.prepare(sql).all() as Array<{ v: string }>).map((r) => r.v);
+    return {
+      models: col('SELECT name AS v FROM models ORDER BY name'),
+      datasets: col('SELECT DISTINCT dataset_name AS v FROM runs WHERE dataset_name IS NOT NULL ORDER BY v'),
+      commands: col('SELECT DISTINCT command AS v FROM runs ORDER BY v'),
+    };
   }
 
   /** Marks runs left `running` by a process that is gone (this host) as failed; returns their ids. */

@@ -108,6 +108,20 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE model_versions ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
   `,
+  // 4: every stage change, with where it came from (the command line, the dashboard).
+  `
+  CREATE TABLE stage_history (
+    id INTEGER PRIMARY KEY,
+    model_version_id INTEGER NOT NULL REFERENCES model_versions(id),
+    stage TEXT NOT NULL,
+    previous TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    source TEXT NOT NULL
+  );
+  CREATE INDEX stage_history_by_version ON stage_history (model_version_id);
+  CREATE INDEX runs_by_start ON runs (started_at);
+  CREATE INDEX run_models_by_version ON run_models (model_version_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

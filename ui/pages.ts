@@ -1,0 +1,484 @@
+// The dashboard's pages, rendered on the server from the Registry API.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { loadDataset } from '../lib/data/load.js';
+import { metricKey, parseMetricKey } from '../lib/metrics/keys.js';
+import type { Registry } from '../lib/registry/index.js';
+import { lineChart } from './charts.js';
+import { Html, html, page, query } from './html.js';
+import { renderMarkdown } from './markdown.js';
+
+export interface PageContext {
+  registry: Registry;
+  allowWrite: boolean;
+  csrf: string;
+  /** Query texts by run id (loaded once from the run's dataset, when it is still there). */
+  texts: Map<string, Map<string, string> | null>;
+}
+
+export class NotFound extends Error {}
+
+/** Bytes of an artifact shown inline at most (results.json, report.md); the rest is a download. */
+const INLINE_LIMIT = 1 << 20;
+const PAGE_SIZE = 50;
+const COLORS = { base: '#1f77b4', tuned: '#d62728', diff: '#2ca02c' };
+const DIM_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
+
+const fmt = (v: number | null | undefined, digits = 4) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits));
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(4)}`;
+const badge = (stage: string) => (stage && stage !== 'none' ? html`<span class="badge ${stage}">${stage}</span>` : '');
+const modelHref = (name: string) => `/models/${encodeURIComponent(name)}`;
+const runHref = (id: string) => `/runs/${encodeURIComponent(id)}`;
+const artifactHref = (run: string, name: string) => `/runs/${encodeURIComponent(run)}/artifacts/${encodeURIComponent(name)}`;
+
+/** Metrics by dim: `dim_64_cosine_ndcg@10` -> { 64: value } for one metric name. */
+function byDim(metrics: Record<string, number>, metric: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [k, v] of Object.entries(metrics)) {
+    const p = parseMetricKey(k);
+    if (p && p.name === metric) out.set(p.dim, v);
+  }
+  return out;
+}
+
+const FAMILY = ['accuracy', 'precision', 'recall', 'ndcg', 'mrr', 'map'];
+
+/** Metric names in the evaluator's order: accuracy, precision, recall, ndcg, mrr, map; k ascending. */
+function metricNamesOf(metrics: Record<string, number>): string[] {
+  const names = [
+    ...new Set(
+      Object.keys(metrics)
+        .map((k) => parseMetricKey(k)?.name)
+        .filter((n): n is string => Boolean(n)),
+    ),
+  ];
+  const rank = (n: string) => {
+    const [family, k] = n.split('@');
+    const f = FAMILY.indexOf(family);
+    return (f < 0 ? FAMILY.length : f) * 1e6 + (Number(k) || 0);
+  };
+  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+// ---- Models ----
+
+export function modelsPage(ctx: PageContext): Html {
+  const rows = ctx.registry.listModels().map((m) => {
+    const shown = ctx.registry.showModel(m.name);
+    const latest = shown.versions[shown.versions.length - 1];
+    const ndcg = latest ? byDim(latest.latest_metrics as Record<string, number>, 'ndcg@10') : new Map<number, number>();
+    const dims = [...ndcg.keys()].sort((a, b) => b - a);
+    return html`<tr>
+<td><a href="${modelHref(m.name)}">${m.name}</a></td>
+<td class="num">${m.versions}</td>
+<td class="num">${m.latest ?? '–'}</td>
+<td>${shown.versions.filter((v) => v.stage === 'production' || v.stage === 'staging').map((v) => html`${badge(v.stage)} v${v.version} `)}</td>
+<td>${dims.length ? dims.map((d) => html`<span class="muted">${d}:</span> ${fmt(ndcg.get(d))} `) : html`<span class="muted">no run yet</span>`}</td>
+</tr>`;
+  });
+  return page(
+    'Models',
+    html`<h1>Models</h1>
+${rows.length ? html`<table><thead><tr><th>model</th><th class="num">versions</th><th class="num">latest</th><th>stages</th><th>nDCG@10 by dim (latest version, latest run)</th></tr></thead><tbody>${rows}</tbody></table>` : html`<p>No models yet: run <code>emb-bench compare</code> or <code>emb-bench eval</code>.</p>`}`,
+    'Models',
+  );
+}
+
+// ---- Model ----
+
+function metadataCard(title: string, value: unknown): Html {
+  if (value === undefined || value === null || (typeof value === 'object' && Object.keys(value as object).length === 0)) return html``;
+  const cell = (v: unknown): Html | string =>
+    v !== null && typeof v === 'object'
+      ? html`<code>${JSON.stringify(v)}</code>`
+      : typeof v === 'number' && !Number.isInteger(v)
+        ? String(Number(v.toPrecision(6)))
+        : String(v);
+  const body =
+    typeof value === 'object' && !Array.isArray(value)
+      ? html`<dl>${Object.entries(value as Record<string, unknown>).map(([k, v]) => html`<dt>${k}</dt><dd>${cell(v)}</dd>`)}</dl>`
+      : html`<p>${cell(value)}</p>`;
+  return html`<div class="card"><h3>${title}</h3>${body}</div>`;
+}
+
+export function modelPage(ctx: PageContext, name: string, params: URLSearchParams): Html {
+  let m: ReturnType<Registry['showModel']>;
+  try {
+    m = ctx.registry.showModel(name);
+  } catch {
+    throw new NotFound(`model ${name}`);
+  }
+  const allMetrics = m.versions.flatMap((v) => metricNamesOf(v.latest_metrics as Record<string, number>));
+  const names = [...new Set(allMetrics)];
+  const metric = names.includes(params.get('metric') ?? '') ? params.get('metric')! : names.includes('ndcg@10') ? 'ndcg@10' : (names[0] ?? 'ndcg@10');
+  const dims = [...new Set(m.versions.flatMap((v) => [...byDim(v.latest_metrics as Record<string, number>, metric).keys()]))].sort((a, b) => b - a);
+  const trend = dims.map((d, i) => ({
+    label: `dim ${d}`,
+    color: DIM_COLORS[i % DIM_COLORS.length],
+    points: m.versions.flatMap((v) => {
+      const y = byDim(v.latest_metrics as Record<string, number>, metric).get(d);
+      return y === undefined ? [] : [{ x: v.version, y }];
+    }),
+  }));
+  const versionRows = m.versions.map((v) => {
+    const history = ctx.registry.stageHistory(m.name, v.version);
+    const promote = ctx.allowWrite
+      ? html`<form class="inline" method="post" action="/promote">
+<input type="hidden" name="csrf" value="${ctx.csrf}"><input type="hidden" name="name" value="${m.name}"><input type="hidden" name="version" value="${v.version}">
+<select name="stage" aria-label="stage"><option>staging</option><option>production</option></select> <button type="submit">promote</button></form>`
+      : '';
+    return html`<tr id="v${v.version}">
+<td class="num">${v.version}</td><td><code>${String(v.sha256).slice(0, 12)}</code></td><td class="num">${v.width ?? '–'}</td>
+<td>${(v.pooling as string[]).join('+') || 'graph'}</td>
+<td>${Object.entries(v.prompts as Record<string, string>)
+      .filter(([, t]) => t)
+      .map(([k, t]) => html`<div><span class="muted">${k}:</span> ${t}</div>`)}</td>
+<td>${badge(v.stage)}${history.length ? html`<div class="muted">${history.map((h) => html`<div>${h.changed_at.slice(0, 19).replace('T', ' ')}: ${h.previous} → ${h.stage} (${h.source})</div>`)}</div>` : ''}${promote}</td>
+<td>${v.created_at.slice(0, 19).replace('T', ' ')}</td>
+<td>${v.latest_run ? html`<a href="${runHref(v.latest_run)}">${v.latest_run.slice(0, 8)}</a>` : '–'}</td>
+</tr>`;
+  });
+  const cards = [...m.versions].reverse().map((v) => {
+    const meta = v.metadata as Record<string, unknown> & { card?: Record<string, unknown> };
+    const { card, ...user } = meta;
+    const run = v.latest_run ? ctx.registry.showRun(v.latest_run) : null;
+    const evalMeta = run?.models.find((x) => x.name === m.name && x.version === v.version)?.metadata ?? {};
+    const lineage = v.base_model
+      ? html`<div class="card"><h3>Base model</h3><p>${v.base_model.version ? html`<a href="${modelHref(v.base_model.name)}#v${v.base_model.version}">${v.base_model.name} v${v.base_model.version}</a>` : v.base_model.name}${v.base_model.revision ? html` <span class="muted">at ${v.base_model.revision.slice(0, 12)}</span>` : ''}</p></div>`
+      : '';
+    const training = card
+      ? {
+          loss: card.loss,
+          matryoshka_dims: card.matryoshkaDims,
+          dataset_size: card.datasetSize,
+          datasets: card.datasets,
+        }
+      : undefined;
+    return html`<h3>Version ${v.version}</h3><div class="cards">
+${lineage}
+${metadataCard('Training', training && Object.fromEntries(Object.entries(training).filter(([, x]) => x !== undefined)))}
+${metadataCard('Training hyperparameters', card?.hyperparameters)}
+${metadataCard('Framework versions', card?.frameworkVersions)}
+${Object.entries(user).map(([k, val]) => metadataCard(k, val))}
+${Object.entries(evalMeta).map(([k, val]) => metadataCard(`${k} (latest run)`, val))}
+${run ? metadataCard('Hardware (latest run)', run.hardware) : ''}
+</div>`;
+  });
+  return page(
+    m.name,
+    html`<h1>${m.name}</h1>
+<h2>Versions</h2>
+<table><thead><tr><th class="num">version</th><th>sha256</th><th class="num">width</th><th>pooling</th><th>prompts</th><th>stage</th><th>created</th><th>latest run</th></tr></thead><tbody>${versionRows}</tbody></table>
+<h2>${metric} across versions, per dim</h2>
+<form class="filters" method="get"><label>metric <select name="metric">${names.map((n) => html`<option${n === metric ? new Html(' selected') : ''}>${n}</option>`)}</select></label><button type="submit">show</button></form>
+${lineChart(trend, { xLabel: 'version', yLabel: metric, xLog: false })}
+<h2>Metadata</h2>
+${cards}`,
+    'Models',
+  );
+}
+
+// ---- Runs ----
+
+export function runsPage(ctx: PageContext, params: URLSearchParams): Html {
+  const filter = {
+    model: params.get('model') || undefined,
+    dataset: params.get('dataset') || undefined,
+    status: (params.get('status') || undefined) as never,
+    command: params.get('command') || undefined,
+  };
+  const pageNo = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
+  const rows = ctx.registry.listRuns(PAGE_SIZE + 1, { ...filter, offset: (pageNo - 1) * PAGE_SIZE });
+  const facets = ctx.registry.runFacets();
+  const select = (name: string, label: string, values: string[]) =>
+    html`<label>${label}<select name="${name}"><option value="">any</option>${values.map((v) => html`<option${params.get(name) === v ? new Html(' selected') : ''}>${v}</option>`)}</select></label>`;
+  const link = (p: number) => `/runs${query({ ...filter, page: p })}`;
+  return page(
+    'Runs',
+    html`<h1>Runs</h1>
+<form class="filters" method="get">
+${select('model', 'model', facets.models)}${select('dataset', 'dataset', facets.datasets)}${select('status', 'status', ['running', 'succeeded', 'failed', 'interrupted', 'abandoned'])}${select('command', 'command', facets.commands)}
+<button type="submit">filter</button></form>
+<table><thead><tr><th>run</th><th>command</th><th>status</th><th>started</th><th>ended</th><th>dataset</th><th>models</th></tr></thead><tbody>
+${rows.slice(0, PAGE_SIZE).map(
+  (r) => html`<tr><td><a href="${runHref(r.id)}"><code>${r.id.slice(0, 8)}</code></a></td><td>${r.command}</td><td>${badge(r.status)}</td>
+<td>${r.started_at.slice(0, 19).replace('T', ' ')}</td><td>${r.ended_at ? r.ended_at.slice(0, 19).replace('T', ' ') : '–'}</td><td>${r.dataset_name ?? '–'}</td><td>${r.models ?? ''}</td></tr>`,
+)}
+</tbody></table>
+<p class="pager">${pageNo > 1 ? html`<a href="${link(pageNo - 1)}">← newer</a>` : ''}${rows.length > PAGE_SIZE ? html`<a href="${link(pageNo + 1)}">older →</a>` : ''}</p>`,
+    'Runs',
+  );
+}
+
+// ---- Run ----
+
+function readArtifact(path: string): { text: string; truncated: boolean } | null {
+  if (!existsSync(path)) return null;
+  const size = statSync(path).size;
+  const text = readFileSync(path).subarray(0, INLINE_LIMIT).toString('utf8');
+  return { text, truncated: size > INLINE_LIMIT };
+}
+
+function findRun(ctx: PageContext, id: string): ReturnType<Registry['showRun']> {
+  try {
+    return ctx.registry.showRun(id);
+  } catch {
+    throw new NotFound(`run ${id}`);
+  }
+}
+
+type Artifact = { name: string; path: string; size: number; sha256: string };
+
+export function runPage(ctx: PageContext, id: string): Html {
+  const run = findRun(ctx, id);
+  const artifacts = run.artifacts as Artifact[];
+  const art = (name: string) => artifacts.find((a) => a.name === name);
+  const dims = (run.dims as number[] | null) ?? [];
+  const names = [...new Set(run.models.flatMap((m) => metricNamesOf(m.metrics)))];
+  const results = art('results.json') ? readArtifact(art('results.json')!.path) : null;
+  const report = art('report.md') ? readArtifact(art('report.md')!.path) : null;
+  let pretty = results?.text ?? '';
+  if (results && !results.truncated) {
+    try {
+      pretty = JSON.stringify(JSON.parse(results.text), null, 2);
+    } catch {
+      /* shown as it is */
+    }
+  }
+  const table = html`<table><thead><tr><th>metric</th>${dims.map((d) => run.models.map((m) => html`<th class="num">dim ${d} ${m.role}</th>`))}</tr></thead><tbody>
+${names.map((n) => html`<tr><td>${n}</td>${dims.map((d) => run.models.map((m) => html`<td class="num">${fmt(m.metrics[metricKey(d, n)])}</td>`))}</tr>`)}
+</tbody></table>`;
+  const base = run.models.find((m) => m.role === 'base');
+  const tuned = run.models.find((m) => m.role === 'tuned');
+  return page(
+    `Run ${run.id.slice(0, 8)}`,
+    html`<h1>Run <code>${run.id.slice(0, 8)}</code> ${badge(run.status)}</h1>
+${run.error ? html`<p class="warning">${run.error}</p>` : ''}
+<div class="cards">
+<div class="card"><h3>Command</h3><dl><dt>command</dt><dd><code>emb-bench ${(run.argv as string[]).join(' ')}</code></dd><dt>started</dt><dd>${run.started_at}</dd><dt>ended</dt><dd>${run.ended_at ?? '–'}</dd></dl></div>
+<div class="card"><h3>Dataset</h3><dl><dt>name</dt><dd>${run.dataset_name ?? '–'}</dd><dt>fingerprint</dt><dd><code>${(run.dataset_fingerprint ?? '–').slice(0, 16)}</code></dd>${Object.entries((run.dataset_counts as Record<string, number>) ?? {}).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl></div>
+${metadataCard('Software', run.software)}
+${metadataCard('Hardware', run.hardware)}
+<div class="card"><h3>Models</h3><dl>${run.models.map((m) => html`<dt>${m.role}</dt><dd><a href="${modelHref(m.name)}#v${m.version}">${m.name} v${m.version}</a></dd>`)}</dl>
+${base && tuned ? html`<p><a href="/compare${query({ run: run.id })}">compare base and tuned</a> · <a href="${runHref(run.id)}/queries">per query</a></p>` : ''}</div>
+</div>
+<h2>Results</h2>
+${dims.length ? table : html`<p class="muted">no metrics recorded</p>`}
+${art('chart.png') && !report ? html`<h2>Chart</h2><img src="${artifactHref(run.id, 'chart.png')}" alt="chart of ${run.dataset_name ?? ''}" width="880">` : ''}
+${report ? html`<h2>Report</h2><div class="report">${renderMarkdown(report.text, (src) => (art(src) ? artifactHref(run.id, src) : null))}</div>` : ''}
+<h2>Artifacts</h2>
+<table><thead><tr><th>name</th><th class="num">bytes</th><th>sha256</th></tr></thead><tbody>
+${artifacts.map((a) => html`<tr><td><a href="${artifactHref(run.id, a.name)}" download>${a.name}</a></td><td class="num">${a.size}</td><td><code>${a.sha256}</code></td></tr>`)}
+</tbody></table>
+${results ? html`<h2>results.json</h2>${results.truncated ? html`<p class="muted">first ${INLINE_LIMIT} bytes; download the whole file above</p>` : ''}<pre>${pretty}</pre>` : ''}`,
+    'Runs',
+  );
+}
+
+// ---- Per query ----
+
+async function queryTexts(ctx: PageContext, runId: string, results: Artifact | undefined): Promise<Map<string, string> | null> {
+  if (ctx.texts.has(runId)) return ctx.texts.get(runId)!;
+  let texts: Map<string, string> | null = null;
+  try {
+    const json = results ? (JSON.parse(readFileSync(results.path, 'utf8')) as { dataset?: { source?: string; split?: string | null } }) : null;
+    const source = json?.dataset?.source;
+    if (source && existsSync(source)) {
+      const ds = await loadDataset(source, { split: json?.dataset?.split ?? undefined });
+      texts = new Map(ds.queries.ids.map((qid, i) => [qid, ds.queries.texts[i]]));
+    }
+  } catch {
+    texts = null;
+  }
+  ctx.texts.set(runId, texts);
+  return texts;
+}
+
+export async function queriesPage(ctx: PageContext, id: string, params: URLSearchParams): Promise<Html> {
+  const run = findRun(ctx, id);
+  const artifacts = run.artifacts as Artifact[];
+  const perQuery = artifacts.find((a) => a.name === 'per_query.jsonl');
+  if (!perQuery || !existsSync(perQuery.path)) throw new NotFound(`per_query.jsonl of run ${id}`);
+  const dims = (run.dims as number[] | null) ?? [];
+  const metricNames = [...new Set(run.models.flatMap((m) => metricNamesOf(m.metrics)))];
+  const dim = dims.includes(Number(params.get('dim'))) ? Number(params.get('dim')) : Math.min(...dims);
+  const metric = metricNames.includes(params.get('metric') ?? '') ? params.get('metric')! : 'ndcg@10';
+  const key = metricKey(dim, metric);
+  const order = params.get('sort') === 'gain' ? 'gain' : params.get('sort') === 'id' ? 'id' : 'loss';
+  const rows = readFileSync(perQuery.path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { query_id: string; base?: Record<string, number>; tuned?: Record<string, number>; model?: Record<string, number> })
+    .map((r) => {
+      const b = r.base?.[key] ?? r.model?.[key] ?? Number.NaN;
+      const t = r.tuned?.[key] ?? Number.NaN;
+      return { id: r.query_id, b, t, change: t - b };
+    });
+  if (order === 'id') rows.sort((a, b) => a.id.localeCompare(b.id));
+  else rows.sort((a, b) => (order === 'gain' ? b.change - a.change : a.change - b.change));
+  const pageNo = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
+  const shown = rows.slice((pageNo - 1) * PAGE_SIZE, pageNo * PAGE_SIZE);
+  const texts = await queryTexts(
+    ctx,
+    run.id,
+    artifacts.find((a) => a.name === 'results.json'),
+  );
+  const link = (p: number) => `${runHref(run.id)}/queries${query({ dim, metric, sort: order, page: p })}`;
+  return page(
+    `Queries of ${run.id.slice(0, 8)}`,
+    html`<h1>Per query: run <a href="${runHref(run.id)}"><code>${run.id.slice(0, 8)}</code></a></h1>
+<form class="filters" method="get">
+<label>dim<select name="dim">${dims.map((d) => html`<option${d === dim ? new Html(' selected') : ''}>${d}</option>`)}</select></label>
+<label>metric<select name="metric">${metricNames.map((n) => html`<option${n === metric ? new Html(' selected') : ''}>${n}</option>`)}</select></label>
+<label>sort<select name="sort">${['loss', 'gain', 'id'].map((s) => html`<option value="${s}"${s === order ? new Html(' selected') : ''}>${s === 'loss' ? 'lost most first' : s === 'gain' ? 'gained most first' : 'query id'}</option>`)}</select></label>
+<button type="submit">show</button></form>
+<p class="muted">${rows.length} queries; page ${pageNo} of ${Math.max(1, Math.ceil(rows.length / PAGE_SIZE))}${texts ? '' : '; query texts unavailable (the dataset is not where the run read it)'}</p>
+<table><thead><tr><th>query</th><th>text</th><th class="num">base</th><th class="num">tuned</th><th class="num">change</th></tr></thead><tbody>
+${shown.map((r) => html`<tr><td>${r.id}</td><td>${texts?.get(r.id) ?? ''}</td><td class="num">${fmt(r.b, 3)}</td><td class="num">${fmt(r.t, 3)}</td><td class="num ${r.change > 0 ? 'better' : r.change < 0 ? 'worse' : ''}">${Number.isNaN(r.change) ? '–' : signed(r.change)}</td></tr>`)}
+</tbody></table>
+<p class="pager">${pageNo > 1 ? html`<a href="${link(pageNo - 1)}">← previous</a>` : ''}${pageNo * PAGE_SIZE < rows.length ? html`<a href="${link(pageNo + 1)}">next →</a>` : ''}</p>`,
+    'Runs',
+  );
+}
+
+// ---- Compare ----
+
+interface Side {
+  name: string;
+  version: number;
+  metrics: Record<string, number>;
+  run: ReturnType<Registry['showRun']> | null;
+}
+
+function side(ctx: PageContext, spec: string | null): Side | null {
+  if (!spec) return null;
+  const at = spec.lastIndexOf('@');
+  const name = at > 0 ? spec.slice(0, at) : spec;
+  let m: ReturnType<Registry['showModel']>;
+  try {
+    m = ctx.registry.showModel(name);
+  } catch {
+    throw new NotFound(`model ${name}`);
+  }
+  const version = at > 0 ? Number(spec.slice(at + 1)) : m.versions[m.versions.length - 1]?.version;
+  const v = m.versions.find((x) => x.version === version);
+  if (!v) throw new NotFound(`${name} version ${version}`);
+  return { name, version, metrics: v.latest_metrics as Record<string, number>, run: v.latest_run ? ctx.registry.showRun(v.latest_run) : null };
+}
+
+/** Flattens nested settings into dotted keys, for a side-by-side "what differs" table. */
+function flatten(value: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else out[prefix] = typeof value === 'string' ? value : JSON.stringify(value);
+  return out;
+}
+
+function settings(run: Side['run']): Record<string, string> {
+  if (!run) return {};
+  return flatten({
+    dataset: { name: run.dataset_name, fingerprint: run.dataset_fingerprint, counts: run.dataset_counts },
+    dims: run.dims,
+    k_lists: run.k_lists,
+    command: run.command,
+    software: run.software,
+    hardware: run.hardware,
+  });
+}
+
+export function comparePage(ctx: PageContext, params: URLSearchParams): Html {
+  let a = params.get('a');
+  let b = params.get('b');
+  const runId = params.get('run');
+  let sameRun: ReturnType<Registry['showRun']> | null = null;
+  if (runId) {
+    sameRun = findRun(ctx, runId);
+    const base = sameRun.models.find((m) => m.role === 'base');
+    const tuned = sameRun.models.find((m) => m.role === 'tuned');
+    if (!base || !tuned) throw new NotFound(`run ${runId} has no base and tuned model`);
+    a = `${base.name}@${base.version}`;
+    b = `${tuned.name}@${tuned.version}`;
+  }
+  const versions = ctx.registry.listModels().flatMap((m) => ctx.registry.showModel(m.name).versions.map((v) => `${m.name}@${v.version}`));
+  const pick = (name: string, current: string | null) =>
+    html`<label>${name === 'a' ? 'base' : 'compared'}<select name="${name}"><option value="">choose</option>${versions.map((v) => html`<option${v === current ? new Html(' selected') : ''}>${v}</option>`)}</select></label>`;
+  const left = runId && sameRun ? { ...side(ctx, a)!, metrics: sameRun.models.find((m) => m.role === 'base')!.metrics, run: sameRun } : side(ctx, a);
+  const right = runId && sameRun ? { ...side(ctx, b)!, metrics: sameRun.models.find((m) => m.role === 'tuned')!.metrics, run: sameRun } : side(ctx, b);
+  const chooser = html`<form class="filters" method="get">${pick('a', a)}${pick('b', b)}<button type="submit">compare</button></form>`;
+  if (!left || !right)
+    return page(
+      'Compare',
+      html`<h1>Compare two versions</h1>${chooser}<p class="muted">Choose two model versions, or open a run's comparison from its page.</p>`,
+      'Compare',
+    );
+  const names = metricNamesOf(left.metrics).filter((n) => metricNamesOf(right.metrics).includes(n));
+  const metric = names.includes(params.get('metric') ?? '') ? params.get('metric')! : names.includes('ndcg@10') ? 'ndcg@10' : (names[0] ?? 'ndcg@10');
+  const dims = [...byDim(left.metrics, metric).keys()].filter((d) => byDim(right.metrics, metric).has(d)).sort((x, y) => y - x);
+  // intervals and tests exist when both sides come from one compare run (its results.json)
+  let differences: Record<string, { ci_low: number; ci_high: number; p_holm: number; significant: boolean }> = {};
+  const pairRun = sameRun ?? (left.run && right.run && left.run.id === right.run.id ? left.run : null);
+  const resultsArt = (pairRun?.artifacts as Artifact[] | undefined)?.find((x) => x.name === 'results.json');
+  if (resultsArt && existsSync(resultsArt.path)) {
+    try {
+      differences = (JSON.parse(readFileSync(resultsArt.path, 'utf8')) as { differences?: typeof differences }).differences ?? {};
+    } catch {
+      differences = {};
+    }
+  }
+  const sa = settings(left.run);
+  const sb = settings(right.run);
+  const showAll = params.get('settings') === 'all';
+  const keys = [...new Set([...Object.keys(sa), ...Object.keys(sb)])].filter((k) => showAll || sa[k] !== sb[k]).sort();
+  const differentData = left.run && right.run && left.run.dataset_fingerprint !== right.run.dataset_fingerprint;
+  const la = `${left.name} v${left.version}`;
+  const lb = `${right.name} v${right.version}`;
+  const series = [
+    { label: la, color: COLORS.base, points: dims.map((d) => ({ x: d, y: byDim(left.metrics, metric).get(d)! })) },
+    { label: lb, color: COLORS.tuned, points: dims.map((d) => ({ x: d, y: byDim(right.metrics, metric).get(d)! })) },
+  ];
+  const diffSeries = [
+    {
+      label: `${lb} − ${la}`,
+      color: COLORS.diff,
+      points: dims.map((d) => {
+        const k = metricKey(d, metric);
+        const diff = right.metrics[k] - left.metrics[k];
+        return differences[k] ? { x: d, y: diff, low: differences[k].ci_low, high: differences[k].ci_high } : { x: d, y: diff };
+      }),
+    },
+  ];
+  const verdict = (k: string) => {
+    const d = differences[k];
+    if (!d) return html`<span class="muted">–</span>`;
+    return d.significant
+      ? html`<span class="${right.metrics[k] > left.metrics[k] ? 'better' : 'worse'}">${right.metrics[k] > left.metrics[k] ? 'better' : 'worse'}</span>`
+      : 'no significant change';
+  };
+  const here = { a, b, metric };
+  return page(
+    'Compare',
+    html`<h1>${la} vs ${lb}</h1>
+${chooser}
+${differentData ? html`<p class="warning">The two evaluations used different datasets (fingerprints ${String(left.run!.dataset_fingerprint).slice(0, 12)} and ${String(right.run!.dataset_fingerprint).slice(0, 12)}): their numbers are not comparable.</p>` : ''}
+<form class="filters" method="get"><input type="hidden" name="a" value="${a}"><input type="hidden" name="b" value="${b}">${runId ? html`<input type="hidden" name="run" value="${runId}">` : ''}
+<label>metric<select name="metric">${names.map((n) => html`<option${n === metric ? new Html(' selected') : ''}>${n}</option>`)}</select></label><button type="submit">show</button></form>
+<h2>The Matryoshka curve: ${metric}</h2>
+${lineChart(series, { yLabel: metric })}
+<h2>Difference, with its 95% interval where both come from one compare run</h2>
+${lineChart(diffSeries, { yLabel: `Δ ${metric}`, zero: true, height: 220 })}
+<h2>Every metric by dim</h2>
+<table><thead><tr><th>metric</th><th class="num">dim</th><th class="num">${la}</th><th class="num">${lb}</th><th class="num">difference</th><th>95% CI</th><th class="num">p (Holm)</th><th>verdict</th></tr></thead><tbody>
+${names.flatMap((n) =>
+  dims.map((d) => {
+    const k = metricKey(d, n);
+    const diff = differences[k];
+    return html`<tr><td>${n}</td><td class="num">${d}</td><td class="num">${fmt(left.metrics[k])}</td><td class="num">${fmt(right.metrics[k])}</td><td class="num">${signed(right.metrics[k] - left.metrics[k])}</td>
+<td>${diff ? `[${signed(diff.ci_low)}, ${signed(diff.ci_high)}]` : '–'}</td><td class="num">${diff ? (diff.p_holm < 0.001 ? '<0.001' : diff.p_holm.toFixed(3)) : '–'}</td><td>${verdict(k)}</td></tr>`;
+  }),
+)}
+</tbody></table>
+<h2>Settings ${showAll ? '' : '(only what differs)'}</h2>
+<p><a href="/compare${query({ ...here, run: runId, settings: showAll ? undefined : 'all' })}">${showAll ? 'only what differs' : 'show all settings'}</a></p>
+${keys.length ? html`<table><thead><tr><th>setting</th><th>${la}</th><th>${lb}</th></tr></thead><tbody>${keys.map((k) => html`<tr><td>${k}</td><td><code>${sa[k] ?? '–'}</code></td><td><code>${sb[k] ?? '–'}</code></td></tr>`)}</tbody></table>` : html`<p class="muted">the two runs' settings are the same${pairRun ? ' (one run)' : ''}</p>`}`,
+    'Compare',
+  );
+}

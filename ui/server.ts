@@ -1,0 +1,165 @@
+// `emb-bench ui`: the registry as a local dashboard. A small HTTP server over the Registry API:
+// GET and HEAD only, the database opened read-only, unless started with allowWrite (then stage
+// promotion by POST with a per-process CSRF token from the same origin). It answers only the
+// Host names of the address it serves (DNS rebinding), sends a strict Content-Security-Policy,
+// and serves artifacts by run and name from the registry, never a path from the URL.
+import { randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname } from 'node:path';
+import { Registry, type Stage, STAGES } from '../lib/registry/index.js';
+import { APP_CSS } from './assets.js';
+import { escapeHtml, type Html } from './html.js';
+import { comparePage, modelPage, modelsPage, NotFound, type PageContext, queriesPage, runPage, runsPage } from './pages.js';
+
+export interface DashboardOptions {
+  registryPath: string;
+  host?: string;
+  /** 0: any free port. */
+  port?: number;
+  allowWrite?: boolean;
+}
+
+export interface Dashboard {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Artifacts larger than this are not served (results of huge runs stay on disk). */
+const ARTIFACT_LIMIT = 256 << 20;
+const TYPES: Record<string, string> = {
+  '.json': 'application/json',
+  '.md': 'text/markdown; charset=utf-8',
+  '.png': 'image/png',
+  '.jsonl': 'application/x-ndjson',
+  '.npy': 'application/octet-stream',
+};
+const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '::1';
+
+/** Starts the dashboard; resolves once it listens. */
+export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
+  const host = o.host ?? '127.0.0.1';
+  const registry = new Registry(o.registryPath, { readonly: !o.allowWrite });
+  const ctx: PageContext = { registry, allowWrite: Boolean(o.allowWrite), csrf: randomBytes(24).toString('hex'), texts: new Map() };
+  let allowedHosts: Set<string> = new Set();
+
+  const send = (res: ServerResponse, status: number, body: string | Html, type = 'text/html; charset=utf-8', extra: Record<string, string> = {}) => {
+    res.writeHead(status, {
+      'content-type': type,
+      'content-security-policy': CSP,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'same-origin',
+      'cache-control': 'no-store',
+      ...extra,
+    });
+    res.end(res.req.method === 'HEAD' ? undefined : String(body));
+  };
+  const fail = (res: ServerResponse, status: number, message: string) =>
+    send(
+      res,
+      status,
+      `<!doctype html><title>${status}</title><link rel="stylesheet" href="/assets/app.css"><main><h1>${status}</h1><p>${escapeHtml(message)}</p><p><a href="/">models</a></p></main>`,
+    );
+
+  const artifact = (res: ServerResponse, runId: string, name: string) => {
+    let run: ReturnType<Registry['showRun']>;
+    try {
+      run = registry.showRun(runId);
+    } catch {
+      return fail(res, 404, 'no such run');
+    }
+    const a = (run.artifacts as Array<{ name: string; path: string; size: number }>).find((x) => x.name === name);
+    if (!a || !existsSync(a.path)) return fail(res, 404, 'no such artifact in this run');
+    const size = statSync(a.path).size;
+    if (size > ARTIFACT_LIMIT) return fail(res, 413, `${name} is ${size} bytes, more than the dashboard serves`);
+    res.writeHead(200, {
+      'content-type': TYPES[extname(a.name)] ?? 'application/octet-stream',
+      'content-length': String(size),
+      'content-security-policy': CSP,
+      'x-content-type-options': 'nosniff',
+      'content-disposition': `${extname(a.name) === '.png' ? 'inline' : 'attachment'}; filename="${a.name.replace(/[^\w.-]/g, '_')}"`,
+    });
+    if (res.req.method === 'HEAD') return res.end();
+    createReadStream(a.path).pipe(res);
+  };
+
+  const readForm = (req: IncomingMessage) =>
+    new Promise<URLSearchParams>((resolve, reject) => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString('utf8');
+        if (body.length > 10_000) req.destroy(new Error('form too large'));
+      });
+      req.on('end', () => resolve(new URLSearchParams(body)));
+      req.on('error', reject);
+    });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (!allowedHosts.has(String(req.headers.host ?? '').toLowerCase())) return fail(res, 421, 'this dashboard answers only its own address');
+    const url = new URL(req.url ?? '/', 'http://dashboard');
+    const path = url.pathname;
+    if (req.method === 'POST' && path === '/promote') {
+      if (!ctx.allowWrite) return fail(res, 405, 'the dashboard is read-only (start it with --allow-write to promote)');
+      const origin = req.headers.origin ?? (req.headers.referer ? new URL(req.headers.referer).origin : '');
+      if (![...allowedHosts].some((h) => origin === `http://${h}`)) return fail(res, 403, 'a promotion must come from this dashboard');
+      const form = await readForm(req);
+      if (form.get('csrf') !== ctx.csrf) return fail(res, 403, 'the form is stale or forged (no valid token)');
+      const stage = form.get('stage') as Stage;
+      if (!STAGES.includes(stage)) return fail(res, 400, 'unknown stage');
+      try {
+        registry.promote(form.get('name') ?? '', Number(form.get('version')), stage, 'dashboard');
+      } catch (e) {
+        return fail(res, 400, (e as Error).message);
+      }
+      res.writeHead(303, { location: `/models/${encodeURIComponent(form.get('name') ?? '')}` });
+      return res.end();
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'only GET and HEAD');
+    if (path === '/assets/app.css') return send(res, 200, APP_CSS, 'text/css; charset=utf-8');
+    if (path === '/favicon.ico') {
+      res.writeHead(204, { 'cache-control': 'max-age=86400' });
+      return res.end();
+    }
+    if (path === '/') return send(res, 200, modelsPage(ctx));
+    if (path === '/runs') return send(res, 200, runsPage(ctx, url.searchParams));
+    if (path === '/compare') return send(res, 200, comparePage(ctx, url.searchParams));
+    let m = /^\/models\/([^/]+)$/.exec(path);
+    if (m) return send(res, 200, modelPage(ctx, decodeURIComponent(m[1]), url.searchParams));
+    m = /^\/runs\/([0-9a-f-]{8,36})$/.exec(path);
+    if (m) return send(res, 200, runPage(ctx, m[1]));
+    m = /^\/runs\/([0-9a-f-]{8,36})\/queries$/.exec(path);
+    if (m) return send(res, 200, await queriesPage(ctx, m[1], url.searchParams));
+    m = /^\/runs\/([0-9a-f-]{8,36})\/artifacts\/([\w.-]+)$/.exec(path);
+    if (m) return artifact(res, m[1], m[2]);
+    return fail(res, 404, 'no such page');
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      if (e instanceof NotFound) fail(res, 404, `not found: ${e.message}`);
+      else fail(res, 500, (e as Error).message);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 4280, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const names = isLoopback(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
+  allowedHosts = new Set(names.map((n) => `${n}:${port}`.toLowerCase()));
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shown}:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          registry.close();
+          resolve();
+        });
+        server.closeAllConnections();
+      }),
+  };
+}
