@@ -398,7 +398,7 @@ export function comparePage(ctx: PageContext, params: URLSearchParams): Html {
     a = `${base.name}@${base.version}`;
     b = `${tuned.name}@${tuned.version}`;
   }
-  const versions = ctx.registry.listModels().flatMap((m) => ctx.registry.showModel(m.name).versions.map((v) => `${m.name}@${v.version}`));
+  const versions = ctx.registry.listVersions();
   const pick = (name: string, current: string | null) =>
     html`<label>${name === 'a' ? 'base' : 'compared'}<select name="${name}"><option value="">choose</option>${versions.map((v) => html`<option${v === current ? new Html(' selected') : ''}>${v}</option>`)}</select></label>`;
   const left = runId && sameRun ? { ...side(ctx, a)!, metrics: sameRun.models.find((m) => m.role === 'base')!.metrics, run: sameRun } : side(ctx, a);

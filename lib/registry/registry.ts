@@ -311,13 +311,16 @@ export class Registry {
     ).map((v) => {
       const latestRun = this.db
         .prepare(
-          `SELECT r.id FROM runs r JOIN run_models rm ON rm.run_id = r.id WHERE rm.model_version_id = ? AND r.status = 'succeeded' ORDER BY r.ended_at DESC LIMIT 1`,
+          `SELECT r.id, rm.role FROM runs r JOIN run_models rm ON rm.run_id = r.id WHERE rm.model_version_id = ? AND r.status = 'succeeded' ORDER BY r.ended_at DESC LIMIT 1`,
         )
-        .get(v.id) as { id: string } | undefined;
+        .get(v.id) as { id: string; role: string } | undefined;
+      // by (run, role): the primary key, not the version index (a base model shared by 10,000 runs)
       const metrics = latestRun
         ? Object.fromEntries(
             (
-              this.db.prepare('SELECT dim, name, value FROM metrics WHERE run_id = ? AND model_version_id = ?').all(latestRun.id, v.id) as Array<{
+              this.db
+                .prepare(`SELECT dim, name, value FROM metrics WHERE run_id = ? AND ${this.version >= 2 ? 'role' : 'model_version_id'} = ?`)
+                .all(latestRun.id, this.version >= 2 ? latestRun.role : v.id) as Array<{
                 dim: number;
                 name: string;
                 value: number;
@@ -447,6 +450,16 @@ export class Registry {
     }>;
     const listed = rows.map((r) => ({ ...r, status: abandoned(r) ? ('abandoned' as const) : r.status }));
     return filter.status ? listed.filter((r) => r.status === filter.status) : listed;
+  }
+
+  /** Every model version, as `name@version`, by name then version. */
+  listVersions(): string[] {
+    return (
+      this.db.prepare('SELECT m.name, v.version FROM model_versions v JOIN models m ON m.id = v.model_id ORDER BY m.name, v.version').all() as Array<{
+        name: string;
+        version: number;
+      }>
+    ).map((r) => `${r.name}@${r.version}`);
   }
 
   /** Distinct values the run filters can take. */

@@ -1,0 +1,99 @@
+// Dashboard pages at scale: a registry of 10,000 compare runs (5 models x 20 versions, five dims,
+// every metric) beside the same pages on 100 runs, from the same process. Each figure is the
+// median (and max) of 7 requests after one warm-up, wall time on 127.0.0.1.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { metricKey, metricNames, Registry } from '../dist/lib/index.js';
+import { startDashboard } from '../dist/ui/server.js';
+import { machine } from './score.js';
+
+const DIMS = [768, 512, 256, 128, 64];
+
+function fill(path, runs, artifacts) {
+  const reg = new Registry(path);
+  const names = metricNames();
+  const metrics = (shift) => Object.fromEntries(DIMS.flatMap((d) => names.map((n) => [metricKey(d, n), Math.min(1, 0.3 + shift + d / 4000)])));
+  const ids = [];
+  for (let i = 0; i < runs; i++) {
+    const model = `model-${i % 5}`;
+    const version = Math.floor(i / 5) % 20;
+    const id = reg.startRun({
+      command: 'compare',
+      argv: ['compare'],
+      dataset: { name: `data-${i % 3}`, fingerprint: `fp${i % 3}`, counts: { queries: 300 } },
+      dims: DIMS,
+      kLists: {},
+    });
+    reg.finishRun(
+      id,
+      [
+        { role: 'base', model: { name: 'base', sha256: 'b'.repeat(64), path: '/models/base' }, metrics: metrics(0) },
+        {
+          role: 'tuned',
+          model: { name: model, sha256: createHash('sha256').update(`${model}/${version}`).digest('hex'), path: `/models/${model}/${version}` },
+          metrics: metrics(0.01 * version),
+        },
+      ],
+      artifacts,
+    );
+    ids.push(id);
+  }
+  reg.close();
+  return ids;
+}
+
+async function timePages(path, runId) {
+  const dashboard = await startDashboard({ registryPath: path, port: 0 });
+  const pages = [
+    '',
+    'models/model-1',
+    'runs',
+    'runs?model=model-2&status=succeeded',
+    `runs/${runId}`,
+    `runs/${runId}/queries`,
+    `compare?run=${runId}`,
+    'compare?a=model-0@1&b=model-1@20',
+  ];
+  const out = {};
+  for (const p of pages) {
+    const times = [];
+    for (let i = 0; i < 8; i++) {
+      const t0 = performance.now();
+      const res = await fetch(dashboard.url + p);
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`${p}: ${res.status} ${body.slice(0, 300)}`);
+      if (i > 0) times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    out[`/${p}`] = { median_ms: +times[3].toFixed(1), max_ms: +times[times.length - 1].toFixed(1) };
+  }
+  await dashboard.close();
+  return out;
+}
+
+export async function uiBench() {
+  const dir = mkdtempSync(join(tmpdir(), 'emb-ui-bench-'));
+  // one set of artifacts every run points to (what a compare writes)
+  const results = join(dir, 'results.json');
+  const perQuery = join(dir, 'per_query.jsonl');
+  writeFileSync(results, JSON.stringify({ dataset: { name: 'data', source: '/nowhere' }, differences: {} }));
+  writeFileSync(
+    perQuery,
+    Array.from({ length: 300 }, (_, q) =>
+      JSON.stringify({ query_id: `q${q}`, base: { 'dim_64_cosine_ndcg@10': 0.3 }, tuned: { 'dim_64_cosine_ndcg@10': (q % 7) / 7 } }),
+    ).join('\n') + '\n',
+  );
+  const sizes = {};
+  for (const runs of [100, 10000]) {
+    const path = join(dir, `r${runs}.db`);
+    const t0 = performance.now();
+    const ids = fill(path, runs, [results, perQuery]);
+    const fillS = (performance.now() - t0) / 1000;
+    sizes[runs] = { fill_s: +fillS.toFixed(1), pages: await timePages(path, ids[ids.length - 1]) };
+    console.log(`${runs} runs (filled in ${fillS.toFixed(1)} s)`);
+    for (const [p, t] of Object.entries(sizes[runs].pages)) console.log(`  ${p.padEnd(42)} median ${String(t.median_ms).padStart(6)} ms  max ${t.max_ms} ms`);
+  }
+  return { machine: machine(), sizes };
+}
