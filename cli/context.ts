@@ -56,6 +56,7 @@ const FLAGS: Record<string, string> = {
   seed: '--seed',
   format: '--format',
   version: 'VERSION',
+  shard: '--shard',
 };
 
 /** One line on stderr (the stack too with --verbose); returns the exit code. */

@@ -4,7 +4,8 @@ import { compactCacheDir } from '../lib/encode/cache.js';
 import { engineInfo } from '../lib/score/index.js';
 import { VERSION } from '../lib/version.js';
 import { defaultRegistryPath } from '../lib/registry/index.js';
-import { runCompare, runDemo } from './commands/compare.js';
+import { runCompare, runDemo, runMerge } from './commands/compare.js';
+import { parseShard, shardFromEnv } from '../lib/score/shards.js';
 import { doctor } from './commands/doctor.js';
 import { runEncode, runEval, runScore, type EncodeFlags } from './commands/evaluate.js';
 import { registryCommand } from './commands/registry.js';
@@ -148,6 +149,10 @@ withKLists(
       .option('--out <dir>', 'output folder', 'emb-bench-out')
       .option('--base-name <name>', 'base model name in the registry (default: the folder name)')
       .option('--tuned-name <name>', 'fine-tuned model name in the registry (default: the folder name)')
+      .option(
+        '--shard <I/N>',
+        'run shard I of N only (corpus slice I), for `emb-bench merge` (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with EMB_BENCH_SHARD_COUNT)',
+      )
       .option('--json', 'print results.json instead of the table'),
   ),
 ).action(async (base: string, tuned: string, o) => {
@@ -172,10 +177,23 @@ withKLists(
       chartMetric: o.chartMetric,
       kLists: parseKLists(o),
       seed: parseSeed(o.seed),
+      shard: o.shard !== undefined ? parseShard(o.shard, 'shard') : (shardFromEnv() ?? undefined),
     },
     context({ quiet: o.quiet }),
   );
 });
+
+program
+  .command('merge')
+  .description("merge a sharded compare's parts (compare --shard I/N) into compare's outputs and registry run, exactly")
+  .argument('<parts...>', "the shards' .part files (every shard of one run)")
+  .requiredOption('--out <dir>', 'output folder')
+  .option('--chart-metric <name>', 'metric for the chart and headline table', 'ndcg@10')
+  .option('--no-log', 'do not record the run in the registry')
+  .option('--json', 'print results.json instead of the table')
+  .action(async (parts: string[], o) => {
+    await runMerge({ parts, out: o.out, json: Boolean(o.json), chartMetric: o.chartMetric, registry: registryPath(o) }, context());
+  });
 
 const openRegistry = () => (program.opts().registry as string | undefined) ?? defaultRegistryPath();
 const models = program.command('models').description('models and versions in the registry');

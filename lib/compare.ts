@@ -1,12 +1,15 @@
 // The main job: base vs fine-tuned at every Matryoshka dim. Both models are checked before any
 // encoding, each is encoded once, every dim is scored in one pass, and each difference gets a
 // paired bootstrap interval and a randomization-test p-value (Holm-corrected across dims).
-import type { Dataset } from './data/dataset.js';
+import { type Dataset, judgeQueries } from './data/dataset.js';
+import type { Matrix } from './data/matrix.js';
 import { Encoder, type EncoderOptions } from './encode/encoder.js';
-import { evaluateModel, type EvalOptions, type ModelEvalResult } from './evaluate.js';
-import { DEFAULT_K_LISTS, metricNames } from './metrics/index.js';
+import { evaluateModel, type EvalOptions, type ModelEvalResult, rankingMetrics } from './evaluate.js';
+import { DEFAULT_K_LISTS, type KLists, maxK, metricNames } from './metrics/index.js';
+import { type Shard, shardRange } from './score/shards.js';
+import type { TopKResult } from './score/types.js';
 import { compareMetrics, DEFAULT_STATS, STATS_METHODS, type Difference, type StatsOptions } from './stats/index.js';
-import { checkDims } from './score/index.js';
+import { checkDims, scoreTopK } from './score/index.js';
 
 export interface CompareOptions extends EvalOptions {
   encoder?: EncoderOptions;
@@ -29,29 +32,117 @@ export interface CompareResult {
  */
 export async function compare(base: string, tuned: string, dataset: Dataset, options: CompareOptions = {}): Promise<CompareResult> {
   const t0 = performance.now();
+  return withModels(base, tuned, options, async (encoders, dims, kLists) => {
+    const evalOptions = { ...options, dims, kLists };
+    const baseResult = await evaluateModel(encoders[0], dataset, evalOptions);
+    const tunedResult = await evaluateModel(encoders[1], dataset, evalOptions);
+    return testDifferences(baseResult, tunedResult, options, t0);
+  });
+}
+
+/** Loads both models once and checks the dims against both before anything is encoded. */
+async function withModels<T>(
+  base: string,
+  tuned: string,
+  options: CompareOptions,
+  work: (encoders: Encoder[], dims: number[], kLists: KLists, widths: number[]) => Promise<T>,
+): Promise<T> {
   const encoderOptions = { signal: options.signal, ...options.encoder };
-  // Load both models and check the dims before encoding anything; each is loaded once.
   const encoders: Encoder[] = [];
   try {
     for (const path of [base, tuned]) encoders.push(await Encoder.load(path, encoderOptions));
     const widths = await Promise.all(encoders.map((e) => e.width()));
     const dims = options.dims ?? [Math.min(...widths)];
     encoders.forEach((e, i) => checkDims(dims, widths[i], `model ${e.spec.name}`));
-    const kLists = options.kLists ?? DEFAULT_K_LISTS;
-    const evalOptions = { ...options, dims, kLists };
-    const baseResult = await evaluateModel(encoders[0], dataset, evalOptions);
-    const tunedResult = await evaluateModel(encoders[1], dataset, evalOptions);
-    const stats = { ...DEFAULT_STATS, ...options.stats };
-    const differences = await compareMetrics(dims, metricNames(kLists), baseResult.perQuery, tunedResult.perQuery, stats, options.signal);
-    return {
-      dims,
-      base: baseResult,
-      tuned: tunedResult,
-      differences,
-      stats: { ...stats, interval: STATS_METHODS.interval(stats), test: STATS_METHODS.test, correction: STATS_METHODS.correction },
-      timingsMs: { total: performance.now() - t0 },
-    };
+    return await work(encoders, dims, options.kLists ?? DEFAULT_K_LISTS, widths);
   } finally {
     await Promise.all(encoders.map((e) => e.close()));
   }
+}
+
+/** The paired tests of every metric at every dim, Holm-corrected across dims. */
+export async function testDifferences(base: ModelEvalResult, tuned: ModelEvalResult, options: CompareOptions, t0 = performance.now()): Promise<CompareResult> {
+  const stats = { ...DEFAULT_STATS, ...options.stats };
+  const differences = await compareMetrics(base.dims, metricNames(base.kLists), base.perQuery, tuned.perQuery, stats, options.signal);
+  return {
+    dims: base.dims,
+    base,
+    tuned,
+    differences,
+    stats: { ...stats, interval: STATS_METHODS.interval(stats), test: STATS_METHODS.test, correction: STATS_METHODS.correction },
+    timingsMs: { total: performance.now() - t0 },
+  };
+}
+
+export interface CompareShardResult {
+  dims: number[];
+  kLists: KLists;
+  corpus: { start: number; end: number; total: number };
+  /** The shard's top-k per role, with indices into the whole corpus. */
+  topk: { base: TopKResult; tuned: TopKResult };
+  models: { base: ModelEvalResult['model']; tuned: ModelEvalResult['model'] };
+  encodeMs: number;
+  inferred: number;
+}
+
+/**
+ * Shard `shard` of a compare: both models (checked as compare checks them) embed the scored
+ * queries and the shard's slice of the corpus, and score that slice; merging the shards'
+ * lists (score/shards.ts) and compareFromTopK give compare's result, exactly.
+ */
+export async function compareShard(base: string, tuned: string, dataset: Dataset, shard: Shard, options: CompareOptions = {}): Promise<CompareShardResult> {
+  return withModels(base, tuned, options, async (encoders, dims, kLists, widths) => {
+    const judged = judgeQueries(dataset);
+    const total = dataset.corpus.ids.length;
+    const range = shardRange(total, shard);
+    const t0 = performance.now();
+    const inferredBefore = encoders.map((e) => e.inferred);
+    const topk: TopKResult[] = [];
+    for (const encoder of encoders) {
+      const queries = await encoder.encode(
+        judged.queryRows.map((r) => dataset.queries.texts[r]),
+        { kind: 'query' },
+      );
+      const corpus = await encoder.encode(dataset.corpus.texts.slice(range.start, range.end), { kind: 'document' });
+      topk.push(await scoreSlice(queries, corpus, range.start, dims, maxK(kLists), options));
+    }
+    return {
+      dims,
+      kLists,
+      corpus: { ...range, total },
+      topk: { base: topk[0], tuned: topk[1] },
+      models: { base: { ...encoders[0].spec, width: widths[0] }, tuned: { ...encoders[1].spec, width: widths[1] } },
+      encodeMs: performance.now() - t0,
+      inferred: encoders.reduce((n, e, i) => n + e.inferred - inferredBefore[i], 0),
+    };
+  });
+}
+
+/** The top-k of `queries` against one corpus slice starting at row `start`, indices into the whole corpus. */
+export async function scoreSlice(queries: Matrix, slice: Matrix, start: number, dims: number[], k: number, options: EvalOptions): Promise<TopKResult> {
+  if (slice.rows === 0) {
+    const empty = dims.map(() => new Int32Array(0));
+    return { dims: [...dims], k: 0, nq: queries.rows, indices: empty, scores: dims.map(() => new Float32Array(0)), engine: 'none' };
+  }
+  const top = await scoreTopK(queries, { ...slice, cols: queries.cols }, { dims, k, threads: options.threads, device: options.device });
+  for (const idx of top.indices) for (let i = 0; i < idx.length; i++) idx[i] += start;
+  return top;
+}
+
+/** compare's result from the merged top-k lists of its shards. */
+export async function compareFromTopK(
+  dataset: Dataset,
+  topk: { base: TopKResult; tuned: TopKResult },
+  models: CompareShardResult['models'],
+  kLists: KLists,
+  options: CompareOptions & { encodeMs?: number; inferred?: number } = {},
+): Promise<CompareResult> {
+  const judged = judgeQueries(dataset);
+  const side = (role: 'base' | 'tuned'): ModelEvalResult => ({
+    ...rankingMetrics(dataset, judged, topk[role], kLists, 0, options.signal),
+    model: models[role],
+    encodeMs: options.encodeMs ?? 0,
+    inferred: options.inferred ?? 0,
+  });
+  return testDifferences(side('base'), side('tuned'), options);
 }

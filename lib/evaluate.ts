@@ -6,7 +6,7 @@ import { takeRows } from './data/matrix.js';
 import { checkAborted, UserError } from './errors.js';
 import { computeMetrics, DEFAULT_K_LISTS, maxK, metricKey, type KLists } from './metrics/index.js';
 import { checkDims, scoreTopK } from './score/index.js';
-import type { Device } from './score/types.js';
+import type { Device, TopKResult } from './score/types.js';
 import { Encoder, type EncoderOptions } from './encode/encoder.js';
 import type { ModelSpec } from './encode/model.js';
 
@@ -52,12 +52,19 @@ async function evaluateJudged(dataset: Dataset, judged: JudgedQueries, queries: 
   checkAborted(options.signal);
   const t0 = performance.now();
   const top = await scoreTopK(queries, corpusEmbeddings, { dims, k: maxK(kLists), threads: options.threads, device: options.device });
-  const t1 = performance.now();
+  return rankingMetrics(dataset, judged, top, kLists, performance.now() - t0, options.signal);
+}
 
+/**
+ * sentence-transformers' metrics of the judged queries' top-k lists (one row per
+ * judged.queryRows entry): what scoring gives, or what merging shards gives.
+ */
+export function rankingMetrics(dataset: Dataset, judged: JudgedQueries, top: TopKResult, kLists: KLists, scoreMs = 0, signal?: AbortSignal): EvalResult {
+  const t1 = performance.now();
   const metrics: Record<string, number> = {};
   const perQuery: Record<string, Float64Array> = {};
-  dims.forEach((dim, o) => {
-    checkAborted(options.signal);
+  top.dims.forEach((dim, o) => {
+    checkAborted(signal);
     const ranked = (q: number) => top.indices[o].subarray(q * top.k, (q + 1) * top.k);
     const m = computeMetrics(ranked, judged, kLists);
     m.names.forEach((name, i) => {
@@ -65,16 +72,15 @@ async function evaluateJudged(dataset: Dataset, judged: JudgedQueries, queries: 
       perQuery[metricKey(dim, name)] = m.perQuery[i];
     });
   });
-  const t2 = performance.now();
   return {
-    dims,
+    dims: [...top.dims],
     kLists,
     metrics,
     perQuery,
     queryIds: judged.queryRows.map((r) => dataset.queries.ids[r]),
     counts: datasetCounts(dataset, judged),
     engine: top.engine,
-    timingsMs: { score: t1 - t0, metrics: t2 - t1 },
+    timingsMs: { score: scoreMs, metrics: performance.now() - t1 },
   };
 }
 

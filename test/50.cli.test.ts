@@ -35,9 +35,9 @@ describe('cli', () => {
     const { code, stdout } = await cli(['--help']);
     expect(code).toBe(0);
     const listed = [...stdout.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]).filter((c) => c !== 'help');
-    expect(listed.sort()).toEqual(['cache', 'compare', 'demo', 'doctor', 'encode', 'eval', 'models', 'runs', 'score']);
+    expect(listed.sort()).toEqual(['cache', 'compare', 'demo', 'doctor', 'encode', 'eval', 'merge', 'models', 'runs', 'score', 'ui']);
     for (const [group, subs] of [
-      ['models', ['list', 'show', 'promote']],
+      ['models', ['list', 'show', 'promote', 'log-metadata']],
       ['runs', ['list', 'show', 'diff', 'prune']],
       ['cache', ['compact']],
     ] as const) {

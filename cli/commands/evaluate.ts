@@ -80,6 +80,11 @@ export function identity(result: ModelEvalResult, name?: string): ModelIdentity 
   return { ...modelJson(result, name), metadata: card && Object.keys(card).length ? { card } : undefined };
 }
 
+/** The library options every encoding command passes: dims, k lists, device, threads, encoder, signal. */
+export function pipelineOptions(c: EncodeFlags & { dims?: number[]; kLists: KLists }, ctx: Context) {
+  return { dims: c.dims, kLists: c.kLists, threads: c.threads, device: c.device, signal: ctx.signal, encoder: encoderOptions(c, ctx) };
+}
+
 export interface EvalCommand extends EncodeFlags {
   model: string;
   modelName?: string;
@@ -100,14 +105,7 @@ export async function runEval(c: EvalCommand, ctx: Context): Promise<void> {
   let json: ReturnType<typeof evalResultsJson> | undefined;
   let written: string[] = [];
   const { runId, notes } = await loggedRun(c.registry, runStart('eval', dataset, c.dims, c.kLists, c.device), async () => {
-    const result = await evaluateModel(c.model, dataset, {
-      dims: c.dims,
-      kLists: c.kLists,
-      threads: c.threads,
-      device: c.device,
-      signal: ctx.signal,
-      encoder: encoderOptions(c, ctx),
-    });
+    const result = await evaluateModel(c.model, dataset, pipelineOptions(c, ctx));
     json = evalResultsJson('eval', dataset, result, { modelName: c.modelName });
     checkAborted(ctx.signal);
     written = writeEvalOutputs(c.out, json, result);
