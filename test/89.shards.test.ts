@@ -3,12 +3,14 @@
 // N = 1, 2, 3, 7: uneven slices, shards with no relevant document, exact score ties across
 // slice borders (duplicated documents). A set with a shard missing, twice, damaged or from
 // another run is refused with the shards named.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseShard, shardFromEnv, shardRange } from '../lib/score/shards.js';
-import { cli, rng } from './helpers/shared.js';
+import { cli, ROOT, rng } from './helpers/shared.js';
+import { slurmUnavailable, startSlurm } from './helpers/slurm.js';
 import { WORDS, writeTinyTransformer } from './helpers/transformer-model.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'emb-shard-'));
@@ -97,6 +99,46 @@ describe('sharded compare, merged', () => {
       expect(readFileSync(join(out, 'per_query.jsonl'), 'utf8')).toBe(one.perQuery);
     },
     180_000,
+  );
+
+  const slurmReason = slurmUnavailable();
+  it.skipIf(slurmReason !== null)(
+    `deploy/slurm/compare.sbatch on a real single-node Slurm: 3 array tasks and a dependent merge give the one-process results${slurmReason ? ` (skipped: ${slurmReason})` : ''}`,
+    async () => {
+      const cluster = startSlurm();
+      try {
+        const shared = tmp();
+        const env = {
+          ...process.env,
+          ...cluster.env,
+          SHARED: shared,
+          EMB_BENCH: `${process.execPath} ${join(ROOT, 'bin', 'emb-bench.js')} --registry ${join(shared, 'registry.db')}`,
+        };
+        const submit = spawnSync('bash', [join(ROOT, 'deploy', 'slurm', 'compare.sbatch'), base, tuned, data, '16,8,4', '3'], { env, encoding: 'utf8' });
+        expect(submit.status, submit.stderr).toBe(0);
+        expect(submit.stdout).toMatch(/shards: job \d+ \(array 0-2\), merge: job \d+/);
+        const results = join(shared, 'results', 'results.json');
+        for (let i = 0; i < 480 && !existsSync(results); i++) await new Promise((r) => setTimeout(r, 500));
+        expect(
+          existsSync(results),
+          readdirSync(join(shared, 'logs'))
+            .map((f) => readFileSync(join(shared, 'logs', f), 'utf8'))
+            .join('\n'),
+        ).toBe(true);
+        const json = JSON.parse(readFileSync(results, 'utf8'));
+        expect(json.base.metrics).toEqual(one.json.base.metrics);
+        expect(json.tuned.metrics).toEqual(one.json.tuned.metrics);
+        expect(json.differences).toEqual(one.json.differences);
+        expect(
+          readdirSync(join(shared, 'parts'))
+            .filter((f) => f.endsWith('.part'))
+            .sort(),
+        ).toEqual([0, 1, 2].map((i) => `compare.shard-${i}-of-3.part`));
+      } finally {
+        cluster.stop();
+      }
+    },
+    300_000,
   );
 
   it('merge refuses a set with a shard missing, given twice, damaged, or from another run', async () => {
