@@ -40,6 +40,7 @@ withKLists(
     .option('--out <dir>', 'output folder', 'emb-bench-out')
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .addOption(new Option('--device <device>', 'scoring device').choices(['cpu', 'cuda']).default('cpu'))
+    .option('--corpus-shard <I/N>', 'score corpus slice I of N only, for `emb-bench merge` (default: from the Slurm or Kubernetes variables)')
     .option('--json', 'print results.json instead of the table'),
 ).action(async (o) => {
   await runScore(
@@ -54,6 +55,7 @@ withKLists(
       device: o.device,
       json: Boolean(o.json),
       kLists: parseKLists(o),
+      shard: o.corpusShard !== undefined ? parseShard(o.corpusShard, 'shard') : (shardFromEnv() ?? undefined),
     },
     context(),
   );
@@ -124,9 +126,11 @@ withEncoding(
     .argument('<model>', 'model folder (ONNX or safetensors), .onnx file, or Hub id org/name[@revision]')
     .requiredOption('--data <dir>', 'BEIR folder')
     .option('--split <name>', 'qrels split', 'test')
-    .requiredOption('--out <dir>', 'output folder'),
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--shard <I/N>', 'encode slice I of N of the corpus and of the queries (default: from the Slurm or Kubernetes variables)'),
 ).action(async (model: string, o) => {
-  await runEncode({ ...encodeFlags(o), model, data: o.data, split: o.split, out: o.out }, context({ quiet: o.quiet }));
+  const shard = o.shard !== undefined ? parseShard(o.shard, 'shard') : (shardFromEnv() ?? undefined);
+  await runEncode({ ...encodeFlags(o), model, data: o.data, split: o.split, out: o.out, shard }, context({ quiet: o.quiet }));
 });
 
 withKLists(

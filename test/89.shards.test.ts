@@ -101,6 +101,55 @@ describe('sharded compare, merged', () => {
     180_000,
   );
 
+  it('encode --shard, score --corpus-shard and merge equal encode and score on one host, exactly', async () => {
+    const emb = tmp();
+    const full = tmp();
+    expect((await cli(['encode', base, '--data', data, '--out', full, '--no-cache'])).code).toBe(0);
+    const whole = await cli([
+      'score',
+      '--data',
+      data,
+      '--query-embeddings',
+      join(full, 'query_embeddings.npy'),
+      '--corpus-embeddings',
+      join(full, 'corpus_embeddings.npy'),
+      '--dims',
+      '16,4',
+      '--out',
+      tmp(),
+      '--json',
+    ]);
+    expect(whole.code, whole.stderr).toBe(0);
+    for (const i of [0, 1, 2]) {
+      const r = await cli(['encode', base, '--data', data, '--out', emb, '--no-cache'], { SLURM_ARRAY_TASK_ID: String(i), SLURM_ARRAY_TASK_COUNT: '3' });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const queries = [0, 1, 2].map((i) => join(emb, `query_embeddings.shard-${i}-of-3.npy`)).join(',');
+    const parts = tmp();
+    for (const i of [0, 1, 2]) {
+      const r = await cli([
+        'score',
+        '--data',
+        data,
+        '--query-embeddings',
+        queries,
+        '--corpus-embeddings',
+        join(emb, `corpus_embeddings.shard-${i}-of-3.npy`),
+        '--dims',
+        '16,4',
+        '--out',
+        parts,
+        '--corpus-shard',
+        `${i}/3`,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const out = tmp();
+    const merged = await cli(['merge', ...[0, 1, 2].map((i) => join(parts, `score.shard-${i}-of-3.part`)), '--out', out, '--json']);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(JSON.parse(merged.stdout).metrics).toEqual(JSON.parse(whole.stdout).metrics);
+  }, 120_000);
+
   const slurmReason = slurmUnavailable();
   it.skipIf(slurmReason !== null)(
     `deploy/slurm/compare.sbatch on a real single-node Slurm: 3 array tasks and a dependent merge give the one-process results${slurmReason ? ` (skipped: ${slurmReason})` : ''}`,

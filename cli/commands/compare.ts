@@ -16,7 +16,7 @@ import { checkHeadlineMetric, checkOutDir, writeCompareOutputs } from '../../lib
 import { compareResultsJson } from '../../lib/report/results.js';
 import type { Context } from '../context.js';
 import { clean } from '../format.js';
-import { type EncodeFlags, identity, pipelineOptions } from './evaluate.js';
+import { type EncodeFlags, identity, mergeScore, pipelineOptions } from './evaluate.js';
 
 export interface CompareCommand extends EncodeFlags {
   base: string;
@@ -126,6 +126,7 @@ export interface MergeCommand {
 export async function runMerge(c: MergeCommand, ctx: Context): Promise<void> {
   checkOutDir(c.out);
   const parts = c.parts.map((path) => ({ path, partial: readPartial(path) }));
+  if ((parts[0].partial.header.run as { command?: string }).command === 'score') return mergeScore(parts, c.out, c.json);
   const run = parts[0].partial.header.run as {
     command: string;
     data: { path: string; fingerprint: string; load: LoadOptions };

@@ -106,10 +106,10 @@ export function writeCompareOutputs(dir: string, dataset: Dataset, result: Compa
   });
 }
 
-/** query_embeddings.npy and corpus_embeddings.npy of `encode`. */
-export function writeEmbeddings(dir: string, queries: Matrix, corpus: Matrix): string[] {
+/** query_embeddings.npy and corpus_embeddings.npy of `encode` (`suffix` names a shard: `.shard-0-of-4`). */
+export function writeEmbeddings(dir: string, queries: Matrix, corpus: Matrix, suffix = ''): string[] {
   return writeOutputSet(dir, {
-    'query_embeddings.npy': () => npyBytes(queries),
-    'corpus_embeddings.npy': () => npyBytes(corpus),
+    [`query_embeddings${suffix}.npy`]: () => npyBytes(queries),
+    [`corpus_embeddings${suffix}.npy`]: () => npyBytes(corpus),
   });
 }
