@@ -138,7 +138,7 @@ export class Registry {
       const code = (e as { code?: string }).code ?? '';
       if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
         throw new UserError(
-          `${path}: not an emb-bench registry (the file is not a readable SQLite database); move it aside or pass --registry`,
+          `${path}: not an emb-bench registry (the file is not a readable SQLite database); move it aside or use another registry path`,
           'ERR_REGISTRY',
         );
       throw new RuntimeError(`${path}: cannot open the registry (${(e as Error).message})`, 'ERR_REGISTRY');
