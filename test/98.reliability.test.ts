@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCanvas, GlobalFonts, loadImage } from '@napi-rs/canvas';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddingCache } from '../lib/encode/cache.js';
@@ -483,6 +484,30 @@ describe('untrusted text', () => {
     expect(report).not.toMatch(/<script>|<img|<b>|\x1b/);
     expect(report).toContain('&lt;b&gt;base\\|&lt;/b&gt;');
     for (const row of report.split('\n').filter((l) => l.includes('onerror'))) expect(row.split(/(?<!\\)\|/)).toHaveLength(7);
+  });
+});
+
+describe('model names in any script', () => {
+  const cjkFont = ['Noto Sans CJK SC', 'Noto Sans CJK JP', 'WenQuanYi Zen Hei', 'WenQuanYi Micro Hei', 'Droid Sans Fallback'].some((f) =>
+    GlobalFonts.families.some((x) => x.family === f),
+  );
+  // The package ships DejaVu (no CJK glyphs); a CJK name falls back, glyph by glyph, to a CJK
+  // font of the host's (Debian: fonts-noto-cjk or fonts-wqy-zenhei; .ci/run installs one).
+  it.skipIf(!cjkFont)("CJK model names are drawn in chart.png with real glyphs (the host's CJK font), not boxes", async () => {
+    const data = writeTinyBeir();
+    const legend = async (name: string) => {
+      const out = join(tmp(), 'o');
+      const r = await cli(['compare', model(), model({ seed: 3 }), '--data', data, '--out', out, '--no-log', '--no-cache', '--base-name', name]);
+      expect(r.code, r.stderr).toBe(0);
+      const img = await loadImage(readFileSync(join(out, 'chart.png')));
+      const canvas = createCanvas(img.width, img.height);
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      return Buffer.from(ctx.getImageData(40, 50, 200, 24).data);
+    };
+    // missing glyphs all draw the same box: two different ideographs must differ
+    const [a, b] = [await legend('中中中中中'), await legend('文文文文文')];
+    expect(a.equals(b)).toBe(false);
   });
 });
 
