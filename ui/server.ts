@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { extname } from 'node:path';
 import { Registry, type Stage, STAGES } from '../lib/registry/index.js';
 import { APP_CSS } from './assets.js';
@@ -148,7 +149,15 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     server.listen(o.port ?? 4280, host, resolve);
   });
   const { port } = server.address() as AddressInfo;
-  const names = isLoopback(host) ? ['127.0.0.1', 'localhost', '[::1]'] : [host.includes(':') ? `[${host}]` : host];
+  // A wildcard bind answers this machine's own names and addresses (what a browser elsewhere
+  // would put in Host), never an arbitrary name pointed at it.
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const addresses = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((a) => (a.family === 'IPv6' ? `[${a.address}]` : a.address)));
+  const names = isLoopback(host)
+    ? ['127.0.0.1', 'localhost', '[::1]']
+    : wildcard
+      ? ['127.0.0.1', 'localhost', '[::1]', hostname(), ...addresses]
+      : [host.includes(':') ? `[${host}]` : host];
   allowedHosts = new Set(names.map((n) => `${n}:${port}`.toLowerCase()));
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
