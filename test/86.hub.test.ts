@@ -50,6 +50,18 @@ describe('models from a Hub-shaped server', () => {
     writeTinyModel(onnx, { pooling: 'mean', width: 16 });
     hub.repos.set('acme/base', { type: 'model', commits: { [commitId('base')]: filesOf(onnx) }, refs: { main: commitId('base') } });
     hub.repos.set('acme/gated', { type: 'model', commits: { [commitId('g')]: filesOf(onnx) }, refs: { main: commitId('g') }, token: 'hf_right' });
+    hub.repos.set('acme/garbled', { type: 'model', commits: {}, refs: {}, broken: { status: 200, body: '{"sha": "nope", "siblings": [{"x": 1}' } });
+    hub.repos.set('acme/down', { type: 'model', commits: {}, refs: {}, broken: { status: 503, body: 'maintenance' } });
+    hub.repos.set('acme/evil', {
+      type: 'model',
+      commits: {
+        [commitId('evil')]: {
+          'config.json': Buffer.from('{}'),
+          'model.safetensors.index.json': Buffer.from('{"weight_map": {"w": "../../../../outside.safetensors"}}'),
+        },
+      },
+      refs: { main: commitId('evil') },
+    });
     hub.repos.set('acme/empty', { type: 'model', commits: { [commitId('e')]: { 'README.md': Buffer.from('# nothing') } }, refs: { main: commitId('e') } });
   });
   afterAll(() => hub.close());
@@ -128,6 +140,14 @@ describe('models from a Hub-shaped server', () => {
     ['a gated repo without a token', 'acme/gated', {}, /needs a token .*set HF_TOKEN/],
     ['a gated repo with the wrong token', 'acme/gated', { HF_TOKEN: 'hf_wrong' }, /the token in HF_TOKEN has no access/],
     ['a repo without a model file', 'acme/empty', {}, /acme\/empty@main: the repo has no usable model file/],
+    ["an answer that is not the Hub's JSON", 'acme/garbled', {}, /acme\/garbled@main: http:\/\/127\.0\.0\.1:\d+ gave no commit and file list/],
+    ['a server error', 'acme/down', {}, /acme\/down@main: http:\/\/127\.0\.0\.1:\d+ answered 503/],
+    [
+      'a shard index naming a file outside the repo',
+      'acme/evil',
+      {},
+      /acme\/evil@main: the repo lists an unsafe file name "\.\.\/\.\.\/\.\.\/\.\.\/outside\.safetensors"/,
+    ],
   ])('%s: one line, exit 2', async (_, model, extra, message) => {
     const r = await cli(evalArgs(model), { ...freshEnv(), ...extra });
     expect(r.code).toBe(2);

@@ -139,7 +139,12 @@ async function request(s: Settings, r: RepoRef, url: string, init: RequestInit =
 async function repoInfo(s: Settings, r: RepoRef): Promise<{ commit: string; files: string[] }> {
   const url = `${s.endpoint}/api/${r.type}s/${r.id}/revision/${encodeURIComponent(r.revision)}`;
   const res = await request(s, r, url);
-  const body = (await res.json()) as { sha?: string; siblings?: Array<{ rfilename: string }> };
+  let body: { sha?: string; siblings?: Array<{ rfilename: string }> };
+  try {
+    body = (await res.json()) as typeof body;
+  } catch {
+    body = {};
+  }
   if (!body.sha || !COMMIT.test(body.sha) || !Array.isArray(body.siblings))
     throw new UserError(`${formatRef(r)}: ${s.endpoint} gave no commit and file list`, 'ERR_NETWORK');
   return { commit: body.sha, files: body.siblings.map((f) => f.rfilename) };

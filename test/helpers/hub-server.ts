@@ -15,6 +15,8 @@ export interface FakeRepo {
   refs: Record<string, string>;
   /** When set, requests need `Authorization: Bearer <token>`. */
   token?: string;
+  /** When set, the revision API answers this status and body instead. */
+  broken?: { status: number; body: string };
 }
 
 export interface FakeHub {
@@ -71,6 +73,10 @@ export async function startFakeHub(): Promise<FakeHub> {
       const repo = repos.get(api[2]);
       if (!repo || repo.type !== api[1].slice(0, -1)) return fail(404, 'RepoNotFound');
       if (!auth(repo)) return;
+      if (repo.broken) {
+        res.writeHead(repo.broken.status, { 'content-type': 'application/json' });
+        return res.end(repo.broken.body);
+      }
       const commit = repo.commits[api[3]] ? api[3] : repo.refs[api[3]];
       if (!commit) return fail(404, 'RevisionNotFound');
       res.writeHead(200, { 'content-type': 'application/json' });
