@@ -3,7 +3,7 @@
 // (Debian's chromium through playwright-core): no console error, the registry's numbers, the
 // navigation from models to a version to a run to its queries, the chart, a hostile model name
 // shown as text. Screenshots of each page go to test-output/ui/.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../lib/registry/index.js';
 import { type Dashboard, startDashboard } from '../ui/server.js';
 import { cli, ROOT } from './helpers/shared.js';
+import { writeTinyBeir } from './helpers/tiny-data.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const SHOTS = join(ROOT, 'test-output', 'ui');
@@ -107,6 +108,32 @@ describe('emb-bench ui', () => {
       expect(r.showModel('fine-tuned').versions[0].stage).toBe('production');
       expect(r.stageHistory('fine-tuned', 1).map((h) => [h.previous, h.stage, h.source])).toEqual([['none', 'production', 'dashboard']]);
       r.close();
+    });
+
+    it('compare warns when the two versions were evaluated on different datasets', async () => {
+      const m = join(dir, 'demo', 'models');
+      const r = await cli(['eval', join(m, 'fine-tuned'), '--data', writeTinyBeir(), '--model-name', 'other-data', '--out', join(dir, 'o4'), '--no-cache'], {
+        EMB_BENCH_REGISTRY: reg,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const same = await (await fetch(`${ro.url}compare?run=${runId}`)).text();
+      expect(same).not.toContain('used different datasets');
+      const page = await (await fetch(`${ro.url}compare?a=fine-tuned%401&b=other-data%401`)).text();
+      expect(page).toContain('The two evaluations used different datasets');
+    });
+
+    it('a per_query.jsonl too large to page is offered for download instead', async () => {
+      const r = new Registry(reg, { readonly: true });
+      const path = (r.showRun(runId).artifacts as Array<{ name: string; path: string }>).find((a) => a.name === 'per_query.jsonl')!.path;
+      r.close();
+      const original = readFileSync(path);
+      try {
+        writeFileSync(path, Buffer.concat([original, Buffer.alloc(65 << 20, 0x20)]));
+        const page = await (await fetch(`${ro.url}runs/${runId}/queries`)).text();
+        expect(page).toMatch(/more than the dashboard pages through/);
+      } finally {
+        writeFileSync(path, original);
+      }
     });
 
     it('a run written while the dashboard is open appears on reload', async () => {

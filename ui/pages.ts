@@ -20,6 +20,8 @@ export class NotFound extends Error {}
 /** Bytes of an artifact shown inline at most (results.json, report.md); the rest is a download. */
 const INLINE_LIMIT = 1 << 20;
 const PAGE_SIZE = 50;
+/** per_query.jsonl files larger than this are offered for download instead of paged here. */
+const PER_QUERY_LIMIT = 64 << 20;
 const COLORS = { base: '#1f77b4', tuned: '#d62728', diff: '#2ca02c' };
 const DIM_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
 
@@ -298,6 +300,12 @@ export async function queriesPage(ctx: PageContext, id: string, params: URLSearc
   const artifacts = run.artifacts as Artifact[];
   const perQuery = artifacts.find((a) => a.name === 'per_query.jsonl');
   if (!perQuery || !existsSync(perQuery.path)) throw new NotFound(`per_query.jsonl of run ${id}`);
+  if (statSync(perQuery.path).size > PER_QUERY_LIMIT)
+    return page(
+      `Queries of ${run.id.slice(0, 8)}`,
+      html`<h1>Per query: run <a href="${runHref(run.id)}"><code>${run.id.slice(0, 8)}</code></a></h1><p>per_query.jsonl is ${statSync(perQuery.path).size} bytes, more than the dashboard pages through (${PER_QUERY_LIMIT}); <a href="${artifactHref(run.id, 'per_query.jsonl')}" download>download it</a>.</p>`,
+      'Runs',
+    );
   const dims = (run.dims as number[] | null) ?? [];
   const metricNames = [...new Set(run.models.flatMap((m) => metricNamesOf(m.metrics)))];
   const dim = dims.includes(Number(params.get('dim'))) ? Number(params.get('dim')) : Math.min(...dims);
