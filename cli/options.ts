@@ -74,7 +74,12 @@ export function parseMetadata(pairs: string[] | undefined, file: string | undefi
       /* a plain string */
     }
     let at = out;
-    for (const k of path.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
+    for (const k of path.slice(0, -1)) {
+      at[k] ??= {};
+      if (typeof at[k] !== 'object' || at[k] === null || Array.isArray(at[k]))
+        throw new UserError(`--set: "${pair.slice(0, eq)}" nests under "${k}", which was set to a value`, 'ERR_OPTION');
+      at = at[k] as Record<string, unknown>;
+    }
     at[path[path.length - 1]] = value;
   }
   return out;

@@ -135,7 +135,12 @@ describe('models from a Hub-shaped server', () => {
   });
 
   it.each([
-    ['a repo that does not exist', 'acme/nothing', {}, /acme\/nothing@main: repo not found on http:\/\/127\.0\.0\.1:\d+/],
+    [
+      'a repo that does not exist (or a mistyped local folder)',
+      'acme/nothing',
+      {},
+      /acme\/nothing: no such file or folder here; as a Hub id: acme\/nothing@main: repo not found on http:\/\/127\.0\.0\.1:\d+/,
+    ],
     ['a revision that does not exist', 'acme/tuned@v9', {}, /acme\/tuned@v9: revision "v9" not found/],
     ['a gated repo without a token', 'acme/gated', {}, /needs a token .*set HF_TOKEN/],
     ['a gated repo with the wrong token', 'acme/gated', { HF_TOKEN: 'hf_wrong' }, /the token in HF_TOKEN has no access/],

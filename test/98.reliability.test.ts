@@ -371,6 +371,12 @@ describe('runs, outputs and values', () => {
     expect(r.stderr).toMatch(/warning: --threads 1000 is more than the \d+ cores here; using \d+/);
   });
 
+  it('log-metadata: a key nested under a value is refused with one line', async () => {
+    const r = await cli(['models', 'log-metadata', 'm', '1', '--set', 'a=1', '--set', 'a.b=2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^emb-bench: --set: "a\.b" nests under "a", which was set to a value$/);
+  });
+
   it('models promote with a list as VERSION is refused', async () => {
     const r = await cli(['models', 'promote', 'm', '1,2', '--stage', 'production']);
     expect(r.code).toBe(2);

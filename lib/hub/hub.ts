@@ -297,7 +297,15 @@ export async function locateModel(path: string, o: HubOptions = {}): Promise<{ d
   if (existsSync(path)) return { dir: path };
   const ref = parseRepoRef(path);
   if (ref?.type !== 'model') return { dir: path }; // readModel says it is not found
-  const snap = await modelSnapshot(ref, o);
+  let snap: Snapshot;
+  try {
+    snap = await modelSnapshot(ref, o);
+  } catch (e) {
+    // "org/name" may as well be a mistyped local folder: say that it is not one either
+    if (e instanceof UserError && e.code === 'ERR_NOT_FOUND' && !path.startsWith('hf://'))
+      throw new UserError(`${path}: no such file or folder here; as a Hub id: ${e.message}`, 'ERR_NOT_FOUND');
+    throw e;
+  }
   return { dir: snap.dir, hub: { id: ref.id, revision: ref.revision, commit: snap.commit } };
 }
 
