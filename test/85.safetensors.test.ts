@@ -109,6 +109,26 @@ describe('safetensors models through the command line', () => {
         expect(fromOnnx[side].metrics[k], `${side} ${k}`).toBeCloseTo(v, 6);
   });
 
+  it('a checkpoint with an int64 position_ids buffer (older transformers) runs, the buffer left out', async () => {
+    const m = writeTinyTransformer(tmp(), { family: 'bert' });
+    const before = await cli(['eval', m.dir, '--data', writeTinyBeir(), '--out', join(tmp(), 'o'), '--no-log', '--no-cache', '--json']);
+    const file = join(m.dir, 'model.safetensors');
+    const bytes = readFileSync(file);
+    const n = Number(bytes.readBigUInt64LE(0));
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+    const body = bytes.subarray(8 + n);
+    const ids = Buffer.alloc(8 * 24);
+    for (let i = 0; i < 24; i++) ids.writeBigInt64LE(BigInt(i), 8 * i);
+    header['embeddings.position_ids'] = { dtype: 'I64', shape: [1, 24], data_offsets: [body.length, body.length + ids.length] };
+    const json = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(json.length));
+    writeFileSync(file, Buffer.concat([len, json, body, ids]));
+    const after = await cli(['eval', m.dir, '--data', writeTinyBeir(), '--out', join(tmp(), 'o'), '--no-log', '--no-cache', '--json']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(JSON.parse(after.stdout).metrics).toEqual(JSON.parse(before.stdout).metrics);
+  });
+
   it('an architecture emb-bench cannot build: one line naming it and how to export ONNX', async () => {
     const m = writeTinyTransformer(tmp(), { family: 'bert' });
     const config = JSON.parse(readFileSync(join(m.dir, 'config.json'), 'utf8'));

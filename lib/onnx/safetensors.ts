@@ -1,6 +1,7 @@
 // safetensors files as transformers writes them: an 8-byte little-endian header length, a JSON
 // header (name -> dtype, shape, data_offsets), then the raw tensors. F32, F16 and BF16 are
-// read and widened to float32; a sharded checkpoint is read through its index json.
+// read and widened to float32 (other dtypes, buffers not weights, are left out); a sharded
+// checkpoint is read through its index json.
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -60,7 +61,9 @@ export function readSafetensors(path: string, wanted: (name: string) => boolean 
     for (const [name, info] of Object.entries(header)) {
       if (name === '__metadata__' || !wanted(name)) continue;
       const { dtype, shape, data_offsets: offsets } = info ?? {};
-      if (!(dtype in BYTES)) throw new UserError(`${path}: tensor ${name} has dtype ${dtype}; emb-bench reads F32, F16 and BF16`, 'ERR_MODEL_CONFIG');
+      // Buffers such as an I64 embeddings.position_ids are not weights: left out (the graph
+      // builder names any tensor it needs and did not get).
+      if (!(dtype in BYTES)) continue;
       if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0) || !Array.isArray(offsets))
         throw bad(`tensor ${name} has no valid shape or offsets`);
       const count = shape.reduce((a, b) => a * b, 1);
@@ -96,9 +99,9 @@ export function safetensorsFiles(dir: string): string[] | null {
   return files;
 }
 
-/** All tensors of a (possibly sharded) checkpoint. */
+/** The float tensors of a (possibly sharded) checkpoint, but its pooler head (sentence embeddings do not use it). */
 export function readCheckpoint(files: string[]): Map<string, Tensor> {
   const all = new Map<string, Tensor>();
-  for (const f of files) for (const [k, v] of readSafetensors(f)) all.set(k, v);
+  for (const f of files) for (const [k, v] of readSafetensors(f, (name) => !/(^|\.)pooler\./.test(name))) all.set(k, v);
   return all;
 }

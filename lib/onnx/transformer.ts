@@ -79,7 +79,7 @@ export function buildEncoderGraph(cfg: EncoderConfig, weights: Map<string, Tenso
   if (prefix === undefined) throw new UserError(`${where}: no embeddings.word_embeddings.weight tensor: not a BERT-family checkpoint`, 'ERR_MODEL_CONFIG');
   const get = (name: string, shape: number[]): Tensor => {
     const t = weights.get(prefix + name);
-    if (!t) throw new UserError(`${where}: tensor ${prefix}${name} is missing`, 'ERR_MODEL_CONFIG');
+    if (!t) throw new UserError(`${where}: tensor ${prefix}${name} is missing (or not float32, float16 or bfloat16)`, 'ERR_MODEL_CONFIG');
     if (t.shape.length !== shape.length || t.shape.some((d, i) => shape[i] >= 0 && d !== shape[i]))
       throw new UserError(`${where}: tensor ${prefix}${name} has shape [${t.shape}], expected [${shape.map((d) => (d < 0 ? '?' : d))}]`, 'ERR_MODEL_CONFIG');
     return t;
