@@ -70,7 +70,7 @@ export function bertWeights(shape, vocabSize, seed = 1) {
  * @returns {Buffer}
  */
 export function bertOnnx(shape, vocabSize, seed = 1) {
-  return buildEncoderGraph(encoderConfig(bertConfig(shape, vocabSize), 'config.json'), bertWeights(shape, vocabSize, seed), 'model.safetensors');
+  return buildEncoderGraph(encoderConfig(bertConfig(shape, vocabSize), 'config.json'), bertWeights(shape, vocabSize, seed), 'model.safetensors').model(17);
 }
 
 /**

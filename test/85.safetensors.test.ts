@@ -129,6 +129,26 @@ describe('safetensors models through the command line', () => {
     expect(JSON.parse(after.stdout).metrics).toEqual(JSON.parse(before.stdout).metrics);
   });
 
+  it("weights past protobuf's limit go to an external data file beside the graph: same numbers, cached or not", async () => {
+    const m = writeTinyTransformer(tmp(), { family: 'roberta', dtype: 'BF16' });
+    const data = writeTinyBeir();
+    const run = async (extra: string[], env: Record<string, string> = {}) => {
+      const r = await cli(['eval', m.dir, '--data', data, '--out', join(tmp(), 'o'), '--no-log', '--json', ...extra], env);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).metrics;
+    };
+    const inline = await run(['--no-cache']);
+    const cache = tmp();
+    const external = { EMB_BENCH_EXTERNAL_DATA_ABOVE: '1' };
+    expect(await run(['--cache-dir', cache], external)).toEqual(inline);
+    const [folder] = readdirSync(join(cache, 'graphs'));
+    expect(readdirSync(join(cache, 'graphs', folder)).sort()).toEqual(['model.onnx', 'model.onnx.data']);
+    expect(await run(['--cache-dir', cache], external)).toEqual(inline); // from the cached folder
+    const before = readdirSync(tmpdir()).filter((f) => f.startsWith('emb-bench-graph-'));
+    expect(await run(['--no-cache'], external)).toEqual(inline);
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('emb-bench-graph-'))).toEqual(before);
+  });
+
   it('an architecture emb-bench cannot build: one line naming it and how to export ONNX', async () => {
     const m = writeTinyTransformer(tmp(), { family: 'bert' });
     const config = JSON.parse(readFileSync(join(m.dir, 'config.json'), 'utf8'));

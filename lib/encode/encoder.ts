@@ -92,7 +92,14 @@ export class Encoder {
         // emb-bench reports failures itself, in one line; onnxruntime's own log would repeat them.
         logSeverityLevel: 4,
       };
-      session = typeof graph === 'string' ? await ort.InferenceSession.create(graph, sessionOptions) : await ort.InferenceSession.create(graph, sessionOptions);
+      try {
+        session =
+          typeof graph.source === 'string'
+            ? await ort.InferenceSession.create(graph.source, sessionOptions)
+            : await ort.InferenceSession.create(graph.source, sessionOptions);
+      } finally {
+        graph.release(); // onnxruntime has read the weights by now
+      }
     } catch (e) {
       if (e instanceof UserError) throw e;
       throw new UserError(`${spec.onnxPath}: onnxruntime cannot load this model (${(e as Error).message.split('\n')[0]})`, 'ERR_ONNX');

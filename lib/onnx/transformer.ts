@@ -71,9 +71,10 @@ function transpose(t: Tensor): Float32Array {
 
 /**
  * The ONNX encoder: inputs input_ids, attention_mask (and token_type_ids when the model has
- * more than one token type); output last_hidden_state [batch, sequence, hidden].
+ * more than one token type); output last_hidden_state [batch, sequence, hidden]. Serialise it
+ * with `model(17)`, or with external data for weights past protobuf's 2 GiB.
  */
-export function buildEncoderGraph(cfg: EncoderConfig, weights: Map<string, Tensor>, where: string): Buffer {
+export function buildEncoderGraph(cfg: EncoderConfig, weights: Map<string, Tensor>, where: string): Graph {
   // Checkpoints of task heads carry a prefix (bert., roberta.); the encoder's names are the same below it.
   const prefix = ['', 'bert.', 'roberta.', 'model.'].find((p) => weights.has(`${p}embeddings.word_embeddings.weight`));
   if (prefix === undefined) throw new UserError(`${where}: no embeddings.word_embeddings.weight tensor: not a BERT-family checkpoint`, 'ERR_MODEL_CONFIG');
@@ -143,13 +144,7 @@ export function buildEncoderGraph(cfg: EncoderConfig, weights: Map<string, Tenso
   }
   g.op('Identity', [h], [], 'last_hidden_state');
   g.output('last_hidden_state', FLOAT, ['batch', 'sequence', H]);
-  const model = g.model(17);
-  if (model.length > 2 ** 31 - 1)
-    throw new UserError(
-      `${where}: the model is larger than an in-memory ONNX graph can hold (2 GiB); export ONNX with external data instead`,
-      'ERR_MODEL_CONFIG',
-    );
-  return model;
+  return g;
 }
 
 /** Rows of the position table the tokenizer's max_seq_length may use. */

@@ -46,7 +46,7 @@ const typeProto = (type: number, dims: Array<number | string>) =>
 
 export class Graph {
   private nodes: Buffer[] = [];
-  private inits: Buffer[] = [];
+  private inits: Array<{ name: string; dims: number[]; type: number; bytes: Uint8Array }> = [];
   private inputs: Buffer[] = [];
   private outputs: Buffer[] = [];
   private count = 0;
@@ -60,10 +60,13 @@ export class Graph {
 
   tensor(name: string, dims: number[], data: Float32Array | BigInt64Array): string {
     const type = data instanceof Float32Array ? FLOAT : INT64;
-    this.inits.push(
-      msg(5, [...dims.map((d) => int(1, d)), int(2, type), str(8, name), bytes(9, new Uint8Array(data.buffer, data.byteOffset, data.byteLength))]),
-    );
+    this.inits.push({ name, dims, type, bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
     return name;
+  }
+
+  /** Bytes of the initializers (the weights). */
+  get weightBytes(): number {
+    return this.inits.reduce((n, t) => n + t.bytes.length, 0);
   }
 
   input(name: string, type: number, dims: Array<number | string>): string {
@@ -75,9 +78,30 @@ export class Graph {
     this.outputs.push(msg(12, [str(1, name), typeProto(type, dims)]));
   }
 
-  /** The serialised ModelProto (IR 8, default opset `opset`). */
-  model(opset = 17): Buffer {
-    const graph = msg(7, [...this.nodes, str(2, 'emb-bench'), ...this.inits, ...this.inputs, ...this.outputs]);
-    return Buffer.concat([int(1, 8), str(2, 'emb-bench'), graph, msg(8, [str(1, ''), int(2, opset)])]);
+  /**
+   * The serialised ModelProto (IR 8, default opset `opset`). With `externalData` (a file name
+   * beside the model), initializers larger than 1 KiB are left out of the protobuf (which cannot
+   * exceed 2 GiB) and returned as `data`, to be written to that file: ONNX's external data.
+   */
+  model(opset?: number): Buffer;
+  model(opset: number, externalData: string): { model: Buffer; data: Buffer[] };
+  model(opset = 17, externalData?: string): Buffer | { model: Buffer; data: Buffer[] } {
+    const data: Buffer[] = [];
+    let offset = 0;
+    const inits = this.inits.map((t) => {
+      const head = [...t.dims.map((d) => int(1, d)), int(2, t.type), str(8, t.name)];
+      if (!externalData || t.bytes.length <= 1024) return msg(5, [...head, bytes(9, t.bytes)]);
+      const pad = (4096 - (offset % 4096)) % 4096; // page-aligned, so onnxruntime may map it
+      if (pad) data.push(Buffer.alloc(pad));
+      offset += pad;
+      const entry = (key: string, value: string) => msg(13, [str(1, key), str(2, value)]);
+      const proto = msg(5, [...head, entry('location', externalData), entry('offset', String(offset)), entry('length', String(t.bytes.length)), int(14, 1)]);
+      data.push(Buffer.from(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength));
+      offset += t.bytes.length;
+      return proto;
+    });
+    const graph = msg(7, [...this.nodes, str(2, 'emb-bench'), ...inits, ...this.inputs, ...this.outputs]);
+    const model = Buffer.concat([int(1, 8), str(2, 'emb-bench'), graph, msg(8, [str(1, ''), int(2, opset)])]);
+    return externalData ? { model, data } : model;
   }
 }
