@@ -44,6 +44,7 @@ describe.skipIf(!existsSync(prebuilt))('the packed package, installed into a new
     expect(files).toContain(`prebuilds/${process.platform}-${process.arch}/emb-bench.node`);
     expect(files).toContain('dist/lib/index.js');
     expect(files).toContain('dist/cli/main.js');
+    expect(files).toContain('dist/ui/server.js');
     expect(files).toContain('native/score_cpu.cc');
     expect(files.filter((f) => /^(test|bench)\/|native\/cuda\/emu\/|^dist\/(test|bench)\//.test(f))).toEqual([]);
   });
@@ -72,5 +73,16 @@ describe.skipIf(!existsSync(prebuilt))('the packed package, installed into a new
     expect(r.stderr).not.toMatch(/npm warn|TypeScript engine/);
     const report = readFileSync(join(project, 'demo', 'report.md'), 'utf8');
     expect(report).toMatch(/\| 64 \| [\d.]+ \| [\d.]+ \| \+[\d.]+ \| .* \| better \|/);
+  });
+
+  it('serves the dashboard from the installed package', async () => {
+    const script = `const { startDashboard } = await import('./node_modules/emb-bench/dist/ui/server.js');
+const d = await startDashboard({ registryPath: ${JSON.stringify(join(work, 'registry.db'))}, port: 0 });
+const res = await fetch(d.url);
+console.log(res.status, (await res.text()).includes('fine-tuned'));
+await d.close();`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('200 true');
   });
 });
