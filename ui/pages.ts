@@ -409,8 +409,13 @@ export function comparePage(ctx: PageContext, params: URLSearchParams): Html {
   const versions = ctx.registry.listVersions();
   const pick = (name: string, current: string | null) =>
     html`<label>${name === 'a' ? 'base' : 'compared'}<select name="${name}"><option value="">choose</option>${versions.map((v) => html`<option${v === current ? new Html(' selected') : ''}>${v}</option>`)}</select></label>`;
-  const left = runId && sameRun ? { ...side(ctx, a)!, metrics: sameRun.models.find((m) => m.role === 'base')!.metrics, run: sameRun } : side(ctx, a);
-  const right = runId && sameRun ? { ...side(ctx, b)!, metrics: sameRun.models.find((m) => m.role === 'tuned')!.metrics, run: sameRun } : side(ctx, b);
+  // a run's own base and tuned: its metrics, not each version's latest run
+  const ofRun = (role: string): Side | null => {
+    const m = sameRun?.models.find((x) => x.role === role);
+    return m && sameRun ? { name: m.name, version: m.version, metrics: m.metrics, run: sameRun } : null;
+  };
+  const left = sameRun ? ofRun('base') : side(ctx, a);
+  const right = sameRun ? ofRun('tuned') : side(ctx, b);
   const chooser = html`<form class="filters" method="get">${pick('a', a)}${pick('b', b)}<button type="submit">compare</button></form>`;
   if (!left || !right)
     return page(

@@ -422,14 +422,19 @@ export class Registry {
     const hasPid = this.version >= 2;
     const where: string[] = [];
     const args: unknown[] = [];
-    if (filter.command) where.push('r.command = ?') && args.push(filter.command);
-    if (filter.dataset) where.push('r.dataset_name = ?') && args.push(filter.dataset);
-    if (filter.status && filter.status !== 'abandoned') where.push('r.status = ?') && args.push(filter.status);
-    if (filter.status === 'abandoned') where.push(`r.status = 'running'`);
+    const when = (clause: string, ...values: unknown[]) => {
+      where.push(clause);
+      args.push(...values);
+    };
+    if (filter.command) when('r.command = ?', filter.command);
+    if (filter.dataset) when('r.dataset_name = ?', filter.dataset);
+    // abandoned runs are stored as running; which of them are gone is decided below
+    if (filter.status) when('r.status = ?', filter.status === 'abandoned' ? 'running' : filter.status);
     if (filter.model)
-      where.push(
+      when(
         'EXISTS (SELECT 1 FROM run_models rm JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id AND m.name = ?)',
-      ) && args.push(filter.model);
+        filter.model,
+      );
     const rows = this.db
       .prepare(
         `SELECT r.id, r.command, r.status, r.started_at, r.ended_at, r.dataset_name, ${hasPid ? 'r.pid, r.host' : 'NULL AS pid, NULL AS host'},

@@ -17,6 +17,18 @@ export interface Engine {
 const referenceEngine: Engine = {
   name: 'typescript',
   async score(queries, corpus, dims, k) {
+    // The native engines check values themselves, off the JavaScript thread.
+    for (const [what, m] of [
+      ['query', queries],
+      ['corpus', corpus],
+    ] as const) {
+      const bad = firstOutOfRange(m.data);
+      if (bad >= 0)
+        throw new UserError(
+          `${what} embeddings: row ${Math.floor(bad / m.cols)} has ${Number.isFinite(m.data[bad]) ? 'a value beyond 1e15 in magnitude' : 'a non-finite value'} (${m.data[bad]}) at column ${bad % m.cols}`,
+          'ERR_NON_FINITE',
+        );
+    }
     return scoreTopKReference(queries.data, corpus.data, corpus.cols, dims, k);
   },
 };
@@ -96,7 +108,7 @@ export function checkThreads(threads: number | undefined): number {
 export const MAX_MAGNITUDE = 1e15;
 
 /** Index of the first value that is not finite or exceeds MAX_MAGNITUDE in `data`, or -1. */
-export function firstOutOfRange(data: Float32Array): number {
+function firstOutOfRange(data: Float32Array): number {
   for (let i = 0; i < data.length; i++) if (!(Math.abs(data[i]) <= MAX_MAGNITUDE)) return i;
   return -1;
 }
@@ -111,12 +123,6 @@ export async function scoreTopK(queries: Matrix, corpus: Matrix, options: ScoreO
   ] as const) {
     if (m.data.length !== m.rows * m.cols)
       throw new UserError(`${what} embeddings: ${m.data.length} values do not make ${m.rows} x ${m.cols}`, 'ERR_INVALID_ARG');
-    const bad = firstOutOfRange(m.data);
-    if (bad >= 0)
-      throw new UserError(
-        `${what} embeddings: row ${Math.floor(bad / m.cols)} has a non-finite value (${m.data[bad]}) at column ${bad % m.cols}`,
-        'ERR_NON_FINITE',
-      );
   }
   if (corpus.rows === 0) throw new UserError('the corpus is empty', 'ERR_EMPTY');
   checkDims(options.dims, corpus.cols, 'embedding');
