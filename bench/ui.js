@@ -1,32 +1,34 @@
 // Dashboard pages at scale: a registry of 10,000 compare runs (5 models x 20 versions, five dims,
 // every metric) beside the same pages on 100 runs, from the same process. Each figure is the
-// median (and max) of 7 requests after one warm-up, wall time on 127.0.0.1.
+// median (and max) of 7 requests after one warm-up, wall time on 127.0.0.1. With
+// EMB_BENCH_POSTGRES=postgres://.../db (an empty database) the 10,000-run registry is also copied
+// there (`registry copy`, timed) and the same pages are timed against PostgreSQL.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { metricKey, metricNames, Registry } from '../dist/lib/index.js';
+import { copyRegistry, metricKey, metricNames, Registry } from '../dist/lib/index.js';
 import { startDashboard } from '../dist/ui/server.js';
 import { machine } from './score.js';
 
 const DIMS = [768, 512, 256, 128, 64];
 
-function fill(path, runs, artifacts) {
-  const reg = new Registry(path);
+async function fill(path, runs, artifacts) {
+  const reg = await Registry.open(path);
   const names = metricNames();
   const metrics = (shift) => Object.fromEntries(DIMS.flatMap((d) => names.map((n) => [metricKey(d, n), Math.min(1, 0.3 + shift + d / 4000)])));
   const ids = [];
   for (let i = 0; i < runs; i++) {
     const model = `model-${i % 5}`;
     const version = Math.floor(i / 5) % 20;
-    const id = reg.startRun({
+    const id = await reg.startRun({
       command: 'compare',
       argv: ['compare'],
       dataset: { name: `data-${i % 3}`, fingerprint: `fp${i % 3}`, counts: { queries: 300 } },
       dims: DIMS,
       kLists: {},
     });
-    reg.finishRun(
+    await reg.finishRun(
       id,
       [
         { role: 'base', model: { name: 'base', sha256: 'b'.repeat(64), path: '/models/base' }, metrics: metrics(0) },
@@ -40,7 +42,7 @@ function fill(path, runs, artifacts) {
     );
     ids.push(id);
   }
-  reg.close();
+  await reg.close();
   return ids;
 }
 
@@ -89,11 +91,23 @@ export async function uiBench() {
   for (const runs of [100, 10000]) {
     const path = join(dir, `r${runs}.db`);
     const t0 = performance.now();
-    const ids = fill(path, runs, [results, perQuery]);
+    const ids = await fill(path, runs, [results, perQuery]);
     const fillS = (performance.now() - t0) / 1000;
     sizes[runs] = { fill_s: +fillS.toFixed(1), pages: await timePages(path, ids[ids.length - 1]) };
     console.log(`${runs} runs (filled in ${fillS.toFixed(1)} s)`);
     for (const [p, t] of Object.entries(sizes[runs].pages)) console.log(`  ${p.padEnd(42)} median ${String(t.median_ms).padStart(6)} ms  max ${t.max_ms} ms`);
+    const url = process.env.EMB_BENCH_POSTGRES;
+    if (url && runs === 10000) {
+      const [from, to] = [await Registry.open(path, { readonly: true }), await Registry.open(url)];
+      const c0 = performance.now();
+      const copied = await copyRegistry(from, to);
+      const copyS = (performance.now() - c0) / 1000;
+      await Promise.all([from.close(), to.close()]);
+      sizes.postgres = { copy_s: +copyS.toFixed(1), copied_runs: copied.runs, pages: await timePages(url, ids[ids.length - 1]) };
+      console.log(`${runs} runs in PostgreSQL (registry copy ${copyS.toFixed(1)} s)`);
+      for (const [p, t] of Object.entries(sizes.postgres.pages))
+        console.log(`  ${p.padEnd(42)} median ${String(t.median_ms).padStart(6)} ms  max ${t.max_ms} ms`);
+    }
   }
   return { machine: machine(), sizes };
 }

@@ -8,7 +8,7 @@ import { runCompare, runDemo, runMerge } from './commands/compare.js';
 import { parseShard, shardFromEnv } from '../lib/score/shards.js';
 import { doctor } from './commands/doctor.js';
 import { runEncode, runEval, runScore, type EncodeFlags } from './commands/evaluate.js';
-import { registryCommand } from './commands/registry.js';
+import { copyCommand, registryCommand } from './commands/registry.js';
 import { context, installSignalHandlers, reportError, waitForSignal, warn } from './context.js';
 import { parseIntList, parseKLists, parseMetadata, parsePort, parsePositiveInt, parseSeed, parseThreads } from './options.js';
 import { startDashboard } from '../ui/server.js';
@@ -17,7 +17,7 @@ const program = new Command('emb-bench')
   .description('Is the fine-tuned embedding model really better than its base, at every Matryoshka dimension?')
   .version(VERSION)
   .option('--verbose', 'show stack traces on errors')
-  .option('--registry <file>', 'registry database (default: $EMB_BENCH_REGISTRY or .emb-bench/registry.db)')
+  .option('--registry <file|url>', 'registry: a SQLite file or postgres://user@host:port/db (default: $EMB_BENCH_REGISTRY or .emb-bench/registry.db)')
   .showHelpAfterError();
 
 const withKLists = (c: Command) =>
@@ -258,6 +258,16 @@ runs
   .requiredOption('--abandoned', 'prune abandoned runs (the only kind there is)')
   .option('--json', 'print JSON')
   .action((o) => registryCommand(openRegistry(), { kind: 'runs-prune' }, o.json));
+
+program
+  .command('registry')
+  .description('the registry itself')
+  .command('copy')
+  .description('copy a registry into another, e.g. a local SQLite file into a shared PostgreSQL database (or back); copying again adds nothing')
+  .argument('<from>', 'SQLite file or postgres:// URL')
+  .argument('<to>', 'SQLite file or postgres:// URL (created when missing)')
+  .option('--json', 'print JSON')
+  .action((from: string, to: string, o) => copyCommand(from, to, Boolean(o.json)));
 
 const cache = program.command('cache').description('the embedding cache');
 cache

@@ -35,11 +35,12 @@ describe('cli', () => {
     const { code, stdout } = await cli(['--help']);
     expect(code).toBe(0);
     const listed = [...stdout.matchAll(/^ {2}([a-z]+)\b/gm)].map((m) => m[1]).filter((c) => c !== 'help');
-    expect(listed.sort()).toEqual(['cache', 'compare', 'demo', 'doctor', 'encode', 'eval', 'merge', 'models', 'runs', 'score', 'ui']);
+    expect(listed.sort()).toEqual(['cache', 'compare', 'demo', 'doctor', 'encode', 'eval', 'merge', 'models', 'registry', 'runs', 'score', 'ui']);
     for (const [group, subs] of [
       ['models', ['list', 'show', 'promote', 'log-metadata']],
       ['runs', ['list', 'show', 'diff', 'prune']],
       ['cache', ['compact']],
+      ['registry', ['copy']],
     ] as const) {
       const help = await cli([group, '--help']);
       for (const sub of subs) expect(help.stdout, `${group} ${sub}`).toMatch(new RegExp(`^ {2}${sub}\\b`, 'm'));

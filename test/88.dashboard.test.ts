@@ -104,10 +104,10 @@ describe('emb-bench ui', () => {
       ).toBe(403);
       const ok = await fetch(`${rw.url}promote`, { method: 'POST', body: form(token), headers: { origin }, redirect: 'manual' });
       expect(ok.status).toBe(303);
-      const r = new Registry(reg, { readonly: true });
-      expect(r.showModel('fine-tuned').versions[0].stage).toBe('production');
-      expect(r.stageHistory('fine-tuned', 1).map((h) => [h.previous, h.stage, h.source])).toEqual([['none', 'production', 'dashboard']]);
-      r.close();
+      const r = await Registry.open(reg, { readonly: true });
+      expect((await r.showModel('fine-tuned')).versions[0].stage).toBe('production');
+      expect((await r.stageHistory('fine-tuned', 1)).map((h) => [h.previous, h.stage, h.source])).toEqual([['none', 'production', 'dashboard']]);
+      await r.close();
     });
 
     it('compare warns when the two versions were evaluated on different datasets', async () => {
@@ -123,9 +123,9 @@ describe('emb-bench ui', () => {
     });
 
     it('a per_query.jsonl too large to page is offered for download instead', async () => {
-      const r = new Registry(reg, { readonly: true });
-      const path = (r.showRun(runId).artifacts as Array<{ name: string; path: string }>).find((a) => a.name === 'per_query.jsonl')!.path;
-      r.close();
+      const r = await Registry.open(reg, { readonly: true });
+      const path = (await r.showRun(runId)).artifacts.find((a) => a.name === 'per_query.jsonl')!.path;
+      await r.close();
       const original = readFileSync(path);
       try {
         writeFileSync(path, Buffer.concat([original, Buffer.alloc(65 << 20, 0x20)]));
@@ -184,9 +184,9 @@ describe('emb-bench ui', () => {
       expect(errors).toEqual([]);
       expect(dialogs).toEqual([]);
       await expect(page.getByRole('link', { name: XSS }).count()).resolves.toBe(1);
-      const r = new Registry(reg, { readonly: true });
-      const tuned = r.showModel('fine-tuned').versions[0].latest_metrics as Record<string, number>;
-      r.close();
+      const r = await Registry.open(reg, { readonly: true });
+      const tuned = (await r.showModel('fine-tuned')).versions[0].latest_metrics as Record<string, number>;
+      await r.close();
       const row = await page.getByRole('row', { name: /^fine-tuned/ }).textContent();
       expect(row).toContain(`64: ${tuned['dim_64_cosine_ndcg@10'].toFixed(4)}`);
     });

@@ -1,25 +1,48 @@
 // The registry: what eval and compare record, stages, failures, interruption, concurrency.
+// The suite runs once per backend: a SQLite file, and a real PostgreSQL server (a database per test).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import type Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../lib/registry/index.js';
+import { postgresUnavailable, startPostgres, type PostgresServer } from './helpers/postgres.js';
 import { cli, ROOT } from './helpers/shared.js';
 import { writeTinyBeir } from './helpers/tiny-data.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
-function setup() {
+const pgReason = postgresUnavailable();
+let server: PostgresServer | null = null;
+beforeAll(async () => {
+  if (!pgReason) server = await startPostgres();
+}, 120_000);
+afterAll(() => server?.stop());
+
+type Backend = 'sqlite' | 'postgres';
+const backends: Backend[] = ['sqlite', 'postgres'];
+
+async function setup(backend: Backend) {
   const dir = tmp('emb-reg-');
   const base = writeTinyModel(join(dir, 'base'), { pooling: 'mean', seed: 1 });
   const tuned = writeTinyModel(join(dir, 'tuned'), { pooling: 'mean', seed: 2 });
-  return { dir, base: base.dir, tuned: tuned.dir, data: writeTinyBeir(), db: join(dir, 'registry.db') };
+  const db = backend === 'sqlite' ? join(dir, 'registry.db') : await server!.database();
+  return { dir, base: base.dir, tuned: tuned.dir, data: writeTinyBeir(), db };
 }
 
-const compareArgs = (s: ReturnType<typeof setup>, ...extra: string[]) => [
+/** Rows straight from the registry's tables, whichever backend holds them. */
+async function rows(location: string, sql: string): Promise<unknown[]> {
+  const reg = await Registry.open(location, { readonly: true });
+  try {
+    return await reg.store.all(sql);
+  } finally {
+    await reg.close();
+  }
+}
+
+const compareArgs = (s: Awaited<ReturnType<typeof setup>>, ...extra: string[]) => [
   '--registry',
   s.db,
   'compare',
@@ -35,15 +58,18 @@ const compareArgs = (s: ReturnType<typeof setup>, ...extra: string[]) => [
   ...extra,
 ];
 
-describe('registry', () => {
-  it('compare records both model versions, every metric per dim, ZenML metadata and artifacts', async () => {
-    const s = setup();
+describe.each(backends)('registry (%s)', (backend) => {
+  const skip = backend === 'postgres' && pgReason ? `PostgreSQL: ${pgReason}` : null;
+  if (skip) it.skip(skip, () => {});
+
+  it.skipIf(skip)('compare records both model versions, every metric per dim, ZenML metadata and artifacts', async () => {
+    const s = await setup(backend);
     const r = await cli(compareArgs(s));
     expect(r.code, r.stderr).toBe(0);
-    const reg = new Registry(s.db);
-    const [run] = reg.listRuns();
+    const reg = await Registry.open(s.db);
+    const [run] = await reg.listRuns();
     expect(run.status).toBe('succeeded');
-    const shown = reg.showRun(run.id!);
+    const shown = await reg.showRun(run.id!);
     expect(shown.models.map((m) => [m.role, m.name, m.version])).toEqual([
       ['base', 'base', 1],
       ['tuned', 'tuned', 1],
@@ -56,24 +82,26 @@ describe('registry', () => {
     expect((shown.artifacts as Array<{ name: string }>).map((a) => a.name)).toEqual(['chart.png', 'per_query.jsonl', 'report.md', 'results.json']);
     expect(shown.dataset_fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(shown.hardware.cores).toBeGreaterThan(0);
-    reg.close();
+    expect(shown.argv).toContain(s.db.replace(/:[^:@/]*@/, ':***@'));
+    if (backend === 'postgres') expect(JSON.stringify(shown)).not.toContain(server!.password);
+    await reg.close();
   });
 
-  it('the same files are the same version; changed files make the next version', async () => {
-    const s = setup();
+  it.skipIf(skip)('the same files are the same version; changed files make the next version', async () => {
+    const s = await setup(backend);
     await cli(['--registry', s.db, 'eval', s.base, '--data', s.data, '--out', join(s.dir, 'e1'), '--no-cache']);
     await cli(['--registry', s.db, 'eval', s.base, '--data', s.data, '--out', join(s.dir, 'e2'), '--no-cache']);
     writeTinyModel(s.base, { pooling: 'mean', seed: 9 });
     await cli(['--registry', s.db, 'eval', s.base, '--data', s.data, '--out', join(s.dir, 'e3'), '--no-cache']);
-    const reg = new Registry(s.db);
-    const model = reg.showModel('base');
+    const reg = await Registry.open(s.db);
+    const model = await reg.showModel('base');
     expect(model.versions.map((v) => v.version)).toEqual([1, 2]);
-    expect(reg.listRuns()).toHaveLength(3);
-    reg.close();
+    expect(await reg.listRuns()).toHaveLength(3);
+    await reg.close();
   });
 
-  it('promote: the previous holder of the stage becomes archived', async () => {
-    const s = setup();
+  it.skipIf(skip)('promote: the previous holder of the stage becomes archived', async () => {
+    const s = await setup(backend);
     await cli(['--registry', s.db, 'eval', s.base, '--data', s.data, '--out', join(s.dir, 'e1'), '--no-cache']);
     writeTinyModel(s.base, { pooling: 'mean', seed: 9 });
     await cli(['--registry', s.db, 'eval', s.base, '--data', s.data, '--out', join(s.dir, 'e2'), '--no-cache']);
@@ -86,19 +114,17 @@ describe('registry', () => {
     expect(missing.stderr).toMatch(/has no version 7/);
   });
 
-  it('a run that fails is marked failed, with no metrics', async () => {
-    const s = setup();
+  it.skipIf(skip)('a run that fails is marked failed, with no metrics', async () => {
+    const s = await setup(backend);
     writeFileSync(join(s.tuned, 'onnx', 'model.onnx'), 'broken');
     const r = await cli(compareArgs(s));
     expect(r.code).toBe(2);
-    const db = new Database(s.db, { readonly: true });
-    expect(db.prepare('SELECT status, error FROM runs').all()).toEqual([{ status: 'failed', error: expect.stringMatching(/onnxruntime cannot load/) }]);
-    expect(db.prepare('SELECT COUNT(*) AS n FROM metrics').get()).toEqual({ n: 0 });
-    db.close();
+    expect(await rows(s.db, 'SELECT status, error FROM runs')).toEqual([{ status: 'failed', error: expect.stringMatching(/onnxruntime cannot load/) }]);
+    expect(await rows(s.db, 'SELECT COUNT(*) AS n FROM metrics')).toEqual([{ n: 0 }]);
   });
 
-  it('SIGINT during a run: exits promptly and the run is marked interrupted', async () => {
-    const s = setup();
+  it.skipIf(skip)('SIGINT during a run: exits promptly and the run is marked interrupted', async () => {
+    const s = await setup(backend);
     const big = writeTinyBeir({ docs: 60000, queries: 50, wordsPerDoc: 40 });
     const child = spawn(
       process.execPath,
@@ -112,9 +138,7 @@ describe('registry', () => {
     for (let i = 0; i < 400; i++) {
       await new Promise((r) => setTimeout(r, 25));
       try {
-        const db = new Database(s.db, { readonly: true, fileMustExist: true });
-        const row = db.prepare(`SELECT status FROM runs`).get() as { status: string } | undefined;
-        db.close();
+        const [row] = (await rows(s.db, 'SELECT status FROM runs')) as Array<{ status: string }>;
         if (row?.status === 'running') break;
       } catch {
         /* not created yet */
@@ -123,45 +147,51 @@ describe('registry', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(130);
     expect(stderr).toMatch(/interrupted \(SIGINT\)/);
-    const db = new Database(s.db, { readonly: true });
-    expect(db.prepare('SELECT status FROM runs').all()).toEqual([{ status: 'interrupted' }]);
-    expect(db.prepare('SELECT COUNT(*) AS n FROM metrics').get()).toEqual({ n: 0 });
-    db.close();
+    expect(await rows(s.db, 'SELECT status FROM runs')).toEqual([{ status: 'interrupted' }]);
+    expect(await rows(s.db, 'SELECT COUNT(*) AS n FROM metrics')).toEqual([{ n: 0 }]);
   });
 
-  it('two processes logging at once both get their runs', async () => {
-    const s = setup();
+  it.skipIf(skip)('two processes logging at once both get their runs', async () => {
+    const s = await setup(backend);
     const [a, b] = await Promise.all([
       cli(['--registry', s.db, 'eval', s.base, '--data', s.data, '--out', join(s.dir, 'a'), '--no-cache']),
       cli(['--registry', s.db, 'eval', s.tuned, '--data', s.data, '--out', join(s.dir, 'b'), '--no-cache']),
     ]);
     expect([a.code, b.code], a.stderr + b.stderr).toEqual([0, 0]);
-    const reg = new Registry(s.db);
-    expect(reg.listRuns().map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
-    expect(reg.listModels().map((m) => m.name)).toEqual(['base', 'tuned']);
-    reg.close();
+    const reg = await Registry.open(s.db);
+    expect((await reg.listRuns()).map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    expect((await reg.listModels()).map((m) => m.name)).toEqual(['base', 'tuned']);
+    await reg.close();
   });
 
-  it('refuses a registry from a newer schema and a file that is not a database', async () => {
-    const s = setup();
-    new Registry(s.db).close();
-    const db = new Database(s.db);
-    db.pragma('user_version = 99');
-    db.close();
+  it.skipIf(skip)('refuses a registry from a newer schema', async () => {
+    const s = await setup(backend);
+    const reg = await Registry.open(s.db);
+    if (backend === 'sqlite') (reg.store as unknown as { db: Database.Database }).db.pragma('user_version = 99');
+    else await reg.store.write((tx) => tx.run('UPDATE emb_bench_schema SET version = 99'));
+    await reg.close();
     const newer = await cli(['--registry', s.db, 'runs', 'list']);
     expect(newer.code).toBe(2);
     expect(newer.stderr).toMatch(/registry schema 99 is newer/);
-    const junk = join(s.dir, 'junk.db');
+    expect(newer.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.skipIf(skip)('--no-log writes no registry', async () => {
+    const s = await setup(backend);
+    const r = await cli(compareArgs(s, '--no-log'));
+    expect(r.code, r.stderr).toBe(0);
+    if (backend === 'sqlite') expect(existsSync(s.db)).toBe(false);
+    else await expect(Registry.open(s.db, { readonly: true })).rejects.toThrow(/no registry here yet/);
+  });
+});
+
+describe('registry (SQLite file)', () => {
+  it('refuses a file that is not a database', async () => {
+    const dir = tmp('emb-reg-');
+    const junk = join(dir, 'junk.db');
     writeFileSync(junk, 'this is not sqlite at all, just some text that is long enough to matter'.repeat(20));
     const corrupt = await cli(['--registry', junk, 'runs', 'list']);
     expect(corrupt.code).toBe(2);
     expect(corrupt.stderr).toMatch(/not an emb-bench registry/);
-  });
-
-  it('--no-log writes no registry', async () => {
-    const s = setup();
-    const r = await cli(compareArgs(s, '--no-log'));
-    expect(r.code, r.stderr).toBe(0);
-    expect(await import('node:fs').then((fs) => fs.existsSync(s.db))).toBe(false);
   });
 });

@@ -261,7 +261,9 @@ describe('runs, outputs and values', () => {
       expect(d.p_value).toBe(1);
       expect([d.ci_low, d.ci_high]).toEqual([0, 0]);
     }
-    const run = new Registry(reg, { readonly: true }).showRun(json.run_id);
+    const registry = await Registry.open(reg, { readonly: true });
+    const run = await registry.showRun(json.run_id);
+    await registry.close();
     expect(run.status).toBe('succeeded');
     expect(run.models.map((x) => x.role)).toEqual(['base', 'tuned']);
     expect(run.models[0].metrics).toEqual(run.models[1].metrics);
@@ -327,9 +329,9 @@ describe('runs, outputs and values', () => {
 
   it('a run left running by a process that is gone is listed as abandoned, and prune marks it failed', async () => {
     const reg = join(tmp(), 'r.db');
-    const registry = new Registry(reg);
-    const id = registry.startRun({ command: 'eval', argv: [] });
-    registry.close();
+    const registry = await Registry.open(reg);
+    const id = await registry.startRun({ command: 'eval', argv: [] });
+    await registry.close();
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
     const db = new Database(reg);
     db.prepare('UPDATE runs SET pid = ? WHERE id = ?').run(Number(dead), id);
@@ -338,7 +340,9 @@ describe('runs, outputs and values', () => {
     expect(JSON.parse(listed.stdout)[0].status).toBe('abandoned');
     const pruned = await cli(['--registry', reg, 'runs', 'prune', '--abandoned']);
     expect(pruned.code, pruned.stderr).toBe(0);
-    const after = new Registry(reg, { readonly: true }).showRun(id);
+    const readBack = await Registry.open(reg, { readonly: true });
+    const after = await readBack.showRun(id);
+    await readBack.close();
     expect(after.status).toBe('failed');
     expect(after.error).toMatch(/abandoned: process \d+/);
   });

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { loadDataset } from '../lib/data/load.js';
 import { metricKey, parseMetricKey } from '../lib/metrics/keys.js';
-import type { Registry } from '../lib/registry/index.js';
+import type { Registry, ShownModel, ShownRun } from '../lib/registry/index.js';
 import { lineChart } from './charts.js';
 import { Html, html, page, query } from './html.js';
 import { renderMarkdown } from './markdown.js';
@@ -63,20 +63,21 @@ function metricNamesOf(metrics: Record<string, number>): string[] {
 
 // ---- Models ----
 
-export function modelsPage(ctx: PageContext): Html {
-  const rows = ctx.registry.listModels().map((m) => {
-    const shown = ctx.registry.showModel(m.name);
+export async function modelsPage(ctx: PageContext): Promise<Html> {
+  const rows = [];
+  for (const m of await ctx.registry.listModels()) {
+    const shown = await ctx.registry.showModel(m.name);
     const latest = shown.versions[shown.versions.length - 1];
     const ndcg = latest ? byDim(latest.latest_metrics as Record<string, number>, 'ndcg@10') : new Map<number, number>();
     const dims = [...ndcg.keys()].sort((a, b) => b - a);
-    return html`<tr>
+    rows.push(html`<tr>
 <td><a href="${modelHref(m.name)}">${m.name}</a></td>
 <td class="num">${m.versions}</td>
 <td class="num">${m.latest ?? '–'}</td>
 <td>${shown.versions.filter((v) => v.stage === 'production' || v.stage === 'staging').map((v) => html`${badge(v.stage)} v${v.version} `)}</td>
 <td>${dims.length ? dims.map((d) => html`<span class="muted">${d}:</span> ${fmt(ndcg.get(d))} `) : html`<span class="muted">no run yet</span>`}</td>
-</tr>`;
-  });
+</tr>`);
+  }
   return page(
     'Models',
     html`<h1>Models</h1>
@@ -102,10 +103,10 @@ function metadataCard(title: string, value: unknown): Html {
   return html`<div class="card"><h3>${title}</h3>${body}</div>`;
 }
 
-export function modelPage(ctx: PageContext, name: string, params: URLSearchParams): Html {
-  let m: ReturnType<Registry['showModel']>;
+export async function modelPage(ctx: PageContext, name: string, params: URLSearchParams): Promise<Html> {
+  let m: ShownModel;
   try {
-    m = ctx.registry.showModel(name);
+    m = await ctx.registry.showModel(name);
   } catch {
     throw new NotFound(`model ${name}`);
   }
@@ -121,8 +122,14 @@ export function modelPage(ctx: PageContext, name: string, params: URLSearchParam
       return y === undefined ? [] : [{ x: v.version, y }];
     }),
   }));
+  const histories = new Map<number, Awaited<ReturnType<Registry['stageHistory']>>>();
+  const runs = new Map<string, ShownRun>();
+  for (const v of m.versions) {
+    histories.set(v.version, await ctx.registry.stageHistory(m.name, v.version));
+    if (v.latest_run) runs.set(v.latest_run, await ctx.registry.showRun(v.latest_run));
+  }
   const versionRows = m.versions.map((v) => {
-    const history = ctx.registry.stageHistory(m.name, v.version);
+    const history = histories.get(v.version) ?? [];
     const promote = ctx.allowWrite
       ? html`<form class="inline" method="post" action="/promote">
 <input type="hidden" name="csrf" value="${ctx.csrf}"><input type="hidden" name="name" value="${m.name}"><input type="hidden" name="version" value="${v.version}">
@@ -142,7 +149,7 @@ export function modelPage(ctx: PageContext, name: string, params: URLSearchParam
   const cards = [...m.versions].reverse().map((v) => {
     const meta = v.metadata as Record<string, unknown> & { card?: Record<string, unknown> };
     const { card, ...user } = meta;
-    const run = v.latest_run ? ctx.registry.showRun(v.latest_run) : null;
+    const run = v.latest_run ? (runs.get(v.latest_run) ?? null) : null;
     const evalMeta = run?.models.find((x) => x.name === m.name && x.version === v.version)?.metadata ?? {};
     const lineage = v.base_model
       ? html`<div class="card"><h3>Base model</h3><p>${v.base_model.version ? html`<a href="${modelHref(v.base_model.name)}#v${v.base_model.version}">${v.base_model.name} v${v.base_model.version}</a>` : v.base_model.name}${v.base_model.revision ? html` <span class="muted">at ${v.base_model.revision.slice(0, 12)}</span>` : ''}</p></div>`
@@ -181,7 +188,7 @@ ${cards}`,
 
 // ---- Runs ----
 
-export function runsPage(ctx: PageContext, params: URLSearchParams): Html {
+export async function runsPage(ctx: PageContext, params: URLSearchParams): Promise<Html> {
   const filter = {
     model: params.get('model') || undefined,
     dataset: params.get('dataset') || undefined,
@@ -189,8 +196,8 @@ export function runsPage(ctx: PageContext, params: URLSearchParams): Html {
     command: params.get('command') || undefined,
   };
   const pageNo = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
-  const rows = ctx.registry.listRuns(PAGE_SIZE + 1, { ...filter, offset: (pageNo - 1) * PAGE_SIZE });
-  const facets = ctx.registry.runFacets();
+  const rows = await ctx.registry.listRuns(PAGE_SIZE + 1, { ...filter, offset: (pageNo - 1) * PAGE_SIZE });
+  const facets = await ctx.registry.runFacets();
   const select = (name: string, label: string, values: string[]) =>
     html`<label>${label}<select name="${name}"><option value="">any</option>${values.map((v) => html`<option${params.get(name) === v ? new Html(' selected') : ''}>${v}</option>`)}</select></label>`;
   const link = (p: number) => `/runs${query({ ...filter, page: p })}`;
@@ -220,9 +227,9 @@ function readArtifact(path: string): { text: string; truncated: boolean } | null
   return { text, truncated: size > INLINE_LIMIT };
 }
 
-function findRun(ctx: PageContext, id: string): ReturnType<Registry['showRun']> {
+async function findRun(ctx: PageContext, id: string): Promise<ShownRun> {
   try {
-    return ctx.registry.showRun(id);
+    return await ctx.registry.showRun(id);
   } catch {
     throw new NotFound(`run ${id}`);
   }
@@ -230,8 +237,8 @@ function findRun(ctx: PageContext, id: string): ReturnType<Registry['showRun']> 
 
 type Artifact = { name: string; path: string; size: number; sha256: string };
 
-export function runPage(ctx: PageContext, id: string): Html {
-  const run = findRun(ctx, id);
+export async function runPage(ctx: PageContext, id: string): Promise<Html> {
+  const run = await findRun(ctx, id);
   const artifacts = run.artifacts as Artifact[];
   const art = (name: string) => artifacts.find((a) => a.name === name);
   const dims = (run.dims as number[] | null) ?? [];
@@ -296,7 +303,7 @@ async function queryTexts(ctx: PageContext, runId: string, results: Artifact | u
 }
 
 export async function queriesPage(ctx: PageContext, id: string, params: URLSearchParams): Promise<Html> {
-  const run = findRun(ctx, id);
+  const run = await findRun(ctx, id);
   const artifacts = run.artifacts as Artifact[];
   const perQuery = artifacts.find((a) => a.name === 'per_query.jsonl');
   if (!perQuery || !existsSync(perQuery.path)) throw new NotFound(`per_query.jsonl of run ${id}`);
@@ -354,23 +361,23 @@ interface Side {
   name: string;
   version: number;
   metrics: Record<string, number>;
-  run: ReturnType<Registry['showRun']> | null;
+  run: ShownRun | null;
 }
 
-function side(ctx: PageContext, spec: string | null): Side | null {
+async function side(ctx: PageContext, spec: string | null): Promise<Side | null> {
   if (!spec) return null;
   const at = spec.lastIndexOf('@');
   const name = at > 0 ? spec.slice(0, at) : spec;
-  let m: ReturnType<Registry['showModel']>;
+  let m: ShownModel;
   try {
-    m = ctx.registry.showModel(name);
+    m = await ctx.registry.showModel(name);
   } catch {
     throw new NotFound(`model ${name}`);
   }
   const version = at > 0 ? Number(spec.slice(at + 1)) : m.versions[m.versions.length - 1]?.version;
   const v = m.versions.find((x) => x.version === version);
   if (!v) throw new NotFound(`${name} version ${version}`);
-  return { name, version, metrics: v.latest_metrics as Record<string, number>, run: v.latest_run ? ctx.registry.showRun(v.latest_run) : null };
+  return { name, version, metrics: v.latest_metrics as Record<string, number>, run: v.latest_run ? await ctx.registry.showRun(v.latest_run) : null };
 }
 
 /** Flattens nested settings into dotted keys, for a side-by-side "what differs" table. */
@@ -393,20 +400,20 @@ function settings(run: Side['run']): Record<string, string> {
   });
 }
 
-export function comparePage(ctx: PageContext, params: URLSearchParams): Html {
+export async function comparePage(ctx: PageContext, params: URLSearchParams): Promise<Html> {
   let a = params.get('a');
   let b = params.get('b');
   const runId = params.get('run');
-  let sameRun: ReturnType<Registry['showRun']> | null = null;
+  let sameRun: ShownRun | null = null;
   if (runId) {
-    sameRun = findRun(ctx, runId);
+    sameRun = await findRun(ctx, runId);
     const base = sameRun.models.find((m) => m.role === 'base');
     const tuned = sameRun.models.find((m) => m.role === 'tuned');
     if (!base || !tuned) throw new NotFound(`run ${runId} has no base and tuned model`);
     a = `${base.name}@${base.version}`;
     b = `${tuned.name}@${tuned.version}`;
   }
-  const versions = ctx.registry.listVersions();
+  const versions = await ctx.registry.listVersions();
   const pick = (name: string, current: string | null) =>
     html`<label>${name === 'a' ? 'base' : 'compared'}<select name="${name}"><option value="">choose</option>${versions.map((v) => html`<option${v === current ? new Html(' selected') : ''}>${v}</option>`)}</select></label>`;
   // a run's own base and tuned: its metrics, not each version's latest run
@@ -414,8 +421,8 @@ export function comparePage(ctx: PageContext, params: URLSearchParams): Html {
     const m = sameRun?.models.find((x) => x.role === role);
     return m && sameRun ? { name: m.name, version: m.version, metrics: m.metrics, run: sameRun } : null;
   };
-  const left = sameRun ? ofRun('base') : side(ctx, a);
-  const right = sameRun ? ofRun('tuned') : side(ctx, b);
+  const left = sameRun ? ofRun('base') : await side(ctx, a);
+  const right = sameRun ? ofRun('tuned') : await side(ctx, b);
   const chooser = html`<form class="filters" method="get">${pick('a', a)}${pick('b', b)}<button type="submit">compare</button></form>`;
   if (!left || !right)
     return page(

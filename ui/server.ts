@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { extname } from 'node:path';
-import { Registry, type Stage, STAGES } from '../lib/registry/index.js';
+import { Registry, type ShownRun, type Stage, STAGES } from '../lib/registry/index.js';
 import { APP_CSS } from './assets.js';
 import { escapeHtml, type Html } from './html.js';
 import { comparePage, modelPage, modelsPage, NotFound, type PageContext, queriesPage, runPage, runsPage } from './pages.js';
@@ -43,7 +43,7 @@ const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost
 /** Starts the dashboard; resolves once it listens. */
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const host = o.host ?? '127.0.0.1';
-  const registry = new Registry(o.registryPath, { readonly: !o.allowWrite });
+  const registry = await Registry.open(o.registryPath, { readonly: !o.allowWrite });
   const ctx: PageContext = { registry, allowWrite: Boolean(o.allowWrite), csrf: randomBytes(24).toString('hex'), texts: new Map() };
   let allowedHosts: Set<string> = new Set();
 
@@ -65,10 +65,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       `<!doctype html><title>${status}</title><link rel="stylesheet" href="/assets/app.css"><main><h1>${status}</h1><p>${escapeHtml(message)}</p><p><a href="/">models</a></p></main>`,
     );
 
-  const artifact = (res: ServerResponse, runId: string, name: string) => {
-    let run: ReturnType<Registry['showRun']>;
+  const artifact = async (res: ServerResponse, runId: string, name: string) => {
+    let run: ShownRun;
     try {
-      run = registry.showRun(runId);
+      run = await registry.showRun(runId);
     } catch {
       return fail(res, 404, 'no such run');
     }
@@ -111,7 +111,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       const stage = form.get('stage') as Stage;
       if (!STAGES.includes(stage)) return fail(res, 400, 'unknown stage');
       try {
-        registry.promote(form.get('name') ?? '', Number(form.get('version')), stage, 'dashboard');
+        await registry.promote(form.get('name') ?? '', Number(form.get('version')), stage, 'dashboard');
       } catch (e) {
         return fail(res, 400, (e as Error).message);
       }
@@ -124,17 +124,17 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       res.writeHead(204, { 'cache-control': 'max-age=86400' });
       return res.end();
     }
-    if (path === '/') return send(res, 200, modelsPage(ctx));
-    if (path === '/runs') return send(res, 200, runsPage(ctx, url.searchParams));
-    if (path === '/compare') return send(res, 200, comparePage(ctx, url.searchParams));
+    if (path === '/') return send(res, 200, await modelsPage(ctx));
+    if (path === '/runs') return send(res, 200, await runsPage(ctx, url.searchParams));
+    if (path === '/compare') return send(res, 200, await comparePage(ctx, url.searchParams));
     let m = /^\/models\/([^/]+)$/.exec(path);
-    if (m) return send(res, 200, modelPage(ctx, decodeURIComponent(m[1]), url.searchParams));
+    if (m) return send(res, 200, await modelPage(ctx, decodeURIComponent(m[1]), url.searchParams));
     m = /^\/runs\/([0-9a-f-]{8,36})$/.exec(path);
-    if (m) return send(res, 200, runPage(ctx, m[1]));
+    if (m) return send(res, 200, await runPage(ctx, m[1]));
     m = /^\/runs\/([0-9a-f-]{8,36})\/queries$/.exec(path);
     if (m) return send(res, 200, await queriesPage(ctx, m[1], url.searchParams));
     m = /^\/runs\/([0-9a-f-]{8,36})\/artifacts\/([\w.-]+)$/.exec(path);
-    if (m) return artifact(res, m[1], m[2]);
+    if (m) return await artifact(res, m[1], m[2]);
     return fail(res, 404, 'no such page');
   };
 
@@ -165,8 +165,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {
-          registry.close();
-          resolve();
+          registry.close().then(resolve, () => resolve());
         });
         server.closeAllConnections();
       }),

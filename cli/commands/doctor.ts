@@ -1,7 +1,7 @@
 // `emb-bench doctor`: which engines, providers and devices this host can use, and why not.
 import ort from 'onnxruntime-node';
 import { hardware, packageVersion } from '../../lib/host.js';
-import { defaultRegistryPath } from '../../lib/registry/index.js';
+import { defaultRegistryPath, redact } from '../../lib/registry/index.js';
 import { engineInfo } from '../../lib/score/index.js';
 import { VERSION } from '../../lib/version.js';
 
@@ -41,6 +41,6 @@ export function doctor(): DoctorCheck[] {
         ? 'CUDA execution provider installed'
         : "onnxruntime-node's CUDA execution provider is not installed; on a host with network access and CUDA 12: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node",
     },
-    { what: 'registry', ok: true, detail: defaultRegistryPath() },
+    { what: 'registry', ok: true, detail: redact(defaultRegistryPath()) },
   ];
 }

@@ -1,6 +1,7 @@
-// `emb-bench models ...` and `emb-bench runs ...`: registry queries as tables or JSON. Reads
-// open the registry read-only; only promote and prune write.
-import { Registry, type Stage } from '../../lib/registry/index.js';
+// `emb-bench models ...`, `emb-bench runs ...` and `emb-bench registry copy`: registry queries
+// as tables or JSON. Reads open the registry read-only; only promote, prune, log-metadata and
+// copy (its target) write.
+import { copyRegistry, Registry, type Stage } from '../../lib/registry/index.js';
 import { clean, formatTable } from '../format.js';
 
 export type RegistryQuery =
@@ -15,15 +16,15 @@ export type RegistryQuery =
 
 const num = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(4));
 
-export function registryCommand(path: string, q: RegistryQuery, json: boolean): void {
+export async function registryCommand(path: string, q: RegistryQuery, json: boolean): Promise<void> {
   const writes = q.kind === 'models-promote' || q.kind === 'runs-prune' || q.kind === 'models-log-metadata';
-  const registry = new Registry(path, { readonly: !writes });
+  const registry = await Registry.open(path, { readonly: !writes });
   try {
     let value: unknown;
     let text: string;
     switch (q.kind) {
       case 'models-list': {
-        const rows = registry.listModels();
+        const rows = await registry.listModels();
         value = rows;
         text = formatTable(
           ['model', 'versions', 'latest', 'staging', 'production'],
@@ -32,7 +33,7 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
         break;
       }
       case 'models-show': {
-        const m = registry.showModel(q.name);
+        const m = await registry.showModel(q.name);
         value = m;
         text = [
           `model ${clean(m.name)}`,
@@ -65,23 +66,23 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
         break;
       }
       case 'models-promote':
-        registry.promote(q.name, q.version, q.stage);
+        await registry.promote(q.name, q.version, q.stage);
         value = { name: q.name, version: q.version, stage: q.stage };
         text = `${clean(q.name)} version ${q.version} is now ${q.stage}`;
         break;
       case 'models-log-metadata': {
-        value = registry.logMetadata(q.name, q.version, q.metadata);
+        value = await registry.logMetadata(q.name, q.version, q.metadata);
         text = `${clean(q.name)} version ${q.version}: metadata ${Object.keys(q.metadata).map(clean).join(', ')} logged`;
         break;
       }
       case 'runs-prune': {
-        const ids = registry.pruneAbandoned();
+        const ids = await registry.pruneAbandoned();
         value = { pruned: ids };
         text = ids.length ? `marked ${ids.length} abandoned run(s) failed: ${ids.map((id) => id.slice(0, 8)).join(', ')}` : 'no abandoned runs';
         break;
       }
       case 'runs-list': {
-        const rows = registry.listRuns();
+        const rows = await registry.listRuns();
         value = rows;
         text = formatTable(
           ['run', 'command', 'status', 'started', 'dataset', 'models'],
@@ -97,7 +98,7 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
         break;
       }
       case 'runs-show': {
-        const r = registry.showRun(q.id);
+        const r = await registry.showRun(q.id);
         value = r;
         text = [
           `run ${r.id}: ${r.command} ${r.status} (${r.started_at} -> ${r.ended_at ?? '...'})${r.error ? `: ${clean(r.error)}` : ''}`,
@@ -114,7 +115,7 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
         break;
       }
       case 'runs-diff': {
-        const d = registry.diffRuns(q.a, q.b);
+        const d = await registry.diffRuns(q.a, q.b);
         value = d;
         text = formatTable(
           ['role', 'metric', d.a.slice(0, 8), d.b.slice(0, 8), 'change'],
@@ -125,6 +126,26 @@ export function registryCommand(path: string, q: RegistryQuery, json: boolean): 
     }
     process.stdout.write((json ? JSON.stringify(value, null, 2) : text) + '\n');
   } finally {
-    registry.close();
+    await registry.close();
+  }
+}
+
+/** Copies every model, version, stage, run and metric of `from` into `to` (idempotent). */
+export async function copyCommand(from: string, to: string, json: boolean): Promise<void> {
+  const source = await Registry.open(from, { readonly: true });
+  try {
+    const target = await Registry.open(to);
+    try {
+      const s = await copyRegistry(source, target);
+      const text = [
+        `copied ${s.models} model(s), ${s.versions} version(s), ${s.runs} run(s) from ${clean(source.path)} to ${clean(target.path)}${s.skippedRuns ? ` (${s.skippedRuns} run(s) already there)` : ''}`,
+        ...s.notes.map((n) => `note: ${clean(n)}`),
+      ].join('\n');
+      process.stdout.write((json ? JSON.stringify({ from: source.path, to: target.path, ...s }, null, 2) : text) + '\n');
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
   }
 }

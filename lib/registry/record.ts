@@ -6,11 +6,12 @@ import { InterruptedError } from '../errors.js';
 import { hardware, software } from '../host.js';
 import { countsJson } from '../report/results.js';
 import { Registry, type RunModelRecord, type RunStart } from './registry.js';
+import { redact } from './store.js';
 
 export function runStart(command: string, dataset: Dataset, dims: number[] | undefined, kLists: unknown, device: string): RunStart {
   return {
     command,
-    argv: process.argv.slice(2),
+    argv: process.argv.slice(2).map(redact), // a --registry URL's password is never stored
     dataset: { name: dataset.name, fingerprint: datasetFingerprint(dataset), counts: countsJson(datasetCounts(dataset, judgeQueries(dataset))) },
     dims,
     kLists,
@@ -33,7 +34,7 @@ export interface LoggedRun {
 }
 
 /**
- * Runs `work` as a logged run in the registry at `registryPath` (null: not logged): an error
+ * Runs `work` as a logged run in the registry at `registryPath` (a path or a postgres:// URL; null: not logged): an error
  * ends it as failed, an InterruptedError as interrupted, and the error is rethrown.
  * `onStart` receives the run id as soon as it exists.
  */
@@ -47,19 +48,28 @@ export async function loggedRun(
     await work();
     return { runId: null, notes: [] };
   }
-  const registry = new Registry(registryPath);
+  // Opened (and for PostgreSQL, connected) before any work: an unreachable registry fails the
+  // command at once, never after an hour of encoding.
+  const registry = await Registry.open(registryPath);
   try {
-    const runId = registry.startRun(start);
+    const runId = await registry.startRun(start);
     onStart?.(runId);
+    let result: RunWork;
     try {
-      const { models, artifacts } = await work();
-      return { runId, notes: registry.finishRun(runId, models, artifacts) };
+      result = await work();
     } catch (e) {
-      if (e instanceof InterruptedError) registry.endRun(runId, 'interrupted', e.reason);
-      else registry.endRun(runId, 'failed', (e as Error).message);
+      const [status, reason] = e instanceof InterruptedError ? (['interrupted', e.reason] as const) : (['failed', (e as Error).message] as const);
+      // the work's error is what the user needs; a registry that fails too (lost connection) must not hide it
+      await registry.endRun(runId, status, reason).catch(() => undefined);
+      throw e;
+    }
+    try {
+      return { runId, notes: await registry.finishRun(runId, result.models, result.artifacts) };
+    } catch (e) {
+      await registry.endRun(runId, 'failed', `recording the results failed: ${(e as Error).message}`).catch(() => undefined);
       throw e;
     }
   } finally {
-    registry.close();
+    await registry.close().catch(() => undefined);
   }
 }

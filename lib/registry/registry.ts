@@ -1,15 +1,15 @@
-// A local Model Control Plane in SQLite: models, their versions (same files, same version),
-// runs with their status, metrics per model version and dim, ZenML-shaped metadata, and
-// artifacts. Every write is one transaction; a busy database is waited for, then retried.
+// The Model Control Plane: models, their versions (same files, same version), runs with their
+// status, metrics per model version and dim, ZenML-shaped metadata, and artifacts; in an
+// embedded SQLite file or a shared PostgreSQL database (./store.ts). Every write is one
+// transaction that no other writer, on any host, interleaves with.
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { processAlive } from '../host.js';
-import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
-import { invalidParameter, RuntimeError, UserError } from '../errors.js';
+import { resolve } from 'node:path';
+import { invalidParameter, UserError } from '../errors.js';
 import { metricKey, parseMetricKey } from '../metrics/keys.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { openStore, type Sql, type Store } from './store.js';
 
 export const STAGES = ['staging', 'production'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -96,251 +96,196 @@ function abandoned(r: { status: string; pid: number | null; host: string | null 
   return r.status === 'running' && r.pid !== null && r.host === hostname() && !processAlive(r.pid);
 }
 
+/** `--registry`, else EMB_BENCH_REGISTRY, else ./.emb-bench/registry.db: a SQLite path or a postgres:// URL. */
 export function defaultRegistryPath(): string {
   return process.env.EMB_BENCH_REGISTRY ?? resolve('.emb-bench', 'registry.db');
 }
 
+type ShownModel = Awaited<ReturnType<Registry['showModel']>>;
+export type ShownRun = Awaited<ReturnType<Registry['showRun']>>;
+export type { ShownModel };
+
 export class Registry {
-  readonly db: Database.Database;
+  private constructor(readonly store: Store) {}
 
   /**
-   * Opens (or, unless `readonly`, creates) the registry. Read-only opens a registry that
-   * commands only read, so a read-only file or folder is no obstacle.
-   * @throws UserError when the file is not a registry, is missing (read-only) or is from a newer emb-bench.
+   * Opens (or, unless `readonly`, creates and migrates) the registry at `location`: a SQLite
+   * file path or a `postgres://user@host:port/db` URL (credentials also from PG* variables).
+   * Read-only opens a registry that commands only read (a read-only file is no obstacle; a
+   * PostgreSQL session is read-only).
+   * @throws UserError when it is not a registry, is missing (read-only), is from a newer
+   * emb-bench, or the server refuses; RuntimeError when it cannot be reached.
    */
-  constructor(
-    readonly path: string = defaultRegistryPath(),
-    { readonly = false } = {},
-  ) {
-    try {
-      if (readonly && !existsSync(path)) throw new UserError(`${path}: no registry here yet (run eval or compare first)`, 'ERR_NOT_FOUND', 'registry');
-      if (!readonly) mkdirSync(dirname(resolve(path)), { recursive: true });
-      this.db = new Database(path, { readonly, fileMustExist: readonly, timeout: 10000 });
-      this.db.pragma('foreign_keys = ON');
-      if (!readonly) this.db.pragma('journal_mode = WAL');
-      const version = this.db.pragma('user_version', { simple: true }) as number;
-      if (version > SCHEMA_VERSION)
-        throw new UserError(
-          `${path}: registry schema ${version} is newer than this emb-bench understands (${SCHEMA_VERSION}); upgrade emb-bench`,
-          'ERR_REGISTRY_VERSION',
-        );
-      if (readonly && version < SCHEMA_VERSION) {
-        // An older registry: upgrade it once if the file allows, else read what is there.
-        try {
-          const rw = new Registry(path);
-          rw.close();
-        } catch {
-          /* read-only file: the reads below may miss newer columns */
-        }
-      } else if (!readonly) this.migrate();
-    } catch (e) {
-      if (e instanceof UserError) throw e;
-      const code = (e as { code?: string }).code ?? '';
-      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
-        throw new UserError(
-          `${path}: not an emb-bench registry (the file is not a readable SQLite database); move it aside or use another registry path`,
-          'ERR_REGISTRY',
-        );
-      throw new RuntimeError(`${path}: cannot open the registry (${(e as Error).message})`, 'ERR_REGISTRY');
-    }
+  static async open(location: string = defaultRegistryPath(), { readonly = false } = {}): Promise<Registry> {
+    return new Registry(await openStore(location, readonly));
+  }
+
+  /** Where the registry is, as shown to users (a PostgreSQL URL without its password). */
+  get path(): string {
+    return this.store.location;
   }
 
   private get version(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
+    return this.store.version;
   }
 
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION)
-      throw new UserError(
-        `${this.path}: registry schema ${version} is newer than this emb-bench understands (${SCHEMA_VERSION}); upgrade emb-bench`,
-        'ERR_REGISTRY_VERSION',
-      );
-    if (version === SCHEMA_VERSION) return;
-    this.write(() => {
-      const current = this.db.pragma('user_version', { simple: true }) as number; // another process may have migrated
-      for (let v = current; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]);
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    });
+  close(): Promise<void> {
+    return this.store.close();
   }
 
-  /** One immediate transaction, retried while another writer holds the lock past the timeout. */
-  private write<T>(fn: () => T): T {
-    const tx = this.db.transaction(fn);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return tx.immediate();
-      } catch (e) {
-        const code = (e as { code?: string }).code ?? '';
-        if (code === 'SQLITE_BUSY' && attempt < 20) {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 + Math.random() * 100);
-          continue;
-        }
-        if (code === 'SQLITE_FULL') throw new RuntimeError(`${this.path}: cannot write the registry: the disk is full`, 'ERR_REGISTRY');
-        if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR'))
-          throw new RuntimeError(`${this.path}: cannot write the registry (${code})`, 'ERR_REGISTRY');
-        throw e;
-      }
-    }
-  }
-
-  close(): void {
-    this.db.close();
-  }
-
-  startRun(run: RunStart): string {
+  async startRun(run: RunStart): Promise<string> {
     const id = randomUUID();
     const j = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
-    this.write(() =>
-      this.db
-        .prepare(
-          `INSERT INTO runs (id, command, argv, started_at, status, dataset_name, dataset_fingerprint, dataset_counts, dims, k_lists, software, hardware, pid, host)
-           VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          id,
-          run.command,
-          JSON.stringify(run.argv),
-          now(),
-          run.dataset?.name ?? null,
-          run.dataset?.fingerprint ?? null,
-          j(run.dataset?.counts),
-          j(run.dims),
-          j(run.kLists),
-          j(run.software),
-          j(run.hardware),
-          process.pid,
-          hostname(),
-        ),
+    await this.store.write((tx) =>
+      tx.run(
+        `INSERT INTO runs (id, command, argv, started_at, status, dataset_name, dataset_fingerprint, dataset_counts, dims, k_lists, software, hardware, pid, host)
+         VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        id,
+        run.command,
+        JSON.stringify(run.argv),
+        now(),
+        run.dataset?.name ?? null,
+        run.dataset?.fingerprint ?? null,
+        j(run.dataset?.counts),
+        j(run.dims),
+        j(run.kLists),
+        j(run.software),
+        j(run.hardware),
+        process.pid,
+        hostname(),
+      ),
     );
     return id;
   }
 
-  private modelVersion(m: ModelIdentity, notes: string[]): number {
-    this.db.prepare('INSERT OR IGNORE INTO models (name, created_at) VALUES (?, ?)').run(m.name, now());
-    const modelId = (this.db.prepare('SELECT id FROM models WHERE name = ?').get(m.name) as { id: number }).id;
-    const existing = this.db.prepare('SELECT id FROM model_versions WHERE model_id = ? AND sha256 = ?').get(modelId, m.sha256) as { id: number } | undefined;
+  /** The version id of these model files (same name and sha256: same version), creating it if new. Inside a write. */
+  private async modelVersion(tx: Sql, m: ModelIdentity, notes: string[]): Promise<number> {
+    await tx.run('INSERT INTO models (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING', m.name, now());
+    const modelId = (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', m.name))!.id;
+    const existing = await tx.get<{ id: number }>('SELECT id FROM model_versions WHERE model_id = ? AND sha256 = ?', modelId, m.sha256);
     if (existing) return existing.id;
-    const last = this.db.prepare('SELECT version, path FROM model_versions WHERE model_id = ? ORDER BY version DESC LIMIT 1').get(modelId) as
-      | { version: number; path: string }
-      | undefined;
+    const last = await tx.get<{ version: number; path: string }>(
+      'SELECT version, path FROM model_versions WHERE model_id = ? ORDER BY version DESC LIMIT 1',
+      modelId,
+    );
     const next = (last?.version ?? 0) + 1;
     if (last && resolve(last.path) !== resolve(m.path))
       notes.push(
         `model "${m.name}": version ${next} is ${resolve(m.path)}, version ${last.version} was ${resolve(last.path)}; if these are different models, give them different names`,
       );
-    return Number(
-      this.db
-        .prepare(
-          'INSERT INTO model_versions (model_id, version, sha256, path, width, pooling, prompts, tags, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(
-          modelId,
-          next,
-          m.sha256,
-          m.path,
-          m.width ?? null,
-          JSON.stringify(m.pooling ?? []),
-          JSON.stringify(m.prompts ?? {}),
-          JSON.stringify(m.tags ?? {}),
-          JSON.stringify(m.metadata ?? {}),
-          now(),
-        ).lastInsertRowid,
+    const row = await tx.get<{ id: number }>(
+      'INSERT INTO model_versions (model_id, version, sha256, path, width, pooling, prompts, tags, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+      modelId,
+      next,
+      m.sha256,
+      m.path,
+      m.width ?? null,
+      JSON.stringify(m.pooling ?? []),
+      JSON.stringify(m.prompts ?? {}),
+      JSON.stringify(m.tags ?? {}),
+      JSON.stringify(m.metadata ?? {}),
+      now(),
     );
+    return row!.id;
   }
 
   /**
    * Records the run's models, metrics, metadata and artifacts and marks it succeeded, atomically.
    * Returns notes worth telling the user (e.g. a name that now covers files from two folders).
    */
-  finishRun(runId: string, models: RunModelRecord[], artifacts: string[] = []): string[] {
-    const notes: string[] = [];
+  async finishRun(runId: string, models: RunModelRecord[], artifacts: string[] = []): Promise<string[]> {
     const files = artifacts.map((path) => {
       const bytes = readFileSync(path);
       return { name: path.split(/[\\/]/).pop()!, path: resolve(path), size: statSync(path).size, sha256: createHash('sha256').update(bytes).digest('hex') };
     });
-    this.write(() => {
+    return this.store.write(async (tx) => {
+      const notes: string[] = [];
       for (const r of models) {
-        const versionId = this.modelVersion(r.model, notes);
-        this.db.prepare('INSERT INTO run_models (run_id, model_version_id, role) VALUES (?, ?, ?)').run(runId, versionId, r.role);
-        const insert = this.db.prepare('INSERT INTO metrics (run_id, role, model_version_id, dim, name, value) VALUES (?, ?, ?, ?, ?, ?)');
+        const versionId = await this.modelVersion(tx, r.model, notes);
+        await tx.run('INSERT INTO run_models (run_id, model_version_id, role) VALUES (?, ?, ?)', runId, versionId, r.role);
         for (const [key, value] of Object.entries(r.metrics)) {
           const m = parseMetricKey(key);
-          if (m) insert.run(runId, r.role, versionId, m.dim, m.name, value);
+          if (m)
+            await tx.run(
+              'INSERT INTO metrics (run_id, role, model_version_id, dim, name, value) VALUES (?, ?, ?, ?, ?, ?)',
+              runId,
+              r.role,
+              versionId,
+              m.dim,
+              m.name,
+              value,
+            );
         }
         for (const [key, value] of Object.entries(r.metadata ?? {}))
-          this.db
-            .prepare('INSERT INTO metadata (run_id, role, model_version_id, key, value) VALUES (?, ?, ?, ?, ?)')
-            .run(runId, r.role, versionId, key, JSON.stringify(value));
+          await tx.run(
+            'INSERT INTO metadata (run_id, role, model_version_id, key, value) VALUES (?, ?, ?, ?, ?)',
+            runId,
+            r.role,
+            versionId,
+            key,
+            JSON.stringify(value),
+          );
       }
-      const art = this.db.prepare('INSERT INTO artifacts (run_id, name, path, size, sha256) VALUES (?, ?, ?, ?, ?)');
-      for (const f of files) art.run(runId, f.name, f.path, f.size, f.sha256);
-      this.db.prepare(`UPDATE runs SET status = 'succeeded', ended_at = ? WHERE id = ?`).run(now(), runId);
+      for (const f of files)
+        await tx.run('INSERT INTO artifacts (run_id, name, path, size, sha256) VALUES (?, ?, ?, ?, ?)', runId, f.name, f.path, f.size, f.sha256);
+      await tx.run(`UPDATE runs SET status = 'succeeded', ended_at = ? WHERE id = ?`, now(), runId);
+      return notes;
     });
-    return notes;
   }
 
-  endRun(runId: string, status: 'failed' | 'interrupted', error: string): void {
-    this.write(() =>
-      this.db.prepare(`UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ? AND status = 'running'`).run(status, now(), error, runId),
+  async endRun(runId: string, status: 'failed' | 'interrupted', error: string): Promise<void> {
+    await this.store.write((tx) =>
+      tx.run(`UPDATE runs SET status = ?, ended_at = ?, error = ? WHERE id = ? AND status = 'running'`, status, now(), error, runId),
     );
   }
 
   listModels() {
-    return this.db
-      .prepare(
-        `SELECT m.name, COUNT(v.id) AS versions, MAX(v.version) AS latest,
-                (SELECT version FROM model_versions WHERE model_id = m.id AND stage = 'production') AS production,
-                (SELECT version FROM model_versions WHERE model_id = m.id AND stage = 'staging') AS staging
-         FROM models m LEFT JOIN model_versions v ON v.model_id = m.id GROUP BY m.id ORDER BY m.name`,
-      )
-      .all() as Array<{ name: string; versions: number; latest: number; production: number | null; staging: number | null }>;
+    return this.store.all<{ name: string; versions: number; latest: number; production: number | null; staging: number | null }>(
+      `SELECT m.name, COUNT(v.id) AS versions, MAX(v.version) AS latest,
+              (SELECT version FROM model_versions WHERE model_id = m.id AND stage = 'production') AS production,
+              (SELECT version FROM model_versions WHERE model_id = m.id AND stage = 'staging') AS staging
+       FROM models m LEFT JOIN model_versions v ON v.model_id = m.id GROUP BY m.id, m.name ORDER BY m.name`,
+    );
   }
 
-  showModel(name: string) {
-    const model = this.db.prepare('SELECT id, name, created_at FROM models WHERE name = ?').get(name) as
-      | { id: number; name: string; created_at: string }
-      | undefined;
+  async showModel(name: string) {
+    const model = await this.store.get<{ id: number; name: string; created_at: string }>('SELECT id, name, created_at FROM models WHERE name = ?', name);
     if (!model) throw new UserError(`model "${name}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
-    const versions = (
-      this.db
-        .prepare(
-          `SELECT id, version, sha256, path, width, pooling, prompts, tags, ${this.version >= 3 ? 'metadata' : 'NULL AS metadata'}, stage, created_at FROM model_versions WHERE model_id = ? ORDER BY version`,
-        )
-        .all(model.id) as VersionRow[]
-    ).map((v) => {
-      const latestRun = this.db
-        .prepare(
-          `SELECT r.id, rm.role FROM runs r JOIN run_models rm ON rm.run_id = r.id WHERE rm.model_version_id = ? AND r.status = 'succeeded' ORDER BY r.ended_at DESC LIMIT 1`,
-        )
-        .get(v.id) as { id: string; role: string } | undefined;
+    const rows = await this.store.all<VersionRow>(
+      `SELECT id, version, sha256, path, width, pooling, prompts, tags, ${this.version >= 3 ? 'metadata' : 'NULL AS metadata'}, stage, created_at FROM model_versions WHERE model_id = ? ORDER BY version`,
+      model.id,
+    );
+    const versions = [];
+    for (const v of rows) {
+      const latestRun = await this.store.get<{ id: string; role: string }>(
+        `SELECT r.id, rm.role FROM runs r JOIN run_models rm ON rm.run_id = r.id WHERE rm.model_version_id = ? AND r.status = 'succeeded' ORDER BY r.ended_at DESC LIMIT 1`,
+        v.id,
+      );
       // by (run, role): the primary key, not the version index (a base model shared by 10,000 runs)
       const metrics = latestRun
         ? Object.fromEntries(
             (
-              this.db
-                .prepare(`SELECT dim, name, value FROM metrics WHERE run_id = ? AND ${this.version >= 2 ? 'role' : 'model_version_id'} = ?`)
-                .all(latestRun.id, this.version >= 2 ? latestRun.role : v.id) as Array<{
-                dim: number;
-                name: string;
-                value: number;
-              }>
+              await this.store.all<{ dim: number; name: string; value: number }>(
+                `SELECT dim, name, value FROM metrics WHERE run_id = ? AND ${this.version >= 2 ? 'role' : 'model_version_id'} = ?`,
+                latestRun.id,
+                this.version >= 2 ? latestRun.role : v.id,
+              )
             ).map((m) => [metricKey(m.dim, m.name), m.value]),
           )
         : {};
       const { id: _id, ...rest } = v;
       const metadata = JSON.parse(v.metadata ?? '{}') as { card?: { baseModel?: string; baseRevision?: string } };
-      return {
+      versions.push({
         ...rest,
         metadata,
-        base_model: this.lineage(metadata.card),
+        base_model: await this.lineage(metadata.card),
         pooling: JSON.parse(v.pooling),
         prompts: JSON.parse(v.prompts),
         tags: JSON.parse(v.tags),
         latest_run: latestRun?.id ?? null,
         latest_metrics: metrics,
-      };
-    });
+      });
+    }
     return { name: model.name, created_at: model.created_at, versions };
   }
 
@@ -348,41 +293,51 @@ export class Registry {
    * The base model a version was fine-tuned from (its card's base_model and revision), and the
    * registry's version of it when the registry has one: same name, and from the Hub, same commit.
    */
-  private lineage(card?: { baseModel?: string; baseRevision?: string }): { name: string; revision: string | null; version: number | null } | null {
+  private async lineage(card?: {
+    baseModel?: string;
+    baseRevision?: string;
+  }): Promise<{ name: string; revision: string | null; version: number | null } | null> {
     if (!card?.baseModel) return null;
-    const rows = this.db
-      .prepare('SELECT v.version, v.path FROM model_versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? ORDER BY v.version DESC')
-      .all(card.baseModel) as Array<{ version: number; path: string }>;
-    const match = card.baseRevision ? rows.find((r) => r.path.endsWith(`@${card.baseRevision}`) || r.path.includes(`@${card.baseRevision}`)) : rows[0];
+    const rows = await this.store.all<{ version: number; path: string }>(
+      'SELECT v.version, v.path FROM model_versions v JOIN models m ON m.id = v.model_id WHERE m.name = ? ORDER BY v.version DESC',
+      card.baseModel,
+    );
+    const match = card.baseRevision ? rows.find((r) => r.path.includes(`@${card.baseRevision}`)) : rows[0];
     return { name: card.baseModel, revision: card.baseRevision ?? null, version: match?.version ?? null };
   }
 
   /** Gives `version` the stage; the previous holder of that stage becomes archived. */
-  promote(name: string, version: number, stage: Stage, source = 'cli'): void {
+  async promote(name: string, version: number, stage: Stage, source = 'cli'): Promise<void> {
     if (!STAGES.includes(stage)) throw invalidParameter('stage', `one of ${STAGES.join(', ')}`, stage);
-    this.write(() => {
-      const row = this.versionRow(name, version);
+    await this.store.write(async (tx) => {
+      const row = await this.versionRow(tx, name, version);
       const at = now();
-      const log = this.db.prepare('INSERT INTO stage_history (model_version_id, stage, previous, changed_at, source) VALUES (?, ?, ?, ?, ?)');
-      const holders = this.db
-        .prepare('SELECT id, stage FROM model_versions WHERE model_id = ? AND stage = ? AND id != ?')
-        .all(row.model_id, stage, row.id) as Array<{ id: number; stage: string }>;
+      const log = (id: number, to: string, from: string) =>
+        tx.run('INSERT INTO stage_history (model_version_id, stage, previous, changed_at, source) VALUES (?, ?, ?, ?, ?)', id, to, from, at, source);
+      const holders = await tx.all<{ id: number; stage: string }>(
+        'SELECT id, stage FROM model_versions WHERE model_id = ? AND stage = ? AND id != ?',
+        row.model_id,
+        stage,
+        row.id,
+      );
       for (const h of holders) {
-        this.db.prepare(`UPDATE model_versions SET stage = 'archived' WHERE id = ?`).run(h.id);
-        log.run(h.id, 'archived', h.stage, at, source);
+        await tx.run(`UPDATE model_versions SET stage = 'archived' WHERE id = ?`, h.id);
+        await log(h.id, 'archived', h.stage);
       }
-      this.db.prepare('UPDATE model_versions SET stage = ? WHERE id = ?').run(stage, row.id);
-      log.run(row.id, stage, row.stage, at, source);
+      await tx.run('UPDATE model_versions SET stage = ? WHERE id = ?', stage, row.id);
+      await log(row.id, stage, row.stage);
     });
   }
 
-  private versionRow(name: string, version: number): { id: number; model_id: number; stage: string; metadata: string } {
+  private async versionRow(sql: Sql, name: string, version: number): Promise<{ id: number; model_id: number; stage: string; metadata: string }> {
     if (!Number.isInteger(version) || version < 1) throw invalidParameter('version', 'a positive integer', version);
-    const model = this.db.prepare('SELECT id FROM models WHERE name = ?').get(name) as { id: number } | undefined;
+    const model = await sql.get<{ id: number }>('SELECT id FROM models WHERE name = ?', name);
     if (!model) throw new UserError(`model "${name}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
-    const row = this.db.prepare('SELECT id, model_id, stage, metadata FROM model_versions WHERE model_id = ? AND version = ?').get(model.id, version) as
-      | { id: number; model_id: number; stage: string; metadata: string }
-      | undefined;
+    const row = await sql.get<{ id: number; model_id: number; stage: string; metadata: string }>(
+      `SELECT id, model_id, stage, ${this.version >= 3 ? 'metadata' : `'{}' AS metadata`} FROM model_versions WHERE model_id = ? AND version = ?`,
+      model.id,
+      version,
+    );
     if (!row) throw new UserError(`model "${name}" has no version ${version}`, 'ERR_NOT_FOUND');
     return row;
   }
@@ -391,34 +346,29 @@ export class Registry {
    * Attaches metadata to a model version, as ZenML's log_model_metadata does: nested values,
    * merged key by key into what the version has (a key given again is replaced).
    */
-  logMetadata(name: string, version: number, metadata: Record<string, unknown>): Record<string, unknown> {
+  async logMetadata(name: string, version: number, metadata: Record<string, unknown>): Promise<Record<string, unknown>> {
     if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))
       throw invalidParameter('metadata', 'an object of keys and values', metadata);
-    return this.write(() => {
-      const row = this.versionRow(name, version);
+    return this.store.write(async (tx) => {
+      const row = await this.versionRow(tx, name, version);
       const merged = { ...(JSON.parse(row.metadata) as Record<string, unknown>), ...metadata };
-      this.db.prepare('UPDATE model_versions SET metadata = ? WHERE id = ?').run(JSON.stringify(merged), row.id);
+      await tx.run('UPDATE model_versions SET metadata = ? WHERE id = ?', JSON.stringify(merged), row.id);
       return merged;
     });
   }
 
   /** A version's stage changes, oldest first. */
-  stageHistory(name: string, version: number): Array<{ stage: string; previous: string; changed_at: string; source: string }> {
+  async stageHistory(name: string, version: number): Promise<Array<{ stage: string; previous: string; changed_at: string; source: string }>> {
     if (this.version < 4) return [];
-    const row = this.versionRow(name, version);
-    return this.db.prepare('SELECT stage, previous, changed_at, source FROM stage_history WHERE model_version_id = ? ORDER BY id').all(row.id) as Array<{
-      stage: string;
-      previous: string;
-      changed_at: string;
-      source: string;
-    }>;
+    const row = await this.versionRow(this.store, name, version);
+    return this.store.all('SELECT stage, previous, changed_at, source FROM stage_history WHERE model_version_id = ? ORDER BY id', row.id);
   }
 
   /**
    * The newest runs first, filtered by model name, dataset name, status or command; a `running`
    * run whose process is gone is listed as `abandoned`.
    */
-  listRuns(limit = 50, filter: RunFilter = {}) {
+  async listRuns(limit = 50, filter: RunFilter = {}) {
     const hasPid = this.version >= 2;
     const where: string[] = [];
     const args: unknown[] = [];
@@ -435,14 +385,7 @@ export class Registry {
         'EXISTS (SELECT 1 FROM run_models rm JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id AND m.name = ?)',
         filter.model,
       );
-    const rows = this.db
-      .prepare(
-        `SELECT r.id, r.command, r.status, r.started_at, r.ended_at, r.dataset_name, ${hasPid ? 'r.pid, r.host' : 'NULL AS pid, NULL AS host'},
-                (SELECT group_concat(rm.role || '=' || m.name || ' v' || v.version, ', ') FROM run_models rm
-                   JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id) AS models
-         FROM runs r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.started_at DESC LIMIT ? OFFSET ?`,
-      )
-      .all(...args, limit, filter.offset ?? 0) as Array<{
+    const rows = await this.store.all<{
       id: string;
       command: string;
       status: ListedRunStatus;
@@ -452,86 +395,93 @@ export class Registry {
       pid: number | null;
       host: string | null;
       models: string | null;
-    }>;
+    }>(
+      `SELECT r.id, r.command, r.status, r.started_at, r.ended_at, r.dataset_name, ${hasPid ? 'r.pid, r.host' : 'NULL AS pid, NULL AS host'},
+              (SELECT ${this.store.concat(`rm.role || '=' || m.name || ' v' || v.version`)} FROM run_models rm
+                 JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id) AS models
+       FROM runs r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.started_at DESC, r.id LIMIT ? OFFSET ?`,
+      ...args,
+      limit,
+      filter.offset ?? 0,
+    );
     const listed = rows.map((r) => ({ ...r, status: abandoned(r) ? ('abandoned' as const) : r.status }));
     return filter.status ? listed.filter((r) => r.status === filter.status) : listed;
   }
 
   /** Every model version, as `name@version`, by name then version. */
-  listVersions(): string[] {
+  async listVersions(): Promise<string[]> {
     return (
-      this.db.prepare('SELECT m.name, v.version FROM model_versions v JOIN models m ON m.id = v.model_id ORDER BY m.name, v.version').all() as Array<{
-        name: string;
-        version: number;
-      }>
+      await this.store.all<{ name: string; version: number }>(
+        'SELECT m.name, v.version FROM model_versions v JOIN models m ON m.id = v.model_id ORDER BY m.name, v.version',
+      )
     ).map((r) => `${r.name}@${r.version}`);
   }
 
   /** Distinct values the run filters can take. */
-  runFacets(): { models: string[]; datasets: string[]; commands: string[] } {
-    const col = (sql: string) => (this.db.prepare(sql).all() as Array<{ v: string }>).map((r) => r.v);
+  async runFacets(): Promise<{ models: string[]; datasets: string[]; commands: string[] }> {
+    const col = async (sql: string) => (await this.store.all<{ v: string }>(sql)).map((r) => r.v);
     return {
-      models: col('SELECT name AS v FROM models ORDER BY name'),
-      datasets: col('SELECT DISTINCT dataset_name AS v FROM runs WHERE dataset_name IS NOT NULL ORDER BY v'),
-      commands: col('SELECT DISTINCT command AS v FROM runs ORDER BY v'),
+      models: await col('SELECT name AS v FROM models ORDER BY name'),
+      datasets: await col('SELECT DISTINCT dataset_name AS v FROM runs WHERE dataset_name IS NOT NULL ORDER BY v'),
+      commands: await col('SELECT DISTINCT command AS v FROM runs ORDER BY v'),
     };
   }
 
   /** Marks runs left `running` by a process that is gone (this host) as failed; returns their ids. */
-  pruneAbandoned(): string[] {
-    return this.write(() => {
-      const rows = this.db.prepare(`SELECT id, status, pid, host FROM runs WHERE status = 'running'`).all() as Array<{
-        id: string;
-        status: string;
-        pid: number | null;
-        host: string | null;
-      }>;
+  async pruneAbandoned(): Promise<string[]> {
+    return this.store.write(async (tx) => {
+      const rows = await tx.all<{ id: string; status: string; pid: number | null; host: string | null }>(
+        `SELECT id, status, pid, host FROM runs WHERE status = 'running'`,
+      );
       const gone = rows.filter(abandoned);
-      const mark = this.db.prepare(`UPDATE runs SET status = 'failed', ended_at = ?, error = ? WHERE id = ? AND status = 'running'`);
-      for (const r of gone) mark.run(now(), `abandoned: process ${r.pid} on ${r.host} ended without finishing the run`, r.id);
+      for (const r of gone)
+        await tx.run(
+          `UPDATE runs SET status = 'failed', ended_at = ?, error = ? WHERE id = ? AND status = 'running'`,
+          now(),
+          `abandoned: process ${r.pid} on ${r.host} ended without finishing the run`,
+          r.id,
+        );
       return gone.map((r) => r.id);
     });
   }
 
-  private runId(prefix: string): string {
-    const rows = this.db.prepare('SELECT id FROM runs WHERE id LIKE ?').all(`${prefix}%`) as Array<{ id: string }>;
+  private async runId(prefix: string): Promise<string> {
+    if (!/^[0-9a-f-]{1,36}$/i.test(prefix)) throw new UserError(`run "${prefix}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
+    const rows = await this.store.all<{ id: string }>('SELECT id FROM runs WHERE id LIKE ?', `${prefix.toLowerCase()}%`);
     if (rows.length === 0) throw new UserError(`run "${prefix}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
     if (rows.length > 1) throw new UserError(`run id "${prefix}" is ambiguous (${rows.length} runs start with it)`, 'ERR_OPTION');
     return rows[0].id;
   }
 
-  showRun(idOrPrefix: string) {
-    const id = this.runId(idOrPrefix);
-    const run = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRow;
+  async showRun(idOrPrefix: string) {
+    const id = await this.runId(idOrPrefix);
+    const run = (await this.store.get<RunRow>('SELECT * FROM runs WHERE id = ?', id))!;
     const parse = (v: string | null) => (v === null ? null : JSON.parse(v));
-    const models = (
-      this.db
-        .prepare(
-          `SELECT rm.role, m.name, v.version, v.sha256 FROM run_models rm JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = ? ORDER BY rm.role`,
-        )
-        .all(id) as Array<{ role: string; name: string; version: number; sha256: string }>
-    ).map((m) => ({
-      role: m.role,
-      name: m.name,
-      version: m.version,
-      sha256: m.sha256,
-      metrics: Object.fromEntries(
-        (
-          this.db.prepare('SELECT dim, name, value FROM metrics WHERE run_id = ? AND role = ? ORDER BY dim DESC, name').all(id, m.role) as Array<{
-            dim: number;
-            name: string;
-            value: number;
-          }>
-        ).map((r) => [metricKey(r.dim, r.name), r.value]),
-      ),
-      metadata: Object.fromEntries(
-        (this.db.prepare('SELECT key, value FROM metadata WHERE run_id = ? AND role = ?').all(id, m.role) as Array<{ key: string; value: string }>).map((r) => [
-          r.key,
-          JSON.parse(r.value),
-        ]),
-      ),
-    }));
-    const artifacts = this.db.prepare('SELECT name, path, size, sha256 FROM artifacts WHERE run_id = ? ORDER BY name').all(id);
+    const sides = await this.store.all<{ role: string; name: string; version: number; sha256: string }>(
+      `SELECT rm.role, m.name, v.version, v.sha256 FROM run_models rm JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = ? ORDER BY rm.role`,
+      id,
+    );
+    const models = [];
+    for (const m of sides) {
+      const metrics = await this.store.all<{ dim: number; name: string; value: number }>(
+        'SELECT dim, name, value FROM metrics WHERE run_id = ? AND role = ? ORDER BY dim DESC, name',
+        id,
+        m.role,
+      );
+      const metadata = await this.store.all<{ key: string; value: string }>('SELECT key, value FROM metadata WHERE run_id = ? AND role = ?', id, m.role);
+      models.push({
+        role: m.role,
+        name: m.name,
+        version: m.version,
+        sha256: m.sha256,
+        metrics: Object.fromEntries(metrics.map((r) => [metricKey(r.dim, r.name), r.value])),
+        metadata: Object.fromEntries(metadata.map((r) => [r.key, JSON.parse(r.value)])),
+      });
+    }
+    const artifacts = await this.store.all<{ name: string; path: string; size: number; sha256: string }>(
+      'SELECT name, path, size, sha256 FROM artifacts WHERE run_id = ? ORDER BY name',
+      id,
+    );
     return {
       ...run,
       status: abandoned(run) ? ('abandoned' as const) : (run.status as ListedRunStatus),
@@ -547,8 +497,8 @@ export class Registry {
   }
 
   /** Metric by metric, role by role: the two runs' values and the change. */
-  diffRuns(a: string, b: string) {
-    const [ra, rb] = [this.showRun(a), this.showRun(b)];
+  async diffRuns(a: string, b: string) {
+    const [ra, rb] = [await this.showRun(a), await this.showRun(b)];
     const rows: Array<{ role: string; key: string; a: number | null; b: number | null; change: number | null }> = [];
     const roles = [...new Set([...ra.models, ...rb.models].map((m) => m.role))];
     for (const role of roles) {
