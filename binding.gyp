@@ -24,7 +24,7 @@
         "native/cuda_stub.cc"
       ],
       "conditions": [
-        ["target_arch=='x64'", { "dependencies": ["kernels_avx2", "kernels_avx512"] }]
+        ["target_arch=='x64'", { "dependencies": ["kernels_avx2", "kernels_avx512", "kernels_avx512bf16"] }]
       ]
     }
   ],
@@ -44,6 +44,13 @@
           "sources": ["native/kernels_avx512.cc"],
           "cflags_cc": ["-mavx512f", "-Wno-maybe-uninitialized"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f"] }
+        },
+        {
+          "target_name": "kernels_avx512bf16",
+          "type": "static_library",
+          "sources": ["native/kernels_avx512bf16.cc"],
+          "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512bf16"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512bf16"] }
         }
       ]
     }]

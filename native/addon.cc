@@ -43,7 +43,10 @@ class ScoreWorker : public Napi::AsyncWorker {
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
-  void Execute() override { err_ = cuda_ ? embbench::score_cuda(req_, out_) : embbench::score_cpu(req_, out_); }
+  void Execute() override {
+    out_.stats = &stats_;
+    err_ = cuda_ ? embbench::score_cuda(req_, out_) : embbench::score_cpu(req_, out_);
+  }
 
   void OnOK() override {
     Napi::Env env = Env();
@@ -55,6 +58,16 @@ class ScoreWorker : public Napi::AsyncWorker {
     result.Set("k", Napi::Number::New(env, embbench::effective_k(req_)));
     result.Set("indices", outputs_.Value());
     result.Set("scores", outputs2_.Value());
+    if (!cuda_) {
+      Napi::Object st = Napi::Object::New(env);
+      st.Set("engine", stats_.engine);
+      st.Set("fallback", stats_.fallback.empty() ? env.Null() : Napi::String::New(env, stats_.fallback));
+      st.Set("pairs", Napi::Number::New(env, static_cast<double>(stats_.pairs)));
+      st.Set("rescored", Napi::Number::New(env, static_cast<double>(stats_.rescored)));
+      st.Set("needed", Napi::Number::New(env, static_cast<double>(stats_.needed)));
+      st.Set("fallbackQueries", Napi::Number::New(env, static_cast<double>(stats_.fallback_queries)));
+      result.Set("stats", st);
+    }
     deferred_.Resolve(result);
   }
 
@@ -68,6 +81,7 @@ class ScoreWorker : public Napi::AsyncWorker {
   Napi::Array indices_, scores_;
   Napi::Reference<Napi::Value> outputs_, outputs2_;
   embbench::ScoreOutput out_;
+  embbench::ScoreStats stats_;
   EngineError err_;
 };
 
@@ -104,6 +118,26 @@ Napi::Value Score(const Napi::CallbackInfo& info) {
   req.threads = o.Get("threads").As<Napi::Number>().Int32Value();
   const std::string device = o.Get("device").As<Napi::String>().Utf8Value();
   if (device != "cpu" && device != "cuda") return fail("device must be 'cpu' or 'cuda'");
+  // Optional: precision 'auto' | 'fp32' | 'bf16' | 'bf16-portable', bf16MaxCandidateFraction in (0, 1].
+  Napi::Value precision = o.Get("precision");
+  if (!precision.IsUndefined()) {
+    const std::string p = precision.IsString() ? precision.As<Napi::String>().Utf8Value() : "";
+    using P = embbench::ScoreRequest::Precision;
+    if (p == "fp32")
+      req.precision = P::Fp32;
+    else if (p == "bf16")
+      req.precision = P::Bf16;
+    else if (p == "bf16-portable")
+      req.precision = P::Bf16Portable;
+    else if (p != "auto")
+      return fail("precision must be 'auto', 'fp32', 'bf16' or 'bf16-portable'");
+  }
+  Napi::Value fraction = o.Get("bf16MaxCandidateFraction");
+  if (!fraction.IsUndefined()) {
+    const double f = fraction.IsNumber() ? fraction.As<Napi::Number>().DoubleValue() : -1;
+    if (!(f > 0 && f <= 1)) return fail("bf16MaxCandidateFraction must be a number in (0, 1]");
+    req.bf16_max_candidate_fraction = f;
+  }
   if (req.dim <= 0) return fail("dim must be positive");
   // Data() includes the view's byteOffset, so subarray views read the right rows.
   if (queries.ElementLength() % req.dim != 0 || corpus.ElementLength() % req.dim != 0)

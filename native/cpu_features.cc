@@ -1,5 +1,7 @@
 // Run-time choice of the micro-kernel from the CPU's features (never -march=native).
-// EMB_BENCH_KERNEL=generic|avx2|avx512 forces one (an unsupported choice falls back).
+// EMB_BENCH_KERNEL=generic|avx2|avx512 forces one (an unsupported choice falls back);
+// fp32 or bf16 forces the arithmetic (score_cpu.cc), bf16-portable the bf16 path without
+// the AVX512_BF16 kernel (its first stage rounds to bf16 and runs the fp32 kernel).
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -31,6 +33,22 @@ const Kernel& detect() {
 const Kernel& select_kernel() {
   static const Kernel& k = detect();
   return k;
+}
+
+const Kernel* select_bf16_kernel() {
+#if defined(__x86_64__) || defined(_M_X64)
+  static const Kernel* k = [] {
+    __builtin_cpu_init();
+    const char* forced = std::getenv("EMB_BENCH_KERNEL");
+    const bool portable = forced && std::strcmp(forced, "bf16-portable") == 0;
+    return !portable && __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw")
+               ? &kernel_avx512bf16()
+               : nullptr;
+  }();
+  return k;
+#else
+  return nullptr;
+#endif
 }
 
 const char* cpu_kernel_name() { return select_kernel().name; }

@@ -16,6 +16,23 @@ struct ScoreRequest {
   std::vector<int> dims;  // Matryoshka prefixes to score, each in [1, dim], unique
   int k = 0;              // top-k per query; clamped to nc
   int threads = 0;        // 0: all cores
+  // CPU arithmetic: fp32 (one exact pass), bf16 (a bf16 first stage, then exact fp32 rescoring of
+  // the candidates: the same results bit for bit), or auto (bf16 where the host has a bf16
+  // kernel, else fp32; EMB_BENCH_KERNEL=fp32|bf16 overrides auto).
+  // Bf16Portable: the bf16 path without the AVX512_BF16 kernel (tests it on any host).
+  enum class Precision { Auto, Fp32, Bf16, Bf16Portable } precision = Precision::Auto;
+  // bf16: run fp32 instead when the candidates to rescore exceed this fraction of the corpus.
+  double bf16_max_candidate_fraction = 0.05;
+};
+
+// What the CPU engine did, for results.json and the benchmarks.
+struct ScoreStats {
+  std::string engine;            // e.g. "cpu-avx2", "cpu-avx2-bf16-portable"
+  std::string fallback;          // why bf16 was asked for but fp32 ran ("" when it did not)
+  int64_t pairs = 0;             // (query, dim) pairs of the bf16 first stage
+  int64_t rescored = 0;          // candidates rescored exactly, over all pairs
+  int64_t needed = 0;            // of those, the ones the error bound could not exclude
+  int64_t fallback_queries = 0;  // queries whose candidates could not be certified: scored in fp32
 };
 
 // Caller-owned outputs, one pair per entry of request.dims (same order), each [nq x kEff].
@@ -23,6 +40,7 @@ struct ScoreRequest {
 struct ScoreOutput {
   std::vector<int32_t*> indices;
   std::vector<float*> scores;
+  ScoreStats* stats = nullptr;  // optional
 };
 
 // Error codes surface in JavaScript as error.code.
@@ -43,6 +61,8 @@ EngineError validate_values(const ScoreRequest& r);
 // shared by the CPU and GPU engines.
 void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads, float* out);
 EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out);
+// bf16 with round-to-nearest-even, as a float (the portable first stage's inputs).
+float round_bf16(float x);
 // Name of the micro-kernel chosen from this CPU's features: "avx512", "avx2" or "generic".
 const char* cpu_kernel_name();
 int default_threads();

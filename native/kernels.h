@@ -12,10 +12,25 @@ struct TileArgs {
   const float* panel;        // packed corpus panel: panel[k * NR + j], k < bounds[nb - 1]
   const int* bounds;         // ascending dims; the last is the largest
   int nb;
-  const float* inv_q;  // inv_q[b * MR + i]: 1/|query_i[:bounds[b]]| (0 for a zero vector)
-  const float* inv_c;  // inv_c[b * NR + j]: the same for panel row j
-  float* scores;       // out: scores[(b * MR + i) * NR + j]
-  float* row_max;      // out: row_max[b * MR + i] = max_j scores[...]
+  const float* inv_q;   // inv_q[b * MR + i]: 1/|query_i[:bounds[b]]| (0 for a zero vector)
+  const float* inv_c;   // inv_c[b * NR + j]: the same for panel row j
+  float* scores;        // out: scores[(b * MR + i) * NR + j]
+  const float* thresh;  // thresh[b * MR + i]: row i's current k-th score at bound b (-inf: none yet)
+  unsigned* mask;       // out: bit j of mask[b * MR + i] set when scores[...j] >= thresh[b * MR + i]
+};
+
+struct RescoreArgs {
+  const float* query;   // the query row
+  const float* corpus;  // row-major, stride `dim`
+  long long dim;
+  long long nc;
+  const int* rows;  // n corpus row indices
+  int n;
+  const int* bounds;
+  int nb;
+  const float* inv_q;  // [nb]
+  const float* inv_c;  // [nb x nc]
+  float* out;          // [nb x n]
 };
 
 struct Kernel {
@@ -23,13 +38,25 @@ struct Kernel {
   int mr;
   int nr;
   void (*tile)(const TileArgs&);
+  // The same arithmetic for one query row (rows[0], inv_q[b]; scores[b * NR + j]): each lane's
+  // score is bit for bit what `tile` gives it. Rescoring candidates uses it.
+  void (*tile1)(const TileArgs&);
+  // Scores of one query against n corpus rows picked by index, at every bound, read in place
+  // (no packing): out[b * n + t]. Bit for bit what `tile` gives each pair (the FMA kernels: one
+  // fused multiply-add per term, in order, then (dot * iq) * ic). Null: pack and use tile1.
+  void (*rescore)(const RescoreArgs&);
+  // A bf16 first-stage kernel: rows are bf16 bits, the panel bf16 pairs (kernels_avx512bf16.cc).
+  bool bf16 = false;
 };
 
 const Kernel& kernel_generic();
 #if defined(__x86_64__) || defined(_M_X64)
 const Kernel& kernel_avx2();
 const Kernel& kernel_avx512();
+const Kernel& kernel_avx512bf16();
 #endif
+// The bf16 first-stage kernel this CPU has, or null.
+const Kernel* select_bf16_kernel();
 const Kernel& select_kernel();
 
 }  // namespace embbench

@@ -15,22 +15,19 @@ struct Avx2 {
   static reg broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static reg fmadd(reg a, reg b, reg c) { return _mm256_fmadd_ps(a, b, c); }
   static reg mul(reg a, reg b) { return _mm256_mul_ps(a, b); }
-  static reg max(reg a, reg b) { return _mm256_max_ps(a, b); }
   static void store(float* p, reg a) { _mm256_store_ps(p, a); }
-  static float hmax(reg a) {
-    __m128 m = _mm_max_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
-    return _mm_cvtss_f32(m);
+  static unsigned ge(reg a, reg b) {
+    return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_GE_OQ)));
   }
 };
 
 void tile(const TileArgs& a) { tile_simd<Avx2, 6, 2>(a); }
+void tile1(const TileArgs& a) { tile_simd<Avx2, 1, 2>(a); }
 
 }  // namespace
 
 const Kernel& kernel_avx2() {
-  static const Kernel k{"avx2", 6, 16, tile};
+  static const Kernel k{"avx2", 6, 16, tile, tile1, rescore_fma};
   return k;
 }
 

@@ -5,10 +5,10 @@
 namespace embbench {
 namespace {
 
-constexpr int MR = 4;
 constexpr int NR = 8;
 
-void tile(const TileArgs& a) {
+template <int MR>
+void tile_rows(const TileArgs& a) {
   float acc[MR][NR] = {};
   int k = 0;
   for (int b = 0; b < a.nb; ++b) {
@@ -23,20 +23,24 @@ void tile(const TileArgs& a) {
     for (int i = 0; i < MR; ++i) {
       const float iq = a.inv_q[b * MR + i];
       float* out = a.scores + static_cast<size_t>(b * MR + i) * NR;
-      float m = -__builtin_inff();
+      const float t = a.thresh[b * MR + i];
+      unsigned mask = 0;
       for (int j = 0; j < NR; ++j) {
         out[j] = (acc[i][j] * iq) * a.inv_c[b * NR + j];
-        m = out[j] > m ? out[j] : m;
+        mask |= static_cast<unsigned>(out[j] >= t) << j;
       }
-      a.row_max[b * MR + i] = m;
+      a.mask[b * MR + i] = mask;
     }
   }
 }
 
+void tile(const TileArgs& a) { tile_rows<4>(a); }
+void tile1(const TileArgs& a) { tile_rows<1>(a); }
+
 }  // namespace
 
 const Kernel& kernel_generic() {
-  static const Kernel k{"generic", MR, NR, tile};
+  static const Kernel k{"generic", 4, NR, tile, tile1, nullptr};
   return k;
 }
 

@@ -7,7 +7,7 @@
 namespace embbench {
 
 // V provides: type reg, static constexpr int width, zero(), load(p), broadcast(p),
-// fmadd(a, b, c), mul(a, b), max(a, b), store(p, a), hmax(a).
+// fmadd(a, b, c), mul(a, b), store(p, a), ge(a, b) (bit j: a[j] >= b[j]).
 template <class V, int MR, int NV>
 void tile_simd(const TileArgs& a) {
   constexpr int NR = V::width * NV;
@@ -42,16 +42,40 @@ void tile_simd(const TileArgs& a) {
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       const reg iq = V::broadcast(a.inv_q + b * MR + i);
+      const reg t = V::broadcast(a.thresh + b * MR + i);
       float* out = a.scores + static_cast<size_t>(b * MR + i) * NR;
-      reg m = V::mul(V::mul(acc[i][0], iq), ic[0]);
-      V::store(out, m);
+      unsigned mask = 0;
 #pragma GCC unroll 4
-      for (int v = 1; v < NV; ++v) {
+      for (int v = 0; v < NV; ++v) {
         const reg s = V::mul(V::mul(acc[i][v], iq), ic[v]);
         V::store(out + v * V::width, s);
-        m = V::max(m, s);
+        mask |= V::ge(s, t) << (v * V::width);  // the threshold test, fused: no scalar pass
       }
-      a.row_max[b * MR + i] = V::hmax(m);
+      a.mask[b * MR + i] = mask;
+    }
+  }
+}
+
+// Rescoring for the FMA kernels (compiled with -mfma): each lane of tile_simd computes
+// acc = fma(q[k], c[k], acc) for k in order from acc = 0, then (acc * iq) * ic; this does the
+// same per pair with scalar fused multiply-adds, eight pairs at a time for throughput.
+inline void rescore_fma(const RescoreArgs& a) {
+  constexpr int T = 8;
+  for (int t0 = 0; t0 < a.n; t0 += T) {
+    const int m = a.n - t0 < T ? a.n - t0 : T;
+    const float* c[T];
+    for (int t = 0; t < T; ++t) c[t] = a.corpus + static_cast<long long>(a.rows[t0 + (t < m ? t : m - 1)]) * a.dim;
+    float acc[T] = {};
+    int k = 0;
+    for (int b = 0; b < a.nb; ++b) {
+      const int end = a.bounds[b];
+      for (; k < end; ++k) {
+        const float q = a.query[k];
+#pragma GCC unroll 8
+        for (int t = 0; t < T; ++t) acc[t] = __builtin_fmaf(q, c[t][k], acc[t]);
+      }
+      for (int t = 0; t < m; ++t)
+        a.out[b * a.n + t0 + t] = (acc[t] * a.inv_q[b]) * a.inv_c[static_cast<long long>(b) * a.nc + a.rows[t0 + t]];
     }
   }
 }

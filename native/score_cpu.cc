@@ -5,10 +5,12 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <memory>
 #include <new>
+#include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -22,11 +24,20 @@ namespace {
 constexpr int kChunkPanels = 8;  // panels packed together; ~L2-sized at D = 768
 constexpr int kMinQueriesPerTask = 48;
 constexpr int kQueriesPerPack = 512;
+// Auto precision takes the bf16 two-stage engine (where the CPU has a bf16 kernel) up to this k.
+constexpr int kAutoBf16MaxK = 32;
 
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
 };
 using AlignedBuffer = std::unique_ptr<float[], AlignedFree>;
+
+inline uint16_t bf16_bits(float x) {
+  const float r = round_bf16(x);
+  uint32_t u;
+  std::memcpy(&u, &r, sizeof u);
+  return static_cast<uint16_t>(u >> 16);
+}
 
 AlignedBuffer aligned_floats(size_t n) {
   const size_t bytes = ((n * sizeof(float) + 63) / 64) * 64;
@@ -99,14 +110,14 @@ struct Plan {
   int threads = 1;
 };
 
-Plan make_plan(const ScoreRequest& r, const Kernel& kern) {
+Plan make_plan(const ScoreRequest& r, const Kernel& kern, int K) {
   Plan p;
   p.bounds = r.dims;
   std::sort(p.bounds.begin(), p.bounds.end());
   for (int d : r.dims)
     p.out_of_bound.push_back(
         static_cast<int>(std::lower_bound(p.bounds.begin(), p.bounds.end(), d) - p.bounds.begin()));
-  p.k = effective_k(r);
+  p.k = K;
   // More threads than cores only adds switching; a huge request must not spawn thousands.
   p.threads = r.threads > 0 ? std::min(r.threads, default_threads()) : default_threads();
   // Each query range packs the corpus once: ranges of kQueriesPerPack queries or more keep the
@@ -127,7 +138,442 @@ Plan make_plan(const ScoreRequest& r, const Kernel& kern) {
   return p;
 }
 
+// One exact top-K pass: every query against every corpus row at every bound, with the given
+// inverse prefix norms ([nb x n], bounds ascending). Rows of `out` follow r.dims.
+void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* inv_q, const float* inv_c,
+               const ScoreOutput& out) {
+  const Plan plan = make_plan(r, kern, K);
+  const int nb = static_cast<int>(plan.bounds.size());
+  const int MR = kern.mr, NR = kern.nr;
+  const int max_dim = plan.bounds.back();
+
+  const size_t slots = static_cast<size_t>(r.nq) * nb * plan.c_splits;
+  std::vector<Hit> res_hits(slots * 2 * K);
+  std::vector<int32_t> res_n(slots, 0);
+  std::vector<Hit> res_thr(slots, Hit{-std::numeric_limits<float>::infinity(), std::numeric_limits<int32_t>::max()});
+  auto reservoir = [&](int split, int64_t q, int b) {
+    const size_t slot = (static_cast<size_t>(split) * r.nq + q) * nb + b;
+    return Reservoir{&res_hits[slot * 2 * K], &res_n[slot], &res_thr[slot], K};
+  };
+
+  const int64_t panels_total = (r.nc + NR - 1) / NR;
+  const int64_t tasks = static_cast<int64_t>(plan.q_ranges) * plan.c_splits;
+  parallel_for(tasks, plan.threads, [&](int64_t task) {
+    const int split = static_cast<int>(task % plan.c_splits);
+    const int64_t q_lo = (task / plan.c_splits) * plan.q_range;
+    const int64_t q_hi = std::min(r.nq, q_lo + plan.q_range);
+    const int64_t p_lo = panels_total * split / plan.c_splits;
+    const int64_t p_hi = panels_total * (split + 1) / plan.c_splits;
+
+    AlignedBuffer panel = aligned_floats(static_cast<size_t>(kChunkPanels) * max_dim * NR);
+    AlignedBuffer panel_inv = aligned_floats(static_cast<size_t>(kChunkPanels) * nb * NR);
+    AlignedBuffer scores = aligned_floats(static_cast<size_t>(nb) * MR * NR);
+    std::vector<float> tile_thr(static_cast<size_t>(nb) * MR), tile_inv_q(static_cast<size_t>(nb) * MR);
+    std::vector<unsigned> tile_mask(static_cast<size_t>(nb) * MR);
+    std::vector<const float*> rows(MR);
+
+    for (int64_t chunk = p_lo; chunk < p_hi; chunk += kChunkPanels) {
+      const int n_panels = static_cast<int>(std::min<int64_t>(kChunkPanels, p_hi - chunk));
+      for (int p = 0; p < n_panels; ++p) {  // pack: panel[k * NR + j] = corpus[c0 + j][k]
+        const int64_t c0 = (chunk + p) * NR;
+        const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
+        float* dst = panel.get() + static_cast<size_t>(p) * max_dim * NR;
+        float* inv = panel_inv.get() + static_cast<size_t>(p) * nb * NR;
+        for (int j = 0; j < NR; ++j) {
+          if (j < valid && kern.bf16) {  // bf16 pairs: panel16[(k/2) * 2NR + 2j + k%2] (max_dim is even)
+            const float* src = r.corpus + (c0 + j) * r.dim;
+            uint16_t* d16 = reinterpret_cast<uint16_t*>(dst);
+            for (int k = 0; k < max_dim; ++k)
+              d16[static_cast<size_t>(k / 2) * 2 * NR + 2 * j + (k & 1)] = bf16_bits(src[k]);
+            for (int b = 0; b < nb; ++b) inv[b * NR + j] = inv_c[b * r.nc + c0 + j];
+          } else if (j < valid) {
+            const float* src = r.corpus + (c0 + j) * r.dim;
+            for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR + j] = src[k];
+            for (int b = 0; b < nb; ++b) inv[b * NR + j] = inv_c[b * r.nc + c0 + j];
+          } else {
+            if (kern.bf16) {
+              uint16_t* d16 = reinterpret_cast<uint16_t*>(dst);
+              for (int k = 0; k < max_dim; ++k) d16[static_cast<size_t>(k / 2) * 2 * NR + 2 * j + (k & 1)] = 0;
+            } else {
+              for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR + j] = 0.0f;
+            }
+            for (int b = 0; b < nb; ++b) inv[b * NR + j] = 0.0f;
+          }
+        }
+      }
+      for (int64_t q0 = q_lo; q0 < q_hi; q0 += MR) {
+        const int mr = static_cast<int>(std::min<int64_t>(MR, q_hi - q0));
+        for (int i = 0; i < MR; ++i) {
+          const int64_t q = q0 + std::min(i, mr - 1);
+          // a bf16 kernel's query rows are bf16 bits (uint16, same stride)
+          rows[i] = kern.bf16 ? reinterpret_cast<const float*>(reinterpret_cast<const uint16_t*>(r.queries) + q * r.dim)
+                              : r.queries + q * r.dim;
+          for (int b = 0; b < nb; ++b) tile_inv_q[b * MR + i] = inv_q[b * r.nq + q];
+        }
+        for (int p = 0; p < n_panels; ++p) {
+          const int64_t c0 = (chunk + p) * NR;
+          const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
+          const TileArgs args{rows.data(),        panel.get() + static_cast<size_t>(p) * max_dim * NR,
+                              plan.bounds.data(), nb,
+                              tile_inv_q.data(),  panel_inv.get() + static_cast<size_t>(p) * nb * NR,
+                              scores.get(),       tile_thr.data(),
+                              tile_mask.data()};
+          // The kernel tests each score against its row's current k-th score (a vector compare in
+          // the tile's epilogue); only the set bits take the exact (score, index) test here.
+          for (int b = 0; b < nb; ++b)
+            for (int i = 0; i < MR; ++i)
+              tile_thr[b * MR + i] = reservoir(split, q0 + std::min(i, mr - 1), b).threshold->score;
+          kern.tile(args);
+          const unsigned valid_bits = valid >= 32 ? ~0u : (1u << valid) - 1;
+          for (int b = 0; b < nb; ++b) {
+            for (int i = 0; i < mr; ++i) {
+              unsigned mask = tile_mask[b * MR + i] & valid_bits;
+              if (!mask) continue;
+              const Reservoir res = reservoir(split, q0 + i, b);
+              const float* s = scores.get() + static_cast<size_t>(b * MR + i) * NR;
+              while (mask) {
+                const int j = __builtin_ctz(mask);
+                mask &= mask - 1;
+                const int32_t c = static_cast<int32_t>(c0 + j);
+                if (res.passes(s[j], c)) res.add(s[j], c);
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+
+  // Merge the splits' buffers and write each (query, dim) row best first.
+  parallel_for(r.nq, plan.threads, [&](int64_t q) {
+    std::vector<Hit> hits;
+    for (size_t o = 0; o < r.dims.size(); ++o) {
+      const int b = plan.out_of_bound[o];
+      hits.clear();
+      for (int split = 0; split < plan.c_splits; ++split) {
+        const Reservoir res = reservoir(split, q, b);
+        hits.insert(hits.end(), res.hits, res.hits + *res.n);
+      }
+      std::partial_sort(hits.begin(), hits.begin() + K, hits.end(), better_hit);
+      float* s_out = out.scores[o] + q * K;
+      int32_t* i_out = out.indices[o] + q * K;
+      for (int j = 0; j < K; ++j) {
+        s_out[j] = hits[j].score;
+        i_out[j] = hits[j].index;
+      }
+    }
+  });
+}
+
+// ---- bf16 first stage, exact fp32 second stage ----
+//
+// Stage 1 scores bf16-rounded vectors (fp32 accumulation, the same kernel and norms) and keeps
+// each (query, dim)'s top K1 > k. Stage 2 rescores those K1 with the fp32 engine's own tile
+// kernel (so each score is the fp32 engine's bits), selects the top k in the same total order,
+// and certifies that no row outside the K1 could have entered the fp32 top k.
+//
+// The bound. For one query q and corpus row c at prefix length d, let q~, c~ be the bf16
+// roundings (denormals read as zero, as AVX512_BF16 reads them), rq = |q~ - q| / |q| and
+// rc = |c~ - c| / |c| (measured per prefix, in double), D = |q| |c|, u = 2^-24. Then
+//   |<q~,c~> - <q,c>| = |<q~-q, c> + <q, c~-c> + <q~-q, c~-c>| <= D (rq + rc + rq rc)
+// (Cauchy-Schwarz). A dot product of d terms accumulated one term at a time in fp32, each
+// addition rounded once with relative error at most v, is within g(v) sum|x_i y_i| of the exact
+// one, g(v) = d v / (1 - d v), and sum|x_i y_i| <= |x| |y|. The fp32 engine rounds to nearest
+// (v = u); for the bf16 stage v = 2u allows any faithful rounding of vdpbf16ps. With
+// P = (1+rq)(1+rc) >= |q~| |c~| / D, g32 = g(u), g16 = g(2u):
+//   |dot16 - dot32| <= D (rq + rc + rq rc + g16 P + g32),
+//   |dot32| <= D (1 + g32),  |dot16| <= D P (1 + g16).
+// Both stages scale by the same inverse norms, s = (dot * iq) * ic, two roundings each, and
+// iq ic <= (1 + u)^2 (1 + 1e-13) / D (norms summed in double, rounded to float), so
+//   |s16 - s32| <= (1+u)^2 (1+1e-13) [rq + rc + rq rc + g16 P + g32 + (2u+u^2)((1+g32) + P(1+g16))]
+// plus underflow and flushed denormals, at most 2^-126 per operation: with every nonzero prefix
+// norm at least 2^-30 (else this engine is not used, D >= 2^-60) and d <= 2^16, below 2^-40.
+// Certification: L = the k-th best exact score among the K1 rescored rows is a lower bound on
+// the true k-th score T. A row outside the K1 has s16 <= s16_K1 (the K1-th stage-1 score), so
+// s32 <= s16_K1 + eps(rq, max rc). If s16_K1 + eps < L <= T it can neither be in the top k
+// nor tie with its last member. Otherwise the query is scored again in fp32.
+
+// The bound above, with margins for the double arithmetic that computes it.
+double pair_error_bound(int d, double rq, double rc) {
+  const double u = 0x1p-24;
+  const double g32 = d * u / (1 - d * u);
+  const double g16 = d * 2 * u / (1 - d * 2 * u);
+  const double p = (1 + rq) * (1 + rc);
+  const double e = (rq + rc + rq * rc) + g16 * p + g32 + (2 * u + u * u) * ((1 + g32) + p * (1 + g16));
+  return e * (1 + u) * (1 + u) * (1 + 1e-9) + 0x1p-40;
+}
+
+// bf16 roundings of the first max_dim columns, as floats (stride max_dim) and/or as bits
+// (stride dim), either may be null, and each prefix's relative rounding error
+// rho[b * n + row] (0 for a zero prefix). False when a nonzero prefix is tiny (norm < 2^-30).
+bool round_rows(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads, float* out,
+                uint16_t* bits, double* rho) {
+  const int nb = static_cast<int>(bounds.size());
+  const int max_dim = bounds.back();
+  std::atomic<bool> tiny{false};
+  const int64_t block = 1024;
+  parallel_for((n + block - 1) / block, threads, [&](int64_t blk) {
+    const int64_t hi = std::min(n, (blk + 1) * block);
+    for (int64_t r = blk * block; r < hi; ++r) {
+      const float* row = x + r * dim;
+      double ss = 0, ee = 0;
+      int k = 0;
+      for (int b = 0; b < nb; ++b) {
+        for (; k < bounds[b]; ++k) {
+          const float v = round_bf16(row[k]);
+          if (out) out[r * max_dim + k] = v;
+          if (bits) bits[r * dim + k] = bf16_bits(row[k]);
+          const double e = static_cast<double>(v) - row[k];
+          ss += static_cast<double>(row[k]) * row[k];
+          ee += e * e;
+        }
+        if (ss > 0 && ss < 0x1p-60) tiny = true;
+        rho[b * n + r] = ss > 0 ? std::sqrt(ee) / std::sqrt(ss) : 0.0;
+      }
+    }
+  });
+  return !tiny;
+}
+
+bool all_even(const std::vector<int>& dims) {
+  return std::all_of(dims.begin(), dims.end(), [](int d) { return d % 2 == 0; });
+}
+
+// The bf16 first-stage kernel for this request: the CPU's (AVX512_BF16; every dim even), else null
+// (the portable stage: bf16-rounded floats through the fp32 kernel).
+const Kernel* bf16_kernel(const ScoreRequest& r) {
+  return r.precision != ScoreRequest::Precision::Bf16Portable && all_even(r.dims) ? select_bf16_kernel() : nullptr;
+}
+
+bool use_bf16(const ScoreRequest& r) {
+  if (r.precision == ScoreRequest::Precision::Bf16 || r.precision == ScoreRequest::Precision::Bf16Portable) return true;
+  if (r.precision == ScoreRequest::Precision::Fp32) return false;
+  const char* forced = std::getenv("EMB_BENCH_KERNEL");
+  if (forced && std::strcmp(forced, "fp32") == 0) return false;
+  if (forced && (std::strcmp(forced, "bf16") == 0 || std::strcmp(forced, "bf16-portable") == 0)) return true;
+  // Auto: the AVX512_BF16 two-stage engine where it was measured faster than fp32 (bench/README:
+  // k <= 32; at k = 100 the rescoring and the larger first-stage top-k cost more than it saves).
+  return bf16_kernel(r) != nullptr && effective_k(r) <= kAutoBf16MaxK;
+}
+
+// Rescoring without a `rescore` kernel: candidates packed NR at a time, one query row through tile1.
+void rescore_packed(const ScoreRequest& r, const Kernel& kern, int64_t q, const std::vector<int32_t>& uni,
+                    const std::vector<int>& bounds, const float* iq, const float* inv_c, float* exact) {
+  const int nb = static_cast<int>(bounds.size());
+  const int max_dim = bounds.back();
+  const int NR = kern.nr;
+  const int64_t n = static_cast<int64_t>(uni.size());
+  const int64_t panels = (n + NR - 1) / NR;
+  AlignedBuffer panel = aligned_floats(static_cast<size_t>(max_dim) * NR);
+  AlignedBuffer panel_inv = aligned_floats(static_cast<size_t>(nb) * NR);
+  AlignedBuffer scores = aligned_floats(static_cast<size_t>(nb) * NR);
+  std::vector<float> thresh(nb, std::numeric_limits<float>::infinity());
+  std::vector<unsigned> mask(nb);
+  const float* rows[1] = {r.queries + q * r.dim};
+  for (int64_t p = 0; p < panels; ++p) {
+    const int valid = static_cast<int>(std::min<int64_t>(NR, n - p * NR));
+    for (int j = 0; j < NR; ++j) {
+      float* dst = panel.get() + j;
+      if (j < valid) {
+        const int32_t c = uni[p * NR + j];
+        const float* src = r.corpus + static_cast<int64_t>(c) * r.dim;
+        for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR] = src[k];
+        for (int b = 0; b < nb; ++b) panel_inv[b * NR + j] = inv_c[b * r.nc + c];
+      } else {
+        for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR] = 0.0f;
+        for (int b = 0; b < nb; ++b) panel_inv[b * NR + j] = 0.0f;
+      }
+    }
+    const TileArgs args{rows,         panel.get(),   bounds.data(), nb, iq, panel_inv.get(),
+                        scores.get(), thresh.data(), mask.data()};
+    kern.tile1(args);  // one query row: each lane's bits are what kern.tile gives it
+    for (int b = 0; b < nb; ++b)
+      for (int j = 0; j < valid; ++j) exact[b * n + p * NR + j] = scores[static_cast<size_t>(b) * NR + j];
+  }
+}
+
+// Runs the two stages into `out`; returns "" on success, else why fp32 must run instead.
+std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const ScoreOutput& out, ScoreStats& stats) {
+  const int K = effective_k(r);
+  // Stage 1 keeps k + k/2 + 16: on random 768-dim data at k = 100 about 121 of them are within
+  // the bound of the k-th score; the certification needs a few more.
+  const int64_t K1 = std::min<int64_t>(r.nc, int64_t(K) + K / 2 + 16);
+  if (static_cast<double>(K1) > r.bf16_max_candidate_fraction * static_cast<double>(r.nc))
+    return "the candidates (" + std::to_string(K1) + " per query) exceed " +
+           std::to_string(r.bf16_max_candidate_fraction * 100) + "% of the corpus";
+  std::vector<int> bounds = r.dims;
+  std::sort(bounds.begin(), bounds.end());
+  const int nb = static_cast<int>(bounds.size());
+  const int max_dim = bounds.back();
+  const int threads = r.threads > 0 ? std::min(r.threads, default_threads()) : default_threads();
+  std::vector<float> inv_q(static_cast<size_t>(nb) * r.nq), inv_c(static_cast<size_t>(nb) * r.nc);
+  inverse_prefix_norms(r.queries, r.nq, r.dim, bounds, threads, inv_q.data());
+  inverse_prefix_norms(r.corpus, r.nc, r.dim, bounds, threads, inv_c.data());
+  // Stage-1 inputs: for the AVX512_BF16 kernel, query bits (the corpus is rounded as it is packed);
+  // for the portable stage, bf16-rounded float copies of both.
+  const Kernel* hw = bf16_kernel(r);
+  AlignedBuffer q16 = aligned_floats(hw ? 0 : static_cast<size_t>(r.nq) * max_dim);
+  AlignedBuffer c16 = aligned_floats(hw ? 0 : static_cast<size_t>(r.nc) * max_dim);
+  std::vector<uint16_t> qbits(hw ? static_cast<size_t>(r.nq) * r.dim : 0);
+  std::vector<double> rho_q(static_cast<size_t>(nb) * r.nq), rho_c(static_cast<size_t>(nb) * r.nc);
+  if (!round_rows(r.queries, r.nq, r.dim, bounds, threads, hw ? nullptr : q16.get(), hw ? qbits.data() : nullptr,
+                  rho_q.data()) ||
+      !round_rows(r.corpus, r.nc, r.dim, bounds, threads, hw ? nullptr : c16.get(), nullptr, rho_c.data()))
+    return "an embedding prefix is tiny (norm below 2^-30)";
+  std::vector<double> rho_c_max(nb, 0.0);
+  for (int b = 0; b < nb; ++b)
+    rho_c_max[b] = *std::max_element(rho_c.begin() + static_cast<int64_t>(b) * r.nc,
+                                     rho_c.begin() + static_cast<int64_t>(b + 1) * r.nc);
+
+  // Stage 1: top K1 of the bf16 scores, per bound.
+  ScoreRequest r1 = r;
+  r1.dims = bounds;
+  if (hw) {
+    r1.queries = reinterpret_cast<const float*>(qbits.data());
+  } else {
+    r1.queries = q16.get();
+    r1.corpus = c16.get();
+    r1.dim = max_dim;
+  }
+  const size_t rows1 = static_cast<size_t>(r.nq) * K1;
+  std::vector<std::vector<int32_t>> idx1(nb, std::vector<int32_t>(rows1));
+  std::vector<std::vector<float>> s1(nb, std::vector<float>(rows1));
+  ScoreOutput out1;
+  for (int b = 0; b < nb; ++b) {
+    out1.indices.push_back(idx1[b].data());
+    out1.scores.push_back(s1[b].data());
+  }
+  topk_pass(r1, hw ? *hw : kern, static_cast<int>(K1), inv_q.data(), inv_c.data(), out1);
+  q16.reset();
+  c16.reset();
+  qbits = {};
+
+  // Stage 2, query by query: rescore the union of the bounds' candidates with the tile kernel.
+  std::vector<int> out_of_bound;
+  for (int d : r.dims)
+    out_of_bound.push_back(static_cast<int>(std::lower_bound(bounds.begin(), bounds.end(), d) - bounds.begin()));
+  const int NR = kern.nr;
+  std::vector<uint8_t> failed(r.nq, 0);
+  std::atomic<int64_t> needed{0};
+  parallel_for(r.nq, threads, [&](int64_t q) {
+    std::vector<int32_t> uni;
+    uni.reserve(static_cast<size_t>(nb) * K1);
+    for (int b = 0; b < nb; ++b) uni.insert(uni.end(), &idx1[b][q * K1], &idx1[b][q * K1] + K1);
+    std::sort(uni.begin(), uni.end());
+    uni.erase(std::unique(uni.begin(), uni.end()), uni.end());
+    const int64_t n = static_cast<int64_t>(uni.size());
+    std::vector<float> exact(static_cast<size_t>(nb) * n);  // exact[b * n + position in uni]
+    std::vector<float> iq(nb);
+    for (int b = 0; b < nb; ++b) iq[b] = inv_q[b * r.nq + q];
+    if (kern.rescore) {
+      // Each candidate only up to the largest bound whose list holds it (a row kept for dim 64
+      // alone costs 64 terms, not 768): grouped by that bound, in corpus order within a group.
+      std::vector<int8_t> need(n, -1);
+      for (int b = 0; b < nb; ++b)
+        for (int64_t j = 0; j < K1; ++j) {
+          const int64_t pos = std::lower_bound(uni.begin(), uni.end(), idx1[b][q * K1 + j]) - uni.begin();
+          need[pos] = static_cast<int8_t>(b);
+        }
+      std::vector<int32_t> group, where;
+      std::vector<float> scored;
+      for (int top = 0; top < nb; ++top) {
+        group.clear();
+        where.clear();
+        for (int64_t t = 0; t < n; ++t)
+          if (need[t] == top) {
+            group.push_back(uni[t]);
+            where.push_back(static_cast<int32_t>(t));
+          }
+        if (group.empty()) continue;
+        const int m = static_cast<int>(group.size());
+        scored.resize(static_cast<size_t>(top + 1) * m);
+        kern.rescore(RescoreArgs{r.queries + q * r.dim, r.corpus, r.dim, r.nc, group.data(), m, bounds.data(), top + 1,
+                                 iq.data(), inv_c.data(), scored.data()});
+        for (int b = 0; b <= top; ++b)
+          for (int t = 0; t < m; ++t) exact[b * n + where[t]] = scored[static_cast<size_t>(b) * m + t];
+      }
+    } else {
+      rescore_packed(r, kern, q, uni, bounds, iq.data(), inv_c.data(), exact.data());
+    }
+    std::vector<std::vector<Hit>> best(nb);
+    int64_t need = 0;
+    for (int b = 0; b < nb && !failed[q]; ++b) {
+      std::vector<Hit>& hits = best[b];
+      hits.resize(K1);
+      for (int64_t j = 0; j < K1; ++j) {
+        const int32_t c = idx1[b][q * K1 + j];
+        const int64_t pos = std::lower_bound(uni.begin(), uni.end(), c) - uni.begin();
+        hits[j] = Hit{exact[b * n + pos], c};
+      }
+      std::partial_sort(hits.begin(), hits.begin() + K, hits.end(), better_hit);
+      const double L = hits[K - 1].score;
+      const double rq = rho_q[b * r.nq + q];
+      if (K1 < r.nc) {
+        const double last = s1[b][q * K1 + K1 - 1];
+        if (!(last + pair_error_bound(bounds[b], rq, rho_c_max[b]) < L)) failed[q] = 1;
+      }
+      for (int64_t j = 0; j < K1; ++j) {
+        const int32_t c = idx1[b][q * K1 + j];
+        need += static_cast<double>(s1[b][q * K1 + j]) + pair_error_bound(bounds[b], rq, rho_c[b * r.nc + c]) >= L;
+      }
+    }
+    needed += need;
+    if (failed[q]) return;
+    for (size_t o = 0; o < r.dims.size(); ++o) {
+      const std::vector<Hit>& hits = best[out_of_bound[o]];
+      for (int j = 0; j < K; ++j) {
+        out.scores[o][q * K + j] = hits[j].score;
+        out.indices[o][q * K + j] = hits[j].index;
+      }
+    }
+  });
+
+  // Queries that could not be certified: the fp32 engine, on those queries alone.
+  std::vector<int64_t> redo;
+  for (int64_t q = 0; q < r.nq; ++q)
+    if (failed[q]) redo.push_back(q);
+  if (!redo.empty()) {
+    std::vector<float> qs(redo.size() * static_cast<size_t>(r.dim));
+    for (size_t i = 0; i < redo.size(); ++i)
+      std::copy(r.queries + redo[i] * r.dim, r.queries + (redo[i] + 1) * r.dim, qs.begin() + i * r.dim);
+    ScoreRequest rf = r;
+    rf.queries = qs.data();
+    rf.nq = static_cast<int64_t>(redo.size());
+    std::vector<std::vector<int32_t>> fi(r.dims.size(), std::vector<int32_t>(redo.size() * K));
+    std::vector<std::vector<float>> fs(r.dims.size(), std::vector<float>(redo.size() * K));
+    ScoreOutput of;
+    for (size_t o = 0; o < r.dims.size(); ++o) {
+      of.indices.push_back(fi[o].data());
+      of.scores.push_back(fs[o].data());
+    }
+    std::vector<float> fq(static_cast<size_t>(nb) * rf.nq);
+    inverse_prefix_norms(rf.queries, rf.nq, rf.dim, bounds, threads, fq.data());
+    topk_pass(rf, kern, K, fq.data(), inv_c.data(), of);
+    for (size_t i = 0; i < redo.size(); ++i)
+      for (size_t o = 0; o < r.dims.size(); ++o) {
+        std::copy(&fi[o][i * K], &fi[o][i * K] + K, out.indices[o] + redo[i] * K);
+        std::copy(&fs[o][i * K], &fs[o][i * K] + K, out.scores[o] + redo[i] * K);
+      }
+  }
+  stats.engine = std::string("cpu-") + kern.name + (hw ? "-bf16" : "-bf16-portable");
+  stats.pairs = r.nq * nb;
+  stats.rescored = r.nq * nb * K1;
+  stats.needed = needed;
+  stats.fallback_queries = static_cast<int64_t>(redo.size());
+  return "";
+}
+
 }  // namespace
+
+float round_bf16(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  u += 0x7FFFu + ((u >> 16) & 1u);  // round to nearest, ties to even (finite inputs)
+  u &= 0xFFFF0000u;
+  if ((u & 0x7F800000u) == 0) u &= 0x80000000u;  // a denormal reads as zero (AVX512_BF16 does so)
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+}
 
 // 1/|x[:bound]| for every row and bound, accumulated in double (0 for a zero prefix).
 void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads,
@@ -190,116 +636,25 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
   if (!err.ok()) return err;
   if (out.indices.size() != r.dims.size() || out.scores.size() != r.dims.size())
     return {"ERR_INVALID_ARG", "one output pair per dim is required"};
+  const Kernel& kern = select_kernel();
+  ScoreStats local;
+  ScoreStats& stats = out.stats ? *out.stats : local;
+  stats.engine = std::string("cpu-") + kern.name;
   if (r.nq == 0) return {};
   try {
-    const Kernel& kern = select_kernel();
-    const Plan plan = make_plan(r, kern);
-    const int nb = static_cast<int>(plan.bounds.size());
-    const int K = plan.k, MR = kern.mr, NR = kern.nr;
-    const int max_dim = plan.bounds.back();
-
-    std::vector<float> inv_q(static_cast<size_t>(nb) * r.nq), inv_c(static_cast<size_t>(nb) * r.nc);
-    inverse_prefix_norms(r.queries, r.nq, r.dim, plan.bounds, plan.threads, inv_q.data());
-    inverse_prefix_norms(r.corpus, r.nc, r.dim, plan.bounds, plan.threads, inv_c.data());
-
-    const size_t slots = static_cast<size_t>(r.nq) * nb * plan.c_splits;
-    std::vector<Hit> res_hits(slots * 2 * K);
-    std::vector<int32_t> res_n(slots, 0);
-    std::vector<Hit> res_thr(slots, Hit{-std::numeric_limits<float>::infinity(), std::numeric_limits<int32_t>::max()});
-    auto reservoir = [&](int split, int64_t q, int b) {
-      const size_t slot = (static_cast<size_t>(split) * r.nq + q) * nb + b;
-      return Reservoir{&res_hits[slot * 2 * K], &res_n[slot], &res_thr[slot], K};
-    };
-
-    const int64_t panels_total = (r.nc + NR - 1) / NR;
-    const int64_t tasks = static_cast<int64_t>(plan.q_ranges) * plan.c_splits;
-    parallel_for(tasks, plan.threads, [&](int64_t task) {
-      const int split = static_cast<int>(task % plan.c_splits);
-      const int64_t q_lo = (task / plan.c_splits) * plan.q_range;
-      const int64_t q_hi = std::min(r.nq, q_lo + plan.q_range);
-      const int64_t p_lo = panels_total * split / plan.c_splits;
-      const int64_t p_hi = panels_total * (split + 1) / plan.c_splits;
-
-      AlignedBuffer panel = aligned_floats(static_cast<size_t>(kChunkPanels) * max_dim * NR);
-      AlignedBuffer panel_inv = aligned_floats(static_cast<size_t>(kChunkPanels) * nb * NR);
-      AlignedBuffer scores = aligned_floats(static_cast<size_t>(nb) * MR * NR);
-      std::vector<float> row_max(static_cast<size_t>(nb) * MR), tile_inv_q(static_cast<size_t>(nb) * MR);
-      std::vector<const float*> rows(MR);
-
-      for (int64_t chunk = p_lo; chunk < p_hi; chunk += kChunkPanels) {
-        const int n_panels = static_cast<int>(std::min<int64_t>(kChunkPanels, p_hi - chunk));
-        for (int p = 0; p < n_panels; ++p) {  // pack: panel[k * NR + j] = corpus[c0 + j][k]
-          const int64_t c0 = (chunk + p) * NR;
-          const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
-          float* dst = panel.get() + static_cast<size_t>(p) * max_dim * NR;
-          float* inv = panel_inv.get() + static_cast<size_t>(p) * nb * NR;
-          for (int j = 0; j < NR; ++j) {
-            if (j < valid) {
-              const float* src = r.corpus + (c0 + j) * r.dim;
-              for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR + j] = src[k];
-              for (int b = 0; b < nb; ++b) inv[b * NR + j] = inv_c[b * r.nc + c0 + j];
-            } else {
-              for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR + j] = 0.0f;
-              for (int b = 0; b < nb; ++b) inv[b * NR + j] = 0.0f;
-            }
-          }
-        }
-        for (int64_t q0 = q_lo; q0 < q_hi; q0 += MR) {
-          const int mr = static_cast<int>(std::min<int64_t>(MR, q_hi - q0));
-          for (int i = 0; i < MR; ++i) {
-            const int64_t q = q0 + std::min(i, mr - 1);
-            rows[i] = r.queries + q * r.dim;
-            for (int b = 0; b < nb; ++b) tile_inv_q[b * MR + i] = inv_q[b * r.nq + q];
-          }
-          for (int p = 0; p < n_panels; ++p) {
-            const int64_t c0 = (chunk + p) * NR;
-            const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
-            const TileArgs args{rows.data(),        panel.get() + static_cast<size_t>(p) * max_dim * NR,
-                                plan.bounds.data(), nb,
-                                tile_inv_q.data(),  panel_inv.get() + static_cast<size_t>(p) * nb * NR,
-                                scores.get(),       row_max.data()};
-            kern.tile(args);
-            for (int b = 0; b < nb; ++b) {
-              for (int i = 0; i < mr; ++i) {
-                const Reservoir res = reservoir(split, q0 + i, b);
-                if (row_max[b * MR + i] < res.threshold->score) continue;
-                const float* s = scores.get() + static_cast<size_t>(b * MR + i) * NR;
-                // Branch-free pre-filter, then only the (few) set bits take the exact test.
-                const float t = res.threshold->score;
-                uint64_t mask = 0;
-                for (int j = 0; j < valid; ++j) mask |= static_cast<uint64_t>(s[j] >= t) << j;
-                while (mask) {
-                  const int j = __builtin_ctzll(mask);
-                  mask &= mask - 1;
-                  const int32_t c = static_cast<int32_t>(c0 + j);
-                  if (res.passes(s[j], c)) res.add(s[j], c);
-                }
-              }
-            }
-          }
-        }
-      }
-    });
-
-    // Merge the splits' buffers and write each (query, dim) row best first.
-    parallel_for(r.nq, plan.threads, [&](int64_t q) {
-      std::vector<Hit> hits;
-      for (size_t o = 0; o < r.dims.size(); ++o) {
-        const int b = plan.out_of_bound[o];
-        hits.clear();
-        for (int split = 0; split < plan.c_splits; ++split) {
-          const Reservoir res = reservoir(split, q, b);
-          hits.insert(hits.end(), res.hits, res.hits + *res.n);
-        }
-        std::partial_sort(hits.begin(), hits.begin() + K, hits.end(), better_hit);
-        float* s_out = out.scores[o] + q * K;
-        int32_t* i_out = out.indices[o] + q * K;
-        for (int j = 0; j < K; ++j) {
-          s_out[j] = hits[j].score;
-          i_out[j] = hits[j].index;
-        }
-      }
-    });
+    if (use_bf16(r)) {
+      stats.fallback = score_two_stage(r, kern, out, stats);
+      if (stats.fallback.empty()) return {};
+      stats.engine = std::string("cpu-") + kern.name;
+    }
+    const int bounds = static_cast<int>(r.dims.size());
+    std::vector<int> sorted = r.dims;
+    std::sort(sorted.begin(), sorted.end());
+    const int threads = r.threads > 0 ? std::min(r.threads, default_threads()) : default_threads();
+    std::vector<float> inv_q(static_cast<size_t>(bounds) * r.nq), inv_c(static_cast<size_t>(bounds) * r.nc);
+    inverse_prefix_norms(r.queries, r.nq, r.dim, sorted, threads, inv_q.data());
+    inverse_prefix_norms(r.corpus, r.nc, r.dim, sorted, threads, inv_c.data());
+    topk_pass(r, kern, effective_k(r), inv_q.data(), inv_c.data(), out);
   } catch (const std::bad_alloc&) {
     return {"ERR_OOM", "out of memory while scoring"};
   }

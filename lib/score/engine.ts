@@ -39,7 +39,8 @@ function nativeEngine(addon: NativeAddon, device: Device): Engine {
     async score(queries, corpus, dims, k, threads) {
       try {
         const out = await addon.score({ queries: queries.data, corpus: corpus.data, dim: corpus.cols, dims: Int32Array.from(dims), k, threads, device });
-        return { dims: [...dims], k: out.k, nq: queries.rows, indices: out.indices, scores: out.scores, engine: this.name };
+        // the engine that ran: with EMB_BENCH_KERNEL=bf16, the two-stage engine (or fp32, when it fell back)
+        return { dims: [...dims], k: out.k, nq: queries.rows, indices: out.indices, scores: out.scores, engine: out.stats?.engine ?? this.name };
       } catch (e) {
         const code = ((e as { code?: string }).code ?? 'ERR_NATIVE') as ErrorCode;
         const message = (e as Error).message;

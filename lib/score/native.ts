@@ -4,10 +4,27 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
 
+/** What the CPU engine did (absent for CUDA). */
+export interface NativeScoreStats {
+  /** 'cpu-avx2', or 'cpu-avx2-bf16-portable' when the bf16 two-stage engine ran. */
+  engine: string;
+  /** Why bf16 was asked for but fp32 ran; null when it did not. */
+  fallback: string | null;
+  /** (query, dim) pairs of the bf16 first stage. */
+  pairs: number;
+  /** Candidates rescored exactly, over all pairs. */
+  rescored: number;
+  /** Of those, the ones the error bound could not exclude. */
+  needed: number;
+  /** Queries that could not be certified and were scored in fp32. */
+  fallbackQueries: number;
+}
+
 export interface NativeTopK {
   k: number;
   indices: Int32Array[];
   scores: Float32Array[];
+  stats?: NativeScoreStats;
 }
 
 export interface NativeInfo {
@@ -29,6 +46,14 @@ export interface NativeScoreRequest {
   /** 0: all cores. */
   threads: number;
   device: 'cpu' | 'cuda';
+  /**
+   * CPU arithmetic: 'fp32'; 'bf16' (a bf16 first stage, exact fp32 rescoring: the same results bit
+   * for bit; the AVX512_BF16 kernel where the CPU has one); 'bf16-portable' (the same without that
+   * kernel); 'auto' (default: bf16 on AVX512_BF16 hosts for k <= 32, else fp32; EMB_BENCH_KERNEL=fp32|bf16 overrides).
+   */
+  precision?: 'auto' | 'fp32' | 'bf16' | 'bf16-portable';
+  /** bf16: run fp32 instead when the candidates exceed this fraction of the corpus (default 0.05). */
+  bf16MaxCandidateFraction?: number;
 }
 
 export interface NativeAddon {

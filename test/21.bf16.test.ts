@@ -1,0 +1,131 @@
+// The bf16 two-stage engine (a bf16 first stage, exact fp32 rescoring, a certified candidate
+// set) returns exactly the fp32 engine's results: the same indices and the same score bits, on
+// random, clustered, tied, near-tied and adversarial data and on the shared goldens. Both the
+// AVX512_BF16 kernel (where this CPU has one) and the portable path, which runs everywhere.
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readNpy } from '../lib/data/npy.js';
+import { gaussianArray, seededRandom } from '../lib/random.js';
+import { loadNative, type NativeScoreRequest, type NativeTopK } from '../lib/score/native.js';
+import { shared } from './helpers/shared.js';
+
+const { addon } = loadNative();
+
+function expectSame(a: NativeTopK, b: NativeTopK) {
+  expect(b.k).toBe(a.k);
+  for (let i = 0; i < a.indices.length; i++) {
+    expect(Buffer.from(b.indices[i].buffer).equals(Buffer.from(a.indices[i].buffer)), `indices of dim #${i}`).toBe(true);
+    expect(Buffer.from(b.scores[i].buffer).equals(Buffer.from(a.scores[i].buffer)), `score bits of dim #${i}`).toBe(true);
+  }
+}
+
+/** fp32 vs each bf16 path on the same request; returns the bf16 runs' stats. */
+async function check(req: Omit<NativeScoreRequest, 'device' | 'threads'>, fraction = 1) {
+  const base = { ...req, device: 'cpu' as const, threads: 2, bf16MaxCandidateFraction: fraction };
+  const fp32 = await addon!.score({ ...base, precision: 'fp32' });
+  expect(fp32.stats!.engine).not.toMatch(/bf16/);
+  const stats = [];
+  for (const precision of ['bf16', 'bf16-portable'] as const) {
+    const two = await addon!.score({ ...base, precision });
+    expectSame(fp32, two);
+    stats.push(two.stats!);
+  }
+  return stats;
+}
+
+const normalish = (n: number, seed: number) => gaussianArray(n, seed);
+
+describe.skipIf(!addon)('bf16 two-stage engine', () => {
+  it('random data: identical at k 10 and 50, every candidate certified', async () => {
+    const dim = 128;
+    for (const k of [10, 50]) {
+      const [hw, portable] = await check({ queries: normalish(64 * dim, 1), corpus: normalish(4000 * dim, 2), dim, dims: Int32Array.from([128, 64, 32]), k });
+      expect(portable.engine).toMatch(/-bf16-portable$/);
+      expect(hw.engine).toMatch(/-bf16/);
+      expect(portable.fallback).toBeNull();
+      expect(portable.pairs).toBe(64 * 3);
+      expect(portable.needed).toBeLessThanOrEqual(portable.rescored);
+      expect(portable.fallbackQueries).toBeLessThan(8);
+      expect(hw.fallbackQueries).toBeLessThan(8);
+    }
+  });
+
+  it('clustered data (8 tight clusters), duplicated rows (exact ties), zero rows', async () => {
+    const dim = 64;
+    const rnd = seededRandom(3);
+    const centers = normalish(8 * dim, 4);
+    const corpus = new Float32Array(3000 * dim);
+    for (let r = 0; r < 3000; r++) {
+      const c = Math.floor(rnd() * 8);
+      for (let j = 0; j < dim; j++) corpus[r * dim + j] = centers[c * dim + j] + 0.01 * (rnd() - 0.5);
+    }
+    for (let r = 1000; r < 1500; r++) corpus.copyWithin(r * dim, (r - 1000) * dim, (r - 999) * dim); // exact duplicates
+    corpus.fill(0, 2000 * dim, 2010 * dim); // zero vectors score 0
+    const queries = corpus.slice(0, 40 * dim);
+    await check({ queries, corpus, dim, dims: Int32Array.from([64, 32, 16]), k: 20 });
+  });
+
+  it('near ties below bf16 resolution: the bound cannot separate them, the queries are rescored in fp32, still identical', async () => {
+    const dim = 32;
+    const v = normalish(dim, 5);
+    const rnd = seededRandom(6);
+    const corpus = new Float32Array(2000 * dim);
+    for (let r = 0; r < 2000; r++) for (let j = 0; j < dim; j++) corpus[r * dim + j] = v[j] * (1 + 1e-5 * (rnd() - 0.5));
+    const [hw, portable] = await check({ queries: v.slice(), corpus, dim, dims: Int32Array.from([32, 16]), k: 10 });
+    expect(portable.fallbackQueries).toBe(1);
+    expect(hw.fallbackQueries).toBe(1);
+  });
+
+  it('adversarial: exact cosines spread across twice the error bound around the k-th score', async () => {
+    const dim = 64;
+    const q = normalish(dim, 7);
+    const norm = Math.hypot(...q);
+    const qn = q.map((x) => x / norm);
+    const corpus = new Float32Array(3000 * dim);
+    const rnd = seededRandom(8);
+    for (let r = 0; r < 3000; r++) {
+      // c = cos * q^ + sin * (a random direction made orthogonal to q^)
+      const o = normalish(dim, 100 + r);
+      const dot = o.reduce((s, x, j) => s + x * qn[j], 0);
+      for (let j = 0; j < dim; j++) o[j] -= dot * qn[j];
+      const on = Math.hypot(...o);
+      const cos = 0.5 + 0.01 * (rnd() - 0.5) * (r < 300 ? 1 : 40);
+      const sin = Math.sqrt(1 - cos * cos);
+      for (let j = 0; j < dim; j++) corpus[r * dim + j] = cos * qn[j] + (sin * o[j]) / on;
+    }
+    const stats = await check({ queries: qn, corpus, dim, dims: Int32Array.from([64]), k: 100 });
+    for (const s of stats) expect(s.needed).toBeGreaterThan(100);
+  });
+
+  it('odd dims (no bf16 pairs: the portable first stage) and a tiny prefix (fp32, with the reason)', async () => {
+    const dim = 48;
+    await check({ queries: normalish(30 * dim, 9), corpus: normalish(2000 * dim, 10), dim, dims: Int32Array.from([47, 24]), k: 10 });
+    const corpus = normalish(2000 * dim, 11);
+    for (let j = 0; j < dim; j++) corpus[5 * dim + j] = 1e-20;
+    const base = { queries: normalish(4 * dim, 12), corpus, dim, dims: Int32Array.from([48]), k: 10, device: 'cpu' as const, threads: 2 };
+    const two = await addon!.score({ ...base, precision: 'bf16', bf16MaxCandidateFraction: 1 });
+    expect(two.stats!.fallback).toMatch(/tiny/);
+    expectSame(await addon!.score({ ...base, precision: 'fp32' }), two);
+    const small = await addon!.score({ ...base, corpus: normalish(100 * dim, 13), precision: 'bf16' });
+    expect(small.stats!.fallback).toMatch(/exceed 5\.0+% of the corpus/);
+  });
+
+  it('auto: fp32 at k 100; bad precision options are refused', async () => {
+    const dim = 16;
+    const base = { queries: normalish(4 * dim, 14), corpus: normalish(5000 * dim, 15), dim, dims: Int32Array.from([16]), device: 'cpu' as const, threads: 2 };
+    expect((await addon!.score({ ...base, k: 100 })).stats!.engine).not.toMatch(/bf16/);
+    expect(() => addon!.score({ ...base, k: 10, precision: 'fp16' as never })).toThrow(/precision must be/);
+    expect(() => addon!.score({ ...base, k: 10, bf16MaxCandidateFraction: 0 })).toThrow(/bf16MaxCandidateFraction/);
+  });
+
+  it.skipIf(!existsSync(shared('golden', 'random-768')))('shared goldens: identical on random-768 and edge-32 at k 100 and 10', async () => {
+    for (const [name, dims] of [
+      ['random-768', [768, 512, 256, 128, 64]],
+      ['edge-32', [32, 16, 8]],
+    ] as const) {
+      const q = readNpy(shared('golden', name, 'query_embeddings.npy'));
+      const c = readNpy(shared('golden', name, 'corpus_embeddings.npy'));
+      for (const k of [100, 10]) await check({ queries: q.data, corpus: c.data, dim: c.cols, dims: Int32Array.from(dims), k });
+    }
+  });
+});
