@@ -110,16 +110,26 @@ struct Plan {
   int threads = 1;
 };
 
+// The request's dims ascending (the order the kernels accumulate in).
+std::vector<int> sorted_bounds(const ScoreRequest& r) {
+  std::vector<int> bounds = r.dims;
+  std::sort(bounds.begin(), bounds.end());
+  return bounds;
+}
+
+// More threads than cores only adds switching; a huge request must not spawn thousands.
+int thread_count(const ScoreRequest& r) {
+  return r.threads > 0 ? std::min(r.threads, default_threads()) : default_threads();
+}
+
 Plan make_plan(const ScoreRequest& r, const Kernel& kern, int K) {
   Plan p;
-  p.bounds = r.dims;
-  std::sort(p.bounds.begin(), p.bounds.end());
+  p.bounds = sorted_bounds(r);
   for (int d : r.dims)
     p.out_of_bound.push_back(
         static_cast<int>(std::lower_bound(p.bounds.begin(), p.bounds.end(), d) - p.bounds.begin()));
   p.k = K;
-  // More threads than cores only adds switching; a huge request must not spawn thousands.
-  p.threads = r.threads > 0 ? std::min(r.threads, default_threads()) : default_threads();
+  p.threads = thread_count(r);
   // Each query range packs the corpus once: ranges of kQueriesPerPack queries or more keep the
   // packing small beside the product. Then up to 4 ranges a thread, for balance.
   const int64_t per_thread = std::max<int64_t>(1, std::min<int64_t>(4, r.nq / (int64_t(kQueriesPerPack) * p.threads)));
@@ -401,11 +411,10 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
   if (static_cast<double>(K1) > r.bf16_max_candidate_fraction * static_cast<double>(r.nc))
     return "the candidates (" + std::to_string(K1) + " per query) exceed " +
            std::to_string(r.bf16_max_candidate_fraction * 100) + "% of the corpus";
-  std::vector<int> bounds = r.dims;
-  std::sort(bounds.begin(), bounds.end());
+  const std::vector<int> bounds = sorted_bounds(r);
   const int nb = static_cast<int>(bounds.size());
   const int max_dim = bounds.back();
-  const int threads = r.threads > 0 ? std::min(r.threads, default_threads()) : default_threads();
+  const int threads = thread_count(r);
   std::vector<float> inv_q(static_cast<size_t>(nb) * r.nq), inv_c(static_cast<size_t>(nb) * r.nc);
   inverse_prefix_norms(r.queries, r.nq, r.dim, bounds, threads, inv_q.data());
   inverse_prefix_norms(r.corpus, r.nc, r.dim, bounds, threads, inv_c.data());
@@ -462,6 +471,11 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
     std::sort(uni.begin(), uni.end());
     uni.erase(std::unique(uni.begin(), uni.end()), uni.end());
     const int64_t n = static_cast<int64_t>(uni.size());
+    std::vector<int32_t> pos(static_cast<size_t>(nb) * K1);  // pos[b * K1 + j]: bound b's j-th candidate in uni
+    for (int b = 0; b < nb; ++b)
+      for (int64_t j = 0; j < K1; ++j)
+        pos[b * K1 + j] =
+            static_cast<int32_t>(std::lower_bound(uni.begin(), uni.end(), idx1[b][q * K1 + j]) - uni.begin());
     std::vector<float> exact(static_cast<size_t>(nb) * n);  // exact[b * n + position in uni]
     std::vector<float> iq(nb);
     for (int b = 0; b < nb; ++b) iq[b] = inv_q[b * r.nq + q];
@@ -470,10 +484,7 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
       // alone costs 64 terms, not 768): grouped by that bound, in corpus order within a group.
       std::vector<int8_t> need(n, -1);
       for (int b = 0; b < nb; ++b)
-        for (int64_t j = 0; j < K1; ++j) {
-          const int64_t pos = std::lower_bound(uni.begin(), uni.end(), idx1[b][q * K1 + j]) - uni.begin();
-          need[pos] = static_cast<int8_t>(b);
-        }
+        for (int64_t j = 0; j < K1; ++j) need[pos[b * K1 + j]] = static_cast<int8_t>(b);
       std::vector<int32_t> group, where;
       std::vector<float> scored;
       for (int top = 0; top < nb; ++top) {
@@ -500,11 +511,7 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
     for (int b = 0; b < nb && !failed[q]; ++b) {
       std::vector<Hit>& hits = best[b];
       hits.resize(K1);
-      for (int64_t j = 0; j < K1; ++j) {
-        const int32_t c = idx1[b][q * K1 + j];
-        const int64_t pos = std::lower_bound(uni.begin(), uni.end(), c) - uni.begin();
-        hits[j] = Hit{exact[b * n + pos], c};
-      }
+      for (int64_t j = 0; j < K1; ++j) hits[j] = Hit{exact[b * n + pos[b * K1 + j]], idx1[b][q * K1 + j]};
       std::partial_sort(hits.begin(), hits.begin() + K, hits.end(), better_hit);
       const double L = hits[K - 1].score;
       const double rq = rho_q[b * r.nq + q];
@@ -546,8 +553,9 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
       of.indices.push_back(fi[o].data());
       of.scores.push_back(fs[o].data());
     }
-    std::vector<float> fq(static_cast<size_t>(nb) * rf.nq);
-    inverse_prefix_norms(rf.queries, rf.nq, rf.dim, bounds, threads, fq.data());
+    std::vector<float> fq(static_cast<size_t>(nb) * rf.nq);  // their norms, already computed
+    for (int b = 0; b < nb; ++b)
+      for (size_t i = 0; i < redo.size(); ++i) fq[b * rf.nq + i] = inv_q[b * r.nq + redo[i]];
     topk_pass(rf, kern, K, fq.data(), inv_c.data(), of);
     for (size_t i = 0; i < redo.size(); ++i)
       for (size_t o = 0; o < r.dims.size(); ++o) {
@@ -645,13 +653,11 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
     if (use_bf16(r)) {
       stats.fallback = score_two_stage(r, kern, out, stats);
       if (stats.fallback.empty()) return {};
-      stats.engine = std::string("cpu-") + kern.name;
     }
-    const int bounds = static_cast<int>(r.dims.size());
-    std::vector<int> sorted = r.dims;
-    std::sort(sorted.begin(), sorted.end());
-    const int threads = r.threads > 0 ? std::min(r.threads, default_threads()) : default_threads();
-    std::vector<float> inv_q(static_cast<size_t>(bounds) * r.nq), inv_c(static_cast<size_t>(bounds) * r.nc);
+    const std::vector<int> sorted = sorted_bounds(r);
+    const int threads = thread_count(r);
+    const size_t nb = sorted.size();
+    std::vector<float> inv_q(nb * r.nq), inv_c(nb * r.nc);
     inverse_prefix_norms(r.queries, r.nq, r.dim, sorted, threads, inv_q.data());
     inverse_prefix_norms(r.corpus, r.nc, r.dim, sorted, threads, inv_c.data());
     topk_pass(r, kern, effective_k(r), inv_q.data(), inv_c.data(), out);

@@ -19,6 +19,17 @@ export interface CopySummary {
 
 type Row = Record<string, unknown>;
 
+/** Rows by the value of one column. */
+function groupBy(rows: Row[], column: string): Map<unknown, Row[]> {
+  const out = new Map<unknown, Row[]>();
+  for (const r of rows) {
+    const list = out.get(r[column]);
+    if (list) list.push(r);
+    else out.set(r[column], [r]);
+  }
+  return out;
+}
+
 /** Multi-row INSERT of `rows` (same columns), in batches the SQLite variable limit allows. */
 async function insertMany(tx: Sql, table: string, columns: string[], rows: unknown[][]): Promise<void> {
   const per = Math.max(1, Math.floor(2000 / columns.length));
@@ -41,17 +52,9 @@ export async function copyRegistry(from: Registry, to: Registry): Promise<CopySu
   const versions = await all(
     'SELECT id, model_id, version, sha256, path, width, pooling, prompts, tags, metadata, stage, created_at FROM model_versions ORDER BY model_id, version',
   );
-  const history = await all('SELECT model_version_id, stage, previous, changed_at, source FROM stage_history ORDER BY id');
+  const history = groupBy(await all('SELECT model_version_id, stage, previous, changed_at, source FROM stage_history ORDER BY id'), 'model_version_id');
   const runs = await all('SELECT * FROM runs ORDER BY started_at, id');
-  const byRun = async (table: string, columns: string) => {
-    const out = new Map<string, Row[]>();
-    for (const r of await all(`SELECT run_id, ${columns} FROM ${table}`)) {
-      const list = out.get(r.run_id as string) ?? [];
-      list.push(r);
-      out.set(r.run_id as string, list);
-    }
-    return out;
-  };
+  const byRun = async (table: string, columns: string) => groupBy(await all(`SELECT run_id, ${columns} FROM ${table}`), 'run_id');
   const runModels = await byRun('run_models', 'model_version_id, role');
   const metrics = await byRun('metrics', 'role, model_version_id, dim, name, value');
   const metadata = await byRun('metadata', 'role, model_version_id, key, value');
@@ -106,7 +109,7 @@ export async function copyRegistry(from: Registry, to: Registry): Promise<CopySu
       );
       versionId.set(v.id as number, row!.id);
       summary.versions++;
-      const changes = history.filter((h) => h.model_version_id === v.id);
+      const changes = history.get(v.id) ?? [];
       await insertMany(
         tx,
         'stage_history',
@@ -115,8 +118,9 @@ export async function copyRegistry(from: Registry, to: Registry): Promise<CopySu
       );
     }
     const runColumns = Object.keys(runs[0] ?? {});
+    const present = new Set((await tx.all<{ id: string }>('SELECT id FROM runs')).map((r) => r.id));
     for (const r of runs) {
-      if (await tx.get('SELECT 1 AS one FROM runs WHERE id = ?', r.id)) {
+      if (present.has(r.id as string)) {
         summary.skippedRuns++;
         continue;
       }

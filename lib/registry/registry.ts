@@ -101,9 +101,8 @@ export function defaultRegistryPath(): string {
   return process.env.EMB_BENCH_REGISTRY ?? resolve('.emb-bench', 'registry.db');
 }
 
-type ShownModel = Awaited<ReturnType<Registry['showModel']>>;
+export type ShownModel = Awaited<ReturnType<Registry['showModel']>>;
 export type ShownRun = Awaited<ReturnType<Registry['showRun']>>;
-export type { ShownModel };
 
 export class Registry {
   private constructor(readonly store: Store) {}

@@ -164,6 +164,11 @@ export class SqliteStore implements Store {
 /** Every write takes this transaction-level advisory lock first: writers from all hosts run one at a time. */
 const WRITE_LOCK = 0x656d6262; // "embb"
 const RETRY_CODES = new Set(['40001', '40P01']); // serialization failure, deadlock
+/** A server error write() runs the transaction again for: raw, or the cause of a mapped one. */
+const retryable = (e: unknown) => {
+  const err = e as { code?: string; cause?: { code?: string } };
+  return RETRY_CODES.has(err.code ?? '') || RETRY_CODES.has(err.cause?.code ?? '');
+};
 
 const toPg = (sql: string) => {
   let n = 0;
@@ -262,7 +267,7 @@ export class PostgresStore implements Store {
     if (code === '53100') return new RuntimeError(`${where}: cannot write the registry: the server's disk is full`, 'ERR_REGISTRY');
     if (/terminat|Connection terminated/i.test(message))
       return new RuntimeError(`${where}: the connection to PostgreSQL at ${this.target} was lost (${message})`, 'ERR_REGISTRY');
-    return new RuntimeError(`${where}: PostgreSQL error${code ? ` ${code}` : ''}: ${message}`, 'ERR_REGISTRY');
+    return new RuntimeError(`${where}: PostgreSQL error${code ? ` ${code}` : ''}: ${message}`, 'ERR_REGISTRY', { cause: e });
   }
 
   concat(expr: string): string {
@@ -273,7 +278,6 @@ export class PostgresStore implements Store {
     try {
       return await client.query<T & pg.QueryResultRow>(toPg(sql), args);
     } catch (e) {
-      if (RETRY_CODES.has((e as { code?: string }).code ?? '')) throw e; // retried by write()
       throw this.error(e);
     }
   }
@@ -312,7 +316,7 @@ export class PostgresStore implements Store {
           return value;
         } catch (e) {
           await client.query('ROLLBACK').catch(() => undefined);
-          if (RETRY_CODES.has((e as { code?: string }).code ?? '') && attempt < 10) {
+          if (retryable(e) && attempt < 10) {
             await sleep(50 + Math.random() * 100);
             continue;
           }
