@@ -45,6 +45,10 @@ struct Kernel {
   // (no packing): out[b * n + t]. Bit for bit what `tile` gives each pair (the FMA kernels: one
   // fused multiply-add per term, in order, then (dot * iq) * ic). Null: pack and use tile1.
   void (*rescore)(const RescoreArgs&);
+  // Packs NR corpus rows (row j at src + j * stride; rows from `valid` on are zeros) into a panel
+  // of `depth` columns: panel[k * NR + j], or for a bf16 kernel bf16 pairs (depth even). The same
+  // values as the scalar packing in score_cpu.cc, which runs when this is null.
+  void (*pack)(const float* src, long long stride, int valid, int depth, void* panel);
   // A bf16 first-stage kernel: rows are bf16 bits, the panel bf16 pairs (kernels_avx512bf16.cc).
   bool bf16 = false;
 };

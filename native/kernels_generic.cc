@@ -40,7 +40,7 @@ void tile1(const TileArgs& a) { tile_rows<1>(a); }
 }  // namespace
 
 const Kernel& kernel_generic() {
-  static const Kernel k{"generic", 4, NR, tile, tile1, nullptr};
+  static const Kernel k{"generic", 4, NR, tile, tile1, nullptr, nullptr};
   return k;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <new>
@@ -69,33 +70,90 @@ void parallel_for(int64_t n, int threads, Fn fn) {
   if (first_error) std::rethrow_exception(first_error);
 }
 
-// Ranking order: higher score first; equal scores, earlier corpus row first.
-inline bool better(float s, int32_t i, float ts, int32_t ti) { return s > ts || (s == ts && i < ti); }
+// Ranking order: higher score first; equal scores, earlier corpus row first. A (score, row) pair
+// is kept as one 64-bit key whose unsigned order is this order: the score's bits mapped to an
+// order-preserving integer above, the complement of the row below. Scores are never NaN
+// (validate_values); -0 is keyed as +0, so it ties with 0 as the float comparison does.
+using Key = uint64_t;
 
-struct Hit {
-  float score;
-  int32_t index;
-};
+inline Key hit_key(float score, int32_t row) {
+  score += 0.0f;  // -0 -> +0
+  uint32_t u;
+  std::memcpy(&u, &score, sizeof u);
+  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  return (static_cast<Key>(u) << 32) | (0xFFFFFFFFu - static_cast<uint32_t>(row));
+}
 
-inline bool better_hit(const Hit& a, const Hit& b) { return better(a.score, a.index, b.score, b.index); }
+inline float key_score(Key key) {
+  uint32_t u = static_cast<uint32_t>(key >> 32);
+  u = (u & 0x80000000u) ? (u & 0x7FFFFFFFu) : ~u;
+  float s;
+  std::memcpy(&s, &u, sizeof s);
+  return s;
+}
 
-// Top-k of a stream: candidates better than the threshold go into an unsorted buffer of
-// 2k; when it fills, nth_element (in place) keeps the best k and the k-th becomes the
-// threshold. O(1) amortised per candidate, no per-insert sifting.
+inline int32_t key_row(Key key) { return static_cast<int32_t>(0xFFFFFFFFu - static_cast<uint32_t>(key)); }
+
+// Moves the k largest of a[0, n) (unique keys, 0 < k < n) into a[0, k), in no particular order.
+// Quickselect whose partition has no data-dependent branch (a branchy one mispredicts about
+// every other key on these short, random buffers); tmp holds n keys.
+void keep_best(Key* a, int64_t n, int64_t k, Key* tmp) {
+  int64_t lo = 0, hi = n;  // a[0, lo) beat a[lo, hi), which beat a[hi, n); the k-th is in [lo, hi)
+  while (hi - lo > 16) {
+    const Key x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+    const Key pivot = std::max(std::min(x, y), std::min(std::max(x, y), z));  // median of three
+    int64_t l = 0, g = hi - lo;  // tmp[0, l): >= pivot; tmp[g, hi - lo): < pivot
+    for (int64_t i = lo; i < hi; ++i) {
+      const Key v = a[i];
+      const bool keep = v >= pivot;
+      tmp[l] = v;
+      tmp[g - 1] = v;
+      l += keep;
+      g -= !keep;
+    }
+    std::memcpy(a + lo, tmp, static_cast<size_t>(hi - lo) * sizeof(Key));
+    if (lo + l == k) return;
+    if (lo + l > k)
+      hi = lo + l;  // the pivot and at least one key beat a[lo + l]: the range shrinks
+    else
+      lo += l;
+  }
+  std::sort(a + lo, a + hi, std::greater<Key>());
+}
+
+// Puts the best k of hits[0, n) (n >= k) first, best first.
+void select_best(Key* hits, int64_t n, int k) {
+  if (n > k) {
+    std::vector<Key> tmp(n);
+    keep_best(hits, n, k, tmp.data());
+  }
+  std::sort(hits, hits + k, std::greater<Key>());
+}
+
+void write_hits(const Key* hits, int k, float* scores, int32_t* rows) {
+  for (int j = 0; j < k; ++j) {
+    scores[j] = key_score(hits[j]);
+    rows[j] = key_row(hits[j]);
+  }
+}
+
+// Top-k of a stream: keys above the threshold go into an unsorted buffer of 2k; when it fills,
+// nth_element (in place, on integers) keeps the best k and the k-th becomes the threshold.
+// O(1) amortised per candidate, no per-insert sifting. `score` mirrors the threshold as a float
+// for the kernels' vector test (-inf until the first cut).
 struct Reservoir {
-  Hit* hits;  // [2k]
-  int32_t* n;
-  Hit* threshold;  // worst kept hit once the buffer has been cut to k (else -inf)
-  int k;
+  Key* hits;  // [2k]
+  int32_t n = 0;
+  Key threshold = 0;  // every key is above 0
+  float* score;
 
-  bool passes(float score, int32_t c) const { return better(score, c, threshold->score, threshold->index); }
-
-  void add(float score, int32_t c) const {
-    hits[(*n)++] = Hit{score, c};
-    if (*n == 2 * k) {
-      std::nth_element(hits, hits + (k - 1), hits + *n, better_hit);
-      *threshold = hits[k - 1];
-      *n = k;
+  void add(Key key, int k, Key* tmp /* [2k] */) {
+    hits[n++] = key;
+    if (n == 2 * k) {
+      keep_best(hits, n, k, tmp);
+      threshold = *std::min_element(hits, hits + k);
+      *score = key_score(threshold);
+      n = k;
     }
   }
 };
@@ -148,6 +206,22 @@ Plan make_plan(const ScoreRequest& r, const Kernel& kern, int K) {
   return p;
 }
 
+// The scalar packing (Kernel::pack): panel[k * NR + j] = row j's column k, or for a bf16 kernel
+// bf16 pairs, panel16[(k / 2) * 2NR + 2j + k % 2]; rows from `valid` on are zeros.
+void pack_panel(const Kernel& kern, const float* src, int64_t stride, int valid, int depth, float* dst) {
+  const int NR = kern.nr;
+  uint16_t* d16 = reinterpret_cast<uint16_t*>(dst);
+  for (int j = 0; j < NR; ++j) {
+    const float* row = src + j * stride;
+    for (int k = 0; k < depth; ++k) {
+      if (kern.bf16)
+        d16[static_cast<size_t>(k / 2) * 2 * NR + 2 * j + (k & 1)] = j < valid ? bf16_bits(row[k]) : 0;
+      else
+        dst[static_cast<size_t>(k) * NR + j] = j < valid ? row[k] : 0.0f;
+    }
+  }
+}
+
 // One exact top-K pass: every query against every corpus row at every bound, with the given
 // inverse prefix norms ([nb x n], bounds ascending). Rows of `out` follow r.dims.
 void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* inv_q, const float* inv_c,
@@ -157,14 +231,25 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
   const int MR = kern.mr, NR = kern.nr;
   const int max_dim = plan.bounds.back();
 
-  const size_t slots = static_cast<size_t>(r.nq) * nb * plan.c_splits;
-  std::vector<Hit> res_hits(slots * 2 * K);
-  std::vector<int32_t> res_n(slots, 0);
-  std::vector<Hit> res_thr(slots, Hit{-std::numeric_limits<float>::infinity(), std::numeric_limits<int32_t>::max()});
-  auto reservoir = [&](int split, int64_t q, int b) {
-    const size_t slot = (static_cast<size_t>(split) * r.nq + q) * nb + b;
-    return Reservoir{&res_hits[slot * 2 * K], &res_n[slot], &res_thr[slot], K};
+  // One reservoir per (split, query, bound), laid out [split][query tile][bound][row in tile] so
+  // that a tile's reservoirs are contiguous and its float thresholds are the kernel's `thresh`
+  // as they stand (rows past the last query keep +inf: they never pass).
+  const int64_t q_tiles = (r.nq + MR - 1) / MR;
+  const size_t slots = static_cast<size_t>(plan.c_splits) * q_tiles * nb * MR;
+  auto slot_of = [&](int split, int64_t q, int b) {
+    return ((static_cast<size_t>(split) * q_tiles + q / MR) * nb + b) * MR + q % MR;
   };
+  std::vector<Key> res_keys(slots * 2 * K);
+  std::vector<float> res_score(slots, std::numeric_limits<float>::infinity());
+  std::vector<Reservoir> res(slots);
+  for (int split = 0; split < plan.c_splits; ++split)
+    for (int64_t q = 0; q < r.nq; ++q)
+      for (int b = 0; b < nb; ++b) {
+        const size_t slot = slot_of(split, q, b);
+        res[slot].hits = &res_keys[slot * 2 * K];
+        res[slot].score = &res_score[slot];
+        res_score[slot] = -std::numeric_limits<float>::infinity();
+      }
 
   const int64_t panels_total = (r.nc + NR - 1) / NR;
   const int64_t tasks = static_cast<int64_t>(plan.q_ranges) * plan.c_splits;
@@ -178,38 +263,24 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
     AlignedBuffer panel = aligned_floats(static_cast<size_t>(kChunkPanels) * max_dim * NR);
     AlignedBuffer panel_inv = aligned_floats(static_cast<size_t>(kChunkPanels) * nb * NR);
     AlignedBuffer scores = aligned_floats(static_cast<size_t>(nb) * MR * NR);
-    std::vector<float> tile_thr(static_cast<size_t>(nb) * MR), tile_inv_q(static_cast<size_t>(nb) * MR);
+    std::vector<float> tile_inv_q(static_cast<size_t>(nb) * MR);
     std::vector<unsigned> tile_mask(static_cast<size_t>(nb) * MR);
     std::vector<const float*> rows(MR);
+    std::vector<Key> cut_tmp(2 * static_cast<size_t>(K));
 
     for (int64_t chunk = p_lo; chunk < p_hi; chunk += kChunkPanels) {
       const int n_panels = static_cast<int>(std::min<int64_t>(kChunkPanels, p_hi - chunk));
-      for (int p = 0; p < n_panels; ++p) {  // pack: panel[k * NR + j] = corpus[c0 + j][k]
+      for (int p = 0; p < n_panels; ++p) {
         const int64_t c0 = (chunk + p) * NR;
         const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
         float* dst = panel.get() + static_cast<size_t>(p) * max_dim * NR;
         float* inv = panel_inv.get() + static_cast<size_t>(p) * nb * NR;
-        for (int j = 0; j < NR; ++j) {
-          if (j < valid && kern.bf16) {  // bf16 pairs: panel16[(k/2) * 2NR + 2j + k%2] (max_dim is even)
-            const float* src = r.corpus + (c0 + j) * r.dim;
-            uint16_t* d16 = reinterpret_cast<uint16_t*>(dst);
-            for (int k = 0; k < max_dim; ++k)
-              d16[static_cast<size_t>(k / 2) * 2 * NR + 2 * j + (k & 1)] = bf16_bits(src[k]);
-            for (int b = 0; b < nb; ++b) inv[b * NR + j] = inv_c[b * r.nc + c0 + j];
-          } else if (j < valid) {
-            const float* src = r.corpus + (c0 + j) * r.dim;
-            for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR + j] = src[k];
-            for (int b = 0; b < nb; ++b) inv[b * NR + j] = inv_c[b * r.nc + c0 + j];
-          } else {
-            if (kern.bf16) {
-              uint16_t* d16 = reinterpret_cast<uint16_t*>(dst);
-              for (int k = 0; k < max_dim; ++k) d16[static_cast<size_t>(k / 2) * 2 * NR + 2 * j + (k & 1)] = 0;
-            } else {
-              for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR + j] = 0.0f;
-            }
-            for (int b = 0; b < nb; ++b) inv[b * NR + j] = 0.0f;
-          }
-        }
+        if (kern.pack)
+          kern.pack(r.corpus + c0 * r.dim, r.dim, valid, max_dim, dst);
+        else
+          pack_panel(kern, r.corpus + c0 * r.dim, r.dim, valid, max_dim, dst);
+        for (int b = 0; b < nb; ++b)
+          for (int j = 0; j < NR; ++j) inv[b * NR + j] = j < valid ? inv_c[b * r.nc + c0 + j] : 0.0f;
       }
       for (int64_t q0 = q_lo; q0 < q_hi; q0 += MR) {
         const int mr = static_cast<int>(std::min<int64_t>(MR, q_hi - q0));
@@ -223,29 +294,27 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
         for (int p = 0; p < n_panels; ++p) {
           const int64_t c0 = (chunk + p) * NR;
           const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
+          // The kernel tests each score against its row's current k-th score (a vector compare in
+          // the tile's epilogue); only the set bits take the exact (score, row) test here.
+          const size_t tile_slot = slot_of(split, q0, 0);
           const TileArgs args{rows.data(),        panel.get() + static_cast<size_t>(p) * max_dim * NR,
                               plan.bounds.data(), nb,
                               tile_inv_q.data(),  panel_inv.get() + static_cast<size_t>(p) * nb * NR,
-                              scores.get(),       tile_thr.data(),
+                              scores.get(),       &res_score[tile_slot],
                               tile_mask.data()};
-          // The kernel tests each score against its row's current k-th score (a vector compare in
-          // the tile's epilogue); only the set bits take the exact (score, index) test here.
-          for (int b = 0; b < nb; ++b)
-            for (int i = 0; i < MR; ++i)
-              tile_thr[b * MR + i] = reservoir(split, q0 + std::min(i, mr - 1), b).threshold->score;
           kern.tile(args);
           const unsigned valid_bits = valid >= 32 ? ~0u : (1u << valid) - 1;
           for (int b = 0; b < nb; ++b) {
             for (int i = 0; i < mr; ++i) {
               unsigned mask = tile_mask[b * MR + i] & valid_bits;
               if (!mask) continue;
-              const Reservoir res = reservoir(split, q0 + i, b);
+              Reservoir& rv = res[tile_slot + b * MR + i];
               const float* s = scores.get() + static_cast<size_t>(b * MR + i) * NR;
               while (mask) {
                 const int j = __builtin_ctz(mask);
                 mask &= mask - 1;
-                const int32_t c = static_cast<int32_t>(c0 + j);
-                if (res.passes(s[j], c)) res.add(s[j], c);
+                const Key key = hit_key(s[j], static_cast<int32_t>(c0 + j));
+                if (key > rv.threshold) rv.add(key, K, cut_tmp.data());
               }
             }
           }
@@ -256,25 +325,19 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
 
   // Merge the splits' buffers and write each (query, dim) row best first.
   parallel_for(r.nq, plan.threads, [&](int64_t q) {
-    std::vector<Hit> hits;
+    std::vector<Key> hits;
     for (size_t o = 0; o < r.dims.size(); ++o) {
       const int b = plan.out_of_bound[o];
       hits.clear();
       for (int split = 0; split < plan.c_splits; ++split) {
-        const Reservoir res = reservoir(split, q, b);
-        hits.insert(hits.end(), res.hits, res.hits + *res.n);
+        const Reservoir& rv = res[slot_of(split, q, b)];
+        hits.insert(hits.end(), rv.hits, rv.hits + rv.n);
       }
-      std::partial_sort(hits.begin(), hits.begin() + K, hits.end(), better_hit);
-      float* s_out = out.scores[o] + q * K;
-      int32_t* i_out = out.indices[o] + q * K;
-      for (int j = 0; j < K; ++j) {
-        s_out[j] = hits[j].score;
-        i_out[j] = hits[j].index;
-      }
+      select_best(hits.data(), static_cast<int64_t>(hits.size()), K);
+      write_hits(hits.data(), K, out.scores[o] + q * K, out.indices[o] + q * K);
     }
   });
 }
-
 // ---- bf16 first stage, exact fp32 second stage ----
 //
 // Stage 1 scores bf16-rounded vectors (fp32 accumulation, the same kernel and norms) and keeps
@@ -506,14 +569,14 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
     } else {
       rescore_packed(r, kern, q, uni, bounds, iq.data(), inv_c.data(), exact.data());
     }
-    std::vector<std::vector<Hit>> best(nb);
+    std::vector<std::vector<Key>> best(nb);
     int64_t need = 0;
     for (int b = 0; b < nb && !failed[q]; ++b) {
-      std::vector<Hit>& hits = best[b];
+      std::vector<Key>& hits = best[b];
       hits.resize(K1);
-      for (int64_t j = 0; j < K1; ++j) hits[j] = Hit{exact[b * n + pos[b * K1 + j]], idx1[b][q * K1 + j]};
-      std::partial_sort(hits.begin(), hits.begin() + K, hits.end(), better_hit);
-      const double L = hits[K - 1].score;
+      for (int64_t j = 0; j < K1; ++j) hits[j] = hit_key(exact[b * n + pos[b * K1 + j]], idx1[b][q * K1 + j]);
+      select_best(hits.data(), K1, K);
+      const double L = key_score(hits[K - 1]);
       const double rq = rho_q[b * r.nq + q];
       if (K1 < r.nc) {
         const double last = s1[b][q * K1 + K1 - 1];
@@ -526,13 +589,8 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
     }
     needed += need;
     if (failed[q]) return;
-    for (size_t o = 0; o < r.dims.size(); ++o) {
-      const std::vector<Hit>& hits = best[out_of_bound[o]];
-      for (int j = 0; j < K; ++j) {
-        out.scores[o][q * K + j] = hits[j].score;
-        out.indices[o][q * K + j] = hits[j].index;
-      }
-    }
+    for (size_t o = 0; o < r.dims.size(); ++o)
+      write_hits(best[out_of_bound[o]].data(), K, out.scores[o] + q * K, out.indices[o] + q * K);
   });
 
   // Queries that could not be certified: the fp32 engine, on those queries alone.

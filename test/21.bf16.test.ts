@@ -50,6 +50,16 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
     }
   });
 
+  it('panel edges: a width that is no multiple of the packing block and a corpus that ends mid-panel', async () => {
+    // 25 bf16 pairs and 50 floats per row (the packing transposes 16 at a time), 1,007 rows
+    const dim = 50;
+    const [hw, portable] = await check({ queries: normalish(40 * dim, 21), corpus: normalish(1007 * dim, 22), dim, dims: Int32Array.from([50, 18]), k: 10 });
+    // a first stage that read the wrong values would leave most queries uncertified (then fp32)
+    expect(hw.fallbackQueries).toBeLessThan(4);
+    expect(portable.fallbackQueries).toBeLessThan(4);
+    expect(Math.abs(hw.needed - portable.needed)).toBeLessThan(0.1 * portable.needed + 5);
+  });
+
   it('clustered data (8 tight clusters), duplicated rows (exact ties), zero rows', async () => {
     const dim = 64;
     const rnd = seededRandom(3);
