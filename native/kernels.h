@@ -4,19 +4,53 @@
 // writes cosine scores so that every dim costs only the work of the largest.
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 
 namespace embbench {
+
+// Ranking order: higher score first; equal scores, earlier corpus row first. A (score, row) pair
+// is kept as one 64-bit key whose unsigned order is this order: the score's bits mapped to an
+// order-preserving integer above, the complement of the row below. Scores are never NaN
+// (validate_values); -0 is keyed as +0, so it ties with 0 as the float comparison does.
+using Key = uint64_t;
+
+inline Key hit_key(float score, int32_t row) {
+  score += 0.0f;  // -0 -> +0
+  uint32_t u;
+  std::memcpy(&u, &score, sizeof u);
+  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  return (static_cast<Key>(u) << 32) | (0xFFFFFFFFu - static_cast<uint32_t>(row));
+}
+
+inline float key_score(Key key) {
+  uint32_t u = static_cast<uint32_t>(key >> 32);
+  u = (u & 0x80000000u) ? (u & 0x7FFFFFFFu) : ~u;
+  float s;
+  std::memcpy(&s, &u, sizeof s);
+  return s;
+}
+
+inline int32_t key_row(Key key) { return static_cast<int32_t>(0xFFFFFFFFu - static_cast<uint32_t>(key)); }
 
 struct TileArgs {
   const float* const* rows;  // MR query row pointers (tail rows repeat the last real row)
   const float* panel;        // packed corpus panel: panel[k * NR + j], k < bounds[nb - 1]
   const int* bounds;         // ascending dims; the last is the largest
   int nb;
-  const float* inv_q;   // inv_q[b * MR + i]: 1/|query_i[:bounds[b]]| (0 for a zero vector)
-  const float* inv_c;   // inv_c[b * NR + j]: the same for panel row j
-  float* scores;        // out: scores[(b * MR + i) * NR + j]
-  const float* thresh;  // thresh[b * MR + i]: row i's current k-th score at bound b (-inf: none yet)
-  unsigned* mask;       // out: bit j of mask[b * MR + i] set when scores[...j] >= thresh[b * MR + i]
+  const float* inv_q;  // inv_q[b * MR + i]: 1/|query_i[:bounds[b]]| (0 for a zero vector)
+  const float* inv_c;  // inv_c[b * NR + j]: the same for panel row j
+  // Either every score, scores[(b * MR + i) * NR + j] (when non-null: the rescoring path), or the
+  // top-k upkeep fused into the epilogue: the keys of the lanes j < valid whose score is at least
+  // thresh[b * MR + i] (row i's current k-th score at bound b; -inf: none yet, +inf: no row), in
+  // lane order at append[b * MR + i] (the kernel may write up to NR keys there), and their number
+  // in count[b * MR + i].
+  float* scores;
+  const float* thresh;
+  Key* const* append;
+  int* count;
+  long long row0;  // corpus row of panel lane 0
+  int valid;       // lanes holding corpus rows
 };
 
 struct RescoreArgs {

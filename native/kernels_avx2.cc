@@ -19,6 +19,9 @@ struct Avx2 {
   static unsigned ge(reg a, reg b) {
     return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_GE_OQ)));
   }
+  static int append_keys(reg s, unsigned m, long long row0, Key* dst) {
+    return append_keys_scalar<Avx2>(s, m, row0, dst);
+  }
 };
 
 // 8 x 8 transpose of r[0..7] in place.

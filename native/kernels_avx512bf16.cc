@@ -14,6 +14,7 @@
 namespace embbench {
 
 void transpose16(__m512* r);  // kernels_avx512.cc
+int append_keys_avx512(__m512 s, unsigned m, long long row0, Key* dst);
 
 namespace {
 
@@ -47,16 +48,22 @@ void tile(const TileArgs& a) {
     }
     const __m512 ic0 = _mm512_load_ps(a.inv_c + b * NR);
     const __m512 ic1 = _mm512_load_ps(a.inv_c + b * NR + 16);
+    const unsigned valid = a.valid >= 32 ? ~0u : (1u << a.valid) - 1;
     for (int i = 0; i < MR; ++i) {
       const __m512 iq = _mm512_set1_ps(a.inv_q[b * MR + i]);
-      float* out = a.scores + static_cast<size_t>(b * MR + i) * NR;
       const __m512 s0 = _mm512_mul_ps(_mm512_mul_ps(acc[i][0], iq), ic0);
       const __m512 s1 = _mm512_mul_ps(_mm512_mul_ps(acc[i][1], iq), ic1);
-      _mm512_store_ps(out, s0);
-      _mm512_store_ps(out + 16, s1);
       const __m512 t = _mm512_set1_ps(a.thresh[b * MR + i]);
-      a.mask[b * MR + i] = static_cast<unsigned>(_mm512_cmp_ps_mask(s0, t, _CMP_GE_OQ)) |
-                           static_cast<unsigned>(_mm512_cmp_ps_mask(s1, t, _CMP_GE_OQ)) << 16;
+      const unsigned mask = (static_cast<unsigned>(_mm512_cmp_ps_mask(s0, t, _CMP_GE_OQ)) |
+                             static_cast<unsigned>(_mm512_cmp_ps_mask(s1, t, _CMP_GE_OQ)) << 16) &
+                            valid;
+      int n = 0;
+      if (mask) {
+        Key* dst = a.append[b * MR + i];
+        if (mask & 0xFFFF) n += append_keys_avx512(s0, mask & 0xFFFF, a.row0, dst);
+        if (mask >> 16) n += append_keys_avx512(s1, mask >> 16, a.row0 + 16, dst + n);
+      }
+      a.count[b * MR + i] = n;
     }
   }
 }

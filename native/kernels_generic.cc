@@ -22,14 +22,18 @@ void tile_rows(const TileArgs& a) {
     }
     for (int i = 0; i < MR; ++i) {
       const float iq = a.inv_q[b * MR + i];
-      float* out = a.scores + static_cast<size_t>(b * MR + i) * NR;
-      const float t = a.thresh[b * MR + i];
-      unsigned mask = 0;
-      for (int j = 0; j < NR; ++j) {
-        out[j] = (acc[i][j] * iq) * a.inv_c[b * NR + j];
-        mask |= static_cast<unsigned>(out[j] >= t) << j;
+      float s[NR];
+      for (int j = 0; j < NR; ++j) s[j] = (acc[i][j] * iq) * a.inv_c[b * NR + j];
+      if (a.scores) {
+        for (int j = 0; j < NR; ++j) a.scores[static_cast<size_t>(b * MR + i) * NR + j] = s[j];
+        continue;
       }
-      a.mask[b * MR + i] = mask;
+      const float t = a.thresh[b * MR + i];
+      Key* dst = a.append[b * MR + i];
+      int n = 0;
+      for (int j = 0; j < a.valid; ++j)
+        if (s[j] >= t) dst[n++] = hit_key(s[j], static_cast<int32_t>(a.row0 + j));
+      a.count[b * MR + i] = n;
     }
   }
 }

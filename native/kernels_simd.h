@@ -7,7 +7,9 @@
 namespace embbench {
 
 // V provides: type reg, static constexpr int width, zero(), load(p), broadcast(p),
-// fmadd(a, b, c), mul(a, b), store(p, a), ge(a, b) (bit j: a[j] >= b[j]).
+// fmadd(a, b, c), mul(a, b), store(p, a), ge(a, b) (bit j: a[j] >= b[j]), and
+// append_keys(s, m, row0, dst): hit_key(s[j], row0 + j) for each set bit j of m, in order, at
+// dst; returns how many (it may write up to `width` keys).
 template <class V, int MR, int NV>
 void tile_simd(const TileArgs& a) {
   constexpr int NR = V::width * NV;
@@ -39,21 +41,48 @@ void tile_simd(const TileArgs& a) {
     reg ic[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) ic[v] = V::load(a.inv_c + b * NR + v * V::width);
+    const unsigned valid = a.valid >= 32 ? ~0u : (1u << a.valid) - 1;
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       const reg iq = V::broadcast(a.inv_q + b * MR + i);
+      reg s[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) s[v] = V::mul(V::mul(acc[i][v], iq), ic[v]);
+      if (a.scores) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) V::store(a.scores + static_cast<size_t>(b * MR + i) * NR + v * V::width, s[v]);
+        continue;
+      }
+      // The threshold test as a vector compare; the passing lanes' keys are appended in place.
       const reg t = V::broadcast(a.thresh + b * MR + i);
-      float* out = a.scores + static_cast<size_t>(b * MR + i) * NR;
       unsigned mask = 0;
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) {
-        const reg s = V::mul(V::mul(acc[i][v], iq), ic[v]);
-        V::store(out + v * V::width, s);
-        mask |= V::ge(s, t) << (v * V::width);  // the threshold test, fused: no scalar pass
+      for (int v = 0; v < NV; ++v) mask |= V::ge(s[v], t) << (v * V::width);
+      mask &= valid;
+      int n = 0;
+      if (mask) {
+        Key* dst = a.append[b * MR + i];
+        for (int v = 0; v < NV; ++v) {
+          const unsigned m = (mask >> (v * V::width)) & ((1u << V::width) - 1);
+          if (m) n += V::append_keys(s[v], m, a.row0 + v * V::width, dst + n);
+        }
       }
-      a.mask[b * MR + i] = mask;
+      a.count[b * MR + i] = n;
     }
   }
+}
+
+// append_keys without a compress instruction: through memory, one set bit at a time.
+template <class V>
+int append_keys_scalar(typename V::reg s, unsigned m, long long row0, Key* dst) {
+  alignas(64) float lanes[V::width];
+  V::store(lanes, s);
+  int n = 0;
+  for (; m; m &= m - 1) {
+    const int j = __builtin_ctz(m);
+    dst[n++] = hit_key(lanes[j], static_cast<int32_t>(row0 + j));
+  }
+  return n;
 }
 
 // Rescoring for the FMA kernels (compiled with -mfma): each lane of tile_simd computes

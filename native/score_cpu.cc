@@ -70,30 +70,6 @@ void parallel_for(int64_t n, int threads, Fn fn) {
   if (first_error) std::rethrow_exception(first_error);
 }
 
-// Ranking order: higher score first; equal scores, earlier corpus row first. A (score, row) pair
-// is kept as one 64-bit key whose unsigned order is this order: the score's bits mapped to an
-// order-preserving integer above, the complement of the row below. Scores are never NaN
-// (validate_values); -0 is keyed as +0, so it ties with 0 as the float comparison does.
-using Key = uint64_t;
-
-inline Key hit_key(float score, int32_t row) {
-  score += 0.0f;  // -0 -> +0
-  uint32_t u;
-  std::memcpy(&u, &score, sizeof u);
-  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-  return (static_cast<Key>(u) << 32) | (0xFFFFFFFFu - static_cast<uint32_t>(row));
-}
-
-inline float key_score(Key key) {
-  uint32_t u = static_cast<uint32_t>(key >> 32);
-  u = (u & 0x80000000u) ? (u & 0x7FFFFFFFu) : ~u;
-  float s;
-  std::memcpy(&s, &u, sizeof s);
-  return s;
-}
-
-inline int32_t key_row(Key key) { return static_cast<int32_t>(0xFFFFFFFFu - static_cast<uint32_t>(key)); }
-
 // Moves the k largest of a[0, n) (unique keys, 0 < k < n) into a[0, k), in no particular order.
 // Quickselect whose partition has no data-dependent branch (a branchy one mispredicts about
 // every other key on these short, random buffers); tmp holds n keys.
@@ -137,24 +113,20 @@ void write_hits(const Key* hits, int k, float* scores, int32_t* rows) {
   }
 }
 
-// Top-k of a stream: keys above the threshold go into an unsorted buffer of 2k; when it fills,
-// nth_element (in place, on integers) keeps the best k and the k-th becomes the threshold.
-// O(1) amortised per candidate, no per-insert sifting. `score` mirrors the threshold as a float
-// for the kernels' vector test (-inf until the first cut).
+// Top-k of a stream: the kernel appends the keys whose score reaches the threshold to an
+// unsorted buffer; once it holds 2k, a cut keeps the best k (keep_best, in place) and the k-th
+// becomes the threshold. O(1) amortised per candidate, no per-insert sifting. Keys that tie the
+// threshold's score but not its row may enter; they never outrank it, so the best k are unchanged.
 struct Reservoir {
-  Key* hits;  // [2k]
+  Key* hits = nullptr;  // [2k + 2 NR]: room for one tile's appends past 2k - 1
   int32_t n = 0;
-  Key threshold = 0;  // every key is above 0
-  float* score;
+  float* threshold = nullptr;  // the k-th score as the kernels test it (-inf until the first cut)
 
-  void add(Key key, int k, Key* tmp /* [2k] */) {
-    hits[n++] = key;
-    if (n == 2 * k) {
-      keep_best(hits, n, k, tmp);
-      threshold = *std::min_element(hits, hits + k);
-      *score = key_score(threshold);
-      n = k;
-    }
+  void settle(int k, Key* tmp /* [n] */) {
+    if (n < 2 * k) return;
+    keep_best(hits, n, k, tmp);
+    *threshold = key_score(*std::min_element(hits, hits + k));
+    n = k;
   }
 };
 
@@ -239,17 +211,17 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
   auto slot_of = [&](int split, int64_t q, int b) {
     return ((static_cast<size_t>(split) * q_tiles + q / MR) * nb + b) * MR + q % MR;
   };
-  std::vector<Key> res_keys(slots * 2 * K);
+  const size_t capacity = 2 * static_cast<size_t>(K) + 2 * NR;
+  std::vector<Key> res_keys(slots * capacity);
   std::vector<float> res_score(slots, std::numeric_limits<float>::infinity());
   std::vector<Reservoir> res(slots);
+  for (size_t slot = 0; slot < slots; ++slot) {
+    res[slot].hits = &res_keys[slot * capacity];
+    res[slot].threshold = &res_score[slot];
+  }
   for (int split = 0; split < plan.c_splits; ++split)
     for (int64_t q = 0; q < r.nq; ++q)
-      for (int b = 0; b < nb; ++b) {
-        const size_t slot = slot_of(split, q, b);
-        res[slot].hits = &res_keys[slot * 2 * K];
-        res[slot].score = &res_score[slot];
-        res_score[slot] = -std::numeric_limits<float>::infinity();
-      }
+      for (int b = 0; b < nb; ++b) res_score[slot_of(split, q, b)] = -std::numeric_limits<float>::infinity();
 
   const int64_t panels_total = (r.nc + NR - 1) / NR;
   const int64_t tasks = static_cast<int64_t>(plan.q_ranges) * plan.c_splits;
@@ -262,11 +234,11 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
 
     AlignedBuffer panel = aligned_floats(static_cast<size_t>(kChunkPanels) * max_dim * NR);
     AlignedBuffer panel_inv = aligned_floats(static_cast<size_t>(kChunkPanels) * nb * NR);
-    AlignedBuffer scores = aligned_floats(static_cast<size_t>(nb) * MR * NR);
     std::vector<float> tile_inv_q(static_cast<size_t>(nb) * MR);
-    std::vector<unsigned> tile_mask(static_cast<size_t>(nb) * MR);
+    std::vector<Key*> append(static_cast<size_t>(nb) * MR);
+    std::vector<int> count(static_cast<size_t>(nb) * MR);
     std::vector<const float*> rows(MR);
-    std::vector<Key> cut_tmp(2 * static_cast<size_t>(K));
+    std::vector<Key> cut_tmp(capacity);
 
     for (int64_t chunk = p_lo; chunk < p_hi; chunk += kChunkPanels) {
       const int n_panels = static_cast<int>(std::min<int64_t>(kChunkPanels, p_hi - chunk));
@@ -295,29 +267,28 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
           const int64_t c0 = (chunk + p) * NR;
           const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
           // The kernel tests each score against its row's current k-th score (a vector compare in
-          // the tile's epilogue); only the set bits take the exact (score, row) test here.
+          // the tile's epilogue) and appends the passing keys to the row's buffer.
           const size_t tile_slot = slot_of(split, q0, 0);
-          const TileArgs args{rows.data(),        panel.get() + static_cast<size_t>(p) * max_dim * NR,
-                              plan.bounds.data(), nb,
-                              tile_inv_q.data(),  panel_inv.get() + static_cast<size_t>(p) * nb * NR,
-                              scores.get(),       &res_score[tile_slot],
-                              tile_mask.data()};
+          for (int t = 0; t < nb * MR; ++t) append[t] = res[tile_slot + t].hits + res[tile_slot + t].n;
+          const TileArgs args{rows.data(),
+                              panel.get() + static_cast<size_t>(p) * max_dim * NR,
+                              plan.bounds.data(),
+                              nb,
+                              tile_inv_q.data(),
+                              panel_inv.get() + static_cast<size_t>(p) * nb * NR,
+                              nullptr,
+                              &res_score[tile_slot],
+                              append.data(),
+                              count.data(),
+                              c0,
+                              valid};
           kern.tile(args);
-          const unsigned valid_bits = valid >= 32 ? ~0u : (1u << valid) - 1;
-          for (int b = 0; b < nb; ++b) {
-            for (int i = 0; i < mr; ++i) {
-              unsigned mask = tile_mask[b * MR + i] & valid_bits;
-              if (!mask) continue;
-              Reservoir& rv = res[tile_slot + b * MR + i];
-              const float* s = scores.get() + static_cast<size_t>(b * MR + i) * NR;
-              while (mask) {
-                const int j = __builtin_ctz(mask);
-                mask &= mask - 1;
-                const Key key = hit_key(s[j], static_cast<int32_t>(c0 + j));
-                if (key > rv.threshold) rv.add(key, K, cut_tmp.data());
-              }
+          for (int t = 0; t < nb * MR; ++t)
+            if (count[t]) {
+              Reservoir& rv = res[tile_slot + t];
+              rv.n += count[t];
+              rv.settle(K, cut_tmp.data());
             }
-          }
         }
       }
     }
@@ -440,8 +411,6 @@ void rescore_packed(const ScoreRequest& r, const Kernel& kern, int64_t q, const 
   AlignedBuffer panel = aligned_floats(static_cast<size_t>(max_dim) * NR);
   AlignedBuffer panel_inv = aligned_floats(static_cast<size_t>(nb) * NR);
   AlignedBuffer scores = aligned_floats(static_cast<size_t>(nb) * NR);
-  std::vector<float> thresh(nb, std::numeric_limits<float>::infinity());
-  std::vector<unsigned> mask(nb);
   const float* rows[1] = {r.queries + q * r.dim};
   for (int64_t p = 0; p < panels; ++p) {
     const int valid = static_cast<int>(std::min<int64_t>(NR, n - p * NR));
@@ -457,8 +426,8 @@ void rescore_packed(const ScoreRequest& r, const Kernel& kern, int64_t q, const 
         for (int b = 0; b < nb; ++b) panel_inv[b * NR + j] = 0.0f;
       }
     }
-    const TileArgs args{rows,         panel.get(),   bounds.data(), nb, iq, panel_inv.get(),
-                        scores.get(), thresh.data(), mask.data()};
+    const TileArgs args{rows,         panel.get(), bounds.data(), nb,      iq,     panel_inv.get(),
+                        scores.get(), nullptr,     nullptr,       nullptr, p * NR, valid};
     kern.tile1(args);  // one query row: each lane's bits are what kern.tile gives it
     for (int b = 0; b < nb; ++b)
       for (int j = 0; j < valid; ++j) exact[b * n + p * NR + j] = scores[static_cast<size_t>(b) * NR + j];
@@ -641,20 +610,26 @@ float round_bf16(float x) {
   return x;
 }
 
-// 1/|x[:bound]| for every row and bound, accumulated in double (0 for a zero prefix).
+// 1/|x[:bound]| for every row and bound, accumulated in double (0 for a zero prefix). Eight rows
+// at a time, each its own chain of additions in column order (the products of floats are exact
+// in double, so the sums do not depend on how the chains are interleaved or fused).
 void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads,
                           float* out /* [nb x n] */) {
   const int nb = static_cast<int>(bounds.size());
+  constexpr int kRows = 8;
   const int64_t block = 1024;
   parallel_for((n + block - 1) / block, threads, [&](int64_t blk) {
     const int64_t hi = std::min(n, (blk + 1) * block);
-    for (int64_t r = blk * block; r < hi; ++r) {
-      const float* row = x + r * dim;
-      double ss = 0;
+    for (int64_t r0 = blk * block; r0 < hi; r0 += kRows) {
+      const int m = static_cast<int>(std::min<int64_t>(kRows, hi - r0));
+      const float* row[kRows];
+      for (int i = 0; i < kRows; ++i) row[i] = x + (r0 + std::min(i, m - 1)) * dim;
+      double ss[kRows] = {};
       int k = 0;
       for (int b = 0; b < nb; ++b) {
-        for (; k < bounds[b]; ++k) ss += static_cast<double>(row[k]) * row[k];
-        out[b * n + r] = ss > 0 ? static_cast<float>(1.0 / std::sqrt(ss)) : 0.0f;
+        for (; k < bounds[b]; ++k)
+          for (int i = 0; i < kRows; ++i) ss[i] += static_cast<double>(row[i][k]) * row[i][k];
+        for (int i = 0; i < m; ++i) out[b * n + r0 + i] = ss[i] > 0 ? static_cast<float>(1.0 / std::sqrt(ss[i])) : 0.0f;
       }
     }
   });
@@ -686,12 +661,27 @@ EngineError validate_values(const ScoreRequest& r) {
   for (const auto& [what, x, n] : {std::tuple{"query", r.queries, r.nq}, std::tuple{"corpus", r.corpus, r.nc}}) {
     if (n > 0 && x == nullptr) return EngineError{"ERR_INVALID_ARG", std::string(what) + " data is missing"};
     const int64_t total = n * r.dim;
-    for (int64_t i = 0; i < total; ++i)
-      if (!(std::fabs(x[i]) <= kMaxMagnitude))
-        return EngineError{"ERR_NON_FINITE",
-                           std::string(what) + " embeddings: row " + std::to_string(i / r.dim) +
-                               " has a value that is not finite or exceeds 1e15 in magnitude at column " +
-                               std::to_string(i % r.dim)};
+    // Checked on the bits, without a branch per value (so it vectorises): |x| <= kMaxMagnitude
+    // exactly when the bits less the sign are at most its bits; NaN and infinity are above.
+    int32_t limit;
+    std::memcpy(&limit, &kMaxMagnitude, sizeof limit);
+    constexpr int64_t kBlock = 4096;
+    for (int64_t lo = 0; lo < total; lo += kBlock) {
+      const int64_t hi = std::min(total, lo + kBlock);
+      int32_t bad = 0;
+      for (int64_t i = lo; i < hi; ++i) {
+        int32_t bits;
+        std::memcpy(&bits, x + i, sizeof bits);
+        bad |= static_cast<int32_t>((bits & 0x7FFFFFFF) > limit);
+      }
+      if (!bad) continue;
+      int64_t i = lo;
+      while (std::fabs(x[i]) <= kMaxMagnitude) ++i;
+      return EngineError{"ERR_NON_FINITE",
+                         std::string(what) + " embeddings: row " + std::to_string(i / r.dim) +
+                             " has a value that is not finite or exceeds 1e15 in magnitude at column " +
+                             std::to_string(i % r.dim)};
+    }
   }
   return {};
 }
