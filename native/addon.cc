@@ -17,14 +17,40 @@ Napi::Error coded_error(Napi::Env env, const std::string& code, const std::strin
   return e;
 }
 
-class ScoreWorker : public Napi::AsyncWorker {
+// Runs one engine call off the JavaScript thread and settles its promise: rejected with the
+// engine's coded error, or resolved with what Result() builds.
+class EngineWorker : public Napi::AsyncWorker {
  public:
-  ScoreWorker(Napi::Env env, embbench::ScoreRequest req, bool cuda, std::vector<Napi::Reference<Napi::Value>> keep)
+  EngineWorker(Napi::Env env, embbench::ScoreRequest req, std::vector<Napi::Reference<Napi::Value>> keep)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         req_(std::move(req)),
-        cuda_(cuda),
-        keep_(std::move(keep)) {
+        keep_(std::move(keep)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void OnOK() override {
+    if (err_.ok())
+      deferred_.Resolve(Result(Env()));
+    else
+      deferred_.Reject(coded_error(Env(), err_.code, err_.message).Value());
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ protected:
+  virtual Napi::Value Result(Napi::Env env) = 0;
+
+  Napi::Promise::Deferred deferred_;
+  embbench::ScoreRequest req_;
+  std::vector<Napi::Reference<Napi::Value>> keep_;  // inputs stay alive until Execute ends
+  EngineError err_;
+};
+
+class ScoreWorker : public EngineWorker {
+ public:
+  ScoreWorker(Napi::Env env, embbench::ScoreRequest req, bool cuda, std::vector<Napi::Reference<Napi::Value>> keep)
+      : EngineWorker(env, std::move(req), std::move(keep)), cuda_(cuda) {
     const int k = embbench::effective_k(req_);
     const size_t n = static_cast<size_t>(req_.nq) * k;
     indices_ = Napi::Array::New(env, req_.dims.size());
@@ -41,19 +67,13 @@ class ScoreWorker : public Napi::AsyncWorker {
     outputs2_ = Napi::Persistent(Napi::Value(scores_));
   }
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
   void Execute() override {
     out_.stats = &stats_;
     err_ = cuda_ ? embbench::score_cuda(req_, out_) : embbench::score_cpu(req_, out_);
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (!err_.ok()) {
-      deferred_.Reject(coded_error(env, err_.code, err_.message).Value());
-      return;
-    }
+ protected:
+  Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
     result.Set("k", Napi::Number::New(env, embbench::effective_k(req_)));
     result.Set("indices", outputs_.Value());
@@ -68,31 +88,48 @@ class ScoreWorker : public Napi::AsyncWorker {
       st.Set("fallbackQueries", Napi::Number::New(env, static_cast<double>(stats_.fallback_queries)));
       result.Set("stats", st);
     }
-    deferred_.Resolve(result);
+    return result;
   }
 
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
  private:
-  Napi::Promise::Deferred deferred_;
-  embbench::ScoreRequest req_;
   bool cuda_;
-  std::vector<Napi::Reference<Napi::Value>> keep_;  // inputs stay alive until Execute ends
   Napi::Array indices_, scores_;
   Napi::Reference<Napi::Value> outputs_, outputs2_;
   embbench::ScoreOutput out_;
   embbench::ScoreStats stats_;
-  EngineError err_;
 };
 
-// score({queries, corpus, dim, dims, k, threads, device}) -> Promise<{k, indices[], scores[]}>
-Napi::Value Score(const Napi::CallbackInfo& info) {
+// The bf16 bound check (bench/bound.js).
+class BoundWorker : public EngineWorker {
+ public:
+  using EngineWorker::EngineWorker;
+
+  void Execute() override { err_ = embbench::bf16_bound_check(req_, check_); }
+
+ protected:
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("engine", check_.engine);
+    result.Set("pairs", Napi::Number::New(env, static_cast<double>(check_.pairs)));
+    result.Set("violations", Napi::Number::New(env, static_cast<double>(check_.violations)));
+    result.Set("maxRatio", Napi::Number::New(env, check_.max_ratio));
+    result.Set("maxError", Napi::Number::New(env, check_.max_error));
+    return result;
+  }
+
+ private:
+  embbench::BoundCheck check_;
+};
+
+// Reads score()'s options object into `req`; throws a coded error and returns false when bad.
+bool read_request(const Napi::CallbackInfo& info, embbench::ScoreRequest& req, bool& cuda,
+                  std::vector<Napi::Reference<Napi::Value>>& keep) {
   Napi::Env env = info.Env();
   auto fail = [&](const std::string& m) {
     coded_error(env, "ERR_INVALID_ARG", m).ThrowAsJavaScriptException();
-    return env.Undefined();
+    return false;
   };
-  if (info.Length() != 1 || !info[0].IsObject()) return fail("score expects one options object");
+  if (info.Length() != 1 || !info[0].IsObject()) return fail("expected one options object");
   Napi::Object o = info[0].As<Napi::Object>();
   auto is_typed = [&](const char* name, napi_typedarray_type type) {
     Napi::Value v = o.Get(name);
@@ -112,7 +149,6 @@ Napi::Value Score(const Napi::CallbackInfo& info) {
   auto queries = o.Get("queries").As<Napi::Float32Array>();
   auto corpus = o.Get("corpus").As<Napi::Float32Array>();
   auto dims = o.Get("dims").As<Napi::Int32Array>();
-  embbench::ScoreRequest req;
   req.dim = o.Get("dim").As<Napi::Number>().Int32Value();
   req.k = o.Get("k").As<Napi::Number>().Int32Value();
   req.threads = o.Get("threads").As<Napi::Number>().Int32Value();
@@ -150,16 +186,36 @@ Napi::Value Score(const Napi::CallbackInfo& info) {
   EngineError err = embbench::validate(req);
   if (!err.ok()) {
     coded_error(env, err.code, err.message).ThrowAsJavaScriptException();
-    return env.Undefined();
+    return false;
   }
-  std::vector<Napi::Reference<Napi::Value>> keep;
+  cuda = device == "cuda";
   keep.push_back(Napi::Persistent(Napi::Value(queries)));
   keep.push_back(Napi::Persistent(Napi::Value(corpus)));
-  auto* worker = new ScoreWorker(env, std::move(req), device == "cuda", std::move(keep));
+  return true;
+}
+
+// score({queries, corpus, dim, dims, k, threads, device, precision?, bf16MaxCandidateFraction?})
+//   -> Promise<{k, indices[], scores[], stats?}>
+// checkBf16Bound(the same options, device 'cpu') -> Promise<{engine, pairs, violations, maxRatio, maxError}>
+Napi::Value Start(const Napi::CallbackInfo& info, bool bound_check) {
+  Napi::Env env = info.Env();
+  embbench::ScoreRequest req;
+  bool cuda = false;
+  std::vector<Napi::Reference<Napi::Value>> keep;
+  if (!read_request(info, req, cuda, keep)) return env.Undefined();
+  if (bound_check && cuda) {
+    coded_error(env, "ERR_INVALID_ARG", "the bound check runs on the CPU").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  EngineWorker* worker = bound_check ? static_cast<EngineWorker*>(new BoundWorker(env, std::move(req), std::move(keep)))
+                                     : new ScoreWorker(env, std::move(req), cuda, std::move(keep));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
 }
+
+Napi::Value Score(const Napi::CallbackInfo& info) { return Start(info, false); }
+Napi::Value CheckBf16Bound(const Napi::CallbackInfo& info) { return Start(info, true); }
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -179,6 +235,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("score", Napi::Function::New(env, Score));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("checkBf16Bound", Napi::Function::New(env, CheckBf16Bound));
   return exports;
 }
 

@@ -67,6 +67,17 @@ float round_bf16(float x);
 const char* cpu_kernel_name();
 int default_threads();
 
+// The bf16 first stage's error bound, checked on every pair (bench/bound.js): each (query, corpus
+// row, dim)'s bf16 first-stage score against the fp32 engine's score for it.
+struct BoundCheck {
+  std::string engine;      // the first stage checked: "cpu-avx512-bf16" or "...-bf16-portable"
+  int64_t pairs = 0;       // (query, row, dim) triples
+  int64_t violations = 0;  // |s_bf16 - s_fp32| above the bound: must be 0
+  double max_ratio = 0;    // the largest |s_bf16 - s_fp32| / bound
+  double max_error = 0;    // the largest |s_bf16 - s_fp32|
+};
+EngineError bf16_bound_check(const ScoreRequest& r, BoundCheck& out);
+
 // GPU engine (native/cuda); compiled only when CUDA is found at build time.
 bool cuda_compiled();
 EngineError cuda_device_info(std::string& name, int& count);

@@ -434,6 +434,51 @@ void rescore_packed(const ScoreRequest& r, const Kernel& kern, int64_t q, const 
   }
 }
 
+// What the bf16 first stage reads: for the AVX512_BF16 kernel, the queries' bf16 bits (the corpus
+// is rounded as it is packed); for the portable stage, bf16-rounded float copies of both. Plus
+// the inverse prefix norms (both stages scale by them) and each prefix's relative rounding error.
+struct Bf16Inputs {
+  const Kernel* hw = nullptr;
+  std::vector<int> bounds;
+  std::vector<float> inv_q, inv_c;
+  AlignedBuffer q16, c16;
+  std::vector<uint16_t> qbits;
+  std::vector<double> rho_q, rho_c;
+  ScoreRequest stage1;  // the first stage's request: these inputs, dims = bounds
+};
+
+// Fills `in`; returns "" or why the bf16 path cannot run.
+std::string prepare_bf16(const ScoreRequest& r, Bf16Inputs& in) {
+  in.bounds = sorted_bounds(r);
+  const int nb = static_cast<int>(in.bounds.size());
+  const int max_dim = in.bounds.back();
+  const int threads = thread_count(r);
+  in.inv_q.resize(static_cast<size_t>(nb) * r.nq);
+  in.inv_c.resize(static_cast<size_t>(nb) * r.nc);
+  inverse_prefix_norms(r.queries, r.nq, r.dim, in.bounds, threads, in.inv_q.data());
+  inverse_prefix_norms(r.corpus, r.nc, r.dim, in.bounds, threads, in.inv_c.data());
+  const Kernel* hw = in.hw = bf16_kernel(r);
+  in.q16 = aligned_floats(hw ? 0 : static_cast<size_t>(r.nq) * max_dim);
+  in.c16 = aligned_floats(hw ? 0 : static_cast<size_t>(r.nc) * max_dim);
+  in.qbits.resize(hw ? static_cast<size_t>(r.nq) * r.dim : 0);
+  in.rho_q.resize(static_cast<size_t>(nb) * r.nq);
+  in.rho_c.resize(static_cast<size_t>(nb) * r.nc);
+  if (!round_rows(r.queries, r.nq, r.dim, in.bounds, threads, hw ? nullptr : in.q16.get(),
+                  hw ? in.qbits.data() : nullptr, in.rho_q.data()) ||
+      !round_rows(r.corpus, r.nc, r.dim, in.bounds, threads, hw ? nullptr : in.c16.get(), nullptr, in.rho_c.data()))
+    return "an embedding prefix is tiny (norm below 2^-30)";
+  in.stage1 = r;
+  in.stage1.dims = in.bounds;
+  if (hw) {
+    in.stage1.queries = reinterpret_cast<const float*>(in.qbits.data());
+  } else {
+    in.stage1.queries = in.q16.get();
+    in.stage1.corpus = in.c16.get();
+    in.stage1.dim = max_dim;
+  }
+  return "";
+}
+
 // Runs the two stages into `out`; returns "" on success, else why fp32 must run instead.
 std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const ScoreOutput& out, ScoreStats& stats) {
   const int K = effective_k(r);
@@ -443,39 +488,22 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
   if (static_cast<double>(K1) > r.bf16_max_candidate_fraction * static_cast<double>(r.nc))
     return "the candidates (" + std::to_string(K1) + " per query) exceed " +
            std::to_string(r.bf16_max_candidate_fraction * 100) + "% of the corpus";
-  const std::vector<int> bounds = sorted_bounds(r);
+  Bf16Inputs in;
+  if (std::string why = prepare_bf16(r, in); !why.empty()) return why;
+  const std::vector<int>& bounds = in.bounds;
   const int nb = static_cast<int>(bounds.size());
-  const int max_dim = bounds.back();
   const int threads = thread_count(r);
-  std::vector<float> inv_q(static_cast<size_t>(nb) * r.nq), inv_c(static_cast<size_t>(nb) * r.nc);
-  inverse_prefix_norms(r.queries, r.nq, r.dim, bounds, threads, inv_q.data());
-  inverse_prefix_norms(r.corpus, r.nc, r.dim, bounds, threads, inv_c.data());
-  // Stage-1 inputs: for the AVX512_BF16 kernel, query bits (the corpus is rounded as it is packed);
-  // for the portable stage, bf16-rounded float copies of both.
-  const Kernel* hw = bf16_kernel(r);
-  AlignedBuffer q16 = aligned_floats(hw ? 0 : static_cast<size_t>(r.nq) * max_dim);
-  AlignedBuffer c16 = aligned_floats(hw ? 0 : static_cast<size_t>(r.nc) * max_dim);
-  std::vector<uint16_t> qbits(hw ? static_cast<size_t>(r.nq) * r.dim : 0);
-  std::vector<double> rho_q(static_cast<size_t>(nb) * r.nq), rho_c(static_cast<size_t>(nb) * r.nc);
-  if (!round_rows(r.queries, r.nq, r.dim, bounds, threads, hw ? nullptr : q16.get(), hw ? qbits.data() : nullptr,
-                  rho_q.data()) ||
-      !round_rows(r.corpus, r.nc, r.dim, bounds, threads, hw ? nullptr : c16.get(), nullptr, rho_c.data()))
-    return "an embedding prefix is tiny (norm below 2^-30)";
+  const Kernel* hw = in.hw;
+  const std::vector<float>& inv_q = in.inv_q;
+  const std::vector<float>& inv_c = in.inv_c;
+  const std::vector<double>& rho_q = in.rho_q;
+  const std::vector<double>& rho_c = in.rho_c;
   std::vector<double> rho_c_max(nb, 0.0);
   for (int b = 0; b < nb; ++b)
     rho_c_max[b] = *std::max_element(rho_c.begin() + static_cast<int64_t>(b) * r.nc,
                                      rho_c.begin() + static_cast<int64_t>(b + 1) * r.nc);
 
   // Stage 1: top K1 of the bf16 scores, per bound.
-  ScoreRequest r1 = r;
-  r1.dims = bounds;
-  if (hw) {
-    r1.queries = reinterpret_cast<const float*>(qbits.data());
-  } else {
-    r1.queries = q16.get();
-    r1.corpus = c16.get();
-    r1.dim = max_dim;
-  }
   const size_t rows1 = static_cast<size_t>(r.nq) * K1;
   std::vector<std::vector<int32_t>> idx1(nb, std::vector<int32_t>(rows1));
   std::vector<std::vector<float>> s1(nb, std::vector<float>(rows1));
@@ -484,10 +512,10 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
     out1.indices.push_back(idx1[b].data());
     out1.scores.push_back(s1[b].data());
   }
-  topk_pass(r1, hw ? *hw : kern, static_cast<int>(K1), inv_q.data(), inv_c.data(), out1);
-  q16.reset();
-  c16.reset();
-  qbits = {};
+  topk_pass(in.stage1, hw ? *hw : kern, static_cast<int>(K1), inv_q.data(), inv_c.data(), out1);
+  in.q16.reset();
+  in.c16.reset();
+  in.qbits = {};
 
   // Stage 2, query by query: rescore the union of the bounds' candidates with the tile kernel.
   std::vector<int> out_of_bound;
@@ -598,7 +626,94 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
   return "";
 }
 
+// One panel of the bound check: both first-stage and fp32 scores of every query against NR rows.
+void check_panel(const ScoreRequest& r, const Kernel& kern, const Bf16Inputs& in, int64_t panel_index,
+                 BoundCheck& res) {
+  const Kernel& k1 = in.hw ? *in.hw : kern;
+  const int MR = kern.mr, NR = kern.nr;
+  const int nb = static_cast<int>(in.bounds.size());
+  const int max_dim = in.bounds.back();
+  const ScoreRequest& r1 = in.stage1;
+  const int64_t c0 = panel_index * NR;
+  const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
+  AlignedBuffer p32 = aligned_floats(static_cast<size_t>(max_dim) * NR),
+                p16 = aligned_floats(static_cast<size_t>(max_dim) * NR);
+  AlignedBuffer inv = aligned_floats(static_cast<size_t>(nb) * NR);
+  AlignedBuffer s32 = aligned_floats(static_cast<size_t>(nb) * MR * NR),
+                s16 = aligned_floats(static_cast<size_t>(nb) * MR * NR);
+  for (const auto& [k, src, stride, dst] : {std::tuple{&kern, r.corpus, int64_t(r.dim), p32.get()},
+                                            std::tuple{&k1, r1.corpus, int64_t(r1.dim), p16.get()}}) {
+    if (k->pack)
+      k->pack(src + c0 * stride, stride, valid, max_dim, dst);
+    else
+      pack_panel(*k, src + c0 * stride, stride, valid, max_dim, dst);
+  }
+  for (int b = 0; b < nb; ++b)
+    for (int j = 0; j < NR; ++j) inv[b * NR + j] = j < valid ? in.inv_c[b * r.nc + c0 + j] : 0.0f;
+  std::vector<const float*> rows32(MR), rows16(MR);
+  std::vector<float> iq(static_cast<size_t>(nb) * MR);
+  for (int64_t q0 = 0; q0 < r.nq; q0 += MR) {
+    const int mr = static_cast<int>(std::min<int64_t>(MR, r.nq - q0));
+    for (int i = 0; i < MR; ++i) {
+      const int64_t q = q0 + std::min(i, mr - 1);
+      rows32[i] = r.queries + q * r.dim;
+      rows16[i] = k1.bf16 ? reinterpret_cast<const float*>(reinterpret_cast<const uint16_t*>(r1.queries) + q * r1.dim)
+                          : r1.queries + q * r1.dim;
+      for (int b = 0; b < nb; ++b) iq[b * MR + i] = in.inv_q[b * r.nq + q];
+    }
+    kern.tile(TileArgs{rows32.data(), p32.get(), in.bounds.data(), nb, iq.data(), inv.get(), s32.get(), nullptr,
+                       nullptr, nullptr, c0, valid});
+    k1.tile(TileArgs{rows16.data(), p16.get(), in.bounds.data(), nb, iq.data(), inv.get(), s16.get(), nullptr, nullptr,
+                     nullptr, c0, valid});
+    for (int b = 0; b < nb; ++b)
+      for (int i = 0; i < mr; ++i) {
+        const double rq = in.rho_q[b * r.nq + q0 + i];
+        for (int j = 0; j < valid; ++j) {
+          const size_t at = static_cast<size_t>(b * MR + i) * NR + j;
+          const double err = std::fabs(static_cast<double>(s16[at]) - s32[at]);
+          const double eps = pair_error_bound(in.bounds[b], rq, in.rho_c[b * r.nc + c0 + j]);
+          res.violations += err > eps;
+          res.max_ratio = std::max(res.max_ratio, err / eps);
+          res.max_error = std::max(res.max_error, err);
+        }
+      }
+    res.pairs += static_cast<int64_t>(mr) * valid * nb;
+  }
+}
+
 }  // namespace
+
+EngineError bf16_bound_check(const ScoreRequest& r, BoundCheck& out) {
+  EngineError err = validate(r);
+  if (err.ok()) err = validate_values(r);
+  if (!err.ok()) return err;
+  const Kernel& kern = select_kernel();
+  try {
+    Bf16Inputs in;
+    if (std::string why = prepare_bf16(r, in); !why.empty()) return {"ERR_INVALID_ARG", why};
+    if (in.hw && (in.hw->mr != kern.mr || in.hw->nr != kern.nr))
+      return {"ERR_INVALID_ARG", "the bf16 and fp32 kernels tile differently"};
+    out = BoundCheck{};
+    out.engine = std::string("cpu-") + kern.name + (in.hw ? "-bf16" : "-bf16-portable");
+    const int threads = thread_count(r);
+    std::vector<BoundCheck> part(threads);
+    const int64_t panels = (r.nc + kern.nr - 1) / kern.nr;
+    const int64_t per_task = (panels + threads - 1) / threads;
+    parallel_for(threads, threads, [&](int64_t t) {
+      for (int64_t p = t * per_task; p < std::min(panels, (t + 1) * per_task); ++p)
+        check_panel(r, kern, in, p, part[t]);
+    });
+    for (const BoundCheck& b : part) {
+      out.pairs += b.pairs;
+      out.violations += b.violations;
+      out.max_ratio = std::max(out.max_ratio, b.max_ratio);
+      out.max_error = std::max(out.max_error, b.max_error);
+    }
+  } catch (const std::bad_alloc&) {
+    return {"ERR_OOM", "out of memory while checking the bound"};
+  }
+  return {};
+}
 
 float round_bf16(float x) {
   uint32_t u;

@@ -107,6 +107,39 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
     for (const s of stats) expect(s.needed).toBeGreaterThan(100);
   });
 
+  it('the error bound holds on every pair, with a margin the check reports (the stress run is bench/bound.js)', async () => {
+    const dim = 96;
+    const rnd = seededRandom(30);
+    const centers = normalish(4 * dim, 31);
+    const clustered = new Float32Array(2000 * dim);
+    for (let r = 0; r < 2000; r++) {
+      const c = Math.floor(rnd() * 4);
+      for (let j = 0; j < dim; j++) clustered[r * dim + j] = centers[c * dim + j] + 0.05 * (rnd() - 0.5);
+    }
+    for (const corpus of [normalish(2000 * dim, 32), clustered])
+      for (const precision of ['bf16', 'bf16-portable'] as const) {
+        const req = {
+          queries: corpus.slice(0, 50 * dim),
+          corpus,
+          dim,
+          dims: Int32Array.from([96, 64, 2]),
+          k: 1,
+          threads: 2,
+          device: 'cpu' as const,
+          precision,
+        };
+        const check = await addon!.checkBf16Bound(req);
+        expect(check.pairs).toBe(50 * 2000 * 3);
+        expect(check.violations).toBe(0);
+        expect(check.maxError).toBeGreaterThan(0); // bf16 rounding shows
+        expect(check.maxRatio).toBeGreaterThan(0.05);
+        expect(check.maxRatio).toBeLessThanOrEqual(1);
+      }
+    expect(() =>
+      addon!.checkBf16Bound({ queries: normalish(dim, 1), corpus: normalish(dim, 2), dim, dims: Int32Array.from([0]), k: 1, threads: 2, device: 'cpu' }),
+    ).toThrow(/outside/);
+  });
+
   it('odd dims (no bf16 pairs: the portable first stage) and a tiny prefix (fp32, with the reason)', async () => {
     const dim = 48;
     await check({ queries: normalish(30 * dim, 9), corpus: normalish(2000 * dim, 10), dim, dims: Int32Array.from([47, 24]), k: 10 });

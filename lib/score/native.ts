@@ -56,8 +56,21 @@ export interface NativeScoreRequest {
   bf16MaxCandidateFraction?: number;
 }
 
+/** The bf16 first stage's error bound checked on every (query, row, dim) pair (bench/bound.js). */
+export interface NativeBoundCheck {
+  engine: string;
+  pairs: number;
+  /** pairs whose |bf16 score - fp32 score| exceeds the bound: must be 0 */
+  violations: number;
+  /** the largest |bf16 score - fp32 score| / bound */
+  maxRatio: number;
+  maxError: number;
+}
+
 export interface NativeAddon {
   score(request: NativeScoreRequest): Promise<NativeTopK>;
+  /** The same request (precision 'bf16' or 'bf16-portable'; k unused); CPU only. */
+  checkBf16Bound(request: NativeScoreRequest): Promise<NativeBoundCheck>;
   info(): NativeInfo;
 }
 
