@@ -1,6 +1,6 @@
 {
   "variables": {
-    "common_flags": ["-O3", "-fno-math-errno", "-std=c++17"]
+    "common_flags": ["-O3", "-fno-math-errno", "-fno-semantic-interposition", "-std=c++17"]
   },
   "target_defaults": {
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -1,4 +1,4 @@
-// npm run bench -- <score|scale|bf16|bound|encode|e2e|ui|shards|all> (or: ab BEFORE.node AFTER.node [reps]): figures beside their baselines, from one run;
+// npm run bench -- <score|scale|exact|bound|encode|e2e|ui|shards|all> (or: ab BEFORE.node AFTER.node [reps]): figures beside their baselines, from one run;
 // each writes bench/results/<name>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { scoreBench } from './score.js';
@@ -7,7 +7,7 @@ const which = process.argv[2] ?? 'score';
 const benches = {
   score: () => scoreBench('score'),
   scale: () => scoreBench('scale'),
-  bf16: async () => (await import('./bf16.js')).bf16Bench(),
+  exact: async () => (await import('./exact.js')).exactBench(),
   bound: async () => (await import('./bound.js')).boundBench(),
   encode: async () => (await import('./encode.js')).encodeBench(),
   e2e: async () => (await import('./e2e.js')).e2eBench(),

@@ -10,14 +10,12 @@ usage: score_numpy.py Q.npy C.npy DIMS K
 import json, resource, sys, time
 import numpy as np
 
-q = np.load(sys.argv[1]); c = np.load(sys.argv[2])
-dims = [int(d) for d in sys.argv[3].split(',')]; k = int(sys.argv[4])
 QUERY_CHUNK, CORPUS_CHUNK = 1000, 50000
 
 def normalize(x):
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
-def per_dim():
+def per_dim(q, c, dims, k):
     for d in dims:
         for qs in range(0, len(q), QUERY_CHUNK):
             qn = normalize(q[qs:qs + QUERY_CHUNK, :d])
@@ -35,15 +33,18 @@ def per_dim():
                     best_i = np.take_along_axis(best_i, keep, axis=1)
             np.take_along_axis(best_i, np.argsort(-best_s, axis=1), axis=1)
 
-def one_matmul():
+def one_matmul(q, c):
     for qs in range(0, len(q), QUERY_CHUNK):
         for cs in range(0, len(c), CORPUS_CHUNK):
             q[qs:qs + QUERY_CHUNK] @ c[cs:cs + CORPUS_CHUNK].T
 
-t0 = time.perf_counter(); per_dim(); t1 = time.perf_counter(); one_matmul(); t2 = time.perf_counter()
-print(json.dumps({
-    "numpy_per_dim_s": t1 - t0,
-    "numpy_one_matmul_s": t2 - t1,
-    "numpy_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "numpy": np.__version__,
-}))
+if __name__ == "__main__":
+    q = np.load(sys.argv[1]); c = np.load(sys.argv[2])
+    dims = [int(d) for d in sys.argv[3].split(',')]; k = int(sys.argv[4])
+    t0 = time.perf_counter(); per_dim(q, c, dims, k); t1 = time.perf_counter(); one_matmul(q, c); t2 = time.perf_counter()
+    print(json.dumps({
+        "numpy_per_dim_s": t1 - t0,
+        "numpy_one_matmul_s": t2 - t1,
+        "numpy_peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "numpy": np.__version__,
+    }))

@@ -27,6 +27,8 @@ constexpr int kMinQueriesPerTask = 48;
 constexpr int kQueriesPerPack = 512;
 // Auto precision takes the bf16 two-stage engine (where the CPU has a bf16 kernel) up to this k.
 constexpr int kAutoBf16MaxK = 32;
+// ... after a pilot of this many queries shows the bf16 stage certifies the data (score_cpu).
+constexpr int64_t kPilotQueries = 128;
 
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
@@ -389,15 +391,33 @@ const Kernel* bf16_kernel(const ScoreRequest& r) {
   return r.precision != ScoreRequest::Precision::Bf16Portable && all_even(r.dims) ? select_bf16_kernel() : nullptr;
 }
 
-bool use_bf16(const ScoreRequest& r) {
-  if (r.precision == ScoreRequest::Precision::Bf16 || r.precision == ScoreRequest::Precision::Bf16Portable) return true;
-  if (r.precision == ScoreRequest::Precision::Fp32) return false;
+enum class Bf16Use { No, Forced, Auto };
+
+Bf16Use bf16_use(const ScoreRequest& r) {
+  if (r.precision == ScoreRequest::Precision::Bf16 || r.precision == ScoreRequest::Precision::Bf16Portable)
+    return Bf16Use::Forced;
+  if (r.precision == ScoreRequest::Precision::Fp32) return Bf16Use::No;
   const char* forced = std::getenv("EMB_BENCH_KERNEL");
-  if (forced && std::strcmp(forced, "fp32") == 0) return false;
-  if (forced && (std::strcmp(forced, "bf16") == 0 || std::strcmp(forced, "bf16-portable") == 0)) return true;
+  if (forced && std::strcmp(forced, "fp32") == 0) return Bf16Use::No;
+  if (forced && (std::strcmp(forced, "bf16") == 0 || std::strcmp(forced, "bf16-portable") == 0)) return Bf16Use::Forced;
   // Auto: the AVX512_BF16 two-stage engine where it was measured faster than fp32 (bench/README:
   // k <= 32; at k = 100 the rescoring and the larger first-stage top-k cost more than it saves).
-  return bf16_kernel(r) != nullptr && effective_k(r) <= kAutoBf16MaxK;
+  return bf16_kernel(r) != nullptr && effective_k(r) <= kAutoBf16MaxK ? Bf16Use::Auto : Bf16Use::No;
+}
+
+// The request and outputs for queries [first, nq).
+ScoreRequest queries_from(const ScoreRequest& r, int64_t first) {
+  ScoreRequest t = r;
+  t.queries = r.queries + first * r.dim;
+  t.nq = r.nq - first;
+  return t;
+}
+
+ScoreOutput rows_from(const ScoreOutput& o, int64_t first, int k) {
+  ScoreOutput t = o;
+  for (auto& p : t.indices) p += first * k;
+  for (auto& p : t.scores) p += first * k;
+  return t;
 }
 
 // Rescoring without a `rescore` kernel: candidates packed NR at a time, one query row through tile1.
@@ -813,17 +833,47 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
   stats.engine = std::string("cpu-") + kern.name;
   if (r.nq == 0) return {};
   try {
-    if (use_bf16(r)) {
-      stats.fallback = score_two_stage(r, kern, out, stats);
-      if (stats.fallback.empty()) return {};
+    const Bf16Use use = bf16_use(r);
+    const int K = effective_k(r);
+    int64_t done = 0;  // queries answered by the two-stage engine
+    if (use != Bf16Use::No) {
+      // Auto runs a pilot first: where bf16 cannot separate the scores (cosines crowded closer
+      // than its resolution, as in strongly anisotropic embeddings) most queries would be scored
+      // twice, so past one uncertified pilot query in ten fp32 takes the rest.
+      const int64_t pilot = use == Bf16Use::Auto && r.nq > 2 * kPilotQueries ? kPilotQueries : r.nq;
+      ScoreRequest head = r;
+      head.nq = pilot;
+      stats.fallback = score_two_stage(head, kern, out, stats);
+      if (stats.fallback.empty()) done = pilot;
+      if (done > 0 && done < r.nq) {
+        if (stats.fallback_queries * 10 > pilot) {
+          stats.fallback = "bf16 could not certify " + std::to_string(stats.fallback_queries) + " of the first " +
+                           std::to_string(pilot) + " queries (scores closer than its resolution): fp32 for the rest";
+        } else {
+          ScoreStats tail;
+          const std::string why = score_two_stage(queries_from(r, done), kern, rows_from(out, done, K), tail);
+          if (why.empty()) {
+            done = r.nq;
+            stats.pairs += tail.pairs;
+            stats.rescored += tail.rescored;
+            stats.needed += tail.needed;
+            stats.fallback_queries += tail.fallback_queries;
+          } else {
+            stats.fallback = why;
+          }
+        }
+      }
+      if (done == r.nq) return {};
+      stats.engine = std::string("cpu-") + kern.name;
     }
-    const std::vector<int> sorted = sorted_bounds(r);
-    const int threads = thread_count(r);
+    const ScoreRequest rest = queries_from(r, done);
+    const std::vector<int> sorted = sorted_bounds(rest);
+    const int threads = thread_count(rest);
     const size_t nb = sorted.size();
-    std::vector<float> inv_q(nb * r.nq), inv_c(nb * r.nc);
-    inverse_prefix_norms(r.queries, r.nq, r.dim, sorted, threads, inv_q.data());
-    inverse_prefix_norms(r.corpus, r.nc, r.dim, sorted, threads, inv_c.data());
-    topk_pass(r, kern, effective_k(r), inv_q.data(), inv_c.data(), out);
+    std::vector<float> inv_q(nb * rest.nq), inv_c(nb * rest.nc);
+    inverse_prefix_norms(rest.queries, rest.nq, rest.dim, sorted, threads, inv_q.data());
+    inverse_prefix_norms(rest.corpus, rest.nc, rest.dim, sorted, threads, inv_c.data());
+    topk_pass(rest, kern, K, inv_q.data(), inv_c.data(), rows_from(out, done, K));
   } catch (const std::bad_alloc&) {
     return {"ERR_OOM", "out of memory while scoring"};
   }

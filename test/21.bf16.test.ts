@@ -161,6 +161,42 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
     expect(() => addon!.score({ ...base, k: 10, bf16MaxCandidateFraction: 0 })).toThrow(/bf16MaxCandidateFraction/);
   });
 
+  it('auto at k 10: bf16 where this CPU has the kernel, after a pilot of 128 queries; fp32 for the rest when the pilot cannot be certified', async () => {
+    const dim = 32;
+    const hw = (
+      await addon!.score({
+        queries: normalish(dim, 40),
+        corpus: normalish(100 * dim, 41),
+        dim,
+        dims: Int32Array.from([32]),
+        k: 1,
+        threads: 1,
+        device: 'cpu',
+        precision: 'bf16',
+        bf16MaxCandidateFraction: 1,
+      })
+    ).stats!.engine.endsWith('-bf16');
+    const run = async (queries: Float32Array, corpus: Float32Array) => {
+      const base = { queries, corpus, dim, dims: Int32Array.from([32, 16]), k: 10, device: 'cpu' as const, threads: 2 };
+      const auto = await addon!.score(base);
+      expectSame(await addon!.score({ ...base, precision: 'fp32' }), auto);
+      return auto.stats!;
+    };
+    const random = await run(normalish(300 * dim, 42), normalish(4000 * dim, 43));
+    expect(random.engine.endsWith('-bf16')).toBe(hw);
+    expect(random.fallback).toBeNull();
+    if (hw) expect(random.pairs).toBe(300 * 2);
+    // every score within bf16's resolution of the others: the pilot fails, fp32 answers the rest
+    const v = normalish(dim, 44);
+    const rnd = seededRandom(45);
+    const crowded = new Float32Array(2000 * dim);
+    for (let r = 0; r < 2000; r++) for (let j = 0; j < dim; j++) crowded[r * dim + j] = v[j] * (1 + 1e-5 * (rnd() - 0.5));
+    const stats = await run(crowded.slice(0, 300 * dim), crowded);
+    expect(stats.engine).not.toMatch(/bf16/);
+    if (hw) expect(stats.fallback).toMatch(/could not certify \d+ of the first 128 queries/);
+    else expect(stats.fallback).toBeNull();
+  });
+
   it.skipIf(!existsSync(shared('golden', 'random-768')))('shared goldens: identical on random-768 and edge-32 at k 100 and 10', async () => {
     for (const [name, dims] of [
       ['random-768', [768, 512, 256, 128, 64]],

@@ -1,0 +1,61 @@
+"""Baselines for `npm run bench -- exact`, on the same .npy data as emb-bench, in the same run.
+
+  numpy Q.npy C.npy DIMS KS NQS: one float32 sgemm of the full-width product into a preallocated
+      output (numpy's BLAS; median of 3), and the sentence-transformers way per dim (score_numpy.py)
+  faiss Q.npy C.npy DIMS KS NQS: FAISS exact search, IndexFlatIP per dim on the truncated,
+      normalised vectors (index build + search; median of 3), and the BLAS library FAISS loaded
+
+Prints one JSON object; times in seconds, keyed by nq and k.
+"""
+import json, os, sys, time
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from score_numpy import normalize, per_dim  # noqa: E402
+
+
+def median_of_3(fn):
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
+    return sorted(times)[1]
+
+
+def blas_libraries():
+    with open('/proc/self/maps') as maps:
+        return sorted({line.split()[-1] for line in maps if 'blas' in line.lower() and '/' in line})
+
+
+mode, q_path, c_path = sys.argv[1:4]
+dims = [int(d) for d in sys.argv[4].split(',')]
+ks = [int(k) for k in sys.argv[5].split(',')]
+nqs = [int(n) for n in sys.argv[6].split(',')]
+q_all, c = np.load(q_path), np.load(c_path)
+out = {}
+if mode == 'numpy':
+    out['numpy'] = np.__version__
+    blas = np.show_config(mode='dicts')['Build Dependencies']['blas']
+    out['blas'] = f"{blas['name']} {blas['version']}"
+    for nq in nqs:
+        q = q_all[:nq]
+        product = np.empty((nq, len(c)), dtype=np.float32)
+        np.matmul(q, c.T, out=product)  # warm-up
+        out[f'sgemm_nq{nq}'] = median_of_3(lambda: np.matmul(q, c.T, out=product))
+        del product
+        for k in ks:
+            t0 = time.perf_counter(); per_dim(q, c, dims, k); out[f'st_way_nq{nq}_k{k}'] = time.perf_counter() - t0
+else:
+    import faiss
+    faiss.omp_set_num_threads(int(os.environ.get('BENCH_THREADS', '2')))
+    out['faiss'] = faiss.__version__
+    for nq in nqs:
+        for k in ks:
+            def run():
+                for d in dims:
+                    index = faiss.IndexFlatIP(d)
+                    index.add(np.ascontiguousarray(normalize(c[:, :d])))
+                    index.search(np.ascontiguousarray(normalize(q_all[:nq, :d])), k)
+            run()  # warm-up
+            out[f'faiss_nq{nq}_k{k}'] = median_of_3(run)
+    out['blas'] = blas_libraries()
+print(json.dumps(out))
