@@ -1,7 +1,8 @@
 // One micro-kernel per instruction set (kernels_*.cc, each compiled with its own flags).
 // A tile is up to MR query rows against one packed panel of NR corpus rows; the kernel
-// accumulates dot products along the dimension axis and, at each Matryoshka boundary,
-// writes cosine scores so that every dim costs only the work of the largest.
+// accumulates dot products along the dimension axis and, at each Matryoshka boundary, turns
+// them into cosine scores (so every dim costs only the work of the largest) and appends the
+// ones that reach each row's current k-th score to that row's top-k buffer.
 #pragma once
 #include <cstddef>
 #include <cstdint>
