@@ -541,7 +541,6 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
   std::vector<int> out_of_bound;
   for (int d : r.dims)
     out_of_bound.push_back(static_cast<int>(std::lower_bound(bounds.begin(), bounds.end(), d) - bounds.begin()));
-  const int NR = kern.nr;
   std::vector<uint8_t> failed(r.nq, 0);
   std::atomic<int64_t> needed{0};
   parallel_for(r.nq, threads, [&](int64_t q) {
