@@ -99,10 +99,10 @@ void keep_best(Key* a, int64_t n, int64_t k, Key* tmp) {
   std::sort(a + lo, a + hi, std::greater<Key>());
 }
 
-// Puts the best k of hits[0, n) (n >= k) first, best first.
-void select_best(Key* hits, int64_t n, int k) {
+// Puts the best k of hits[0, n) (n >= k) first, best first; tmp: room for n keys.
+void select_best(Key* hits, int64_t n, int k, std::vector<Key>& tmp) {
   if (n > k) {
-    std::vector<Key> tmp(n);
+    tmp.resize(n);
     keep_best(hits, n, k, tmp.data());
   }
   std::sort(hits, hits + k, std::greater<Key>());
@@ -186,12 +186,12 @@ void pack_panel(const Kernel& kern, const float* src, int64_t stride, int valid,
   const int NR = kern.nr;
   uint16_t* d16 = reinterpret_cast<uint16_t*>(dst);
   for (int j = 0; j < NR; ++j) {
-    const float* row = src + j * stride;
+    const float* row = j < valid ? src + j * stride : nullptr;
     for (int k = 0; k < depth; ++k) {
       if (kern.bf16)
-        d16[static_cast<size_t>(k / 2) * 2 * NR + 2 * j + (k & 1)] = j < valid ? bf16_bits(row[k]) : 0;
+        d16[static_cast<size_t>(k / 2) * 2 * NR + 2 * j + (k & 1)] = row ? bf16_bits(row[k]) : 0;
       else
-        dst[static_cast<size_t>(k) * NR + j] = j < valid ? row[k] : 0.0f;
+        dst[static_cast<size_t>(k) * NR + j] = row ? row[k] : 0.0f;
     }
   }
 }
@@ -298,7 +298,7 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
 
   // Merge the splits' buffers and write each (query, dim) row best first.
   parallel_for(r.nq, plan.threads, [&](int64_t q) {
-    std::vector<Key> hits;
+    std::vector<Key> hits, tmp;
     for (size_t o = 0; o < r.dims.size(); ++o) {
       const int b = plan.out_of_bound[o];
       hits.clear();
@@ -306,7 +306,7 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
         const Reservoir& rv = res[slot_of(split, q, b)];
         hits.insert(hits.end(), rv.hits, rv.hits + rv.n);
       }
-      select_best(hits.data(), static_cast<int64_t>(hits.size()), K);
+      select_best(hits.data(), static_cast<int64_t>(hits.size()), K, tmp);
       write_hits(hits.data(), K, out.scores[o] + q * K, out.indices[o] + q * K);
     }
   });
@@ -586,12 +586,13 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
       rescore_packed(r, kern, q, uni, bounds, iq.data(), inv_c.data(), exact.data());
     }
     std::vector<std::vector<Key>> best(nb);
+    std::vector<Key> tmp;
     int64_t need = 0;
     for (int b = 0; b < nb && !failed[q]; ++b) {
       std::vector<Key>& hits = best[b];
       hits.resize(K1);
       for (int64_t j = 0; j < K1; ++j) hits[j] = hit_key(exact[b * n + pos[b * K1 + j]], idx1[b][q * K1 + j]);
-      select_best(hits.data(), K1, K);
+      select_best(hits.data(), K1, K, tmp);
       const double L = key_score(hits[K - 1]);
       const double rq = rho_q[b * r.nq + q];
       if (K1 < r.nc) {
