@@ -36,7 +36,12 @@ function json(cmd, args, env = {}) {
 
 /** The FMA peak in GFLOP/s with THREADS threads, or null without a compiler or AVX2. */
 function fmaPeak(dir) {
-  const flags = readFileSync('/proc/cpuinfo', 'utf8');
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return null; // not Linux
+  }
   const isa = / avx512f /.test(flags) ? ['-mavx512f'] : / avx2 /.test(flags) && / fma /.test(flags) ? ['-mavx2', '-mfma'] : null;
   if (!isa) return null;
   try {
