@@ -46,19 +46,7 @@ const SETS = {
 export async function boundBench() {
   const { addon } = loadNative();
   if (!addon) throw new Error('the native addon did not load');
-  const hardware = (
-    await addon.score({
-      queries: new Float32Array(2),
-      corpus: new Float32Array(2),
-      dim: 2,
-      dims: Int32Array.from([2]),
-      k: 1,
-      threads: 1,
-      device: 'cpu',
-      precision: 'bf16',
-      bf16MaxCandidateFraction: 1,
-    })
-  ).stats?.engine.endsWith('-bf16');
+  const hardware = addon.info().bf16Kernel !== null;
   const precisions = hardware ? ['bf16', 'bf16-portable'] : ['bf16-portable'];
   if (!hardware) console.log('this CPU has no AVX512_BF16: the portable first stage only');
   const out = { machine: machine(), sizes: { nq: NQ, nc: NC, dim: DIM, dims: [...DIMS] }, sets: {} };

@@ -221,6 +221,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("kernel", embbench::cpu_kernel_name());
+  const char* bf16 = embbench::cpu_bf16_kernel_name();
+  o.Set("bf16Kernel", bf16 ? Napi::String::New(env, bf16) : env.Null());
   o.Set("threads", embbench::default_threads());
   o.Set("cudaCompiled", embbench::cuda_compiled());
   std::string name;

@@ -53,6 +53,11 @@ const Kernel* select_bf16_kernel() {
 
 const char* cpu_kernel_name() { return select_kernel().name; }
 
+const char* cpu_bf16_kernel_name() {
+  const Kernel* k = select_bf16_kernel();
+  return k ? k->name : nullptr;
+}
+
 int default_threads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);

@@ -66,6 +66,9 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out);
 float round_bf16(float x);
 // Name of the micro-kernel chosen from this CPU's features: "avx512", "avx2" or "generic".
 const char* cpu_kernel_name();
+// The bf16 first-stage kernel this CPU has ("avx512bf16"), or null (then bf16 runs the portable
+// first stage; EMB_BENCH_KERNEL=bf16-portable also makes it null).
+const char* cpu_bf16_kernel_name();
 int default_threads();
 
 // The bf16 first stage's error bound, checked on every pair (bench/bound.js): each (query, corpus

@@ -646,9 +646,20 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
   return "";
 }
 
+// The bound check's scratch for one task: both panels, their norms, both tiles' scores.
+struct CheckBuffers {
+  AlignedBuffer p32, p16, inv, s32, s16;
+  CheckBuffers(int max_dim, int nb, int MR, int NR)
+      : p32(aligned_floats(static_cast<size_t>(max_dim) * NR)),
+        p16(aligned_floats(static_cast<size_t>(max_dim) * NR)),
+        inv(aligned_floats(static_cast<size_t>(nb) * NR)),
+        s32(aligned_floats(static_cast<size_t>(nb) * MR * NR)),
+        s16(aligned_floats(static_cast<size_t>(nb) * MR * NR)) {}
+};
+
 // One panel of the bound check: both first-stage and fp32 scores of every query against NR rows.
 void check_panel(const ScoreRequest& r, const Kernel& kern, const Bf16Inputs& in, int64_t panel_index,
-                 BoundCheck& res) {
+                 CheckBuffers& buf, BoundCheck& res) {
   const Kernel& k1 = in.hw ? *in.hw : kern;
   const int MR = kern.mr, NR = kern.nr;
   const int nb = static_cast<int>(in.bounds.size());
@@ -656,11 +667,7 @@ void check_panel(const ScoreRequest& r, const Kernel& kern, const Bf16Inputs& in
   const ScoreRequest& r1 = in.stage1;
   const int64_t c0 = panel_index * NR;
   const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
-  AlignedBuffer p32 = aligned_floats(static_cast<size_t>(max_dim) * NR),
-                p16 = aligned_floats(static_cast<size_t>(max_dim) * NR);
-  AlignedBuffer inv = aligned_floats(static_cast<size_t>(nb) * NR);
-  AlignedBuffer s32 = aligned_floats(static_cast<size_t>(nb) * MR * NR),
-                s16 = aligned_floats(static_cast<size_t>(nb) * MR * NR);
+  AlignedBuffer &p32 = buf.p32, &p16 = buf.p16, &inv = buf.inv, &s32 = buf.s32, &s16 = buf.s16;
   for (const auto& [k, src, stride, dst] : {std::tuple{&kern, r.corpus, int64_t(r.dim), p32.get()},
                                             std::tuple{&k1, r1.corpus, int64_t(r1.dim), p16.get()}}) {
     if (k->pack)
@@ -720,8 +727,9 @@ EngineError bf16_bound_check(const ScoreRequest& r, BoundCheck& out) {
     const int64_t panels = (r.nc + kern.nr - 1) / kern.nr;
     const int64_t per_task = (panels + threads - 1) / threads;
     parallel_for(threads, threads, [&](int64_t t) {
+      CheckBuffers buf(in.bounds.back(), static_cast<int>(in.bounds.size()), kern.mr, kern.nr);
       for (int64_t p = t * per_task; p < std::min(panels, (t + 1) * per_task); ++p)
-        check_panel(r, kern, in, p, part[t]);
+        check_panel(r, kern, in, p, buf, part[t]);
     });
     for (const BoundCheck& b : part) {
       out.pairs += b.pairs;

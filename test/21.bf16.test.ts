@@ -35,6 +35,27 @@ async function check(req: Omit<NativeScoreRequest, 'device' | 'threads'>, fracti
 
 const normalish = (n: number, seed: number) => gaussianArray(n, seed);
 
+/** `rows` points scattered uniformly by +-spread/2 around `clusters` Gaussian centres. */
+function clustered(rows: number, dim: number, clusters: number, spread: number, seed: number, centerSeed: number) {
+  const rnd = seededRandom(seed);
+  const centers = normalish(clusters * dim, centerSeed);
+  const out = new Float32Array(rows * dim);
+  for (let r = 0; r < rows; r++) {
+    const c = Math.floor(rnd() * clusters);
+    for (let j = 0; j < dim; j++) out[r * dim + j] = centers[c * dim + j] + spread * (rnd() - 0.5);
+  }
+  return out;
+}
+
+/** One Gaussian vector v and `rows` copies of it with relative noise 1e-5: cosines closer than bf16 resolves. */
+function crowded(rows: number, dim: number, seed: number, noiseSeed: number) {
+  const v = normalish(dim, seed);
+  const rnd = seededRandom(noiseSeed);
+  const corpus = new Float32Array(rows * dim);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < dim; j++) corpus[r * dim + j] = v[j] * (1 + 1e-5 * (rnd() - 0.5));
+  return { v, corpus };
+}
+
 describe.skipIf(!addon)('bf16 two-stage engine', () => {
   it('random data: identical at k 10 and 50, every candidate certified', async () => {
     const dim = 128;
@@ -62,13 +83,7 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
 
   it('clustered data (8 tight clusters), duplicated rows (exact ties), zero rows', async () => {
     const dim = 64;
-    const rnd = seededRandom(3);
-    const centers = normalish(8 * dim, 4);
-    const corpus = new Float32Array(3000 * dim);
-    for (let r = 0; r < 3000; r++) {
-      const c = Math.floor(rnd() * 8);
-      for (let j = 0; j < dim; j++) corpus[r * dim + j] = centers[c * dim + j] + 0.01 * (rnd() - 0.5);
-    }
+    const corpus = clustered(3000, dim, 8, 0.01, 3, 4);
     for (let r = 1000; r < 1500; r++) corpus.copyWithin(r * dim, (r - 1000) * dim, (r - 999) * dim); // exact duplicates
     corpus.fill(0, 2000 * dim, 2010 * dim); // zero vectors score 0
     const queries = corpus.slice(0, 40 * dim);
@@ -77,10 +92,7 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
 
   it('near ties below bf16 resolution: the bound cannot separate them, the queries are rescored in fp32, still identical', async () => {
     const dim = 32;
-    const v = normalish(dim, 5);
-    const rnd = seededRandom(6);
-    const corpus = new Float32Array(2000 * dim);
-    for (let r = 0; r < 2000; r++) for (let j = 0; j < dim; j++) corpus[r * dim + j] = v[j] * (1 + 1e-5 * (rnd() - 0.5));
+    const { v, corpus } = crowded(2000, dim, 5, 6);
     const [hw, portable] = await check({ queries: v.slice(), corpus, dim, dims: Int32Array.from([32, 16]), k: 10 });
     expect(portable.fallbackQueries).toBe(1);
     expect(hw.fallbackQueries).toBe(1);
@@ -109,14 +121,7 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
 
   it('the error bound holds on every pair, with a margin the check reports (the stress run is bench/bound.js)', async () => {
     const dim = 96;
-    const rnd = seededRandom(30);
-    const centers = normalish(4 * dim, 31);
-    const clustered = new Float32Array(2000 * dim);
-    for (let r = 0; r < 2000; r++) {
-      const c = Math.floor(rnd() * 4);
-      for (let j = 0; j < dim; j++) clustered[r * dim + j] = centers[c * dim + j] + 0.05 * (rnd() - 0.5);
-    }
-    for (const corpus of [normalish(2000 * dim, 32), clustered])
+    for (const corpus of [normalish(2000 * dim, 32), clustered(2000, dim, 4, 0.05, 30, 31)])
       for (const precision of ['bf16', 'bf16-portable'] as const) {
         const req = {
           queries: corpus.slice(0, 50 * dim),
@@ -163,19 +168,7 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
 
   it('auto at k 10: bf16 where this CPU has the kernel, after a pilot of 128 queries; fp32 for the rest when the pilot cannot be certified', async () => {
     const dim = 32;
-    const hw = (
-      await addon!.score({
-        queries: normalish(dim, 40),
-        corpus: normalish(100 * dim, 41),
-        dim,
-        dims: Int32Array.from([32]),
-        k: 1,
-        threads: 1,
-        device: 'cpu',
-        precision: 'bf16',
-        bf16MaxCandidateFraction: 1,
-      })
-    ).stats!.engine.endsWith('-bf16');
+    const hw = addon!.info().bf16Kernel !== null;
     const run = async (queries: Float32Array, corpus: Float32Array) => {
       const base = { queries, corpus, dim, dims: Int32Array.from([32, 16]), k: 10, device: 'cpu' as const, threads: 2 };
       const auto = await addon!.score(base);
@@ -187,11 +180,8 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
     expect(random.fallback).toBeNull();
     if (hw) expect(random.pairs).toBe(300 * 2);
     // every score within bf16's resolution of the others: the pilot fails, fp32 answers the rest
-    const v = normalish(dim, 44);
-    const rnd = seededRandom(45);
-    const crowded = new Float32Array(2000 * dim);
-    for (let r = 0; r < 2000; r++) for (let j = 0; j < dim; j++) crowded[r * dim + j] = v[j] * (1 + 1e-5 * (rnd() - 0.5));
-    const stats = await run(crowded.slice(0, 300 * dim), crowded);
+    const { corpus } = crowded(2000, dim, 44, 45);
+    const stats = await run(corpus.slice(0, 300 * dim), corpus);
     expect(stats.engine).not.toMatch(/bf16/);
     if (hw) expect(stats.fallback).toMatch(/could not certify \d+ of the first 128 queries/);
     else expect(stats.fallback).toBeNull();

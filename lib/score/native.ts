@@ -29,6 +29,8 @@ export interface NativeTopK {
 
 export interface NativeInfo {
   kernel: 'avx512' | 'avx2' | 'generic';
+  /** The bf16 first-stage kernel ('avx512bf16'), or null: bf16 then runs the portable first stage. */
+  bf16Kernel: string | null;
   threads: number;
   cudaCompiled: boolean;
   cudaDevices: number;
