@@ -40,6 +40,7 @@ describe('npy', () => {
     ['a negative shape', npyWith('<f4', '(-1, 2)', Buffer.alloc(8)), /2-D/],
     ['a truncated body', npyWith('<f4', '(2, 2)', Buffer.alloc(12)), /truncated.*16 data bytes, file has 12/],
     ['a file that is not npy', Buffer.from('hello world'), /not a \.npy file/],
+    ['a version 2 file cut inside its header length', Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0, 118, 0]), /truncated \.npy header/],
   ])('rejects %s with a UserError naming the file', (_, bytes, message) => {
     expect(() => parseNpy(bytes, 'emb.npy')).toThrow(UserError);
     expect(() => parseNpy(bytes, 'emb.npy')).toThrow(message);

@@ -18,6 +18,7 @@ function parseHeader(bytes: Buffer, path: string): NpyHeader {
   const major = bytes[6];
   if (major < 1 || major > 3) throw new UserError(`${path}: unsupported .npy format version ${major}`, 'ERR_NPY');
   const headerLenBytes = major === 1 ? 2 : 4;
+  if (bytes.length < 8 + headerLenBytes) throw new UserError(`${path}: truncated .npy header`, 'ERR_NPY');
   const headerLen = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
   const dataStart = 8 + headerLenBytes + headerLen;
   if (bytes.length < dataStart) throw new UserError(`${path}: truncated .npy header`, 'ERR_NPY');
