@@ -54,18 +54,15 @@ struct TileArgs {
   int valid;       // lanes holding corpus rows
 };
 
+// The rescoring of the bf16 two-stage engine: one vector x (a corpus row) against n vectors y
+// (the queries that kept it as a candidate), at each of the first nb bounds.
 struct RescoreArgs {
-  const float* query;   // the query row
-  const float* corpus;  // row-major, stride `dim`
-  long long dim;
-  long long nc;
-  const int* rows;  // n corpus row indices
+  const float* x;
+  const float* const* y;  // n vectors
   int n;
   const int* bounds;
   int nb;
-  const float* inv_q;  // [nb]
-  const float* inv_c;  // [nb x nc]
-  float* out;          // [nb x n]
+  float* out;  // out[t * nb + b]: the dot product of x and y_t over their first bounds[b] terms
 };
 
 struct Kernel {
@@ -76,9 +73,10 @@ struct Kernel {
   // The same arithmetic for one query row (rows[0], inv_q[b]; scores[b * NR + j]): each lane's
   // score is bit for bit what `tile` gives it. Rescoring candidates uses it.
   void (*tile1)(const TileArgs&);
-  // Scores of one query against n corpus rows picked by index, at every bound, read in place
-  // (no packing): out[b * n + t]. Bit for bit what `tile` gives each pair (the FMA kernels: one
-  // fused multiply-add per term, in order, then (dot * iq) * ic). Null: pack and use tile1.
+  // Unscaled dot products (RescoreArgs), each bit for bit the accumulator `tile` holds for that
+  // pair at each bound (the FMA kernels: one fused multiply-add per term, in order, from 0; a
+  // product does not depend on which side is the query). Null: score_cpu packs the y and runs
+  // tile1.
   void (*rescore)(const RescoreArgs&);
   // Packs NR corpus rows (row j at src + j * stride; rows from `valid` on are zeros) into a panel
   // of `depth` columns: panel[k * NR + j], or for a bf16 kernel bf16 pairs (depth even). The same

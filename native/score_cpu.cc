@@ -29,6 +29,10 @@ constexpr int kQueriesPerPack = 512;
 constexpr int kAutoBf16MaxK = 32;
 // ... after a pilot of this many queries shows the bf16 stage certifies the data (score_cpu).
 constexpr int64_t kPilotQueries = 128;
+// The bf16 rescoring's query blocks: this many queries at most (at 768 dims, 6 MB: they stay in
+// the last-level cache while the corpus streams past), and this many candidate pairs.
+constexpr int64_t kStage2Queries = 2048;
+constexpr int64_t kStage2Pairs = int64_t(1) << 21;
 
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
@@ -314,8 +318,9 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
 // ---- bf16 first stage, exact fp32 second stage ----
 //
 // Stage 1 scores bf16-rounded vectors (fp32 accumulation, the same kernel and norms) and keeps
-// each (query, dim)'s top K1 > k. Stage 2 rescores those K1 with the fp32 engine's own tile
-// kernel (so each score is the fp32 engine's bits), selects the top k in the same total order,
+// each (query, dim)'s top K1 > k. Stage 2 rescores those K1 with the fp32 kernel's arithmetic
+// per pair (Kernel::rescore: each score is the fp32 engine's bits), selects the top k in the
+// same total order,
 // and certifies that no row outside the K1 could have entered the fp32 top k.
 //
 // The bound. For one query q and corpus row c at prefix length d, let q~, c~ be the bf16
@@ -420,37 +425,25 @@ ScoreOutput rows_from(const ScoreOutput& o, int64_t first, int k) {
   return t;
 }
 
-// Rescoring without a `rescore` kernel: candidates packed NR at a time, one query row through tile1.
-void rescore_packed(const ScoreRequest& r, const Kernel& kern, int64_t q, const std::vector<int32_t>& uni,
-                    const std::vector<int>& bounds, const float* iq, const float* inv_c, float* exact) {
-  const int nb = static_cast<int>(bounds.size());
-  const int max_dim = bounds.back();
+// Kernel::rescore for a kernel without one: the y packed NR at a time as a panel, x as tile1's
+// query row, unit norms (so each score is the accumulator itself).
+void rescore_packed(const Kernel& kern, const RescoreArgs& a) {
   const int NR = kern.nr;
-  const int64_t n = static_cast<int64_t>(uni.size());
-  const int64_t panels = (n + NR - 1) / NR;
-  AlignedBuffer panel = aligned_floats(static_cast<size_t>(max_dim) * NR);
-  AlignedBuffer panel_inv = aligned_floats(static_cast<size_t>(nb) * NR);
-  AlignedBuffer scores = aligned_floats(static_cast<size_t>(nb) * NR);
-  const float* rows[1] = {r.queries + q * r.dim};
-  for (int64_t p = 0; p < panels; ++p) {
-    const int valid = static_cast<int>(std::min<int64_t>(NR, n - p * NR));
-    for (int j = 0; j < NR; ++j) {
-      float* dst = panel.get() + j;
-      if (j < valid) {
-        const int32_t c = uni[p * NR + j];
-        const float* src = r.corpus + static_cast<int64_t>(c) * r.dim;
-        for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR] = src[k];
-        for (int b = 0; b < nb; ++b) panel_inv[b * NR + j] = inv_c[b * r.nc + c];
-      } else {
-        for (int k = 0; k < max_dim; ++k) dst[static_cast<size_t>(k) * NR] = 0.0f;
-        for (int b = 0; b < nb; ++b) panel_inv[b * NR + j] = 0.0f;
-      }
-    }
-    const TileArgs args{rows,         panel.get(), bounds.data(), nb,      iq,     panel_inv.get(),
-                        scores.get(), nullptr,     nullptr,       nullptr, p * NR, valid};
-    kern.tile1(args);  // one query row: each lane's bits are what kern.tile gives it
-    for (int b = 0; b < nb; ++b)
-      for (int j = 0; j < valid; ++j) exact[b * n + p * NR + j] = scores[static_cast<size_t>(b) * NR + j];
+  const int depth = a.bounds[a.nb - 1];
+  AlignedBuffer panel = aligned_floats(static_cast<size_t>(depth) * NR);
+  AlignedBuffer ones = aligned_floats(static_cast<size_t>(a.nb) * NR);
+  AlignedBuffer scores = aligned_floats(static_cast<size_t>(a.nb) * NR);
+  std::fill(ones.get(), ones.get() + static_cast<size_t>(a.nb) * NR, 1.0f);
+  const float* rows[1] = {a.x};
+  for (int t0 = 0; t0 < a.n; t0 += NR) {
+    const int valid = std::min(NR, a.n - t0);
+    for (int j = 0; j < NR; ++j)
+      for (int k = 0; k < depth; ++k) panel[static_cast<size_t>(k) * NR + j] = j < valid ? a.y[t0 + j][k] : 0.0f;
+    const TileArgs args{rows,         panel.get(), a.bounds, a.nb,    ones.get(), ones.get(),
+                        scores.get(), nullptr,     nullptr,  nullptr, 0,          valid};
+    kern.tile1(args);
+    for (int j = 0; j < valid; ++j)
+      for (int b = 0; b < a.nb; ++b) a.out[(t0 + j) * a.nb + b] = scores[static_cast<size_t>(b) * NR + j];
   }
 }
 
@@ -537,78 +530,125 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
   in.c16.reset();
   in.qbits = {};
 
-  // Stage 2, query by query: rescore the union of the bounds' candidates with the tile kernel.
+  // Stage 2, in blocks of queries: each query's candidates (the union of its bounds' lists), then
+  // all the block's (query, row) pairs rescored in corpus order, each corpus row read once for
+  // every query that kept it (query by query, the rows came from memory one at a time), then
+  // each query selects and certifies its top k.
   std::vector<int> out_of_bound;
   for (int d : r.dims)
     out_of_bound.push_back(static_cast<int>(std::lower_bound(bounds.begin(), bounds.end(), d) - bounds.begin()));
   std::vector<uint8_t> failed(r.nq, 0);
   std::atomic<int64_t> needed{0};
-  parallel_for(r.nq, threads, [&](int64_t q) {
-    std::vector<int32_t> uni;
-    uni.reserve(static_cast<size_t>(nb) * K1);
-    for (int b = 0; b < nb; ++b) uni.insert(uni.end(), &idx1[b][q * K1], &idx1[b][q * K1] + K1);
-    std::sort(uni.begin(), uni.end());
-    uni.erase(std::unique(uni.begin(), uni.end()), uni.end());
-    const int64_t n = static_cast<int64_t>(uni.size());
-    std::vector<int32_t> pos(static_cast<size_t>(nb) * K1);  // pos[b * K1 + j]: bound b's j-th candidate in uni
-    for (int b = 0; b < nb; ++b)
-      for (int64_t j = 0; j < K1; ++j)
-        pos[b * K1 + j] =
-            static_cast<int32_t>(std::lower_bound(uni.begin(), uni.end(), idx1[b][q * K1 + j]) - uni.begin());
-    std::vector<float> exact(static_cast<size_t>(nb) * n);  // exact[b * n + position in uni]
-    std::vector<float> iq(nb);
-    for (int b = 0; b < nb; ++b) iq[b] = inv_q[b * r.nq + q];
-    if (kern.rescore) {
-      // Each candidate only up to the largest bound whose list holds it (a row kept for dim 64
-      // alone costs 64 terms, not 768): grouped by that bound, in corpus order within a group.
-      std::vector<int8_t> need(n, -1);
+  const int64_t cap = nb * K1;  // one query's candidates, at most
+  const int64_t block = std::max<int64_t>(1, std::min(kStage2Queries, kStage2Pairs / cap));
+  const int64_t slots = std::min(block, r.nq) * cap;
+  std::vector<int32_t> uni(slots);        // [query in block][cap]: its candidates' rows, ascending
+  std::vector<int8_t> top(slots);         // the last bound whose list holds each
+  std::vector<int32_t> pos(slots);        // [query][b * K1 + j]: bound b's j-th candidate's place in uni
+  std::vector<int64_t> first(block + 1);  // the block's pairs: query i's are [first[i], first[i + 1])
+  std::vector<int64_t> row_first(r.nc + 1);
+  std::vector<int32_t> pair_q;  // the pairs in corpus order: query, and where its scores go
+  std::vector<int64_t> pair_slot;
+  std::vector<float> exact;  // [pair slot][bound]
+  for (int64_t q0 = 0; q0 < r.nq; q0 += block) {
+    const int64_t qn = std::min(block, r.nq - q0);
+    parallel_for(qn, threads, [&](int64_t i) {
+      const int64_t q = q0 + i;
+      int32_t* u = &uni[i * cap];
+      for (int b = 0; b < nb; ++b) std::copy(&idx1[b][q * K1], &idx1[b][q * K1] + K1, u + b * K1);
+      std::sort(u, u + cap);
+      const int64_t n = std::unique(u, u + cap) - u;
       for (int b = 0; b < nb; ++b)
-        for (int64_t j = 0; j < K1; ++j) need[pos[b * K1 + j]] = static_cast<int8_t>(b);
-      std::vector<int32_t> group, where;
-      std::vector<float> scored;
-      for (int top = 0; top < nb; ++top) {
-        group.clear();
-        where.clear();
-        for (int64_t t = 0; t < n; ++t)
-          if (need[t] == top) {
-            group.push_back(uni[t]);
-            where.push_back(static_cast<int32_t>(t));
+        for (int64_t j = 0; j < K1; ++j) {
+          const int32_t p = static_cast<int32_t>(std::lower_bound(u, u + n, idx1[b][q * K1 + j]) - u);
+          pos[i * cap + b * K1 + j] = p;
+          top[i * cap + p] = static_cast<int8_t>(b);  // bounds ascend: the last write is the largest
+        }
+      first[i + 1] = n;
+    });
+    first[0] = 0;
+    for (int64_t i = 0; i < qn; ++i) first[i + 1] += first[i];
+    pair_q.resize(first[qn]);
+    pair_slot.resize(first[qn]);
+    exact.resize(first[qn] * nb);
+    // Counting sort of the pairs by corpus row.
+    std::fill(row_first.begin(), row_first.end(), 0);
+    for (int64_t i = 0; i < qn; ++i)
+      for (int64_t t = 0; t < first[i + 1] - first[i]; ++t) ++row_first[uni[i * cap + t] + 1];
+    for (int64_t c = 0; c < r.nc; ++c) row_first[c + 1] += row_first[c];
+    {
+      std::vector<int64_t> fill(row_first.begin(), row_first.end() - 1);
+      for (int64_t i = 0; i < qn; ++i)
+        for (int64_t t = 0; t < first[i + 1] - first[i]; ++t) {
+          const int64_t at = fill[uni[i * cap + t]]++;
+          pair_q[at] = static_cast<int32_t>(i);
+          pair_slot[at] = first[i] + t;
+        }
+    }
+    const int64_t row_tasks = std::min<int64_t>(r.nc, int64_t(threads) * 16);
+    parallel_for(row_tasks, threads, [&](int64_t task) {
+      std::vector<const float*> y;
+      std::vector<int64_t> order;
+      std::vector<float> dots;
+      for (int64_t c = r.nc * task / row_tasks; c < r.nc * (task + 1) / row_tasks; ++c) {
+        const int64_t lo = row_first[c], n = row_first[c + 1] - lo;
+        if (n == 0) continue;
+        // The row's pairs by their last bound, largest first, so each group stops where it can.
+        order.resize(n);
+        for (int64_t t = 0; t < n; ++t) order[t] = lo + t;
+        auto top_of = [&](int64_t at) { return top[pair_q[at] * cap + (pair_slot[at] - first[pair_q[at]])]; };
+        std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return top_of(a) > top_of(b); });
+        y.resize(n);
+        for (int64_t t = 0; t < n; ++t) y[t] = r.queries + (q0 + pair_q[order[t]]) * r.dim;
+        for (int64_t g = 0; g < n;) {
+          const int gt = top_of(order[g]);
+          int64_t e = g + 1;
+          while (e < n && top_of(order[e]) == gt) ++e;
+          const int m = static_cast<int>(e - g);
+          dots.resize(static_cast<size_t>(m) * (gt + 1));
+          const RescoreArgs args{r.corpus + c * r.dim, y.data() + g, m, bounds.data(), gt + 1, dots.data()};
+          if (kern.rescore)
+            kern.rescore(args);
+          else
+            rescore_packed(kern, args);
+          for (int t = 0; t < m; ++t) {
+            const int64_t at = order[g + t];
+            const int64_t q = q0 + pair_q[at];
+            for (int b = 0; b <= gt; ++b)  // scaled as the tile kernels scale: (dot * iq) * ic
+              exact[pair_slot[at] * nb + b] = (dots[t * (gt + 1) + b] * inv_q[b * r.nq + q]) * inv_c[b * r.nc + c];
           }
-        if (group.empty()) continue;
-        const int m = static_cast<int>(group.size());
-        scored.resize(static_cast<size_t>(top + 1) * m);
-        kern.rescore(RescoreArgs{r.queries + q * r.dim, r.corpus, r.dim, r.nc, group.data(), m, bounds.data(), top + 1,
-                                 iq.data(), inv_c.data(), scored.data()});
-        for (int b = 0; b <= top; ++b)
-          for (int t = 0; t < m; ++t) exact[b * n + where[t]] = scored[static_cast<size_t>(b) * m + t];
+          g = e;
+        }
       }
-    } else {
-      rescore_packed(r, kern, q, uni, bounds, iq.data(), inv_c.data(), exact.data());
-    }
-    std::vector<std::vector<Key>> best(nb);
-    std::vector<Key> tmp;
-    int64_t need = 0;
-    for (int b = 0; b < nb && !failed[q]; ++b) {
-      std::vector<Key>& hits = best[b];
-      hits.resize(K1);
-      for (int64_t j = 0; j < K1; ++j) hits[j] = hit_key(exact[b * n + pos[b * K1 + j]], idx1[b][q * K1 + j]);
-      select_best(hits.data(), K1, K, tmp);
-      const double L = key_score(hits[K - 1]);
-      const double rq = rho_q[b * r.nq + q];
-      if (K1 < r.nc) {
-        const double last = s1[b][q * K1 + K1 - 1];
-        if (!(last + pair_error_bound(bounds[b], rq, rho_c_max[b]) < L)) failed[q] = 1;
+    });
+    parallel_for(qn, threads, [&](int64_t i) {
+      const int64_t q = q0 + i;
+      const float* ex = &exact[first[i] * nb];
+      std::vector<std::vector<Key>> best(nb);
+      std::vector<Key> tmp;
+      int64_t need = 0;
+      for (int b = 0; b < nb && !failed[q]; ++b) {
+        std::vector<Key>& hits = best[b];
+        hits.resize(K1);
+        for (int64_t j = 0; j < K1; ++j) hits[j] = hit_key(ex[pos[i * cap + b * K1 + j] * nb + b], idx1[b][q * K1 + j]);
+        select_best(hits.data(), K1, K, tmp);
+        const double L = key_score(hits[K - 1]);
+        const double rq = rho_q[b * r.nq + q];
+        if (K1 < r.nc) {
+          const double last = s1[b][q * K1 + K1 - 1];
+          if (!(last + pair_error_bound(bounds[b], rq, rho_c_max[b]) < L)) failed[q] = 1;
+        }
+        for (int64_t j = 0; j < K1; ++j) {
+          const int32_t c = idx1[b][q * K1 + j];
+          need += static_cast<double>(s1[b][q * K1 + j]) + pair_error_bound(bounds[b], rq, rho_c[b * r.nc + c]) >= L;
+        }
       }
-      for (int64_t j = 0; j < K1; ++j) {
-        const int32_t c = idx1[b][q * K1 + j];
-        need += static_cast<double>(s1[b][q * K1 + j]) + pair_error_bound(bounds[b], rq, rho_c[b * r.nc + c]) >= L;
-      }
-    }
-    needed += need;
-    if (failed[q]) return;
-    for (size_t o = 0; o < r.dims.size(); ++o)
-      write_hits(best[out_of_bound[o]].data(), K, out.scores[o] + q * K, out.indices[o] + q * K);
-  });
+      needed += need;
+      if (failed[q]) return;
+      for (size_t o = 0; o < r.dims.size(); ++o)
+        write_hits(best[out_of_bound[o]].data(), K, out.scores[o] + q * K, out.indices[o] + q * K);
+    });
+  }
 
   // Queries that could not be certified: the fp32 engine, on those queries alone.
   std::vector<int64_t> redo;

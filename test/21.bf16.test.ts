@@ -2,14 +2,16 @@
 // set) returns exactly the fp32 engine's results: the same indices and the same score bits, on
 // random, clustered, tied, near-tied and adversarial data and on the shared goldens. Both the
 // AVX512_BF16 kernel (where this CPU has one) and the portable path, which runs everywhere.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readNpy } from '../lib/data/npy.js';
 import { gaussianArray, seededRandom } from '../lib/random.js';
 import { loadNative, type NativeScoreRequest, type NativeTopK } from '../lib/score/native.js';
 import { shared } from './helpers/shared.js';
 
-const { addon } = loadNative();
+const { addon, reason: addonPath } = loadNative();
 
 function expectSame(a: NativeTopK, b: NativeTopK) {
   expect(b.k).toBe(a.k);
@@ -69,6 +71,25 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
       expect(portable.fallbackQueries).toBeLessThan(8);
       expect(hw.fallbackQueries).toBeLessThan(8);
     }
+  });
+
+  it.each(['generic', 'avx2'])("the %s kernel: its rescoring gives the fp32 engine's bits too", (kernel) => {
+    // a child process: the addon picks its micro-kernel once per process, from EMB_BENCH_KERNEL
+    const child = fileURLToPath(new URL('./helpers/kernel-child.mjs', import.meta.url));
+    const out = JSON.parse(execFileSync(process.execPath, [child, addonPath], { env: { ...process.env, EMB_BENCH_KERNEL: kernel } }).toString());
+    if (kernel === 'generic' || out.kernel === kernel) expect(out.kernel).toBe(kernel); // avx2 where the CPU has it
+    expect(out.engine).toBe(`cpu-${out.kernel}-bf16-portable`);
+    expect(out.identical).toBe(true);
+    expect(out.fallbackQueries).toBeLessThan(4);
+  });
+
+  it('a large k: the rescoring runs the queries in several blocks (at most 2^21 candidate pairs each)', async () => {
+    // k 1,000 keeps 1,516 candidates per (query, dim): 4,548 per query, blocks of 461 queries
+    const dim = 16;
+    const corpus = normalish(20000 * dim, 41);
+    const [hw, portable] = await check({ queries: corpus.slice(0, 1000 * dim), corpus, dim, dims: Int32Array.from([16, 8, 4]), k: 1000 });
+    expect(portable.rescored).toBe(1000 * 3 * 1516);
+    expect(hw.rescored).toBe(1000 * 3 * 1516);
   });
 
   it('panel edges: a width that is no multiple of the packing block and a corpus that ends mid-panel', async () => {
