@@ -41,17 +41,21 @@ struct TileArgs {
   int nb;
   const float* inv_q;  // inv_q[b * MR + i]: 1/|query_i[:bounds[b]]| (0 for a zero vector)
   const float* inv_c;  // inv_c[b * NR + j]: the same for panel row j
-  // Either every score, scores[(b * MR + i) * NR + j] (when non-null: the rescoring path), or the
-  // top-k upkeep fused into the epilogue: the keys of the lanes j < valid whose score is at least
-  // thresh[b * MR + i] (row i's current k-th score at bound b; -inf: none yet, +inf: no row), in
-  // lane order at append[b * MR + i] (the kernel may write up to NR keys there), and their number
-  // in count[b * MR + i].
-  float* scores;
-  const float* thresh;
-  Key* const* append;
-  int* count;
-  long long row0;  // corpus row of panel lane 0
-  int valid;       // lanes holding corpus rows
+  long long row0;      // corpus row of panel lane 0
+  int valid;           // lanes holding corpus rows
+  // Either every score, scores[(b * MR + i) * NR + j] (when non-null: rescoring, the bound
+  // check), or the top-k upkeep fused into the epilogue: for each row t = b * MR + i, the keys of
+  // the lanes j < valid whose score is at least thresh[t] (row i's current k-th score at bound b;
+  // -inf: none yet, +inf: no row) are appended in lane order to its buffer, keys + t * stride,
+  // after the count[t] keys it holds (the kernel may write up to NR keys past them), count[t]
+  // grows by their number, and *full is set when a count reaches `limit`.
+  float* scores = nullptr;
+  const float* thresh = nullptr;
+  Key* keys = nullptr;
+  long long stride = 0;
+  int* count = nullptr;
+  int limit = 0;
+  bool* full = nullptr;
 };
 
 // The rescoring of the bf16 two-stage engine: one vector x (a corpus row) against n vectors y

@@ -58,17 +58,18 @@ void tile(const TileArgs& a) {
         _mm512_store_ps(a.scores + static_cast<size_t>(b * MR + i) * NR + 16, s1);
         continue;
       }
-      const __m512 t = _mm512_set1_ps(a.thresh[b * MR + i]);
-      const unsigned mask = (static_cast<unsigned>(_mm512_cmp_ps_mask(s0, t, _CMP_GE_OQ)) |
-                             static_cast<unsigned>(_mm512_cmp_ps_mask(s1, t, _CMP_GE_OQ)) << 16) &
+      const int t = b * MR + i;
+      const __m512 th = _mm512_set1_ps(a.thresh[t]);
+      const unsigned mask = (static_cast<unsigned>(_mm512_cmp_ps_mask(s0, th, _CMP_GE_OQ)) |
+                             static_cast<unsigned>(_mm512_cmp_ps_mask(s1, th, _CMP_GE_OQ)) << 16) &
                             valid;
-      int n = 0;
       if (mask) {
-        Key* dst = a.append[b * MR + i];
+        Key* dst = a.keys + t * a.stride + a.count[t];
+        int n = 0;
         if (mask & 0xFFFF) n += append_keys_avx512(s0, mask & 0xFFFF, a.row0, dst);
         if (mask >> 16) n += append_keys_avx512(s1, mask >> 16, a.row0 + 16, dst + n);
+        if ((a.count[t] += n) >= a.limit) *a.full = true;
       }
-      a.count[b * MR + i] = n;
     }
   }
 }

@@ -28,12 +28,12 @@ void tile_rows(const TileArgs& a) {
         for (int j = 0; j < NR; ++j) a.scores[static_cast<size_t>(b * MR + i) * NR + j] = s[j];
         continue;
       }
-      const float t = a.thresh[b * MR + i];
-      Key* dst = a.append[b * MR + i];
+      const int t = b * MR + i;
+      Key* dst = a.keys + t * a.stride + a.count[t];
       int n = 0;
       for (int j = 0; j < a.valid; ++j)
-        if (s[j] >= t) dst[n++] = hit_key(s[j], static_cast<int32_t>(a.row0 + j));
-      a.count[b * MR + i] = n;
+        if (s[j] >= a.thresh[t]) dst[n++] = hit_key(s[j], static_cast<int32_t>(a.row0 + j));
+      if ((a.count[t] += n) >= a.limit) *a.full = true;
     }
   }
 }

@@ -56,20 +56,21 @@ void tile_simd(const TileArgs& a) {
         continue;
       }
       // The threshold test as a vector compare; the passing lanes' keys are appended in place.
-      const reg t = V::broadcast(a.thresh + b * MR + i);
+      const int t = b * MR + i;
+      const reg th = V::broadcast(a.thresh + t);
       unsigned mask = 0;
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) mask |= V::ge(s[v], t) << (v * V::width);
+      for (int v = 0; v < NV; ++v) mask |= V::ge(s[v], th) << (v * V::width);
       mask &= valid;
-      int n = 0;
       if (mask) {
-        Key* dst = a.append[b * MR + i];
+        Key* dst = a.keys + t * a.stride + a.count[t];
+        int n = 0;
         for (int v = 0; v < NV; ++v) {
           const unsigned m = (mask >> (v * V::width)) & ((1u << V::width) - 1);
           if (m) n += V::append_keys(s[v], m, a.row0 + v * V::width, dst + n);
         }
+        if ((a.count[t] += n) >= a.limit) *a.full = true;
       }
-      a.count[b * MR + i] = n;
     }
   }
 }

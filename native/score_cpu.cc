@@ -123,18 +123,12 @@ void write_hits(const Key* hits, int k, float* scores, int32_t* rows) {
 // unsorted buffer; once it holds 2k, a cut keeps the best k (keep_best, in place) and the k-th
 // becomes the threshold. O(1) amortised per candidate, no per-insert sifting. Keys that tie the
 // threshold's score but not its row may enter; they never outrank it, so the best k are unchanged.
-struct Reservoir {
-  Key* hits = nullptr;  // [2k + 2 NR]: room for one tile's appends past 2k - 1
-  int32_t n = 0;
-  float* threshold = nullptr;  // the k-th score as the kernels test it (-inf until the first cut)
-
-  void settle(int k, Key* tmp /* [n] */) {
-    if (n < 2 * k) return;
-    keep_best(hits, n, k, tmp);
-    *threshold = key_score(*std::min_element(hits, hits + k));
-    n = k;
-  }
-};
+void cut(Key* hits, int& n, float& threshold, int k, Key* tmp /* [n] */) {
+  if (n < 2 * k) return;
+  keep_best(hits, n, k, tmp);
+  threshold = key_score(*std::min_element(hits, hits + k));
+  n = k;
+}
 
 struct Plan {
   std::vector<int> bounds;        // sorted unique dims
@@ -217,14 +211,10 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
   auto slot_of = [&](int split, int64_t q, int b) {
     return ((static_cast<size_t>(split) * q_tiles + q / MR) * nb + b) * MR + q % MR;
   };
-  const size_t capacity = 2 * static_cast<size_t>(K) + 2 * NR;
+  const size_t capacity = 2 * static_cast<size_t>(K) + 2 * NR;  // room for one tile's appends past 2k - 1
   std::vector<Key> res_keys(slots * capacity);
-  std::vector<float> res_score(slots, std::numeric_limits<float>::infinity());
-  std::vector<Reservoir> res(slots);
-  for (size_t slot = 0; slot < slots; ++slot) {
-    res[slot].hits = &res_keys[slot * capacity];
-    res[slot].threshold = &res_score[slot];
-  }
+  std::vector<int> res_n(slots, 0);
+  std::vector<float> res_score(slots, std::numeric_limits<float>::infinity());  // the thresholds
   for (int split = 0; split < plan.c_splits; ++split)
     for (int64_t q = 0; q < r.nq; ++q)
       for (int b = 0; b < nb; ++b) res_score[slot_of(split, q, b)] = -std::numeric_limits<float>::infinity();
@@ -241,8 +231,6 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
     AlignedBuffer panel = aligned_floats(static_cast<size_t>(kChunkPanels) * max_dim * NR);
     AlignedBuffer panel_inv = aligned_floats(static_cast<size_t>(kChunkPanels) * nb * NR);
     std::vector<float> tile_inv_q(static_cast<size_t>(nb) * MR);
-    std::vector<Key*> append(static_cast<size_t>(nb) * MR);
-    std::vector<int> count(static_cast<size_t>(nb) * MR);
     std::vector<const float*> rows(MR);
     std::vector<Key> cut_tmp(capacity);
 
@@ -275,26 +263,14 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
           // The kernel tests each score against its row's current k-th score (a vector compare in
           // the tile's epilogue) and appends the passing keys to the row's buffer.
           const size_t tile_slot = slot_of(split, q0, 0);
-          for (int t = 0; t < nb * MR; ++t) append[t] = res[tile_slot + t].hits + res[tile_slot + t].n;
-          const TileArgs args{rows.data(),
-                              panel.get() + static_cast<size_t>(p) * max_dim * NR,
-                              plan.bounds.data(),
-                              nb,
-                              tile_inv_q.data(),
-                              panel_inv.get() + static_cast<size_t>(p) * nb * NR,
-                              nullptr,
-                              &res_score[tile_slot],
-                              append.data(),
-                              count.data(),
-                              c0,
-                              valid};
-          kern.tile(args);
-          for (int t = 0; t < nb * MR; ++t)
-            if (count[t]) {
-              Reservoir& rv = res[tile_slot + t];
-              rv.n += count[t];
-              rv.settle(K, cut_tmp.data());
-            }
+          bool full = false;
+          kern.tile(TileArgs{rows.data(), panel.get() + static_cast<size_t>(p) * max_dim * NR, plan.bounds.data(), nb,
+                             tile_inv_q.data(), panel_inv.get() + static_cast<size_t>(p) * nb * NR, c0, valid, nullptr,
+                             &res_score[tile_slot], &res_keys[tile_slot * capacity], static_cast<long long>(capacity),
+                             &res_n[tile_slot], 2 * K, &full});
+          if (full)
+            for (size_t slot = tile_slot; slot < tile_slot + static_cast<size_t>(nb) * MR; ++slot)
+              cut(&res_keys[slot * capacity], res_n[slot], res_score[slot], K, cut_tmp.data());
         }
       }
     }
@@ -307,8 +283,8 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
       const int b = plan.out_of_bound[o];
       hits.clear();
       for (int split = 0; split < plan.c_splits; ++split) {
-        const Reservoir& rv = res[slot_of(split, q, b)];
-        hits.insert(hits.end(), rv.hits, rv.hits + rv.n);
+        const size_t slot = slot_of(split, q, b);
+        hits.insert(hits.end(), &res_keys[slot * capacity], &res_keys[slot * capacity] + res_n[slot]);
       }
       select_best(hits.data(), static_cast<int64_t>(hits.size()), K, tmp);
       write_hits(hits.data(), K, out.scores[o] + q * K, out.indices[o] + q * K);
@@ -320,8 +296,7 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
 // Stage 1 scores bf16-rounded vectors (fp32 accumulation, the same kernel and norms) and keeps
 // each (query, dim)'s top K1 > k. Stage 2 rescores those K1 with the fp32 kernel's arithmetic
 // per pair (Kernel::rescore: each score is the fp32 engine's bits), selects the top k in the
-// same total order,
-// and certifies that no row outside the K1 could have entered the fp32 top k.
+// same total order, and certifies that no row outside the K1 could have entered the fp32 top k.
 //
 // The bound. For one query q and corpus row c at prefix length d, let q~, c~ be the bf16
 // roundings (denormals read as zero, as AVX512_BF16 reads them), rq = |q~ - q| / |q| and
@@ -439,9 +414,7 @@ void rescore_packed(const Kernel& kern, const RescoreArgs& a) {
     const int valid = std::min(NR, a.n - t0);
     for (int j = 0; j < NR; ++j)
       for (int k = 0; k < depth; ++k) panel[static_cast<size_t>(k) * NR + j] = j < valid ? a.y[t0 + j][k] : 0.0f;
-    const TileArgs args{rows,         panel.get(), a.bounds, a.nb,    ones.get(), ones.get(),
-                        scores.get(), nullptr,     nullptr,  nullptr, 0,          valid};
-    kern.tile1(args);
+    kern.tile1(TileArgs{rows, panel.get(), a.bounds, a.nb, ones.get(), ones.get(), 0, valid, scores.get()});
     for (int j = 0; j < valid; ++j)
       for (int b = 0; b < a.nb; ++b) a.out[(t0 + j) * a.nb + b] = scores[static_cast<size_t>(b) * NR + j];
   }
@@ -728,10 +701,8 @@ void check_panel(const ScoreRequest& r, const Kernel& kern, const Bf16Inputs& in
                           : r1.queries + q * r1.dim;
       for (int b = 0; b < nb; ++b) iq[b * MR + i] = in.inv_q[b * r.nq + q];
     }
-    kern.tile(TileArgs{rows32.data(), p32.get(), in.bounds.data(), nb, iq.data(), inv.get(), s32.get(), nullptr,
-                       nullptr, nullptr, c0, valid});
-    k1.tile(TileArgs{rows16.data(), p16.get(), in.bounds.data(), nb, iq.data(), inv.get(), s16.get(), nullptr, nullptr,
-                     nullptr, c0, valid});
+    kern.tile(TileArgs{rows32.data(), p32.get(), in.bounds.data(), nb, iq.data(), inv.get(), c0, valid, s32.get()});
+    k1.tile(TileArgs{rows16.data(), p16.get(), in.bounds.data(), nb, iq.data(), inv.get(), c0, valid, s16.get()});
     for (int b = 0; b < nb; ++b)
       for (int i = 0; i < mr; ++i) {
         const double rq = in.rho_q[b * r.nq + q0 + i];
