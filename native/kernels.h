@@ -58,15 +58,15 @@ struct TileArgs {
   bool* full = nullptr;
 };
 
-// The rescoring of the bf16 two-stage engine: one vector x (a corpus row) against n vectors y
-// (the queries that kept it as a candidate), at each of the first nb bounds.
+// The rescoring of the bf16 two-stage engine: n (query, corpus row) pairs, each to the first
+// nb bounds.
 struct RescoreArgs {
-  const float* x;
-  const float* const* y;  // n vectors
+  const float* const* x;  // n vectors (corpus rows)
+  const float* const* y;  // n vectors (queries)
   int n;
   const int* bounds;
   int nb;
-  float* out;  // out[t * nb + b]: the dot product of x and y_t over their first bounds[b] terms
+  float* out;  // out[t * nb + b]: the dot product of x_t and y_t over their first bounds[b] terms
 };
 
 struct Kernel {

@@ -33,6 +33,7 @@ constexpr int64_t kPilotQueries = 128;
 // the last-level cache while the corpus streams past), and this many candidate pairs.
 constexpr int64_t kStage2Queries = 2048;
 constexpr int64_t kStage2Pairs = int64_t(1) << 21;
+constexpr int64_t kStage2Rows = 64;
 
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
@@ -400,8 +401,9 @@ ScoreOutput rows_from(const ScoreOutput& o, int64_t first, int k) {
   return t;
 }
 
-// Kernel::rescore for a kernel without one: the y packed NR at a time as a panel, x as tile1's
-// query row, unit norms (so each score is the accumulator itself).
+// Kernel::rescore for a kernel without one: each run of pairs that share their x, its y packed
+// NR at a time as a panel and x as tile1's query row, with unit norms (so each score is the
+// accumulator itself).
 void rescore_packed(const Kernel& kern, const RescoreArgs& a) {
   const int NR = kern.nr;
   const int depth = a.bounds[a.nb - 1];
@@ -409,14 +411,16 @@ void rescore_packed(const Kernel& kern, const RescoreArgs& a) {
   AlignedBuffer ones = aligned_floats(static_cast<size_t>(a.nb) * NR);
   AlignedBuffer scores = aligned_floats(static_cast<size_t>(a.nb) * NR);
   std::fill(ones.get(), ones.get() + static_cast<size_t>(a.nb) * NR, 1.0f);
-  const float* rows[1] = {a.x};
-  for (int t0 = 0; t0 < a.n; t0 += NR) {
-    const int valid = std::min(NR, a.n - t0);
+  for (int t0 = 0; t0 < a.n;) {
+    int valid = 1;
+    while (valid < NR && t0 + valid < a.n && a.x[t0 + valid] == a.x[t0]) ++valid;
     for (int j = 0; j < NR; ++j)
       for (int k = 0; k < depth; ++k) panel[static_cast<size_t>(k) * NR + j] = j < valid ? a.y[t0 + j][k] : 0.0f;
+    const float* rows[1] = {a.x[t0]};
     kern.tile1(TileArgs{rows, panel.get(), a.bounds, a.nb, ones.get(), ones.get(), 0, valid, scores.get()});
     for (int j = 0; j < valid; ++j)
       for (int b = 0; b < a.nb; ++b) a.out[(t0 + j) * a.nb + b] = scores[static_cast<size_t>(b) * NR + j];
+    t0 += valid;
   }
 }
 
@@ -504,9 +508,9 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
   in.qbits = {};
 
   // Stage 2, in blocks of queries: each query's candidates (the union of its bounds' lists), then
-  // all the block's (query, row) pairs rescored in corpus order, each corpus row read once for
-  // every query that kept it (query by query, the rows came from memory one at a time), then
-  // each query selects and certifies its top k.
+  // all the block's (query, row) pairs rescored kStage2Rows corpus rows at a time (those rows stay
+  // in L2 while every query that kept one of them is scored against it), then each query selects
+  // and certifies its top k.
   std::vector<int> out_of_bound;
   for (int d : r.dims)
     out_of_bound.push_back(static_cast<int>(std::lower_bound(bounds.begin(), bounds.end(), d) - bounds.begin()));
@@ -515,88 +519,121 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
   const int64_t cap = nb * K1;  // one query's candidates, at most
   const int64_t block = std::max<int64_t>(1, std::min(kStage2Queries, kStage2Pairs / cap));
   const int64_t slots = std::min(block, r.nq) * cap;
-  std::vector<int32_t> uni(slots);        // [query in block][cap]: its candidates' rows, ascending
+  std::vector<int32_t> uni(slots);        // [query in block][cap]: its candidates' rows
   std::vector<int8_t> top(slots);         // the last bound whose list holds each
   std::vector<int32_t> pos(slots);        // [query][b * K1 + j]: bound b's j-th candidate's place in uni
   std::vector<int64_t> first(block + 1);  // the block's pairs: query i's are [first[i], first[i + 1])
-  std::vector<int64_t> row_first(r.nc + 1);
-  std::vector<int32_t> pair_q;  // the pairs in corpus order: query, and where its scores go
-  std::vector<int64_t> pair_slot;
-  std::vector<float> exact;  // [pair slot][bound]
+  // The pairs by bucket: corpus rows [kStage2Rows * g, kStage2Rows * (g + 1)), then last bound
+  // descending (so that each run of pairs with one last bound stops where it can).
+  const int64_t row_groups = (r.nc + kStage2Rows - 1) / kStage2Rows;
+  const int64_t buckets = row_groups * nb;
+  std::vector<int64_t> bucket_first(buckets + 1);
+  std::vector<int64_t> thread_fill(static_cast<size_t>(threads) * buckets);  // [thread][bucket]
+  struct Pair {
+    int32_t q;     // in the block
+    int32_t row;   // corpus row
+    int32_t slot;  // where its scores go (first[q] + its place in the query's union)
+    int32_t top;   // its last bound
+  };
+  std::unique_ptr<Pair[]> by_bucket;  // (not zeroed: every entry is written)
+  AlignedBuffer exact;                // [pair slot][bound] (the entries a query reads are written)
+  // A query's union, deduplicated in an open-addressing table of twice its size.
+  int64_t table_size = 1;
+  while (table_size < 2 * cap) table_size *= 2;
   for (int64_t q0 = 0; q0 < r.nq; q0 += block) {
     const int64_t qn = std::min(block, r.nq - q0);
-    parallel_for(qn, threads, [&](int64_t i) {
-      const int64_t q = q0 + i;
-      int32_t* u = &uni[i * cap];
-      for (int b = 0; b < nb; ++b) std::copy(&idx1[b][q * K1], &idx1[b][q * K1] + K1, u + b * K1);
-      std::sort(u, u + cap);
-      const int64_t n = std::unique(u, u + cap) - u;
-      for (int b = 0; b < nb; ++b)
-        for (int64_t j = 0; j < K1; ++j) {
-          const int32_t p = static_cast<int32_t>(std::lower_bound(u, u + n, idx1[b][q * K1 + j]) - u);
-          pos[i * cap + b * K1 + j] = p;
-          top[i * cap + p] = static_cast<int8_t>(b);  // bounds ascend: the last write is the largest
-        }
-      first[i + 1] = n;
+    parallel_for(threads, threads, [&](int64_t thread) {
+      std::vector<int64_t> table(table_size);  // (row + 1) << 32 | place in uni; 0: empty
+      int64_t* hist = &thread_fill[thread * buckets];
+      std::fill(hist, hist + buckets, 0);
+      for (int64_t i = qn * thread / threads; i < qn * (thread + 1) / threads; ++i) {
+        const int64_t q = q0 + i;
+        std::fill(table.begin(), table.end(), 0);
+        int32_t n = 0;
+        for (int b = 0; b < nb; ++b)
+          for (int64_t j = 0; j < K1; ++j) {
+            const int32_t c = idx1[b][q * K1 + j];
+            uint64_t h = (static_cast<uint64_t>(c) * 0x9E3779B97F4A7C15ull) >> 32;
+            int32_t p;
+            for (;; ++h) {
+              int64_t& e = table[h & (table_size - 1)];
+              if (e == 0) {
+                e = (static_cast<int64_t>(c) + 1) << 32 | n;
+                uni[i * cap + n] = c;
+                p = n++;
+                break;
+              }
+              if ((e >> 32) == static_cast<int64_t>(c) + 1) {
+                p = static_cast<int32_t>(e & 0xFFFFFFFF);
+                break;
+              }
+            }
+            pos[i * cap + b * K1 + j] = p;
+            top[i * cap + p] = static_cast<int8_t>(b);  // bounds ascend: the last write is the largest
+          }
+        first[i + 1] = n;
+        for (int32_t t = 0; t < n; ++t) ++hist[uni[i * cap + t] / kStage2Rows * nb + (nb - 1 - top[i * cap + t])];
+      }
     });
     first[0] = 0;
     for (int64_t i = 0; i < qn; ++i) first[i + 1] += first[i];
-    pair_q.resize(first[qn]);
-    pair_slot.resize(first[qn]);
-    exact.resize(first[qn] * nb);
-    // Counting sort of the pairs by corpus row.
-    std::fill(row_first.begin(), row_first.end(), 0);
-    for (int64_t i = 0; i < qn; ++i)
-      for (int64_t t = 0; t < first[i + 1] - first[i]; ++t) ++row_first[uni[i * cap + t] + 1];
-    for (int64_t c = 0; c < r.nc; ++c) row_first[c + 1] += row_first[c];
-    {
-      std::vector<int64_t> fill(row_first.begin(), row_first.end() - 1);
-      for (int64_t i = 0; i < qn; ++i)
-        for (int64_t t = 0; t < first[i + 1] - first[i]; ++t) {
-          const int64_t at = fill[uni[i * cap + t]]++;
-          pair_q[at] = static_cast<int32_t>(i);
-          pair_slot[at] = first[i] + t;
-        }
+    const int64_t pairs = first[qn];
+    by_bucket.reset(new Pair[pairs]);
+    exact = aligned_floats(static_cast<size_t>(pairs) * nb);
+    // Each thread scatters its queries' pairs (the same ranges as above) from its own offsets.
+    int64_t at = 0;
+    for (int64_t g = 0; g < buckets; ++g) {
+      bucket_first[g] = at;
+      for (int t = 0; t < threads; ++t) {
+        const int64_t count = thread_fill[t * buckets + g];
+        thread_fill[t * buckets + g] = at;
+        at += count;
+      }
     }
-    const int64_t row_tasks = std::min<int64_t>(r.nc, int64_t(threads) * 16);
-    parallel_for(row_tasks, threads, [&](int64_t task) {
-      std::vector<const float*> y;
-      std::vector<int64_t> order;
-      std::vector<float> dots;
-      for (int64_t c = r.nc * task / row_tasks; c < r.nc * (task + 1) / row_tasks; ++c) {
-        const int64_t lo = row_first[c], n = row_first[c + 1] - lo;
-        if (n == 0) continue;
-        // The row's pairs by their last bound, largest first, so each group stops where it can.
-        order.resize(n);
-        for (int64_t t = 0; t < n; ++t) order[t] = lo + t;
-        auto top_of = [&](int64_t at) { return top[pair_q[at] * cap + (pair_slot[at] - first[pair_q[at]])]; };
-        std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return top_of(a) > top_of(b); });
-        y.resize(n);
-        for (int64_t t = 0; t < n; ++t) y[t] = r.queries + (q0 + pair_q[order[t]]) * r.dim;
-        for (int64_t g = 0; g < n;) {
-          const int gt = top_of(order[g]);
-          int64_t e = g + 1;
-          while (e < n && top_of(order[e]) == gt) ++e;
-          const int m = static_cast<int>(e - g);
-          dots.resize(static_cast<size_t>(m) * (gt + 1));
-          const RescoreArgs args{r.corpus + c * r.dim, y.data() + g, m, bounds.data(), gt + 1, dots.data()};
-          if (kern.rescore)
-            kern.rescore(args);
-          else
-            rescore_packed(kern, args);
-          for (int t = 0; t < m; ++t) {
-            const int64_t at = order[g + t];
-            const int64_t q = q0 + pair_q[at];
-            for (int b = 0; b <= gt; ++b)  // scaled as the tile kernels scale: (dot * iq) * ic
-              exact[pair_slot[at] * nb + b] = (dots[t * (gt + 1) + b] * inv_q[b * r.nq + q]) * inv_c[b * r.nc + c];
-          }
-          g = e;
+    bucket_first[buckets] = at;
+    parallel_for(threads, threads, [&](int64_t thread) {
+      int64_t* fill = &thread_fill[thread * buckets];
+      for (int64_t i = qn * thread / threads; i < qn * (thread + 1) / threads; ++i)
+        for (int64_t t = 0; t < first[i + 1] - first[i]; ++t) {
+          const int32_t row = uni[i * cap + t], top_b = top[i * cap + t];
+          by_bucket[fill[row / kStage2Rows * nb + (nb - 1 - top_b)]++] =
+              Pair{static_cast<int32_t>(i), row, static_cast<int32_t>(first[i] + t), top_b};
         }
+    });
+    parallel_for(row_groups, threads, [&](int64_t g) {
+      const int64_t lo = bucket_first[g * nb], n = bucket_first[(g + 1) * nb] - lo;
+      if (n == 0) return;
+      const Pair* pair = &by_bucket[lo];
+      std::vector<const float*> x(n), y(n);
+      for (int64_t t = 0; t < n; ++t) {
+        x[t] = r.corpus + static_cast<int64_t>(pair[t].row) * r.dim;
+        y[t] = r.queries + (q0 + pair[t].q) * r.dim;
+      }
+      std::vector<float> dots;
+      for (int64_t s = 0; s < n;) {
+        const int gt = pair[s].top;
+        int64_t e = s + 1;
+        while (e < n && pair[e].top == gt) ++e;
+        const int m = static_cast<int>(e - s);
+        dots.resize(static_cast<size_t>(m) * (gt + 1));
+        const RescoreArgs args{x.data() + s, y.data() + s, m, bounds.data(), gt + 1, dots.data()};
+        if (kern.rescore)
+          kern.rescore(args);
+        else
+          rescore_packed(kern, args);
+        for (int t = 0; t < m; ++t) {
+          const Pair& p = pair[s + t];
+          const int64_t q = q0 + p.q;
+          for (int b = 0; b <= gt; ++b)  // scaled as the tile kernels scale: (dot * iq) * ic
+            exact[static_cast<int64_t>(p.slot) * nb + b] =
+                (dots[t * (gt + 1) + b] * inv_q[b * r.nq + q]) * inv_c[b * r.nc + p.row];
+        }
+        s = e;
       }
     });
     parallel_for(qn, threads, [&](int64_t i) {
       const int64_t q = q0 + i;
-      const float* ex = &exact[first[i] * nb];
+      const float* ex = exact.get() + first[i] * nb;
       std::vector<std::vector<Key>> best(nb);
       std::vector<Key> tmp;
       int64_t need = 0;
