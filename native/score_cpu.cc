@@ -35,6 +35,9 @@ constexpr int64_t kStage2Queries = 2048;
 constexpr int64_t kStage2Pairs = int64_t(1) << 21;
 constexpr int64_t kStage2Rows = 64;
 
+// 1/|x| from the sum of squares in double, rounded to float; 0 for a zero vector.
+inline float inverse_norm(double ss) { return ss > 0 ? static_cast<float>(1.0 / std::sqrt(ss)) : 0.0f; }
+
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
 };
@@ -331,32 +334,43 @@ double pair_error_bound(int d, double rq, double rc) {
 }
 
 // bf16 roundings of the first max_dim columns, as floats (stride max_dim) and/or as bits
-// (stride dim), either may be null, and each prefix's relative rounding error
-// rho[b * n + row] (0 for a zero prefix). False when a nonzero prefix is tiny (norm < 2^-30).
+// (stride dim), either may be null; each prefix's relative rounding error rho[b * n + row] (0 for
+// a zero prefix) and its inverse norm inv[b * n + row] (inverse_prefix_norms' values, from the
+// same sums). Eight rows at a time, each its own chains of additions. False when a nonzero
+// prefix is tiny (norm < 2^-30).
 bool round_rows(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads, float* out,
-                uint16_t* bits, double* rho) {
+                uint16_t* bits, double* rho, float* inv) {
   const int nb = static_cast<int>(bounds.size());
   const int max_dim = bounds.back();
+  constexpr int kRows = 8;
   std::atomic<bool> tiny{false};
   const int64_t block = 1024;
   parallel_for((n + block - 1) / block, threads, [&](int64_t blk) {
     const int64_t hi = std::min(n, (blk + 1) * block);
-    for (int64_t r = blk * block; r < hi; ++r) {
-      const float* row = x + r * dim;
-      double ss = 0, ee = 0;
+    for (int64_t r0 = blk * block; r0 < hi; r0 += kRows) {
+      const int m = static_cast<int>(std::min<int64_t>(kRows, hi - r0));
+      const float* row[kRows];
+      for (int i = 0; i < kRows; ++i) row[i] = x + (r0 + std::min(i, m - 1)) * dim;
+      double ss[kRows] = {}, ee[kRows] = {};
       int k = 0;
       for (int b = 0; b < nb; ++b) {
-        for (; k < bounds[b]; ++k) {
-          const float v = round_bf16(row[k]);
-          if (out) out[r * max_dim + k] = v;
-          if (bits) bits[r * dim + k] = bf16_bits(row[k]);
-          const double e = static_cast<double>(v) - row[k];
-          ss += static_cast<double>(row[k]) * row[k];
-          ee += e * e;
+        for (; k < bounds[b]; ++k)
+          for (int i = 0; i < kRows; ++i) {
+            const double e = static_cast<double>(round_bf16(row[i][k])) - row[i][k];
+            ss[i] += static_cast<double>(row[i][k]) * row[i][k];
+            ee[i] += e * e;
+          }
+        for (int i = 0; i < m; ++i) {
+          if (ss[i] > 0 && ss[i] < 0x1p-60) tiny = true;
+          rho[b * n + r0 + i] = ss[i] > 0 ? std::sqrt(ee[i]) / std::sqrt(ss[i]) : 0.0;
+          inv[b * n + r0 + i] = inverse_norm(ss[i]);
         }
-        if (ss > 0 && ss < 0x1p-60) tiny = true;
-        rho[b * n + r] = ss > 0 ? std::sqrt(ee) / std::sqrt(ss) : 0.0;
       }
+      for (int i = 0; i < m; ++i)
+        for (int kk = 0; kk < max_dim; ++kk) {
+          if (out) out[(r0 + i) * max_dim + kk] = round_bf16(row[i][kk]);
+          if (bits) bits[(r0 + i) * dim + kk] = bf16_bits(row[i][kk]);
+        }
     }
   });
   return !tiny;
@@ -445,8 +459,6 @@ std::string prepare_bf16(const ScoreRequest& r, Bf16Inputs& in) {
   const int threads = thread_count(r);
   in.inv_q.resize(static_cast<size_t>(nb) * r.nq);
   in.inv_c.resize(static_cast<size_t>(nb) * r.nc);
-  inverse_prefix_norms(r.queries, r.nq, r.dim, in.bounds, threads, in.inv_q.data());
-  inverse_prefix_norms(r.corpus, r.nc, r.dim, in.bounds, threads, in.inv_c.data());
   const Kernel* hw = in.hw = bf16_kernel(r);
   in.q16 = aligned_floats(hw ? 0 : static_cast<size_t>(r.nq) * max_dim);
   in.c16 = aligned_floats(hw ? 0 : static_cast<size_t>(r.nc) * max_dim);
@@ -454,8 +466,9 @@ std::string prepare_bf16(const ScoreRequest& r, Bf16Inputs& in) {
   in.rho_q.resize(static_cast<size_t>(nb) * r.nq);
   in.rho_c.resize(static_cast<size_t>(nb) * r.nc);
   if (!round_rows(r.queries, r.nq, r.dim, in.bounds, threads, hw ? nullptr : in.q16.get(),
-                  hw ? in.qbits.data() : nullptr, in.rho_q.data()) ||
-      !round_rows(r.corpus, r.nc, r.dim, in.bounds, threads, hw ? nullptr : in.c16.get(), nullptr, in.rho_c.data()))
+                  hw ? in.qbits.data() : nullptr, in.rho_q.data(), in.inv_q.data()) ||
+      !round_rows(r.corpus, r.nc, r.dim, in.bounds, threads, hw ? nullptr : in.c16.get(), nullptr, in.rho_c.data(),
+                  in.inv_c.data()))
     return "an embedding prefix is tiny (norm below 2^-30)";
   in.stage1 = r;
   in.stage1.dims = in.bounds;
@@ -820,7 +833,7 @@ void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<
       for (int b = 0; b < nb; ++b) {
         for (; k < bounds[b]; ++k)
           for (int i = 0; i < kRows; ++i) ss[i] += static_cast<double>(row[i][k]) * row[i][k];
-        for (int i = 0; i < m; ++i) out[b * n + r0 + i] = ss[i] > 0 ? static_cast<float>(1.0 / std::sqrt(ss[i])) : 0.0f;
+        for (int i = 0; i < m; ++i) out[b * n + r0 + i] = inverse_norm(ss[i]);
       }
     }
   });
