@@ -95,6 +95,8 @@ const Kernel& kernel_generic();
 const Kernel& kernel_avx2();
 const Kernel& kernel_avx512();
 const Kernel& kernel_avx512bf16();
+// Kernel::rescore of the AVX2 and AVX-512 kernels (kernels_avx2.cc).
+void rescore_avx2(const RescoreArgs& a);
 #endif
 // The bf16 first-stage kernel this CPU has, or null.
 const Kernel* select_bf16_kernel();

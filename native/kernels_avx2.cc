@@ -60,13 +60,59 @@ void pack(const float* src, long long stride, int valid, int depth, void* out) {
   }
 }
 
+}  // namespace
+
+// Kernel::rescore of the AVX2 and AVX-512 kernels: eight pairs a vector, lane t computing
+// fma(x_t[k], y_t[k], acc) for k in order, as tile_simd's lanes do; both sides' 8 x 8 blocks
+// transposed in registers (masked loads past the last bound); two vectors of pairs at a time,
+// so that two chains of fused multiply-adds overlap.
+void rescore_avx2(const RescoreArgs& a) {
+  const int depth = a.bounds[a.nb - 1];
+  alignas(32) float lanes[16];
+  for (int t0 = 0; t0 < a.n; t0 += 16) {
+    const int m = a.n - t0 < 16 ? a.n - t0 : 16;
+    const float *x[16], *y[16];
+    for (int t = 0; t < 16; ++t) {
+      x[t] = a.x[t0 + (t < m ? t : m - 1)];
+      y[t] = a.y[t0 + (t < m ? t : m - 1)];
+    }
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int b = 0;
+    for (int k0 = 0; k0 < depth; k0 += 8) {
+      const int w = depth - k0 < 8 ? depth - k0 : 8;
+      const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(w), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+      __m256 xs[16], ys[16];
+      for (int t = 0; t < 16; ++t) {
+        xs[t] = _mm256_maskload_ps(x[t] + k0, mask);
+        ys[t] = _mm256_maskload_ps(y[t] + k0, mask);
+      }
+      transpose8(xs);
+      transpose8(xs + 8);
+      transpose8(ys);
+      transpose8(ys + 8);
+      for (int i = 0; i < w; ++i) {
+        acc0 = _mm256_fmadd_ps(xs[i], ys[i], acc0);
+        acc1 = _mm256_fmadd_ps(xs[8 + i], ys[8 + i], acc1);
+        if (k0 + i + 1 == a.bounds[b]) {
+          _mm256_store_ps(lanes, acc0);
+          _mm256_store_ps(lanes + 8, acc1);
+          for (int t = 0; t < m; ++t) a.out[(t0 + t) * a.nb + b] = lanes[t];
+          ++b;
+        }
+      }
+    }
+  }
+}
+
+namespace {
+
 void tile(const TileArgs& a) { tile_simd<Avx2, 6, 2>(a); }
 void tile1(const TileArgs& a) { tile_simd<Avx2, 1, 2>(a); }
 
 }  // namespace
 
 const Kernel& kernel_avx2() {
-  static const Kernel k{"avx2", 6, 16, tile, tile1, rescore_fma, pack};
+  static const Kernel k{"avx2", 6, 16, tile, tile1, rescore_avx2, pack};
   return k;
 }
 

@@ -90,50 +90,13 @@ void pack(const float* src, long long stride, int valid, int depth, void* out) {
   }
 }
 
-// Kernel::rescore: sixteen pairs a vector, lane t computing fma(x_t[k], y_t[k], acc) for k in
-// order, as tile_simd's lanes do; both sides' 16 x 16 blocks are transposed in registers (masked
-// loads past a row's last bound).
-void rescore(const RescoreArgs& a) {
-  const int depth = a.bounds[a.nb - 1];
-  alignas(64) float lanes[16];
-  for (int t0 = 0; t0 < a.n; t0 += 16) {
-    const int m = a.n - t0 < 16 ? a.n - t0 : 16;
-    const float *x[16], *y[16];
-    for (int t = 0; t < 16; ++t) {
-      x[t] = a.x[t0 + (t < m ? t : m - 1)];
-      y[t] = a.y[t0 + (t < m ? t : m - 1)];
-    }
-    __m512 acc = _mm512_setzero_ps();
-    int b = 0;
-    for (int k0 = 0; k0 < depth; k0 += 16) {
-      const int w = depth - k0 < 16 ? depth - k0 : 16;
-      const __mmask16 mask = static_cast<__mmask16>(w == 16 ? 0xFFFFu : (1u << w) - 1);
-      __m512 xs[16], ys[16];
-      for (int t = 0; t < 16; ++t) {
-        xs[t] = _mm512_maskz_loadu_ps(mask, x[t] + k0);
-        ys[t] = _mm512_maskz_loadu_ps(mask, y[t] + k0);
-      }
-      transpose16(xs);
-      transpose16(ys);
-      for (int i = 0; i < w; ++i) {
-        acc = _mm512_fmadd_ps(xs[i], ys[i], acc);
-        if (k0 + i + 1 == a.bounds[b]) {
-          _mm512_store_ps(lanes, acc);
-          for (int t = 0; t < m; ++t) a.out[(t0 + t) * a.nb + b] = lanes[t];
-          ++b;
-        }
-      }
-    }
-  }
-}
-
 void tile(const TileArgs& a) { tile_simd<Avx512, 8, 2>(a); }
 void tile1(const TileArgs& a) { tile_simd<Avx512, 1, 2>(a); }
 
 }  // namespace
 
 const Kernel& kernel_avx512() {
-  static const Kernel k{"avx512", 8, 32, tile, tile1, rescore, pack};
+  static const Kernel k{"avx512", 8, 32, tile, tile1, rescore_avx2, pack};
   return k;
 }
 

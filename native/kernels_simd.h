@@ -2,8 +2,6 @@
 // kernels_avx512.cc instantiate it with their own intrinsics and compile flags, so the
 // logic tested on one ISA is the logic that runs on the other.
 #pragma once
-#include <immintrin.h>
-
 #include "kernels.h"
 
 namespace embbench {
@@ -86,37 +84,6 @@ int append_keys_scalar(typename V::reg s, unsigned m, long long row0, Key* dst) 
     dst[n++] = hit_key(lanes[j], static_cast<int32_t>(row0 + j));
   }
   return n;
-}
-
-// Rescoring for the FMA kernels (compiled with -mfma): each lane of tile_simd computes
-// acc = fma(q[k], c[k], acc) for k in order from acc = 0; this does the same per pair with scalar
-// fused multiply-adds (fma(c[k], q[k], acc) is the same rounding of the same exact value), eight
-// independent pairs at a time (GCC's SLP pass would merge them into one vector chain, latency
-// bound), each y read ahead of use (queries at random places in the last-level cache). The
-// caller scales by the norms as tile_simd does.
-__attribute__((optimize("no-tree-slp-vectorize"))) inline void rescore_fma(const RescoreArgs& a) {
-  constexpr int T = 8;
-  constexpr int kAhead = 64;  // floats: four cache lines
-  for (int t0 = 0; t0 < a.n; t0 += T) {
-    const int m = a.n - t0 < T ? a.n - t0 : T;
-    const float *x[T], *y[T];
-    for (int t = 0; t < T; ++t) {
-      x[t] = a.x[t0 + (t < m ? t : m - 1)];
-      y[t] = a.y[t0 + (t < m ? t : m - 1)];
-    }
-    float acc[T] = {};
-    int k = 0;
-    for (int b = 0; b < a.nb; ++b) {
-      const int end = a.bounds[b];
-      for (; k < end; ++k) {
-        if ((k & 15) == 0)
-          for (int t = 0; t < T; ++t) _mm_prefetch(reinterpret_cast<const char*>(y[t] + k + kAhead), _MM_HINT_T0);
-#pragma GCC unroll 8
-        for (int t = 0; t < T; ++t) acc[t] = __builtin_fmaf(x[t][k], y[t][k], acc[t]);
-      }
-      for (int t = 0; t < m; ++t) a.out[(t0 + t) * a.nb + b] = acc[t];
-    }
-  }
 }
 
 }  // namespace embbench
