@@ -448,27 +448,41 @@ struct Bf16Inputs {
   AlignedBuffer q16, c16;
   std::vector<uint16_t> qbits;
   std::vector<double> rho_q, rho_c;
-  ScoreRequest stage1;  // the first stage's request: these inputs, dims = bounds
+  std::vector<double> rho_c_max;  // [bound]: the largest over the corpus
+  ScoreRequest stage1;            // the first stage's request: these inputs, dims = bounds
 };
 
-// Fills `in`; returns "" or why the bf16 path cannot run.
-std::string prepare_bf16(const ScoreRequest& r, Bf16Inputs& in) {
+// The corpus half of `in` (the same for every query range of a request); "" or why the bf16 path
+// cannot run.
+std::string prepare_bf16_corpus(const ScoreRequest& r, Bf16Inputs& in) {
   in.bounds = sorted_bounds(r);
   const int nb = static_cast<int>(in.bounds.size());
   const int max_dim = in.bounds.back();
-  const int threads = thread_count(r);
-  in.inv_q.resize(static_cast<size_t>(nb) * r.nq);
-  in.inv_c.resize(static_cast<size_t>(nb) * r.nc);
   const Kernel* hw = in.hw = bf16_kernel(r);
-  in.q16 = aligned_floats(hw ? 0 : static_cast<size_t>(r.nq) * max_dim);
+  in.inv_c.resize(static_cast<size_t>(nb) * r.nc);
   in.c16 = aligned_floats(hw ? 0 : static_cast<size_t>(r.nc) * max_dim);
+  in.rho_c.resize(static_cast<size_t>(nb) * r.nc);
+  if (!round_rows(r.corpus, r.nc, r.dim, in.bounds, thread_count(r), hw ? nullptr : in.c16.get(), nullptr,
+                  in.rho_c.data(), in.inv_c.data()))
+    return "an embedding prefix is tiny (norm below 2^-30)";
+  in.rho_c_max.assign(nb, 0.0);
+  for (int b = 0; b < nb; ++b)
+    in.rho_c_max[b] = *std::max_element(in.rho_c.begin() + static_cast<int64_t>(b) * r.nc,
+                                        in.rho_c.begin() + static_cast<int64_t>(b + 1) * r.nc);
+  return "";
+}
+
+// The query half of `in`, for r's queries; "" or why the bf16 path cannot run.
+std::string prepare_bf16_queries(const ScoreRequest& r, Bf16Inputs& in) {
+  const int nb = static_cast<int>(in.bounds.size());
+  const int max_dim = in.bounds.back();
+  const Kernel* hw = in.hw;
+  in.inv_q.resize(static_cast<size_t>(nb) * r.nq);
+  in.q16 = aligned_floats(hw ? 0 : static_cast<size_t>(r.nq) * max_dim);
   in.qbits.resize(hw ? static_cast<size_t>(r.nq) * r.dim : 0);
   in.rho_q.resize(static_cast<size_t>(nb) * r.nq);
-  in.rho_c.resize(static_cast<size_t>(nb) * r.nc);
-  if (!round_rows(r.queries, r.nq, r.dim, in.bounds, threads, hw ? nullptr : in.q16.get(),
-                  hw ? in.qbits.data() : nullptr, in.rho_q.data(), in.inv_q.data()) ||
-      !round_rows(r.corpus, r.nc, r.dim, in.bounds, threads, hw ? nullptr : in.c16.get(), nullptr, in.rho_c.data(),
-                  in.inv_c.data()))
+  if (!round_rows(r.queries, r.nq, r.dim, in.bounds, thread_count(r), hw ? nullptr : in.q16.get(),
+                  hw ? in.qbits.data() : nullptr, in.rho_q.data(), in.inv_q.data()))
     return "an embedding prefix is tiny (norm below 2^-30)";
   in.stage1 = r;
   in.stage1.dims = in.bounds;
@@ -482,17 +496,28 @@ std::string prepare_bf16(const ScoreRequest& r, Bf16Inputs& in) {
   return "";
 }
 
-// Runs the two stages into `out`; returns "" on success, else why fp32 must run instead.
-std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const ScoreOutput& out, ScoreStats& stats) {
+// Stage 1 keeps k + k/2 + 16: on random 768-dim data at k = 100 about 121 of them are within the
+// bound of the k-th score; the certification needs a few more.
+int64_t first_stage_k(const ScoreRequest& r) {
   const int K = effective_k(r);
-  // Stage 1 keeps k + k/2 + 16: on random 768-dim data at k = 100 about 121 of them are within
-  // the bound of the k-th score; the certification needs a few more.
-  const int64_t K1 = std::min<int64_t>(r.nc, int64_t(K) + K / 2 + 16);
-  if (static_cast<double>(K1) > r.bf16_max_candidate_fraction * static_cast<double>(r.nc))
-    return "the candidates (" + std::to_string(K1) + " per query) exceed " +
-           std::to_string(r.bf16_max_candidate_fraction * 100) + "% of the corpus";
-  Bf16Inputs in;
-  if (std::string why = prepare_bf16(r, in); !why.empty()) return why;
+  return std::min<int64_t>(r.nc, int64_t(K) + K / 2 + 16);
+}
+
+// "" or why the candidates are too many for the two-stage engine to pay.
+std::string too_many_candidates(const ScoreRequest& r) {
+  const int64_t K1 = first_stage_k(r);
+  if (static_cast<double>(K1) <= r.bf16_max_candidate_fraction * static_cast<double>(r.nc)) return "";
+  return "the candidates (" + std::to_string(K1) + " per query) exceed " +
+         std::to_string(r.bf16_max_candidate_fraction * 100) + "% of the corpus";
+}
+
+// Runs the two stages into `out` (`in`: the corpus half prepared); returns "" on success, else
+// why fp32 must run instead.
+std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Inputs& in, const ScoreOutput& out,
+                            ScoreStats& stats) {
+  const int K = effective_k(r);
+  const int64_t K1 = first_stage_k(r);
+  if (std::string why = prepare_bf16_queries(r, in); !why.empty()) return why;
   const std::vector<int>& bounds = in.bounds;
   const int nb = static_cast<int>(bounds.size());
   const int threads = thread_count(r);
@@ -501,10 +526,7 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
   const std::vector<float>& inv_c = in.inv_c;
   const std::vector<double>& rho_q = in.rho_q;
   const std::vector<double>& rho_c = in.rho_c;
-  std::vector<double> rho_c_max(nb, 0.0);
-  for (int b = 0; b < nb; ++b)
-    rho_c_max[b] = *std::max_element(rho_c.begin() + static_cast<int64_t>(b) * r.nc,
-                                     rho_c.begin() + static_cast<int64_t>(b + 1) * r.nc);
+  const std::vector<double>& rho_c_max = in.rho_c_max;
 
   // Stage 1: top K1 of the bf16 scores, per bound.
   const size_t rows1 = static_cast<size_t>(r.nq) * K1;
@@ -517,7 +539,6 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, const Sco
   }
   topk_pass(in.stage1, hw ? *hw : kern, static_cast<int>(K1), inv_q.data(), inv_c.data(), out1);
   in.q16.reset();
-  in.c16.reset();
   in.qbits = {};
 
   // Stage 2, in blocks of queries: each query's candidates (the union of its bounds' lists), then
@@ -778,7 +799,9 @@ EngineError bf16_bound_check(const ScoreRequest& r, BoundCheck& out) {
   const Kernel& kern = select_kernel();
   try {
     Bf16Inputs in;
-    if (std::string why = prepare_bf16(r, in); !why.empty()) return {"ERR_INVALID_ARG", why};
+    std::string why = prepare_bf16_corpus(r, in);
+    if (why.empty()) why = prepare_bf16_queries(r, in);
+    if (!why.empty()) return {"ERR_INVALID_ARG", why};
     if (in.hw && (in.hw->mr != kern.mr || in.hw->nr != kern.nr))
       return {"ERR_INVALID_ARG", "the bf16 and fp32 kernels tile differently"};
     out = BoundCheck{};
@@ -905,22 +928,29 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
     const Bf16Use use = bf16_use(r);
     const int K = effective_k(r);
     int64_t done = 0;  // queries answered by the two-stage engine
+    Bf16Inputs in;     // its corpus half, prepared once for every query range (and fp32's norms)
+    bool prepared = false;
     if (use != Bf16Use::No) {
+      stats.fallback = too_many_candidates(r);
+      if (stats.fallback.empty()) stats.fallback = prepare_bf16_corpus(r, in);
+      prepared = stats.fallback.empty();
       // Auto runs a pilot first: where bf16 cannot separate the scores (cosines crowded closer
       // than its resolution, as in strongly anisotropic embeddings) most queries would be scored
       // twice, so past one uncertified pilot query in ten fp32 takes the rest.
       const int64_t pilot = use == Bf16Use::Auto && r.nq > 2 * kPilotQueries ? kPilotQueries : r.nq;
-      ScoreRequest head = r;
-      head.nq = pilot;
-      stats.fallback = score_two_stage(head, kern, out, stats);
-      if (stats.fallback.empty()) done = pilot;
+      if (prepared) {
+        ScoreRequest head = r;
+        head.nq = pilot;
+        stats.fallback = score_two_stage(head, kern, in, out, stats);
+        if (stats.fallback.empty()) done = pilot;
+      }
       if (done > 0 && done < r.nq) {
         if (stats.fallback_queries * 10 > pilot) {
           stats.fallback = "bf16 could not certify " + std::to_string(stats.fallback_queries) + " of the first " +
                            std::to_string(pilot) + " queries (scores closer than its resolution): fp32 for the rest";
         } else {
           ScoreStats tail;
-          const std::string why = score_two_stage(queries_from(r, done), kern, rows_from(out, done, K), tail);
+          const std::string why = score_two_stage(queries_from(r, done), kern, in, rows_from(out, done, K), tail);
           if (why.empty()) {
             done = r.nq;
             stats.pairs += tail.pairs;
@@ -939,10 +969,13 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
     const std::vector<int> sorted = sorted_bounds(rest);
     const int threads = thread_count(rest);
     const size_t nb = sorted.size();
-    std::vector<float> inv_q(nb * rest.nq), inv_c(nb * rest.nc);
+    std::vector<float> inv_q(nb * rest.nq);
     inverse_prefix_norms(rest.queries, rest.nq, rest.dim, sorted, threads, inv_q.data());
-    inverse_prefix_norms(rest.corpus, rest.nc, rest.dim, sorted, threads, inv_c.data());
-    topk_pass(rest, kern, K, inv_q.data(), inv_c.data(), rows_from(out, done, K));
+    if (!prepared) {  // else the bf16 preparation's, the same values
+      in.inv_c.resize(nb * rest.nc);
+      inverse_prefix_norms(rest.corpus, rest.nc, rest.dim, sorted, threads, in.inv_c.data());
+    }
+    topk_pass(rest, kern, K, inv_q.data(), in.inv_c.data(), rows_from(out, done, K));
   } catch (const std::bad_alloc&) {
     return {"ERR_OOM", "out of memory while scoring"};
   }
