@@ -88,6 +88,10 @@ struct Kernel {
   void (*pack)(const float* src, long long stride, int valid, int depth, void* panel);
   // A bf16 first-stage kernel: rows are bf16 bits, the panel bf16 pairs (kernels_avx512bf16.cc).
   bool bf16 = false;
+  // The top-k cuts' partition: the keys of a[0, n) at least `pivot` to hi, the others to lo (each
+  // in any order; the kernel may write up to 8 keys past either's end); returns how many went to
+  // hi. Null: a scalar one (score_cpu.cc).
+  long long (*partition)(const Key* a, long long n, Key pivot, Key* hi, Key* lo) = nullptr;
 };
 
 const Kernel& kernel_generic();
@@ -97,6 +101,8 @@ const Kernel& kernel_avx512();
 const Kernel& kernel_avx512bf16();
 // Kernel::rescore of the AVX2 and AVX-512 kernels (kernels_avx2.cc).
 void rescore_avx2(const RescoreArgs& a);
+// Kernel::partition of the AVX-512 kernels (kernels_avx512.cc).
+long long partition_avx512(const Key* a, long long n, Key pivot, Key* hi, Key* lo);
 #endif
 // The bf16 first-stage kernel this CPU has, or null.
 const Kernel* select_bf16_kernel();

@@ -58,6 +58,25 @@ int append_keys_avx512(__m512 s, unsigned m, long long row0, Key* dst) {
   return n;
 }
 
+long long partition_avx512(const Key* a, long long n, Key pivot, Key* hi, Key* lo) {
+  const __m512i p = _mm512_set1_epi64(static_cast<long long>(pivot));
+  long long l = 0, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m512i v = _mm512_loadu_si512(a + i);
+    const __mmask8 up = _mm512_cmpge_epu64_mask(v, p);
+    // compressed in registers, stored whole (the memory form of vpcompressq is slow on some cores)
+    _mm512_storeu_si512(hi + l, _mm512_maskz_compress_epi64(up, v));
+    _mm512_storeu_si512(lo + (i - l), _mm512_maskz_compress_epi64(static_cast<__mmask8>(~up), v));
+    l += __builtin_popcount(up);
+  }
+  for (; i < n; ++i) {
+    hi[l] = a[i];
+    lo[i - l] = a[i];
+    l += a[i] >= pivot;
+  }
+  return l;
+}
+
 namespace {
 
 struct Avx512 {
@@ -96,7 +115,7 @@ void tile1(const TileArgs& a) { tile_simd<Avx512, 1, 2>(a); }
 }  // namespace
 
 const Kernel& kernel_avx512() {
-  static const Kernel k{"avx512", 8, 32, tile, tile1, rescore_avx2, pack};
+  static const Kernel k{"avx512", 8, 32, tile, tile1, rescore_avx2, pack, false, partition_avx512};
   return k;
 }
 

@@ -80,24 +80,31 @@ void parallel_for(int64_t n, int threads, Fn fn) {
   if (first_error) std::rethrow_exception(first_error);
 }
 
-// Moves the k largest of a[0, n) (unique keys, 0 < k < n) into a[0, k), in no particular order.
-// Quickselect whose partition has no data-dependent branch (a branchy one mispredicts about
-// every other key on these short, random buffers); tmp holds n keys.
-void keep_best(Key* a, int64_t n, int64_t k, Key* tmp) {
+// The scalar Kernel::partition: no data-dependent branch (a branchy one mispredicts about every
+// other key on these short, random buffers).
+long long partition_scalar(const Key* a, long long n, Key pivot, Key* hi, Key* lo) {
+  int64_t l = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const Key v = a[i];
+    hi[l] = v;
+    lo[i - l] = v;
+    l += v >= pivot;
+  }
+  return l;
+}
+
+// Moves the k largest of a[0, n) (unique keys, 0 < k < n) into a[0, k), in no particular order:
+// quickselect over the kernel's partition; tmp holds 2n + 16 keys.
+void keep_best(Key* a, int64_t n, int64_t k, Key* tmp, const Kernel& kern) {
+  const auto partition = kern.partition ? kern.partition : partition_scalar;
   int64_t lo = 0, hi = n;  // a[0, lo) beat a[lo, hi), which beat a[hi, n); the k-th is in [lo, hi)
   while (hi - lo > 16) {
     const Key x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
     const Key pivot = std::max(std::min(x, y), std::min(std::max(x, y), z));  // median of three
-    int64_t l = 0, g = hi - lo;  // tmp[0, l): >= pivot; tmp[g, hi - lo): < pivot
-    for (int64_t i = lo; i < hi; ++i) {
-      const Key v = a[i];
-      const bool keep = v >= pivot;
-      tmp[l] = v;
-      tmp[g - 1] = v;
-      l += keep;
-      g -= !keep;
-    }
-    std::memcpy(a + lo, tmp, static_cast<size_t>(hi - lo) * sizeof(Key));
+    Key *above = tmp, *below = tmp + n + 8;
+    const int64_t l = partition(a + lo, hi - lo, pivot, above, below);  // l: the keys >= pivot
+    std::memcpy(a + lo, above, static_cast<size_t>(l) * sizeof(Key));
+    std::memcpy(a + lo + l, below, static_cast<size_t>(hi - lo - l) * sizeof(Key));
     if (lo + l == k) return;
     if (lo + l > k)
       hi = lo + l;  // the pivot and at least one key beat a[lo + l]: the range shrinks
@@ -107,11 +114,11 @@ void keep_best(Key* a, int64_t n, int64_t k, Key* tmp) {
   std::sort(a + lo, a + hi, std::greater<Key>());
 }
 
-// Puts the best k of hits[0, n) (n >= k) first, best first; tmp: room for n keys.
-void select_best(Key* hits, int64_t n, int k, std::vector<Key>& tmp) {
+// Puts the best k of hits[0, n) (n >= k) first, best first.
+void select_best(Key* hits, int64_t n, int k, std::vector<Key>& tmp, const Kernel& kern) {
   if (n > k) {
-    tmp.resize(n);
-    keep_best(hits, n, k, tmp.data());
+    tmp.resize(2 * n + 16);
+    keep_best(hits, n, k, tmp.data(), kern);
   }
   std::sort(hits, hits + k, std::greater<Key>());
 }
@@ -127,9 +134,9 @@ void write_hits(const Key* hits, int k, float* scores, int32_t* rows) {
 // unsorted buffer; once it holds 2k, a cut keeps the best k (keep_best, in place) and the k-th
 // becomes the threshold. O(1) amortised per candidate, no per-insert sifting. Keys that tie the
 // threshold's score but not its row may enter; they never outrank it, so the best k are unchanged.
-void cut(Key* hits, int& n, float& threshold, int k, Key* tmp /* [n] */) {
+void cut(Key* hits, int& n, float& threshold, int k, Key* tmp /* [2n + 16] */, const Kernel& kern) {
   if (n < 2 * k) return;
-  keep_best(hits, n, k, tmp);
+  keep_best(hits, n, k, tmp, kern);
   threshold = key_score(*std::min_element(hits, hits + k));
   n = k;
 }
@@ -236,7 +243,7 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
     AlignedBuffer panel_inv = aligned_floats(static_cast<size_t>(kChunkPanels) * nb * NR);
     std::vector<float> tile_inv_q(static_cast<size_t>(nb) * MR);
     std::vector<const float*> rows(MR);
-    std::vector<Key> cut_tmp(capacity);
+    std::vector<Key> cut_tmp(2 * capacity + 16);
 
     for (int64_t chunk = p_lo; chunk < p_hi; chunk += kChunkPanels) {
       const int n_panels = static_cast<int>(std::min<int64_t>(kChunkPanels, p_hi - chunk));
@@ -274,7 +281,7 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
                              &res_n[tile_slot], 2 * K, &full});
           if (full)
             for (size_t slot = tile_slot; slot < tile_slot + static_cast<size_t>(nb) * MR; ++slot)
-              cut(&res_keys[slot * capacity], res_n[slot], res_score[slot], K, cut_tmp.data());
+              cut(&res_keys[slot * capacity], res_n[slot], res_score[slot], K, cut_tmp.data(), kern);
         }
       }
     }
@@ -290,7 +297,7 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
         const size_t slot = slot_of(split, q, b);
         hits.insert(hits.end(), &res_keys[slot * capacity], &res_keys[slot * capacity] + res_n[slot]);
       }
-      select_best(hits.data(), static_cast<int64_t>(hits.size()), K, tmp);
+      select_best(hits.data(), static_cast<int64_t>(hits.size()), K, tmp, kern);
       write_hits(hits.data(), K, out.scores[o] + q * K, out.indices[o] + q * K);
     }
   });
@@ -675,7 +682,7 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
         std::vector<Key>& hits = best[b];
         hits.resize(K1);
         for (int64_t j = 0; j < K1; ++j) hits[j] = hit_key(ex[pos[i * cap + b * K1 + j] * nb + b], idx1[b][q * K1 + j]);
-        select_best(hits.data(), K1, K, tmp);
+        select_best(hits.data(), K1, K, tmp, kern);
         const double L = key_score(hits[K - 1]);
         const double rq = rho_q[b * r.nq + q];
         if (K1 < r.nc) {
