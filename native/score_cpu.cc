@@ -25,8 +25,14 @@ namespace {
 constexpr int kChunkPanels = 8;  // panels packed together; ~L2-sized at D = 768
 constexpr int kMinQueriesPerTask = 48;
 constexpr int kQueriesPerPack = 512;
-// Auto precision takes the bf16 two-stage engine (where the CPU has a bf16 kernel) up to this k.
-constexpr int kAutoBf16MaxK = 32;
+// Auto precision takes the bf16 two-stage engine (where the CPU has a bf16 kernel) for products of
+// at least this many (query, row) pairs whose first stage keeps at most 1/kAutoBf16MinShare of the
+// corpus, and past k = kAutoBf16SmallK only from kAutoBf16MinQueries queries (bench/README: where
+// it was measured faster than fp32; about even at these edges).
+constexpr double kAutoBf16MinPairs = 2.5e7;
+constexpr int64_t kAutoBf16MinShare = 250;
+constexpr int kAutoBf16SmallK = 32;
+constexpr int64_t kAutoBf16MinQueries = 1000;
 // ... after a pilot of this many queries shows the bf16 stage certifies the data (score_cpu).
 constexpr int64_t kPilotQueries = 128;
 // The bf16 rescoring's query blocks: this many queries at most (at 768 dims, 6 MB: they stay in
@@ -393,6 +399,13 @@ const Kernel* bf16_kernel(const ScoreRequest& r) {
   return r.precision != ScoreRequest::Precision::Bf16Portable && all_even(r.dims) ? select_bf16_kernel() : nullptr;
 }
 
+// Stage 1 keeps k + k/2 + 16: on random 768-dim data at k = 100 about 121 of them are within the
+// bound of the k-th score; the certification needs a few more.
+int64_t first_stage_k(const ScoreRequest& r) {
+  const int K = effective_k(r);
+  return std::min<int64_t>(r.nc, int64_t(K) + K / 2 + 16);
+}
+
 enum class Bf16Use { No, Forced, Auto };
 
 Bf16Use bf16_use(const ScoreRequest& r) {
@@ -402,9 +415,13 @@ Bf16Use bf16_use(const ScoreRequest& r) {
   const char* forced = std::getenv("EMB_BENCH_KERNEL");
   if (forced && std::strcmp(forced, "fp32") == 0) return Bf16Use::No;
   if (forced && (std::strcmp(forced, "bf16") == 0 || std::strcmp(forced, "bf16-portable") == 0)) return Bf16Use::Forced;
-  // Auto: the AVX512_BF16 two-stage engine where it was measured faster than fp32 (bench/README:
-  // k <= 32; at k = 100 the rescoring and the larger first-stage top-k cost more than it saves).
-  return bf16_kernel(r) != nullptr && effective_k(r) <= kAutoBf16MaxK ? Bf16Use::Auto : Bf16Use::No;
+  // Auto: the AVX512_BF16 two-stage engine where it was measured faster than fp32. Its first stage
+  // halves the product's time; what it adds (the bf16 corpus, a first-stage top-k of k + k/2 + 16,
+  // the rescoring) pays off on large products with few candidates per corpus row.
+  const bool large = static_cast<double>(r.nq) * static_cast<double>(r.nc) >= kAutoBf16MinPairs &&
+                     first_stage_k(r) * kAutoBf16MinShare <= r.nc &&
+                     (effective_k(r) <= kAutoBf16SmallK || r.nq >= kAutoBf16MinQueries);
+  return bf16_kernel(r) != nullptr && large ? Bf16Use::Auto : Bf16Use::No;
 }
 
 // The request and outputs for queries [first, nq).
@@ -501,13 +518,6 @@ std::string prepare_bf16_queries(const ScoreRequest& r, Bf16Inputs& in) {
     in.stage1.dim = max_dim;
   }
   return "";
-}
-
-// Stage 1 keeps k + k/2 + 16: on random 768-dim data at k = 100 about 121 of them are within the
-// bound of the k-th score; the certification needs a few more.
-int64_t first_stage_k(const ScoreRequest& r) {
-  const int K = effective_k(r);
-  return std::min<int64_t>(r.nc, int64_t(K) + K / 2 + 16);
 }
 
 // "" or why the candidates are too many for the two-stage engine to pay.
