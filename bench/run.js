@@ -1,4 +1,4 @@
-// npm run bench -- <score|scale|exact|bound|encode|e2e|ui|shards|all> (or: ab BEFORE.node AFTER.node [reps]): figures beside their baselines, from one run;
+// npm run bench -- <score|scale|exact|auto|bound|encode|e2e|ui|shards|all> (or: ab BEFORE.node AFTER.node [reps]): figures beside their baselines, from one run;
 // each writes bench/results/<name>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { scoreBench } from './score.js';
@@ -8,6 +8,7 @@ const benches = {
   score: () => scoreBench('score'),
   scale: () => scoreBench('scale'),
   exact: async () => (await import('./exact.js')).exactBench(),
+  auto: async () => (await import('./auto.js')).autoBench(),
   bound: async () => (await import('./bound.js')).boundBench(),
   encode: async () => (await import('./encode.js')).encodeBench(),
   e2e: async () => (await import('./e2e.js')).e2eBench(),
