@@ -18,8 +18,8 @@ struct ScoreRequest {
   int threads = 0;        // 0: all cores
   // CPU arithmetic: fp32 (one exact pass), bf16 (a bf16 first stage, then exact fp32 rescoring of
   // the candidates: the same results bit for bit), or auto (bf16 where the host has a bf16
-  // kernel and the product is large (nq x nc >= 2.5e7, k + k/2 + 16 <= nc / 250, and past k = 32
-  // nq >= 1,000), after a pilot of 128 queries it can certify; else fp32;
+  // kernel, nq >= 500, nq x nc >= 1e7 and k + k/2 + 16 <= nc / 400 (nc / 250 from 1,000
+  // queries), after a pilot of 128 queries it can certify; else fp32;
   // EMB_BENCH_KERNEL=fp32|bf16 overrides auto).
   // Bf16Portable: the bf16 path without the AVX512_BF16 kernel (tests it on any host).
   enum class Precision { Auto, Fp32, Bf16, Bf16Portable } precision = Precision::Auto;

@@ -25,14 +25,17 @@ namespace {
 constexpr int kChunkPanels = 8;  // panels packed together; ~L2-sized at D = 768
 constexpr int kMinQueriesPerTask = 48;
 constexpr int kQueriesPerPack = 512;
-// Auto precision takes the bf16 two-stage engine (where the CPU has a bf16 kernel) for products of
-// at least this many (query, row) pairs whose first stage keeps at most 1/kAutoBf16MinShare of the
-// corpus, and past k = kAutoBf16SmallK only from kAutoBf16MinQueries queries (bench/README: where
-// it was measured faster than fp32; about even at these edges).
-constexpr double kAutoBf16MinPairs = 2.5e7;
-constexpr int64_t kAutoBf16MinShare = 250;
-constexpr int kAutoBf16SmallK = 32;
-constexpr int64_t kAutoBf16MinQueries = 1000;
+// Auto precision takes the bf16 two-stage engine (where the CPU has a bf16 kernel) from
+// kAutoBf16MinQueries queries and kAutoBf16MinPairs (query, row) pairs, when its first stage
+// keeps at most 1/400 of the corpus (1/250 from 1,000 queries): where it was measured faster
+// than fp32 (bench/README, `npm run bench -- auto`). Below, the corpus-sized work it adds (its
+// preparation, a bf16 pass of the corpus for the pilot) or the rescoring outweighs the product's
+// halved time.
+constexpr int64_t kAutoBf16MinQueries = 500;
+constexpr double kAutoBf16MinPairs = 1e7;
+constexpr int64_t kAutoBf16Share = 400;
+constexpr int64_t kAutoBf16ManyQueries = 1000;
+constexpr int64_t kAutoBf16ManyQueriesShare = 250;
 // ... after a pilot of this many queries shows the bf16 stage certifies the data (score_cpu).
 constexpr int64_t kPilotQueries = 128;
 // The bf16 rescoring's query blocks: this many queries at most (at 768 dims, 6 MB: they stay in
@@ -415,12 +418,10 @@ Bf16Use bf16_use(const ScoreRequest& r) {
   const char* forced = std::getenv("EMB_BENCH_KERNEL");
   if (forced && std::strcmp(forced, "fp32") == 0) return Bf16Use::No;
   if (forced && (std::strcmp(forced, "bf16") == 0 || std::strcmp(forced, "bf16-portable") == 0)) return Bf16Use::Forced;
-  // Auto: the AVX512_BF16 two-stage engine where it was measured faster than fp32. Its first stage
-  // halves the product's time; what it adds (the bf16 corpus, a first-stage top-k of k + k/2 + 16,
-  // the rescoring) pays off on large products with few candidates per corpus row.
-  const bool large = static_cast<double>(r.nq) * static_cast<double>(r.nc) >= kAutoBf16MinPairs &&
-                     first_stage_k(r) * kAutoBf16MinShare <= r.nc &&
-                     (effective_k(r) <= kAutoBf16SmallK || r.nq >= kAutoBf16MinQueries);
+  const int64_t share = r.nq >= kAutoBf16ManyQueries ? kAutoBf16ManyQueriesShare : kAutoBf16Share;
+  const bool large = r.nq >= kAutoBf16MinQueries &&
+                     static_cast<double>(r.nq) * static_cast<double>(r.nc) >= kAutoBf16MinPairs &&
+                     first_stage_k(r) * share <= r.nc;
   return bf16_kernel(r) != nullptr && large ? Bf16Use::Auto : Bf16Use::No;
 }
 

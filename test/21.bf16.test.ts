@@ -179,17 +179,19 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
     expect(small.stats!.fallback).toMatch(/exceed 5\.0+% of the corpus/);
   });
 
-  it('auto: fp32 for small products, for many candidates per corpus row, and past k 32 below 1,000 queries; bad precision options are refused', async () => {
+  it('auto: bf16 from 500 queries and 1e7 pairs when the first stage keeps at most 1/400 of the corpus (1/250 from 1,000 queries); bad precision options are refused', async () => {
     const dim = 16;
     const hw = addon!.info().bf16Kernel !== null;
     const base = { queries: normalish(4 * dim, 14), corpus: normalish(5000 * dim, 15), dim, dims: Int32Array.from([16]), device: 'cpu' as const, threads: 2 };
-    expect((await addon!.score({ ...base, k: 10 })).stats!.engine).not.toMatch(/bf16/); // 4 x 5,000 pairs
-    // 300 x 100,000 pairs: bf16 at k 10 (where this CPU has the kernel), fp32 at k 100 (300 queries)
-    const large = { ...base, queries: normalish(300 * dim, 16), corpus: normalish(100000 * dim, 17) };
-    expect((await addon!.score({ ...large, k: 10 })).stats!.engine.endsWith('-bf16')).toBe(hw);
-    expect((await addon!.score({ ...large, k: 100 })).stats!.engine).not.toMatch(/bf16/);
-    // k + k/2 + 16 = 466 candidates: more than 1/250 of the 100,000 rows
-    expect((await addon!.score({ ...large, queries: normalish(1000 * dim, 18), k: 300 })).stats!.engine).not.toMatch(/bf16/);
+    const corpus = normalish(40000 * dim, 17);
+    const bf16 = async (nq: number, k: number, nc = 40000) =>
+      (await addon!.score({ ...base, queries: normalish(nq * dim, 16), corpus: corpus.subarray(0, nc * dim), k })).stats!.engine.endsWith('-bf16');
+    expect(await bf16(500, 10)).toBe(hw); // 31 candidates: 1/1,290 of the corpus
+    expect(await bf16(400, 10)).toBe(false); // fewer than 500 queries
+    expect(await bf16(500, 10, 15000)).toBe(false); // 7.5e6 pairs
+    expect(await bf16(500, 100)).toBe(false); // 166 candidates: 1/241 of the corpus
+    expect(await bf16(1000, 64)).toBe(hw); // 112: 1/357, from 1,000 queries
+    expect(await bf16(999, 64)).toBe(false);
     expect(() => addon!.score({ ...base, k: 10, precision: 'fp16' as never })).toThrow(/precision must be/);
     expect(() => addon!.score({ ...base, k: 10, bf16MaxCandidateFraction: 0 })).toThrow(/bf16MaxCandidateFraction/);
   });
@@ -203,14 +205,14 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
       expectSame(await addon!.score({ ...base, precision: 'fp32' }), auto);
       return auto.stats!;
     };
-    // 300 x 100,000: a product large enough for auto to take bf16
-    const random = await run(normalish(300 * dim, 42), normalish(100000 * dim, 43));
+    // 500 x 40,000: a product large enough for auto to take bf16
+    const random = await run(normalish(500 * dim, 42), normalish(40000 * dim, 43));
     expect(random.engine.endsWith('-bf16')).toBe(hw);
     expect(random.fallback).toBeNull();
-    if (hw) expect(random.pairs).toBe(300 * 2);
+    if (hw) expect(random.pairs).toBe(500 * 2);
     // every score within bf16's resolution of the others: the pilot fails, fp32 answers the rest
-    const { corpus } = crowded(100000, dim, 44, 45);
-    const stats = await run(corpus.slice(0, 300 * dim), corpus);
+    const { corpus } = crowded(40000, dim, 44, 45);
+    const stats = await run(corpus.slice(0, 500 * dim), corpus);
     expect(stats.engine).not.toMatch(/bf16/);
     if (hw) expect(stats.fallback).toMatch(/could not certify \d+ of the first 128 queries/);
     else expect(stats.fallback).toBeNull();

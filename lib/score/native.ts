@@ -51,9 +51,9 @@ export interface NativeScoreRequest {
   /**
    * CPU arithmetic: 'fp32'; 'bf16' (a bf16 first stage, exact fp32 rescoring: the same results bit
    * for bit; the AVX512_BF16 kernel where the CPU has one); 'bf16-portable' (the same without that
-   * kernel); 'auto' (default: bf16 on AVX512_BF16 hosts for large products — nq x nc >= 2.5e7,
-   * k + k/2 + 16 <= nc / 250, and past k = 32 nq >= 1,000 — after a 128-query pilot it can certify,
-   * else fp32; EMB_BENCH_KERNEL=fp32|bf16 overrides).
+   * kernel); 'auto' (default: bf16 on AVX512_BF16 hosts where it was measured faster — nq >= 500,
+   * nq x nc >= 1e7, k + k/2 + 16 <= nc / 400, or nc / 250 from 1,000 queries — after a 128-query
+   * pilot it can certify, else fp32; EMB_BENCH_KERNEL=fp32|bf16 overrides).
    */
   precision?: 'auto' | 'fp32' | 'bf16' | 'bf16-portable';
   /** bf16: run fp32 instead when the candidates exceed this fraction of the corpus (default 0.05). */
