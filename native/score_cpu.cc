@@ -167,6 +167,14 @@ std::vector<int> sorted_bounds(const ScoreRequest& r) {
   return bounds;
 }
 
+// For each of r.dims (request order), its index in `bounds` (sorted_bounds(r)).
+std::vector<int> bound_of_dim(const ScoreRequest& r, const std::vector<int>& bounds) {
+  std::vector<int> out;
+  for (int d : r.dims)
+    out.push_back(static_cast<int>(std::lower_bound(bounds.begin(), bounds.end(), d) - bounds.begin()));
+  return out;
+}
+
 // More threads than cores only adds switching; a huge request must not spawn thousands.
 int thread_count(const ScoreRequest& r) {
   return r.threads > 0 ? std::min(r.threads, default_threads()) : default_threads();
@@ -175,9 +183,7 @@ int thread_count(const ScoreRequest& r) {
 Plan make_plan(const ScoreRequest& r, const Kernel& kern, int K) {
   Plan p;
   p.bounds = sorted_bounds(r);
-  for (int d : r.dims)
-    p.out_of_bound.push_back(
-        static_cast<int>(std::lower_bound(p.bounds.begin(), p.bounds.end(), d) - p.bounds.begin()));
+  p.out_of_bound = bound_of_dim(r, p.bounds);
   p.k = K;
   p.threads = thread_count(r);
   // Each query range packs the corpus once: ranges of kQueriesPerPack queries or more keep the
@@ -563,9 +569,7 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
   // all the block's (query, row) pairs rescored kStage2Rows corpus rows at a time (those rows stay
   // in L2 while every query that kept one of them is scored against it), then each query selects
   // and certifies its top k.
-  std::vector<int> out_of_bound;
-  for (int d : r.dims)
-    out_of_bound.push_back(static_cast<int>(std::lower_bound(bounds.begin(), bounds.end(), d) - bounds.begin()));
+  const std::vector<int> out_of_bound = bound_of_dim(r, bounds);
   std::vector<uint8_t> failed(r.nq, 0);
   std::atomic<int64_t> needed{0};
   const int64_t cap = nb * K1;  // one query's candidates, at most
@@ -581,6 +585,7 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
   const int64_t buckets = row_groups * nb;
   std::vector<int64_t> bucket_first(buckets + 1);
   std::vector<int64_t> thread_fill(static_cast<size_t>(threads) * buckets);  // [thread][bucket]
+  auto bucket_of = [&](int32_t row, int top_b) { return row / kStage2Rows * nb + (nb - 1 - top_b); };
   struct Pair {
     int32_t q;     // in the block
     int32_t row;   // corpus row
@@ -624,7 +629,7 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
             top[i * cap + p] = static_cast<int8_t>(b);  // bounds ascend: the last write is the largest
           }
         first[i + 1] = n;
-        for (int32_t t = 0; t < n; ++t) ++hist[uni[i * cap + t] / kStage2Rows * nb + (nb - 1 - top[i * cap + t])];
+        for (int32_t t = 0; t < n; ++t) ++hist[bucket_of(uni[i * cap + t], top[i * cap + t])];
       }
     });
     first[0] = 0;
@@ -648,7 +653,7 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
       for (int64_t i = qn * thread / threads; i < qn * (thread + 1) / threads; ++i)
         for (int64_t t = 0; t < first[i + 1] - first[i]; ++t) {
           const int32_t row = uni[i * cap + t], top_b = top[i * cap + t];
-          by_bucket[fill[row / kStage2Rows * nb + (nb - 1 - top_b)]++] =
+          by_bucket[fill[bucket_of(row, top_b)]++] =
               Pair{static_cast<int32_t>(i), row, static_cast<int32_t>(first[i] + t), top_b};
         }
     });
