@@ -22,9 +22,13 @@
 namespace embbench {
 namespace {
 
-constexpr int kChunkPanels = 8;  // panels packed together; ~L2-sized at D = 768
-constexpr int kMinQueriesPerTask = 48;
-constexpr int kQueriesPerPack = 512;
+// The corpus is packed once, kBlockChunks chunks of kChunkPanels panels at a time (shared by
+// every query range; the next block is packed while the last tasks of this one run). A chunk is
+// ~L2-sized at D = 768 and stays there while a range's query tiles pass over it; a range's query
+// rows take about kRangeBytes, so that they stay in L2 too, with the tails of their top-k buffers.
+constexpr int kChunkPanels = 8;
+constexpr int kBlockChunks = 8;
+constexpr int64_t kRangeBytes = 192 * 1024;
 // Auto precision takes the bf16 two-stage engine (where the CPU has a bf16 kernel) from
 // kAutoBf16MinQueries queries and kAutoBf16MinPairs (query, row) pairs, when its first stage
 // keeps at most 1/400 of the corpus (1/250 from 1,000 queries): where it was measured faster
@@ -156,7 +160,7 @@ struct Plan {
   int k = 0;
   int64_t q_range = 0;  // queries per task
   int q_ranges = 0;
-  int c_splits = 0;
+  int c_splits = 0;  // tasks per range and block (each its own top-k buffers)
   int threads = 1;
 };
 
@@ -186,21 +190,20 @@ Plan make_plan(const ScoreRequest& r, const Kernel& kern, int K) {
   p.out_of_bound = bound_of_dim(r, p.bounds);
   p.k = K;
   p.threads = thread_count(r);
-  // Each query range packs the corpus once: ranges of kQueriesPerPack queries or more keep the
-  // packing small beside the product. Then up to 4 ranges a thread, for balance.
-  const int64_t per_thread = std::max<int64_t>(1, std::min<int64_t>(4, r.nq / (int64_t(kQueriesPerPack) * p.threads)));
-  const int64_t target_tasks = per_thread * p.threads;
-  const int64_t panels = (r.nc + kern.nr - 1) / kern.nr;
-  // Query ranges of at least 48 (a range's rows stay in L2 while a packed corpus chunk passes);
-  // measured better than giving every task all the queries over a corpus slice.
-  const int64_t max_ranges = std::max<int64_t>(1, r.nq / kMinQueriesPerTask);
-  p.q_ranges = static_cast<int>(std::min(target_tasks, max_ranges));
-  p.q_range = (r.nq + p.q_ranges - 1) / p.q_ranges;
-  p.q_range = ((p.q_range + kern.mr - 1) / kern.mr) * kern.mr;
+  const int MR = kern.mr;
+  const int64_t row_bytes = static_cast<int64_t>(p.bounds.back()) * (kern.bf16 ? 2 : 4);
+  // Ranges of about kRangeBytes of query rows, and at least two per thread where there are
+  // queries enough (for balance).
+  int64_t q_range = std::max<int64_t>(MR, kRangeBytes / row_bytes / MR * MR);
+  const int64_t balanced = (r.nq + 2 * p.threads - 1) / (2 * p.threads);
+  q_range = std::min(q_range, (balanced + MR - 1) / MR * MR);
+  p.q_range = std::max<int64_t>(MR, q_range);
   p.q_ranges = static_cast<int>((r.nq + p.q_range - 1) / p.q_range);
-  // Few queries: split the corpus too, then merge the per-split top-k buffers.
-  p.c_splits =
-      static_cast<int>(std::max<int64_t>(1, std::min<int64_t>((target_tasks + p.q_ranges - 1) / p.q_ranges, panels)));
+  // Few queries: each block's chunks are split between tasks too, then the per-split top-k
+  // buffers merged.
+  p.c_splits = p.q_ranges >= 2 * p.threads
+                   ? 1
+                   : static_cast<int>(std::min<int64_t>(kBlockChunks, (2 * p.threads + p.q_ranges - 1) / p.q_ranges));
   return p;
 }
 
@@ -246,35 +249,42 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
     for (int64_t q = 0; q < r.nq; ++q)
       for (int b = 0; b < nb; ++b) res_score[slot_of(split, q, b)] = -std::numeric_limits<float>::infinity();
 
+  // The corpus in blocks of kBlockChunks chunks, each packed once into one of two buffers: the
+  // tasks that score block j run in one parallel_for with the tasks that pack block j + 1 (last,
+  // so that threads done scoring take them).
   const int64_t panels_total = (r.nc + NR - 1) / NR;
-  const int64_t tasks = static_cast<int64_t>(plan.q_ranges) * plan.c_splits;
-  parallel_for(tasks, plan.threads, [&](int64_t task) {
-    const int split = static_cast<int>(task % plan.c_splits);
-    const int64_t q_lo = (task / plan.c_splits) * plan.q_range;
-    const int64_t q_hi = std::min(r.nq, q_lo + plan.q_range);
-    const int64_t p_lo = panels_total * split / plan.c_splits;
-    const int64_t p_hi = panels_total * (split + 1) / plan.c_splits;
-
-    AlignedBuffer panel = aligned_floats(static_cast<size_t>(kChunkPanels) * max_dim * NR);
-    AlignedBuffer panel_inv = aligned_floats(static_cast<size_t>(kChunkPanels) * nb * NR);
+  const int64_t chunks_total = (panels_total + kChunkPanels - 1) / kChunkPanels;
+  const int64_t blocks = (chunks_total + kBlockChunks - 1) / kBlockChunks;
+  const size_t panel_floats = static_cast<size_t>(max_dim) * NR;  // (a bf16 panel fills half)
+  const int64_t block_panels = std::min<int64_t>(panels_total, int64_t(kBlockChunks) * kChunkPanels);
+  AlignedBuffer packed[2] = {aligned_floats(block_panels * panel_floats),
+                             aligned_floats(blocks > 1 ? block_panels * panel_floats : 0)};
+  AlignedBuffer packed_inv[2] = {aligned_floats(block_panels * nb * NR), aligned_floats(block_panels * nb * NR)};
+  auto pack_chunk = [&](int64_t chunk) {  // into its block's buffer
+    const int64_t block = chunk / kBlockChunks;
+    for (int64_t pnl = chunk * kChunkPanels; pnl < std::min(panels_total, (chunk + 1) * kChunkPanels); ++pnl) {
+      const int64_t c0 = pnl * NR, at = pnl - block * kBlockChunks * kChunkPanels;
+      const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
+      float* dst = packed[block % 2].get() + at * panel_floats;
+      float* inv = packed_inv[block % 2].get() + at * nb * NR;
+      if (kern.pack)
+        kern.pack(r.corpus + c0 * r.dim, r.dim, valid, max_dim, dst);
+      else
+        pack_panel(kern, r.corpus + c0 * r.dim, r.dim, valid, max_dim, dst);
+      for (int b = 0; b < nb; ++b)
+        for (int j = 0; j < NR; ++j) inv[b * NR + j] = j < valid ? inv_c[b * r.nc + c0 + j] : 0.0f;
+    }
+  };
+  // Scores block `block`'s chunks [ch_lo, ch_hi) against the queries [q_lo, q_hi), into `split`'s
+  // buffers.
+  auto score_chunks = [&](int64_t block, int64_t ch_lo, int64_t ch_hi, int64_t q_lo, int64_t q_hi, int split) {
     std::vector<float> tile_inv_q(static_cast<size_t>(nb) * MR);
     std::vector<const float*> rows(MR);
     std::vector<Key> cut_tmp(2 * capacity + 16);
-
-    for (int64_t chunk = p_lo; chunk < p_hi; chunk += kChunkPanels) {
-      const int n_panels = static_cast<int>(std::min<int64_t>(kChunkPanels, p_hi - chunk));
-      for (int p = 0; p < n_panels; ++p) {
-        const int64_t c0 = (chunk + p) * NR;
-        const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
-        float* dst = panel.get() + static_cast<size_t>(p) * max_dim * NR;
-        float* inv = panel_inv.get() + static_cast<size_t>(p) * nb * NR;
-        if (kern.pack)
-          kern.pack(r.corpus + c0 * r.dim, r.dim, valid, max_dim, dst);
-        else
-          pack_panel(kern, r.corpus + c0 * r.dim, r.dim, valid, max_dim, dst);
-        for (int b = 0; b < nb; ++b)
-          for (int j = 0; j < NR; ++j) inv[b * NR + j] = j < valid ? inv_c[b * r.nc + c0 + j] : 0.0f;
-      }
+    for (int64_t chunk = ch_lo; chunk < ch_hi; ++chunk) {
+      const int64_t pnl0 = chunk * kChunkPanels;
+      const int n_panels = static_cast<int>(std::min<int64_t>(kChunkPanels, panels_total - pnl0));
+      const int64_t at0 = pnl0 - block * kBlockChunks * kChunkPanels;
       for (int64_t q0 = q_lo; q0 < q_hi; q0 += MR) {
         const int mr = static_cast<int>(std::min<int64_t>(MR, q_hi - q0));
         for (int i = 0; i < MR; ++i) {
@@ -285,14 +295,14 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
           for (int b = 0; b < nb; ++b) tile_inv_q[b * MR + i] = inv_q[b * r.nq + q];
         }
         for (int p = 0; p < n_panels; ++p) {
-          const int64_t c0 = (chunk + p) * NR;
+          const int64_t c0 = (pnl0 + p) * NR;
           const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
           // The kernel tests each score against its row's current k-th score (a vector compare in
           // the tile's epilogue) and appends the passing keys to the row's buffer.
           const size_t tile_slot = slot_of(split, q0, 0);
           bool full = false;
-          kern.tile(TileArgs{rows.data(), panel.get() + static_cast<size_t>(p) * max_dim * NR, plan.bounds.data(), nb,
-                             tile_inv_q.data(), panel_inv.get() + static_cast<size_t>(p) * nb * NR, c0, valid, nullptr,
+          kern.tile(TileArgs{rows.data(), packed[block % 2].get() + (at0 + p) * panel_floats, plan.bounds.data(), nb,
+                             tile_inv_q.data(), packed_inv[block % 2].get() + (at0 + p) * nb * NR, c0, valid, nullptr,
                              &res_score[tile_slot], &res_keys[tile_slot * capacity], static_cast<long long>(capacity),
                              &res_n[tile_slot], 2 * K, &full});
           if (full)
@@ -301,7 +311,20 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
         }
       }
     }
-  });
+  };
+  parallel_for(std::min<int64_t>(chunks_total, kBlockChunks), plan.threads, pack_chunk);
+  const int64_t score_tasks = static_cast<int64_t>(plan.q_ranges) * plan.c_splits;
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t ch0 = block * kBlockChunks, ch1 = std::min(chunks_total, ch0 + kBlockChunks);
+    const int64_t next = std::min(chunks_total, ch1 + kBlockChunks) - ch1;  // the next block's chunks
+    parallel_for(score_tasks + next, plan.threads, [&](int64_t task) {
+      if (task >= score_tasks) return pack_chunk(ch1 + task - score_tasks);
+      const int split = static_cast<int>(task % plan.c_splits);
+      const int64_t q_lo = (task / plan.c_splits) * plan.q_range;
+      score_chunks(block, ch0 + (ch1 - ch0) * split / plan.c_splits, ch0 + (ch1 - ch0) * (split + 1) / plan.c_splits,
+                   q_lo, std::min(r.nq, q_lo + plan.q_range), split);
+    });
+  }
 
   // Merge the splits' buffers (one split: its buffer, in place) and write each (query, dim) row.
   parallel_for(r.nq, plan.threads, [&](int64_t q) {
