@@ -92,6 +92,11 @@ struct Kernel {
   // in any order; the kernel may write up to 8 keys past either's end); returns how many went to
   // hi. Null: a scalar one (score_cpu.cc).
   long long (*partition)(const Key* a, long long n, Key pivot, Key* hi, Key* lo) = nullptr;
+  // Eight rows' prefix sums (rows[i], i < 8), in double: ss[b * 8 + i] = the sum of x^2 over the
+  // first bounds[b] columns and, where ee is not null, ee[b * 8 + i] = that of (round_bf16(x) -
+  // x)^2; each row's terms added in order, a product then a sum (never fused): the bits of the
+  // scalar sums (score_cpu.cc), which run when this is null.
+  void (*prefix_sums)(const float* const* rows, const int* bounds, int nb, double* ss, double* ee) = nullptr;
 };
 
 const Kernel& kernel_generic();
@@ -101,8 +106,9 @@ const Kernel& kernel_avx512();
 const Kernel& kernel_avx512bf16();
 // Kernel::rescore of the AVX2 and AVX-512 kernels (kernels_avx2.cc).
 void rescore_avx2(const RescoreArgs& a);
-// Kernel::partition of the AVX-512 kernels (kernels_avx512.cc).
+// Kernel::partition and Kernel::prefix_sums of the AVX-512 kernels (kernels_avx512.cc).
 long long partition_avx512(const Key* a, long long n, Key pivot, Key* hi, Key* lo);
+void prefix_sums_avx512(const float* const* rows, const int* bounds, int nb, double* ss, double* ee);
 #endif
 // The bf16 first-stage kernel this CPU has, or null.
 const Kernel* select_bf16_kernel();

@@ -6,6 +6,8 @@
 
 namespace embbench {
 
+void transpose8(__m256* r);  // kernels_avx2.cc
+
 // 16 x 16 transpose of r[0..15] in place (also the bf16 kernel's pair packing).
 void transpose16(__m512* r) {
   __m512 t[16], u[16];
@@ -79,6 +81,56 @@ long long partition_avx512(const Key* a, long long n, Key pivot, Key* hi, Key* l
 
 namespace {
 
+// round_bf16 (engine.h) of eight floats: to nearest even, a denormal result to a signed zero.
+inline __m256 round_bf16_8(__m256 x) {
+  __m256i u = _mm256_castps_si256(x);
+  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+  u = _mm256_add_epi32(u, _mm256_add_epi32(_mm256_set1_epi32(0x7FFF), odd));
+  u = _mm256_and_si256(u, _mm256_set1_epi32(static_cast<int>(0xFFFF0000u)));
+  const __m256i denormal =
+      _mm256_cmpeq_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7F800000)), _mm256_setzero_si256());
+  return _mm256_castsi256_ps(
+      _mm256_blendv_epi8(u, _mm256_and_si256(u, _mm256_set1_epi32(static_cast<int>(0x80000000u))), denormal));
+}
+
+}  // namespace
+
+// Lane i of a double vector is row i: eight columns of the eight rows are loaded and transposed,
+// then added column by column. The explicitly rounded multiply and add cannot be contracted into
+// a fused multiply-add.
+void prefix_sums_avx512(const float* const* rows, const int* bounds, int nb, double* ss, double* ee) {
+  constexpr int kRound = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+  __m512d s = _mm512_setzero_pd(), e = _mm512_setzero_pd();
+  int k = 0;
+  for (int b = 0; b < nb; ++b) {
+    const int end = bounds[b];
+    while (k < end) {
+      const int w = end - k < 8 ? end - k : 8;
+      __m256 r[8];
+      if (w == 8) {
+        for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(rows[i] + k);
+      } else {
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(w), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        for (int i = 0; i < 8; ++i) r[i] = _mm256_maskload_ps(rows[i] + k, mask);
+      }
+      transpose8(r);
+      for (int j = 0; j < w; ++j) {
+        const __m512d d = _mm512_cvtps_pd(r[j]);
+        s = _mm512_add_round_pd(s, _mm512_mul_round_pd(d, d, kRound), kRound);
+        if (ee) {
+          const __m512d diff = _mm512_sub_round_pd(_mm512_cvtps_pd(round_bf16_8(r[j])), d, kRound);
+          e = _mm512_add_round_pd(e, _mm512_mul_round_pd(diff, diff, kRound), kRound);
+        }
+      }
+      k += w;
+    }
+    _mm512_storeu_pd(ss + b * 8, s);
+    if (ee) _mm512_storeu_pd(ee + b * 8, e);
+  }
+}
+
+namespace {
+
 struct Avx512 {
   using reg = __m512;
   static constexpr int width = 16;
@@ -115,7 +167,7 @@ void tile1(const TileArgs& a) { tile_simd<Avx512, 1, 2>(a); }
 }  // namespace
 
 const Kernel& kernel_avx512() {
-  static const Kernel k{"avx512", 8, 32, tile, tile1, rescore_avx2, pack, false, partition_avx512};
+  static const Kernel k{"avx512", 8, 32, tile, tile1, rescore_avx2, pack, false, partition_avx512, prefix_sums_avx512};
   return k;
 }
 

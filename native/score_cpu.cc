@@ -249,24 +249,17 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
     for (int64_t q = 0; q < r.nq; ++q)
       for (int b = 0; b < nb; ++b) res_score[slot_of(split, q, b)] = -std::numeric_limits<float>::infinity();
 
-  // The corpus in blocks of kBlockChunks chunks, each packed once into one of two buffers: the
-  // tasks that score block j run in one parallel_for with the tasks that pack block j + 1 (last,
-  // so that threads done scoring take them).
   const int64_t panels_total = (r.nc + NR - 1) / NR;
   const int64_t chunks_total = (panels_total + kChunkPanels - 1) / kChunkPanels;
   const int64_t blocks = (chunks_total + kBlockChunks - 1) / kBlockChunks;
   const size_t panel_floats = static_cast<size_t>(max_dim) * NR;  // (a bf16 panel fills half)
-  const int64_t block_panels = std::min<int64_t>(panels_total, int64_t(kBlockChunks) * kChunkPanels);
-  AlignedBuffer packed[2] = {aligned_floats(block_panels * panel_floats),
-                             aligned_floats(blocks > 1 ? block_panels * panel_floats : 0)};
-  AlignedBuffer packed_inv[2] = {aligned_floats(block_panels * nb * NR), aligned_floats(block_panels * nb * NR)};
-  auto pack_chunk = [&](int64_t chunk) {  // into its block's buffer
-    const int64_t block = chunk / kBlockChunks;
+  // Packs a chunk's panels and their inverse norms at `panels`, `invs`.
+  auto pack_chunk = [&](int64_t chunk, float* panels, float* invs) {
     for (int64_t pnl = chunk * kChunkPanels; pnl < std::min(panels_total, (chunk + 1) * kChunkPanels); ++pnl) {
-      const int64_t c0 = pnl * NR, at = pnl - block * kBlockChunks * kChunkPanels;
+      const int64_t c0 = pnl * NR, at = pnl - chunk * kChunkPanels;
       const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
-      float* dst = packed[block % 2].get() + at * panel_floats;
-      float* inv = packed_inv[block % 2].get() + at * nb * NR;
+      float* dst = panels + at * panel_floats;
+      float* inv = invs + at * nb * NR;
       if (kern.pack)
         kern.pack(r.corpus + c0 * r.dim, r.dim, valid, max_dim, dst);
       else
@@ -275,55 +268,93 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
         for (int j = 0; j < NR; ++j) inv[b * NR + j] = j < valid ? inv_c[b * r.nc + c0 + j] : 0.0f;
     }
   };
-  // Scores block `block`'s chunks [ch_lo, ch_hi) against the queries [q_lo, q_hi), into `split`'s
-  // buffers.
-  auto score_chunks = [&](int64_t block, int64_t ch_lo, int64_t ch_hi, int64_t q_lo, int64_t q_hi, int split) {
-    std::vector<float> tile_inv_q(static_cast<size_t>(nb) * MR);
-    std::vector<const float*> rows(MR);
-    std::vector<Key> cut_tmp(2 * capacity + 16);
-    for (int64_t chunk = ch_lo; chunk < ch_hi; ++chunk) {
-      const int64_t pnl0 = chunk * kChunkPanels;
-      const int n_panels = static_cast<int>(std::min<int64_t>(kChunkPanels, panels_total - pnl0));
-      const int64_t at0 = pnl0 - block * kBlockChunks * kChunkPanels;
-      for (int64_t q0 = q_lo; q0 < q_hi; q0 += MR) {
-        const int mr = static_cast<int>(std::min<int64_t>(MR, q_hi - q0));
-        for (int i = 0; i < MR; ++i) {
-          const int64_t q = q0 + std::min(i, mr - 1);
-          // a bf16 kernel's query rows are bf16 bits (uint16, same stride)
-          rows[i] = kern.bf16 ? reinterpret_cast<const float*>(reinterpret_cast<const uint16_t*>(r.queries) + q * r.dim)
+  struct Scratch {
+    std::vector<float> tile_inv_q;
+    std::vector<const float*> rows;
+    std::vector<Key> cut_tmp;
+  };
+  auto scratch = [&] {
+    return Scratch{std::vector<float>(static_cast<size_t>(nb) * MR), std::vector<const float*>(MR),
+                   std::vector<Key>(2 * capacity + 16)};
+  };
+  // Scores a packed chunk against the queries [q_lo, q_hi), into `split`'s buffers.
+  auto score_chunk = [&](int64_t chunk, const float* panels, const float* invs, int64_t q_lo, int64_t q_hi, int split,
+                         Scratch& t) {
+    const int64_t pnl0 = chunk * kChunkPanels;
+    const int n_panels = static_cast<int>(std::min<int64_t>(kChunkPanels, panels_total - pnl0));
+    for (int64_t q0 = q_lo; q0 < q_hi; q0 += MR) {
+      const int mr = static_cast<int>(std::min<int64_t>(MR, q_hi - q0));
+      for (int i = 0; i < MR; ++i) {
+        const int64_t q = q0 + std::min(i, mr - 1);
+        // a bf16 kernel's query rows are bf16 bits (uint16, same stride)
+        t.rows[i] = kern.bf16 ? reinterpret_cast<const float*>(reinterpret_cast<const uint16_t*>(r.queries) + q * r.dim)
                               : r.queries + q * r.dim;
-          for (int b = 0; b < nb; ++b) tile_inv_q[b * MR + i] = inv_q[b * r.nq + q];
-        }
-        for (int p = 0; p < n_panels; ++p) {
-          const int64_t c0 = (pnl0 + p) * NR;
-          const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
-          // The kernel tests each score against its row's current k-th score (a vector compare in
-          // the tile's epilogue) and appends the passing keys to the row's buffer.
-          const size_t tile_slot = slot_of(split, q0, 0);
-          bool full = false;
-          kern.tile(TileArgs{rows.data(), packed[block % 2].get() + (at0 + p) * panel_floats, plan.bounds.data(), nb,
-                             tile_inv_q.data(), packed_inv[block % 2].get() + (at0 + p) * nb * NR, c0, valid, nullptr,
-                             &res_score[tile_slot], &res_keys[tile_slot * capacity], static_cast<long long>(capacity),
-                             &res_n[tile_slot], 2 * K, &full});
-          if (full)
-            for (size_t slot = tile_slot; slot < tile_slot + static_cast<size_t>(nb) * MR; ++slot)
-              cut(&res_keys[slot * capacity], res_n[slot], res_score[slot], K, cut_tmp.data(), kern);
-        }
+        for (int b = 0; b < nb; ++b) t.tile_inv_q[b * MR + i] = inv_q[b * r.nq + q];
+      }
+      for (int p = 0; p < n_panels; ++p) {
+        const int64_t c0 = (pnl0 + p) * NR;
+        const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
+        // The kernel tests each score against its row's current k-th score (a vector compare in
+        // the tile's epilogue) and appends the passing keys to the row's buffer.
+        const size_t tile_slot = slot_of(split, q0, 0);
+        bool full = false;
+        kern.tile(TileArgs{t.rows.data(), panels + p * panel_floats, plan.bounds.data(), nb, t.tile_inv_q.data(),
+                           invs + p * nb * NR, c0, valid, nullptr, &res_score[tile_slot],
+                           &res_keys[tile_slot * capacity], static_cast<long long>(capacity), &res_n[tile_slot], 2 * K,
+                           &full});
+        if (full)
+          for (size_t slot = tile_slot; slot < tile_slot + static_cast<size_t>(nb) * MR; ++slot)
+            cut(&res_keys[slot * capacity], res_n[slot], res_score[slot], K, t.cut_tmp.data(), kern);
       }
     }
   };
-  parallel_for(std::min<int64_t>(chunks_total, kBlockChunks), plan.threads, pack_chunk);
-  const int64_t score_tasks = static_cast<int64_t>(plan.q_ranges) * plan.c_splits;
-  for (int64_t block = 0; block < blocks; ++block) {
-    const int64_t ch0 = block * kBlockChunks, ch1 = std::min(chunks_total, ch0 + kBlockChunks);
-    const int64_t next = std::min(chunks_total, ch1 + kBlockChunks) - ch1;  // the next block's chunks
-    parallel_for(score_tasks + next, plan.threads, [&](int64_t task) {
-      if (task >= score_tasks) return pack_chunk(ch1 + task - score_tasks);
-      const int split = static_cast<int>(task % plan.c_splits);
-      const int64_t q_lo = (task / plan.c_splits) * plan.q_range;
-      score_chunks(block, ch0 + (ch1 - ch0) * split / plan.c_splits, ch0 + (ch1 - ch0) * (split + 1) / plan.c_splits,
-                   q_lo, std::min(r.nq, q_lo + plan.q_range), split);
+  if (plan.q_ranges == 1) {
+    // One query range scores each chunk once: each task packs its own chunks into a buffer that
+    // stays in L2.
+    parallel_for(plan.c_splits, plan.threads, [&](int64_t split) {
+      AlignedBuffer panels = aligned_floats(kChunkPanels * panel_floats);
+      AlignedBuffer invs = aligned_floats(static_cast<size_t>(kChunkPanels) * nb * NR);
+      Scratch t = scratch();
+      for (int64_t chunk = chunks_total * split / plan.c_splits; chunk < chunks_total * (split + 1) / plan.c_splits;
+           ++chunk) {
+        pack_chunk(chunk, panels.get(), invs.get());
+        score_chunk(chunk, panels.get(), invs.get(), 0, r.nq, static_cast<int>(split), t);
+      }
     });
+  } else {
+    // Several: blocks of kBlockChunks chunks, each packed once into one of two buffers. The tasks
+    // that score block j run in one parallel_for with those that pack block j + 1 (last, so that
+    // threads done scoring take them).
+    const int64_t block_panels = std::min<int64_t>(panels_total, int64_t(kBlockChunks) * kChunkPanels);
+    AlignedBuffer packed[2] = {aligned_floats(block_panels * panel_floats),
+                               aligned_floats(blocks > 1 ? block_panels * panel_floats : 0)};
+    AlignedBuffer packed_inv[2] = {aligned_floats(block_panels * nb * NR), aligned_floats(block_panels * nb * NR)};
+    auto chunk_panels = [&](int64_t chunk) {
+      const int64_t at = (chunk % kBlockChunks) * kChunkPanels;
+      const int buffer = static_cast<int>(chunk / kBlockChunks % 2);
+      return std::pair{packed[buffer].get() + at * panel_floats, packed_inv[buffer].get() + at * nb * NR};
+    };
+    auto pack_into_block = [&](int64_t chunk) {
+      const auto [panels, invs] = chunk_panels(chunk);
+      pack_chunk(chunk, panels, invs);
+    };
+    parallel_for(std::min<int64_t>(chunks_total, kBlockChunks), plan.threads, pack_into_block);
+    const int64_t score_tasks = static_cast<int64_t>(plan.q_ranges) * plan.c_splits;
+    for (int64_t block = 0; block < blocks; ++block) {
+      const int64_t ch0 = block * kBlockChunks, ch1 = std::min(chunks_total, ch0 + kBlockChunks);
+      const int64_t next = std::min(chunks_total, ch1 + kBlockChunks) - ch1;  // the next block's chunks
+      parallel_for(score_tasks + next, plan.threads, [&](int64_t task) {
+        if (task >= score_tasks) return pack_into_block(ch1 + task - score_tasks);
+        const int split = static_cast<int>(task % plan.c_splits);
+        const int64_t q_lo = (task / plan.c_splits) * plan.q_range;
+        Scratch t = scratch();
+        for (int64_t chunk = ch0 + (ch1 - ch0) * split / plan.c_splits;
+             chunk < ch0 + (ch1 - ch0) * (split + 1) / plan.c_splits; ++chunk) {
+          const auto [panels, invs] = chunk_panels(chunk);
+          score_chunk(chunk, panels, invs, q_lo, std::min(r.nq, q_lo + plan.q_range), split, t);
+        }
+      });
+    }
   }
 
   // Merge the splits' buffers (one split: its buffer, in place) and write each (query, dim) row.
@@ -362,7 +393,7 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
 //
 // The bound. For one query q and corpus row c at prefix length d, let q~, c~ be the bf16
 // roundings (denormals read as zero, as AVX512_BF16 reads them), rq = |q~ - q| / |q| and
-// rc = |c~ - c| / |c| (measured per prefix, in double), D = |q| |c|, u = 2^-24. Then
+// rc = |c~ - c| / |c| (measured per prefix in double, kept rounded up to float), D = |q| |c|, u = 2^-24. Then
 //   |<q~,c~> - <q,c>| = |<q~-q, c> + <q, c~-c> + <q~-q, c~-c>| <= D (rq + rc + rq rc)
 // (Cauchy-Schwarz). A dot product of d terms accumulated one term at a time in fp32, each
 // addition rounded once with relative error at most v, is within g(v) sum|x_i y_i| of the exact
@@ -386,48 +417,71 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
 // are rescored (on random data about 143 of k + k/2 + 16 = 166 at k = 100, 16 of 31 at k = 10).
 
 // The bound above, with margins for the double arithmetic that computes it.
-double pair_error_bound(int d, double rq, double rc) {
-  const double u = 0x1p-24;
-  const double g32 = d * u / (1 - d * u);
-  const double g16 = d * 2 * u / (1 - d * 2 * u);
-  const double p = (1 + rq) * (1 + rc);
-  const double e = (rq + rc + rq * rc) + g16 * p + g32 + (2 * u + u * u) * ((1 + g32) + p * (1 + g16));
-  return e * (1 + u) * (1 + u) * (1 + 1e-9) + 0x1p-40;
-}
+// PairErrorBound(d)(rq, rc); the terms that depend on d alone computed once.
+struct PairErrorBound {
+  static constexpr double u = 0x1p-24;
+  double g32, g16;
+  explicit PairErrorBound(int d) : g32(d * u / (1 - d * u)), g16(d * 2 * u / (1 - d * 2 * u)) {}
+  double operator()(double rq, double rc) const {
+    const double p = (1 + rq) * (1 + rc);
+    const double e = (rq + rc + rq * rc) + g16 * p + g32 + (2 * u + u * u) * ((1 + g32) + p * (1 + g16));
+    return e * (1 + u) * (1 + u) * (1 + 1e-9) + 0x1p-40;
+  }
+};
 
 // bf16 roundings of the first max_dim columns, as floats (stride max_dim) and/or as bits
-// (stride dim), either may be null; each prefix's relative rounding error rho[b * n + row] (0 for
+// (stride dim), either may be null; each prefix's relative rounding error rho[row * nb + b] (0 for
 // a zero prefix) and its inverse norm inv[b * n + row] (inverse_prefix_norms' values, from the
 // same sums). Eight rows at a time, each its own chains of additions. False when a nonzero
 // prefix is tiny (norm < 2^-30).
+// Kernel::prefix_sums without a vector one.
+void prefix_sums_scalar(const float* const* rows, const int* bounds, int nb, double* ss, double* ee) {
+  double s[8] = {}, e[8] = {};
+  int k = 0;
+  for (int b = 0; b < nb; ++b) {
+    for (; k < bounds[b]; ++k)
+      for (int i = 0; i < 8; ++i) {
+        s[i] += static_cast<double>(rows[i][k]) * rows[i][k];
+        if (ee) {
+          const double d = static_cast<double>(round_bf16(rows[i][k])) - rows[i][k];
+          e[i] += d * d;
+        }
+      }
+    for (int i = 0; i < 8; ++i) {
+      ss[b * 8 + i] = s[i];
+      if (ee) ee[b * 8 + i] = e[i];
+    }
+  }
+}
+
+// x rounded up to a float (a bound stays a bound).
+float round_up(double x) {
+  const float f = static_cast<float>(x);
+  return f < x ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
+}
+
 bool round_rows(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads, float* out,
-                uint16_t* bits, double* rho, float* inv) {
+                uint16_t* bits, float* rho, float* inv) {
   const int nb = static_cast<int>(bounds.size());
   const int max_dim = bounds.back();
-  constexpr int kRows = 8;
+  const auto sums = select_kernel().prefix_sums ? select_kernel().prefix_sums : prefix_sums_scalar;
   std::atomic<bool> tiny{false};
   const int64_t block = 1024;
   parallel_for((n + block - 1) / block, threads, [&](int64_t blk) {
     const int64_t hi = std::min(n, (blk + 1) * block);
-    for (int64_t r0 = blk * block; r0 < hi; r0 += kRows) {
-      const int m = static_cast<int>(std::min<int64_t>(kRows, hi - r0));
-      const float* row[kRows];
-      for (int i = 0; i < kRows; ++i) row[i] = x + (r0 + std::min(i, m - 1)) * dim;
-      double ss[kRows] = {}, ee[kRows] = {};
-      int k = 0;
-      for (int b = 0; b < nb; ++b) {
-        for (; k < bounds[b]; ++k)
-          for (int i = 0; i < kRows; ++i) {
-            const double e = static_cast<double>(round_bf16(row[i][k])) - row[i][k];
-            ss[i] += static_cast<double>(row[i][k]) * row[i][k];
-            ee[i] += e * e;
-          }
+    std::vector<double> ss(static_cast<size_t>(nb) * 8), ee(static_cast<size_t>(nb) * 8);
+    for (int64_t r0 = blk * block; r0 < hi; r0 += 8) {
+      const int m = static_cast<int>(std::min<int64_t>(8, hi - r0));
+      const float* row[8];
+      for (int i = 0; i < 8; ++i) row[i] = x + (r0 + std::min(i, m - 1)) * dim;
+      sums(row, bounds.data(), nb, ss.data(), ee.data());
+      for (int b = 0; b < nb; ++b)
         for (int i = 0; i < m; ++i) {
-          if (ss[i] > 0 && ss[i] < 0x1p-60) tiny = true;
-          rho[b * n + r0 + i] = ss[i] > 0 ? std::sqrt(ee[i]) / std::sqrt(ss[i]) : 0.0;
-          inv[b * n + r0 + i] = inverse_norm(ss[i]);
+          const double s = ss[b * 8 + i], e = ee[b * 8 + i];
+          if (s > 0 && s < 0x1p-60) tiny = true;
+          rho[(r0 + i) * nb + b] = round_up(s > 0 ? std::sqrt(e) / std::sqrt(s) : 0.0);
+          inv[b * n + r0 + i] = inverse_norm(s);
         }
-      }
       for (int i = 0; i < m; ++i)
         for (int kk = 0; kk < max_dim; ++kk) {
           if (out) out[(r0 + i) * max_dim + kk] = round_bf16(row[i][kk]);
@@ -518,9 +572,9 @@ struct Bf16Inputs {
   std::vector<float> inv_q, inv_c;
   AlignedBuffer q16, c16;
   std::vector<uint16_t> qbits;
-  std::vector<double> rho_q, rho_c;
-  std::vector<double> rho_c_max;  // [bound]: the largest over the corpus
-  ScoreRequest stage1;            // the first stage's request: these inputs, dims = bounds
+  std::vector<float> rho_q, rho_c;  // [row * nb + bound], rounded up: 20 bytes a row at 5 dims
+  std::vector<double> rho_c_max;    // [bound]: the largest over the corpus
+  ScoreRequest stage1;              // the first stage's request: these inputs, dims = bounds
 };
 
 // The corpus half of `in` (the same for every query range of a request); "" or why the bf16 path
@@ -537,9 +591,8 @@ std::string prepare_bf16_corpus(const ScoreRequest& r, Bf16Inputs& in) {
                   in.rho_c.data(), in.inv_c.data()))
     return "an embedding prefix is tiny (norm below 2^-30)";
   in.rho_c_max.assign(nb, 0.0);
-  for (int b = 0; b < nb; ++b)
-    in.rho_c_max[b] = *std::max_element(in.rho_c.begin() + static_cast<int64_t>(b) * r.nc,
-                                        in.rho_c.begin() + static_cast<int64_t>(b + 1) * r.nc);
+  for (int64_t c = 0; c < r.nc; ++c)
+    for (int b = 0; b < nb; ++b) in.rho_c_max[b] = std::max<double>(in.rho_c_max[b], in.rho_c[c * nb + b]);
   return "";
 }
 
@@ -588,8 +641,8 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
   const Kernel* hw = in.hw;
   const std::vector<float>& inv_q = in.inv_q;
   const std::vector<float>& inv_c = in.inv_c;
-  const std::vector<double>& rho_q = in.rho_q;
-  const std::vector<double>& rho_c = in.rho_c;
+  const std::vector<float>& rho_q = in.rho_q;
+  const std::vector<float>& rho_c = in.rho_c;
   const std::vector<double>& rho_c_max = in.rho_c_max;
 
   // Stage 1: top K1 of the bf16 scores, per bound (in no particular order).
@@ -660,16 +713,17 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
           // all are, and the exact k-th score certifies below.
           const float* s16 = &s1[b][q * K1];
           const int32_t* rows = &idx1[b][q * K1];
-          const double rq = rho_q[b * r.nq + q];
+          const double rq = rho_q[q * nb + b];
+          const PairErrorBound bound(bounds[b]);
           double floor = -std::numeric_limits<double>::infinity();
           if (K1 > K) {
             for (int64_t j = 0; j < K1; ++j) {
-              eps[j] = pair_error_bound(bounds[b], rq, rho_c[b * r.nc + rows[j]]);
+              eps[j] = bound(rq, rho_c[static_cast<int64_t>(rows[j]) * nb + b]);
               low[j] = s16[j] - eps[j];
             }
             std::nth_element(low.begin(), low.begin() + (K - 1), low.end(), std::greater<double>());
             const double last = *std::min_element(s16, s16 + K1);
-            if (K1 == r.nc || last + pair_error_bound(bounds[b], rq, rho_c_max[b]) < low[K - 1]) floor = low[K - 1];
+            if (K1 == r.nc || last + bound(rq, rho_c_max[b]) < low[K - 1]) floor = low[K - 1];
           }
           pruned[i * nb + b] = floor > -std::numeric_limits<double>::infinity();
           for (int64_t j = 0; j < K1; ++j) {
@@ -773,14 +827,15 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
             hits.push_back(hit_key(ex[p * nb + b], idx1[b][q * K1 + j]));
         select_best(hits.data(), static_cast<int64_t>(hits.size()), K, tmp, kern);
         const double L = key_score(hits[K - 1]);
-        const double rq = rho_q[b * r.nq + q];
+        const double rq = rho_q[q * nb + b];
+        const PairErrorBound bound(bounds[b]);
         if (K1 < r.nc && !pruned[i * nb + b]) {  // the K1-th stage-1 score: the least of the list
           const double last = *std::min_element(&s1[b][q * K1], &s1[b][q * K1] + K1);
-          if (!(last + pair_error_bound(bounds[b], rq, rho_c_max[b]) < L)) failed[q] = 1;
+          if (!(last + bound(rq, rho_c_max[b]) < L)) failed[q] = 1;
         }
         for (int64_t j = 0; j < K1; ++j) {
           const int32_t c = idx1[b][q * K1 + j];
-          need += static_cast<double>(s1[b][q * K1 + j]) + pair_error_bound(bounds[b], rq, rho_c[b * r.nc + c]) >= L;
+          need += static_cast<double>(s1[b][q * K1 + j]) + bound(rq, rho_c[static_cast<int64_t>(c) * nb + b]) >= L;
         }
       }
       needed += need;
@@ -872,11 +927,11 @@ void check_panel(const ScoreRequest& r, const Kernel& kern, const Bf16Inputs& in
     k1.tile(TileArgs{rows16.data(), p16.get(), in.bounds.data(), nb, iq.data(), inv.get(), c0, valid, s16.get()});
     for (int b = 0; b < nb; ++b)
       for (int i = 0; i < mr; ++i) {
-        const double rq = in.rho_q[b * r.nq + q0 + i];
+        const double rq = in.rho_q[(q0 + i) * nb + b];
         for (int j = 0; j < valid; ++j) {
           const size_t at = static_cast<size_t>(b * MR + i) * NR + j;
           const double err = std::fabs(static_cast<double>(s16[at]) - s32[at]);
-          const double eps = pair_error_bound(in.bounds[b], rq, in.rho_c[b * r.nc + c0 + j]);
+          const double eps = PairErrorBound(in.bounds[b])(rq, in.rho_c[(c0 + j) * nb + b]);
           res.violations += err > eps;
           res.max_ratio = std::max(res.max_ratio, err / eps);
           res.max_error = std::max(res.max_error, err);
@@ -939,21 +994,18 @@ float round_bf16(float x) {
 void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads,
                           float* out /* [nb x n] */) {
   const int nb = static_cast<int>(bounds.size());
-  constexpr int kRows = 8;
+  const auto sums = select_kernel().prefix_sums ? select_kernel().prefix_sums : prefix_sums_scalar;
   const int64_t block = 1024;
   parallel_for((n + block - 1) / block, threads, [&](int64_t blk) {
     const int64_t hi = std::min(n, (blk + 1) * block);
-    for (int64_t r0 = blk * block; r0 < hi; r0 += kRows) {
-      const int m = static_cast<int>(std::min<int64_t>(kRows, hi - r0));
-      const float* row[kRows];
-      for (int i = 0; i < kRows; ++i) row[i] = x + (r0 + std::min(i, m - 1)) * dim;
-      double ss[kRows] = {};
-      int k = 0;
-      for (int b = 0; b < nb; ++b) {
-        for (; k < bounds[b]; ++k)
-          for (int i = 0; i < kRows; ++i) ss[i] += static_cast<double>(row[i][k]) * row[i][k];
-        for (int i = 0; i < m; ++i) out[b * n + r0 + i] = inverse_norm(ss[i]);
-      }
+    std::vector<double> ss(static_cast<size_t>(nb) * 8);
+    for (int64_t r0 = blk * block; r0 < hi; r0 += 8) {
+      const int m = static_cast<int>(std::min<int64_t>(8, hi - r0));
+      const float* row[8];
+      for (int i = 0; i < 8; ++i) row[i] = x + (r0 + std::min(i, m - 1)) * dim;
+      sums(row, bounds.data(), nb, ss.data(), nullptr);
+      for (int b = 0; b < nb; ++b)
+        for (int i = 0; i < m; ++i) out[b * n + r0 + i] = inverse_norm(ss[b * 8 + i]);
     }
   });
 }

@@ -79,7 +79,12 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
   it.each(['generic', 'avx2'])("the %s kernel: its rescoring gives the fp32 engine's bits too", (kernel) => {
     // a child process: the addon picks its micro-kernel once per process, from EMB_BENCH_KERNEL
     const child = fileURLToPath(new URL('./helpers/kernel-child.mjs', import.meta.url));
-    const out = JSON.parse(execFileSync(process.execPath, [child, addonPath], { env: { ...process.env, EMB_BENCH_KERNEL: kernel } }).toString());
+    const run = (env: NodeJS.ProcessEnv) => JSON.parse(execFileSync(process.execPath, [child, addonPath], { env }).toString());
+    const out = run({ ...process.env, EMB_BENCH_KERNEL: kernel });
+    const { EMB_BENCH_KERNEL: _, ...env } = process.env;
+    // the fused multiply-add kernels agree bit for bit with this CPU's own (norms included); the
+    // generic kernel rounds each product
+    if (out.kernel !== 'generic') expect(out.fp32).toBe(run(env).fp32);
     if (kernel === 'generic' || out.kernel === kernel) expect(out.kernel).toBe(kernel); // avx2 where the CPU has it
     expect(out.engine).toBe(`cpu-${out.kernel}-bf16-portable`);
     expect(out.identical).toBe(true);
