@@ -322,39 +322,85 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
       }
     });
   } else {
-    // Several: blocks of kBlockChunks chunks, each packed once into one of two buffers. The tasks
-    // that score block j run in one parallel_for with those that pack block j + 1 (last, so that
-    // threads done scoring take them).
+    // Several: blocks of kBlockChunks chunks, each packed once into one of kRing buffers and
+    // scored by every range. One sequence of tasks, claimed in order by every thread: block j + 1's
+    // packing (a task a chunk) comes before block j's scoring (a task a range and split), so that
+    // threads done scoring pack ahead. A scoring task waits for its block's packing and for its
+    // range and split's previous block (they share top-k buffers); a packing task for the
+    // scoring of the block that last used its buffer. Each waits only on tasks claimed before it
+    // (no deadlock), and no barrier stops every thread between blocks.
+    constexpr int kRing = 3;
     const int64_t block_panels = std::min<int64_t>(panels_total, int64_t(kBlockChunks) * kChunkPanels);
-    AlignedBuffer packed[2] = {aligned_floats(block_panels * panel_floats),
-                               aligned_floats(blocks > 1 ? block_panels * panel_floats : 0)};
-    AlignedBuffer packed_inv[2] = {aligned_floats(block_panels * nb * NR), aligned_floats(block_panels * nb * NR)};
+    AlignedBuffer packed[kRing], packed_inv[kRing];
+    for (int i = 0; i < kRing && i < blocks; ++i) {
+      packed[i] = aligned_floats(block_panels * panel_floats);
+      packed_inv[i] = aligned_floats(static_cast<size_t>(block_panels) * nb * NR);
+    }
     auto chunk_panels = [&](int64_t chunk) {
       const int64_t at = (chunk % kBlockChunks) * kChunkPanels;
-      const int buffer = static_cast<int>(chunk / kBlockChunks % 2);
+      const int buffer = static_cast<int>(chunk / kBlockChunks % kRing);
       return std::pair{packed[buffer].get() + at * panel_floats, packed_inv[buffer].get() + at * nb * NR};
     };
-    auto pack_into_block = [&](int64_t chunk) {
-      const auto [panels, invs] = chunk_panels(chunk);
-      pack_chunk(chunk, panels, invs);
-    };
-    parallel_for(std::min<int64_t>(chunks_total, kBlockChunks), plan.threads, pack_into_block);
     const int64_t score_tasks = static_cast<int64_t>(plan.q_ranges) * plan.c_splits;
+    struct Task {
+      int64_t block, index;  // index: the chunk (packing) or range * c_splits + split (scoring)
+      bool pack;
+    };
+    std::vector<Task> sequence;
+    auto add_packing = [&](int64_t block) {
+      for (int64_t chunk = block * kBlockChunks; chunk < std::min(chunks_total, (block + 1) * kBlockChunks); ++chunk)
+        sequence.push_back({block, chunk, true});
+    };
+    add_packing(0);
     for (int64_t block = 0; block < blocks; ++block) {
-      const int64_t ch0 = block * kBlockChunks, ch1 = std::min(chunks_total, ch0 + kBlockChunks);
-      const int64_t next = std::min(chunks_total, ch1 + kBlockChunks) - ch1;  // the next block's chunks
-      parallel_for(score_tasks + next, plan.threads, [&](int64_t task) {
-        if (task >= score_tasks) return pack_into_block(ch1 + task - score_tasks);
-        const int split = static_cast<int>(task % plan.c_splits);
-        const int64_t q_lo = (task / plan.c_splits) * plan.q_range;
-        Scratch t = scratch();
-        for (int64_t chunk = ch0 + (ch1 - ch0) * split / plan.c_splits;
-             chunk < ch0 + (ch1 - ch0) * (split + 1) / plan.c_splits; ++chunk) {
-          const auto [panels, invs] = chunk_panels(chunk);
-          score_chunk(chunk, panels, invs, q_lo, std::min(r.nq, q_lo + plan.q_range), split, t);
-        }
-      });
+      if (block + 1 < blocks) add_packing(block + 1);
+      for (int64_t task = 0; task < score_tasks; ++task) sequence.push_back({block, task, false});
     }
+    std::vector<std::atomic<int64_t>> chunks_packed(blocks), tasks_scored(blocks), blocks_done(score_tasks);
+    for (auto& v : chunks_packed) v = 0;
+    for (auto& v : tasks_scored) v = 0;
+    for (auto& v : blocks_done) v = 0;
+    std::atomic<size_t> next{0};
+    std::atomic<bool> failed{false};
+    std::exception_ptr error;
+    struct Stopped {};
+    auto wait_for = [&](const std::atomic<int64_t>& count, int64_t target) {
+      while (count.load(std::memory_order_acquire) < target) {
+        if (failed.load(std::memory_order_relaxed)) throw Stopped{};
+        std::this_thread::yield();
+      }
+    };
+    parallel_for(plan.threads, plan.threads, [&](int64_t) {
+      try {
+        Scratch t = scratch();
+        for (size_t i; (i = next.fetch_add(1)) < sequence.size();) {
+          const Task task = sequence[i];
+          const int64_t ch0 = task.block * kBlockChunks, ch1 = std::min(chunks_total, ch0 + kBlockChunks);
+          if (task.pack) {
+            if (task.block >= kRing) wait_for(tasks_scored[task.block - kRing], score_tasks);
+            const auto [panels, invs] = chunk_panels(task.index);
+            pack_chunk(task.index, panels, invs);
+            chunks_packed[task.block].fetch_add(1, std::memory_order_release);
+            continue;
+          }
+          wait_for(chunks_packed[task.block], ch1 - ch0);
+          wait_for(blocks_done[task.index], task.block);
+          const int split = static_cast<int>(task.index % plan.c_splits);
+          const int64_t q_lo = (task.index / plan.c_splits) * plan.q_range;
+          for (int64_t chunk = ch0 + (ch1 - ch0) * split / plan.c_splits;
+               chunk < ch0 + (ch1 - ch0) * (split + 1) / plan.c_splits; ++chunk) {
+            const auto [panels, invs] = chunk_panels(chunk);
+            score_chunk(chunk, panels, invs, q_lo, std::min(r.nq, q_lo + plan.q_range), split, t);
+          }
+          blocks_done[task.index].fetch_add(1, std::memory_order_release);
+          tasks_scored[task.block].fetch_add(1, std::memory_order_release);
+        }
+      } catch (const Stopped&) {
+      } catch (...) {
+        if (!failed.exchange(true)) error = std::current_exception();
+      }
+    });
+    if (error) std::rethrow_exception(error);
   }
 
   // Merge the splits' buffers (one split: its buffer, in place) and write each (query, dim) row.
