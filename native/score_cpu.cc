@@ -192,18 +192,20 @@ Plan make_plan(const ScoreRequest& r, const Kernel& kern, int K) {
   p.threads = thread_count(r);
   const int MR = kern.mr;
   const int64_t row_bytes = static_cast<int64_t>(p.bounds.back()) * (kern.bf16 ? 2 : 4);
-  // Ranges of about kRangeBytes of query rows, and at least two per thread where there are
-  // queries enough (for balance).
-  int64_t q_range = std::max<int64_t>(MR, kRangeBytes / row_bytes / MR * MR);
-  const int64_t balanced = (r.nq + 2 * p.threads - 1) / (2 * p.threads);
-  q_range = std::min(q_range, (balanced + MR - 1) / MR * MR);
-  p.q_range = std::max<int64_t>(MR, q_range);
-  p.q_ranges = static_cast<int>((r.nq + p.q_range - 1) / p.q_range);
-  // Few queries: each block's chunks are split between tasks too, then the per-split top-k
-  // buffers merged.
-  p.c_splits = p.q_ranges >= 2 * p.threads
-                   ? 1
-                   : static_cast<int>(std::min<int64_t>(kBlockChunks, (2 * p.threads + p.q_ranges - 1) / p.q_ranges));
+  // Ranges of about kRangeBytes of query rows. Queries that fit in one: the corpus is split
+  // between the threads instead (then the per-split top-k buffers merged); fewer ranges than
+  // threads: each block's chunks too.
+  const int64_t fit = std::max<int64_t>(MR, kRangeBytes / row_bytes / MR * MR);
+  const int64_t chunks = ((r.nc + kern.nr - 1) / kern.nr + kChunkPanels - 1) / kChunkPanels;
+  if (r.nq <= fit) {
+    p.q_range = (r.nq + MR - 1) / MR * MR;
+    p.q_ranges = 1;
+    p.c_splits = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(chunks, p.threads)));
+  } else {
+    p.q_range = fit;
+    p.q_ranges = static_cast<int>((r.nq + fit - 1) / fit);
+    p.c_splits = p.q_ranges >= p.threads ? 1 : std::min(kBlockChunks, (p.threads + p.q_ranges - 1) / p.q_ranges);
+  }
   return p;
 }
 

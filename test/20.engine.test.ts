@@ -41,10 +41,11 @@ describe('scoring engine', () => {
     { nq: 5, nc: 3, dim: 16, dims: [16, 4], k: 10, seed: 2 }, // k > corpus size
     { nq: 130, nc: 1000, dim: 100, dims: [100, 64, 33], k: 100, seed: 3 },
     { nq: 1, nc: 17, dim: 7, dims: [7], k: 1, seed: 4 },
-    // several corpus blocks (packed once, 2,048 rows at a time with the AVX-512 kernel), with few
-    // queries (each block split between tasks) and with many (several query ranges)
+    // a corpus of several blocks (2,048 rows a block with the AVX-512 kernel; from four on, the
+    // ring of three packed buffers wraps): few queries (the corpus split between tasks), and more
+    // than fit one L2-sized range (192 KB of rows: the blocks packed once, shared by the ranges)
     { nq: 3, nc: 5000, dim: 24, dims: [24, 8], k: 20, seed: 5 },
-    { nq: 300, nc: 5000, dim: 24, dims: [24, 8], k: 20, seed: 6 },
+    { nq: 250, nc: 7000, dim: 256, dims: [256, 100, 7], k: 20, seed: 6 },
   ])('matches the reference on random data: $nq x $nc x $dim, dims $dims, k $k', async ({ nq, nc, dim, dims, k, seed }) => {
     const q = randomMatrix(nq, dim, seed);
     const c = randomMatrix(nc, dim, seed + 100);
