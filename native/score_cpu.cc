@@ -348,21 +348,29 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
       int64_t block, index;  // index: the chunk (packing) or range * c_splits + split (scoring)
       bool pack;
     };
-    std::vector<Task> sequence;
-    auto add_packing = [&](int64_t block) {
-      for (int64_t chunk = block * kBlockChunks; chunk < std::min(chunks_total, (block + 1) * kBlockChunks); ++chunk)
-        sequence.push_back({block, chunk, true});
+    // The sequence, task i computed on claiming: block 0's packing, then for each block j, block
+    // j + 1's packing and block j's scoring.
+    auto chunks_in = [&](int64_t block) {
+      return block < blocks ? std::min(chunks_total, (block + 1) * kBlockChunks) - block * kBlockChunks : 0;
     };
-    add_packing(0);
-    for (int64_t block = 0; block < blocks; ++block) {
-      if (block + 1 < blocks) add_packing(block + 1);
-      for (int64_t task = 0; task < score_tasks; ++task) sequence.push_back({block, task, false});
-    }
+    const int64_t total = chunks_total + blocks * score_tasks;
+    auto task_at = [&](int64_t i) -> Task {
+      if (i < chunks_in(0)) return {0, i, true};
+      i -= chunks_in(0);
+      const int64_t full = kBlockChunks + score_tasks;  // every group but the last two
+      int64_t j = std::min(i / full, std::max<int64_t>(0, blocks - 2));
+      for (i -= j * full;; ++j) {
+        const int64_t packs = chunks_in(j + 1);
+        if (i < packs) return {j + 1, (j + 1) * kBlockChunks + i, true};
+        if (i < packs + score_tasks) return {j, i - packs, false};
+        i -= packs + score_tasks;
+      }
+    };
     std::vector<std::atomic<int64_t>> chunks_packed(blocks), tasks_scored(blocks), blocks_done(score_tasks);
     for (auto& v : chunks_packed) v = 0;
     for (auto& v : tasks_scored) v = 0;
     for (auto& v : blocks_done) v = 0;
-    std::atomic<size_t> next{0};
+    std::atomic<int64_t> next{0};
     std::atomic<bool> failed{false};
     std::exception_ptr error;
     struct Stopped {};
@@ -375,8 +383,8 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
     parallel_for(plan.threads, plan.threads, [&](int64_t) {
       try {
         Scratch t = scratch();
-        for (size_t i; (i = next.fetch_add(1)) < sequence.size();) {
-          const Task task = sequence[i];
+        for (int64_t i; (i = next.fetch_add(1)) < total;) {
+          const Task task = task_at(i);
           const int64_t ch0 = task.block * kBlockChunks, ch1 = std::min(chunks_total, ch0 + kBlockChunks);
           if (task.pack) {
             if (task.block >= kRing) wait_for(tasks_scored[task.block - kRing], score_tasks);
