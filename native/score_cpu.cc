@@ -160,7 +160,7 @@ struct Plan {
   int k = 0;
   int64_t q_range = 0;  // queries per task
   int q_ranges = 0;
-  int c_splits = 0;  // tasks per range and block (each its own top-k buffers)
+  int c_splits = 0;  // corpus splits per range (each its own top-k buffers)
   int threads = 1;
 };
 
