@@ -366,10 +366,7 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
         i -= packs + score_tasks;
       }
     };
-    std::vector<std::atomic<int64_t>> chunks_packed(blocks), tasks_scored(blocks), blocks_done(score_tasks);
-    for (auto& v : chunks_packed) v = 0;
-    for (auto& v : tasks_scored) v = 0;
-    for (auto& v : blocks_done) v = 0;
+    std::vector<std::atomic<int64_t>> chunks_packed(blocks), tasks_scored(blocks), blocks_done(score_tasks);  // zeros
     std::atomic<int64_t> next{0};
     std::atomic<bool> failed{false};
     std::exception_ptr error;
@@ -485,11 +482,6 @@ struct PairErrorBound {
   }
 };
 
-// bf16 roundings of the first max_dim columns, as floats (stride max_dim) and/or as bits
-// (stride dim), either may be null; each prefix's relative rounding error rho[row * nb + b] (0 for
-// a zero prefix) and its inverse norm inv[b * n + row] (inverse_prefix_norms' values, from the
-// same sums). Eight rows at a time, each its own chains of additions. False when a nonzero
-// prefix is tiny (norm < 2^-30).
 // Kernel::prefix_sums without a vector one.
 void prefix_sums_scalar(const float* const* rows, const int* bounds, int nb, double* ss, double* ee) {
   double s[8] = {}, e[8] = {};
@@ -516,6 +508,11 @@ float round_up(double x) {
   return f < x ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
 }
 
+// bf16 roundings of the first max_dim columns, as floats (stride max_dim) and/or as bits
+// (stride dim), either may be null; each prefix's relative rounding error rho[row * nb + b] (0 for
+// a zero prefix; null: not summed) and its inverse norm inv[b * n + row] (inverse_prefix_norms is
+// this with only inv). Eight rows at a time (Kernel::prefix_sums). False when a nonzero prefix is
+// tiny (norm < 2^-30).
 bool round_rows(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads, float* out,
                 uint16_t* bits, float* rho, float* inv) {
   const int nb = static_cast<int>(bounds.size());
@@ -530,12 +527,12 @@ bool round_rows(const float* x, int64_t n, int dim, const std::vector<int>& boun
       const int m = static_cast<int>(std::min<int64_t>(8, hi - r0));
       const float* row[8];
       for (int i = 0; i < 8; ++i) row[i] = x + (r0 + std::min(i, m - 1)) * dim;
-      sums(row, bounds.data(), nb, ss.data(), ee.data());
+      sums(row, bounds.data(), nb, ss.data(), rho ? ee.data() : nullptr);
       for (int b = 0; b < nb; ++b)
         for (int i = 0; i < m; ++i) {
-          const double s = ss[b * 8 + i], e = ee[b * 8 + i];
+          const double s = ss[b * 8 + i];
           if (s > 0 && s < 0x1p-60) tiny = true;
-          rho[(r0 + i) * nb + b] = round_up(s > 0 ? std::sqrt(e) / std::sqrt(s) : 0.0);
+          if (rho) rho[(r0 + i) * nb + b] = round_up(s > 0 ? std::sqrt(ee[b * 8 + i]) / std::sqrt(s) : 0.0);
           inv[b * n + r0 + i] = inverse_norm(s);
         }
       for (int i = 0; i < m; ++i)
@@ -1049,21 +1046,7 @@ float round_bf16(float x) {
 // in double, so the sums do not depend on how the chains are interleaved or fused).
 void inverse_prefix_norms(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads,
                           float* out /* [nb x n] */) {
-  const int nb = static_cast<int>(bounds.size());
-  const auto sums = select_kernel().prefix_sums ? select_kernel().prefix_sums : prefix_sums_scalar;
-  const int64_t block = 1024;
-  parallel_for((n + block - 1) / block, threads, [&](int64_t blk) {
-    const int64_t hi = std::min(n, (blk + 1) * block);
-    std::vector<double> ss(static_cast<size_t>(nb) * 8);
-    for (int64_t r0 = blk * block; r0 < hi; r0 += 8) {
-      const int m = static_cast<int>(std::min<int64_t>(8, hi - r0));
-      const float* row[8];
-      for (int i = 0; i < 8; ++i) row[i] = x + (r0 + std::min(i, m - 1)) * dim;
-      sums(row, bounds.data(), nb, ss.data(), nullptr);
-      for (int b = 0; b < nb; ++b)
-        for (int i = 0; i < m; ++i) out[b * n + r0 + i] = inverse_norm(ss[b * 8 + i]);
-    }
-  });
+  round_rows(x, n, dim, bounds, threads, nullptr, nullptr, nullptr, out);  // (tiny prefixes are fine here)
 }
 
 EngineError validate(const ScoreRequest& r) {

@@ -82,8 +82,8 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
     const run = (env: NodeJS.ProcessEnv) => JSON.parse(execFileSync(process.execPath, [child, addonPath], { env }).toString());
     const out = run({ ...process.env, EMB_BENCH_KERNEL: kernel });
     const { EMB_BENCH_KERNEL: _, ...env } = process.env;
-    // the fused multiply-add kernels agree bit for bit with this CPU's own (norms included); the
-    // generic kernel rounds each product
+    // the fused multiply-add kernels agree bit for bit with this CPU's own; the generic kernel
+    // rounds each product
     if (out.kernel !== 'generic') expect(out.fp32).toBe(run(env).fp32);
     if (kernel === 'generic' || out.kernel === kernel) expect(out.kernel).toBe(kernel); // avx2 where the CPU has it
     expect(out.engine).toBe(`cpu-${out.kernel}-bf16-portable`);
