@@ -86,6 +86,7 @@ class ScoreWorker : public EngineWorker {
       st.Set("rescored", Napi::Number::New(env, static_cast<double>(stats_.rescored)));
       st.Set("needed", Napi::Number::New(env, static_cast<double>(stats_.needed)));
       st.Set("fallbackQueries", Napi::Number::New(env, static_cast<double>(stats_.fallback_queries)));
+      st.Set("restartedQueries", Napi::Number::New(env, static_cast<double>(stats_.restarted_queries)));
       result.Set("stats", st);
     }
     return result;

@@ -29,12 +29,14 @@ struct ScoreRequest {
 
 // What the CPU engine did, for results.json and the benchmarks.
 struct ScoreStats {
-  std::string engine;            // e.g. "cpu-avx2", "cpu-avx2-bf16-portable"
-  std::string fallback;          // why bf16 was asked for but fp32 ran ("" when it did not)
-  int64_t pairs = 0;             // (query, dim) pairs of the bf16 first stage
-  int64_t rescored = 0;          // candidates rescored exactly, over all pairs
-  int64_t needed = 0;            // of those, the ones the error bound could not exclude
-  int64_t fallback_queries = 0;  // queries whose candidates could not be certified: scored in fp32
+  std::string engine;             // e.g. "cpu-avx2", "cpu-avx2-bf16-portable"
+  std::string fallback;           // why bf16 was asked for but fp32 ran ("" when it did not)
+  int64_t pairs = 0;              // (query, dim) pairs of the bf16 first stage
+  int64_t rescored = 0;           // candidates rescored exactly, over all pairs
+  int64_t needed = 0;             // of those, the ones the error bound could not exclude
+  int64_t fallback_queries = 0;   // queries whose candidates could not be certified: scored in fp32
+  int64_t restarted_queries = 0;  // queries scored again from -inf: fewer than k rows reached the
+                                  // threshold a corpus sample set for them (score_cpu.cc)
 };
 
 // Caller-owned outputs, one pair per entry of request.dims (same order), each [nq x kEff].

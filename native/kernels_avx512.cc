@@ -1,5 +1,7 @@
 // AVX-512F micro-kernel: 8 query rows x 32 corpus rows (16 accumulators of 32 registers).
 // Compiled with -mavx512f for this file only; chosen at run time (cpu_features.cc).
+#include "kernels_avx512.h"
+
 #include <immintrin.h>
 
 #include "kernels_simd.h"
@@ -8,7 +10,6 @@ namespace embbench {
 
 void transpose8(__m256* r);  // kernels_avx2.cc
 
-// 16 x 16 transpose of r[0..15] in place (also the bf16 kernel's pair packing).
 void transpose16(__m512* r) {
   __m512 t[16], u[16];
   for (int i = 0; i < 8; ++i) {
@@ -33,31 +34,6 @@ void transpose16(__m512* r) {
     r[4 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0x88);
     r[12 + i] = _mm512_shuffle_f32x4(t[4 + i], t[12 + i], 0xDD);
   }
-}
-
-// hit_key for the lanes of s set in m (16 bits), in lane order at dst (8 keys at a time,
-// compressed in registers: the memory form of vpcompressq is slow on some cores); returns how
-// many. Writes up to 16 keys. Also the bf16 kernel's.
-int append_keys_avx512(__m512 s, unsigned m, long long row0, Key* dst) {
-  s = _mm512_add_ps(s, _mm512_setzero_ps());  // -0 -> +0
-  const __m512i u = _mm512_castps_si512(s);
-  const __mmask16 neg = _mm512_cmplt_epi32_mask(u, _mm512_setzero_si512());
-  const __m512i ordered = _mm512_mask_xor_epi32(_mm512_or_si512(u, _mm512_set1_epi32(INT32_MIN)), neg, u,
-                                                _mm512_set1_epi32(-1));  // negative: ~u; else u | sign
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i row =
-      _mm512_sub_epi32(_mm512_set1_epi32(static_cast<int>(0xFFFFFFFFu - static_cast<uint32_t>(row0))), lane);
-  int n = 0;
-  for (int h = 0; h < 2; ++h) {
-    const __mmask8 mh = static_cast<__mmask8>(m >> (8 * h));
-    if (!mh) continue;
-    const __m256i hi = h ? _mm512_extracti64x4_epi64(ordered, 1) : _mm512_castsi512_si256(ordered);
-    const __m256i lo = h ? _mm512_extracti64x4_epi64(row, 1) : _mm512_castsi512_si256(row);
-    const __m512i keys = _mm512_or_si512(_mm512_slli_epi64(_mm512_cvtepu32_epi64(hi), 32), _mm512_cvtepu32_epi64(lo));
-    _mm512_storeu_si512(dst + n, _mm512_maskz_compress_epi64(mh, keys));
-    n += __builtin_popcount(mh);
-  }
-  return n;
 }
 
 long long partition_avx512(const Key* a, long long n, Key pivot, Key* hi, Key* lo) {

@@ -9,12 +9,9 @@
 #include <cstring>
 
 #include "engine.h"
-#include "kernels.h"
+#include "kernels_avx512.h"
 
 namespace embbench {
-
-void transpose16(__m512* r);  // kernels_avx512.cc
-int append_keys_avx512(__m512 s, unsigned m, long long row0, Key* dst);
 
 namespace {
 

@@ -29,6 +29,21 @@ namespace {
 constexpr int kChunkPanels = 8;
 constexpr int kBlockChunks = 8;
 constexpr int64_t kRangeBytes = 192 * 1024;
+// Start thresholds from a sample. A top-k stream that starts from -inf appends about
+// K (1 + ln(nc / K)) keys per (query, dim), each row that beats the k-th best seen so far (twice
+// that with the buffer's slack), most of them early, while that k-th is still low. A sample of
+// S rows spread evenly over the corpus is scored first: the kSampleRank-th best of a (query,
+// dim)'s sample scores is reached by about kSampleRank nc / S corpus rows, and S is chosen to make
+// that kSampleExpect K, so the pass that starts from this score appends a few K keys. The results
+// are the same: a row below the start is outside the top K when at least K rows reach it (each
+// buffer then holds every row of its corpus part that does, or K better ones). Where fewer do
+// (for a uniform sample, the sample's order statistic below its expectation by a factor
+// kSampleExpect: P(Gamma(10) < 10/6) ~ 1e-5 per (query, dim)), that query is scored again from
+// -inf. Used where the sample is at most 1/kSampleShare of the corpus (K >= 54).
+constexpr int kSampleRank = 10;
+constexpr int kSampleExpect = 6;
+constexpr int64_t kSampleShare = 32;
+constexpr int kSampleGroups = 32;
 // Auto precision takes the bf16 two-stage engine (where the CPU has a bf16 kernel) from
 // kAutoBf16MinQueries queries and kAutoBf16MinPairs (query, row) pairs, when its first stage
 // keeps at most 1/400 of the corpus (1/250 from 1,000 queries): where it was measured faster
@@ -225,13 +240,143 @@ void pack_panel(const Kernel& kern, const float* src, int64_t stride, int valid,
   }
 }
 
+struct PassOptions {
+  bool ordered = true;       // rows best first, else in no particular order
+  bool sample = true;        // start from a sample's thresholds (above) where it pays
+  int64_t* again = nullptr;  // adds the queries scored again from -inf (the sample's misses)
+};
+
 // One exact top-K pass: every query against every corpus row at every bound, with the given
 // inverse prefix norms ([nb x n], bounds ascending). Rows of `out` follow r.dims, best first, or
-// in no particular order when !ordered (the bf16 first stage's candidates).
+// in no particular order when !opt.ordered (the bf16 first stage's candidates).
 void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* inv_q, const float* inv_c,
-               const ScoreOutput& out, bool ordered = true) {
+               const ScoreOutput& out, const PassOptions& opt = {});
+
+// topk_pass on the queries `which` of r alone (their rows copied; their norms gathered from
+// inv_q), into their rows of out.
+void topk_pass_on(const ScoreRequest& r, const Kernel& kern, int K, const std::vector<int64_t>& which,
+                  const float* inv_q, const float* inv_c, const ScoreOutput& out, const PassOptions& opt) {
+  const size_t row_bytes = static_cast<size_t>(r.dim) * (kern.bf16 ? 2 : 4);  // a bf16 kernel's rows: bf16 bits
+  const std::vector<int> bounds = sorted_bounds(r);
+  const size_t n = which.size(), nb = bounds.size();
+  std::vector<float> qs((n * row_bytes + 3) / 4);
+  std::vector<float> iq(nb * n);
+  for (size_t i = 0; i < n; ++i) {
+    std::memcpy(reinterpret_cast<char*>(qs.data()) + i * row_bytes,
+                reinterpret_cast<const char*>(r.queries) + which[i] * row_bytes, row_bytes);
+    for (size_t b = 0; b < nb; ++b) iq[b * n + i] = inv_q[b * r.nq + which[i]];
+  }
+  ScoreRequest sub = r;
+  sub.queries = qs.data();
+  sub.nq = static_cast<int64_t>(n);
+  std::vector<std::vector<int32_t>> fi(r.dims.size(), std::vector<int32_t>(n * K));
+  std::vector<std::vector<float>> fs(r.dims.size(), std::vector<float>(n * K));
+  ScoreOutput o;
+  for (size_t d = 0; d < r.dims.size(); ++d) {
+    o.indices.push_back(fi[d].data());
+    o.scores.push_back(fs[d].data());
+  }
+  topk_pass(sub, kern, K, iq.data(), inv_c, o, opt);
+  for (size_t i = 0; i < n; ++i)
+    for (size_t d = 0; d < r.dims.size(); ++d) {
+      std::copy(&fi[d][i * K], &fi[d][i * K] + K, out.indices[d] + which[i] * K);
+      std::copy(&fs[d][i * K], &fs[d][i * K] + K, out.scores[d] + which[i] * K);
+    }
+}
+
+// A query tile's kernel inputs: its MR row pointers (tail rows repeat the last query; a bf16
+// kernel's rows are bf16 bits, same stride) and inverse norms, tile_inv_q[b * MR + i].
+void tile_rows(const ScoreRequest& r, const Kernel& kern, int nb, const float* inv_q, int64_t q0, int64_t q_hi,
+               const float** rows, float* tile_inv_q) {
+  const int MR = kern.mr;
+  const int mr = static_cast<int>(std::min<int64_t>(MR, q_hi - q0));
+  for (int i = 0; i < MR; ++i) {
+    const int64_t q = q0 + std::min(i, mr - 1);
+    rows[i] = kern.bf16 ? reinterpret_cast<const float*>(reinterpret_cast<const uint16_t*>(r.queries) + q * r.dim)
+                        : r.queries + q * r.dim;
+    for (int b = 0; b < nb; ++b) tile_inv_q[b * MR + i] = inv_q[b * r.nq + q];
+  }
+}
+
+// The start thresholds (above), [q * nb + b], or none where the sample would not pay. The
+// sample's scores come from the tile kernel's every-score mode; each (query, bound) keeps the two
+// best of each of kSampleGroups groups (sample row mod kSampleGroups: three vector operations a
+// score, no buffer, no branch), and its start is the kSampleRank-th best of those: at most the
+// sample's own kSampleRank-th best (the kept scores are scores of distinct rows), and equal to it
+// unless three of the sample's best fall in one group.
+std::vector<float> start_thresholds(const ScoreRequest& r, const Kernel& kern, int K, const Plan& plan,
+                                    const float* inv_q, const float* inv_c) {
+  const int64_t S = (int64_t(kSampleRank) * r.nc + int64_t(kSampleExpect) * K - 1) / (int64_t(kSampleExpect) * K);
+  if (S * kSampleShare > r.nc || S < 4 * kSampleRank) return {};
+  constexpr int G = kSampleGroups;
+  const int nb = static_cast<int>(plan.bounds.size());
+  const int MR = kern.mr, NR = kern.nr;
+  const int max_dim = plan.bounds.back();
+  const int64_t step = r.nc / S;  // sample row s is corpus row step / 2 + s * step
+  const int64_t panels = (S + NR - 1) / NR;
+  const size_t panel_floats = static_cast<size_t>(max_dim) * NR;
+  AlignedBuffer packed = aligned_floats(panels * panel_floats);
+  AlignedBuffer invs = aligned_floats(static_cast<size_t>(panels) * nb * NR);
+  parallel_for(panels, plan.threads, [&](int64_t p) {
+    const int64_t s0 = p * NR;
+    const int valid = static_cast<int>(std::min<int64_t>(NR, S - s0));
+    const float* src = r.corpus + (step / 2 + s0 * step) * r.dim;
+    float* dst = packed.get() + p * panel_floats;
+    if (kern.pack)
+      kern.pack(src, step * r.dim, valid, max_dim, dst);
+    else
+      pack_panel(kern, src, step * r.dim, valid, max_dim, dst);
+    for (int b = 0; b < nb; ++b)
+      for (int j = 0; j < NR; ++j)
+        invs[(p * nb + b) * NR + j] = j < valid ? inv_c[b * r.nc + step / 2 + (s0 + j) * step] : 0.0f;
+  });
+  std::vector<float> start(static_cast<size_t>(r.nq) * nb);
+  // Tasks of up to a range of query tiles; each passes the sample's panels over its tiles.
+  const int64_t tiles = (r.nq + MR - 1) / MR;
+  const int64_t per_task =
+      std::max<int64_t>(1, std::min<int64_t>(plan.q_range / MR, (tiles + plan.threads - 1) / plan.threads));
+  parallel_for((tiles + per_task - 1) / per_task, plan.threads, [&](int64_t task) {
+    const int64_t t0 = task * per_task, t1 = std::min(tiles, t0 + per_task);
+    std::vector<const float*> rows(static_cast<size_t>(t1 - t0) * MR);
+    std::vector<float> tile_inv_q(static_cast<size_t>(t1 - t0) * nb * MR);
+    for (int64_t t = t0; t < t1; ++t)
+      tile_rows(r, kern, nb, inv_q, t * MR, r.nq, &rows[(t - t0) * MR], &tile_inv_q[(t - t0) * nb * MR]);
+    // best[((tile * nb + b) * MR + i) * 2G + g]: group g's best, then + G: its second best
+    std::vector<float> best(static_cast<size_t>(t1 - t0) * nb * MR * 2 * G, -std::numeric_limits<float>::infinity());
+    AlignedBuffer scores = aligned_floats(static_cast<size_t>(nb) * MR * NR);
+    for (int64_t p = 0; p < panels; ++p) {
+      const int valid = static_cast<int>(std::min<int64_t>(NR, S - p * NR));
+      const int g0 = static_cast<int>(p * NR % G);  // NR divides G
+      for (int64_t t = t0; t < t1; ++t) {
+        kern.tile(TileArgs{&rows[(t - t0) * MR], packed.get() + p * panel_floats, plan.bounds.data(), nb,
+                           &tile_inv_q[(t - t0) * nb * MR], invs.get() + p * nb * NR, 0, valid, scores.get()});
+        for (int bi = 0; bi < nb * MR; ++bi) {
+          float* b1 = &best[((t - t0) * nb * MR + bi) * 2 * G + g0];
+          float* b2 = b1 + G;
+          const float* x = scores.get() + static_cast<size_t>(bi) * NR;
+          for (int j = 0; j < valid; ++j) {
+            b2[j] = std::max(b2[j], std::min(b1[j], x[j]));
+            b1[j] = std::max(b1[j], x[j]);
+          }
+        }
+      }
+    }
+    for (int64_t t = t0; t < t1; ++t)
+      for (int i = 0; i < MR && t * MR + i < r.nq; ++i)
+        for (int b = 0; b < nb; ++b) {
+          float* v = &best[(((t - t0) * nb + b) * MR + i) * 2 * G];
+          std::nth_element(v, v + (kSampleRank - 1), v + 2 * G, std::greater<float>());
+          start[(t * MR + i) * nb + b] = v[kSampleRank - 1];
+        }
+  });
+  return start;
+}
+
+void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* inv_q, const float* inv_c,
+               const ScoreOutput& out, const PassOptions& opt) {
   const Plan plan = make_plan(r, kern, K);
   const int nb = static_cast<int>(plan.bounds.size());
+  const std::vector<float> start = opt.sample ? start_thresholds(r, kern, K, plan, inv_q, inv_c) : std::vector<float>{};
   const int MR = kern.mr, NR = kern.nr;
   const int max_dim = plan.bounds.back();
 
@@ -249,7 +394,8 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
   std::vector<float> res_score(slots, std::numeric_limits<float>::infinity());  // the thresholds
   for (int split = 0; split < plan.c_splits; ++split)
     for (int64_t q = 0; q < r.nq; ++q)
-      for (int b = 0; b < nb; ++b) res_score[slot_of(split, q, b)] = -std::numeric_limits<float>::infinity();
+      for (int b = 0; b < nb; ++b)
+        res_score[slot_of(split, q, b)] = start.empty() ? -std::numeric_limits<float>::infinity() : start[q * nb + b];
 
   const int64_t panels_total = (r.nc + NR - 1) / NR;
   const int64_t chunks_total = (panels_total + kChunkPanels - 1) / kChunkPanels;
@@ -285,14 +431,7 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
     const int64_t pnl0 = chunk * kChunkPanels;
     const int n_panels = static_cast<int>(std::min<int64_t>(kChunkPanels, panels_total - pnl0));
     for (int64_t q0 = q_lo; q0 < q_hi; q0 += MR) {
-      const int mr = static_cast<int>(std::min<int64_t>(MR, q_hi - q0));
-      for (int i = 0; i < MR; ++i) {
-        const int64_t q = q0 + std::min(i, mr - 1);
-        // a bf16 kernel's query rows are bf16 bits (uint16, same stride)
-        t.rows[i] = kern.bf16 ? reinterpret_cast<const float*>(reinterpret_cast<const uint16_t*>(r.queries) + q * r.dim)
-                              : r.queries + q * r.dim;
-        for (int b = 0; b < nb; ++b) t.tile_inv_q[b * MR + i] = inv_q[b * r.nq + q];
-      }
+      tile_rows(r, kern, nb, inv_q, q0, q_hi, t.rows.data(), t.tile_inv_q.data());
       for (int p = 0; p < n_panels; ++p) {
         const int64_t c0 = (pnl0 + p) * NR;
         const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
@@ -410,8 +549,21 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
     if (error) std::rethrow_exception(error);
   }
 
+  // Queries where fewer than K rows reached a start threshold: scored again from -inf (below).
+  std::vector<int64_t> again;
+  if (!start.empty())
+    for (int64_t q = 0; q < r.nq; ++q)
+      for (int b = 0; b < nb; ++b) {
+        int64_t n = 0;
+        for (int split = 0; split < plan.c_splits; ++split) n += res_n[slot_of(split, q, b)];
+        if (n < K) {
+          again.push_back(q);
+          break;
+        }
+      }
   // Merge the splits' buffers (one split: its buffer, in place) and write each (query, dim) row.
   parallel_for(r.nq, plan.threads, [&](int64_t q) {
+    if (!again.empty() && std::binary_search(again.begin(), again.end(), q)) return;
     std::vector<Key> hits, tmp;
     for (size_t o = 0; o < r.dims.size(); ++o) {
       const int b = plan.out_of_bound[o];
@@ -426,7 +578,7 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
         best = hits.data();
         n = static_cast<int64_t>(hits.size());
       }
-      if (ordered) {
+      if (opt.ordered) {
         select_best(best, n, K, tmp, kern);
       } else if (n > K) {
         tmp.resize(2 * n + 16);
@@ -435,6 +587,10 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
       write_hits(best, K, out.scores[o] + q * K, out.indices[o] + q * K);
     }
   });
+  if (!again.empty()) {
+    topk_pass_on(r, kern, K, again, inv_q, inv_c, out, PassOptions{opt.ordered, false, nullptr});
+    if (opt.again) *opt.again += static_cast<int64_t>(again.size());
+  }
 }
 // ---- bf16 first stage, exact fp32 second stage ----
 //
@@ -707,7 +863,8 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
     out1.indices.push_back(idx1[b].data());
     out1.scores.push_back(s1[b].data());
   }
-  topk_pass(in.stage1, hw ? *hw : kern, static_cast<int>(K1), inv_q.data(), inv_c.data(), out1, false);
+  topk_pass(in.stage1, hw ? *hw : kern, static_cast<int>(K1), inv_q.data(), inv_c.data(), out1,
+            PassOptions{false, true, &stats.restarted_queries});
   in.q16.reset();
   in.qbits = {};
 
@@ -902,30 +1059,8 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
   std::vector<int64_t> redo;
   for (int64_t q = 0; q < r.nq; ++q)
     if (failed[q]) redo.push_back(q);
-  if (!redo.empty()) {
-    std::vector<float> qs(redo.size() * static_cast<size_t>(r.dim));
-    for (size_t i = 0; i < redo.size(); ++i)
-      std::copy(r.queries + redo[i] * r.dim, r.queries + (redo[i] + 1) * r.dim, qs.begin() + i * r.dim);
-    ScoreRequest rf = r;
-    rf.queries = qs.data();
-    rf.nq = static_cast<int64_t>(redo.size());
-    std::vector<std::vector<int32_t>> fi(r.dims.size(), std::vector<int32_t>(redo.size() * K));
-    std::vector<std::vector<float>> fs(r.dims.size(), std::vector<float>(redo.size() * K));
-    ScoreOutput of;
-    for (size_t o = 0; o < r.dims.size(); ++o) {
-      of.indices.push_back(fi[o].data());
-      of.scores.push_back(fs[o].data());
-    }
-    std::vector<float> fq(static_cast<size_t>(nb) * rf.nq);  // their norms, already computed
-    for (int b = 0; b < nb; ++b)
-      for (size_t i = 0; i < redo.size(); ++i) fq[b * rf.nq + i] = inv_q[b * r.nq + redo[i]];
-    topk_pass(rf, kern, K, fq.data(), inv_c.data(), of);
-    for (size_t i = 0; i < redo.size(); ++i)
-      for (size_t o = 0; o < r.dims.size(); ++o) {
-        std::copy(&fi[o][i * K], &fi[o][i * K] + K, out.indices[o] + redo[i] * K);
-        std::copy(&fs[o][i * K], &fs[o][i * K] + K, out.scores[o] + redo[i] * K);
-      }
-  }
+  if (!redo.empty())
+    topk_pass_on(r, kern, K, redo, inv_q.data(), inv_c.data(), out, PassOptions{true, true, &stats.restarted_queries});
   stats.engine = std::string("cpu-") + kern.name + (hw ? "-bf16" : "-bf16-portable");
   stats.pairs = r.nq * nb;
   stats.rescored = rescored;
@@ -1144,6 +1279,7 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
             stats.rescored += tail.rescored;
             stats.needed += tail.needed;
             stats.fallback_queries += tail.fallback_queries;
+            stats.restarted_queries += tail.restarted_queries;
           } else {
             stats.fallback = why;
           }
@@ -1162,7 +1298,8 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
       in.inv_c.resize(nb * rest.nc);
       inverse_prefix_norms(rest.corpus, rest.nc, rest.dim, sorted, threads, in.inv_c.data());
     }
-    topk_pass(rest, kern, K, inv_q.data(), in.inv_c.data(), rows_from(out, done, K));
+    topk_pass(rest, kern, K, inv_q.data(), in.inv_c.data(), rows_from(out, done, K),
+              PassOptions{true, true, &stats.restarted_queries});
   } catch (const std::bad_alloc&) {
     return {"ERR_OOM", "out of memory while scoring"};
   }

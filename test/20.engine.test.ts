@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { engineInfo, scoreTopK, scoreTopKReference } from '../lib/score/index.js';
 import type { TopKResult } from '../lib/score/index.js';
 import { UserError } from '../lib/errors.js';
+import { gaussianArray } from '../lib/random.js';
+import { loadNative } from '../lib/score/native.js';
+import { misleadingSample, sampleRows } from './helpers/sample-rows.js';
 import { rng } from './helpers/shared.js';
 
 function randomMatrix(rows: number, cols: number, seed: number) {
@@ -128,6 +131,32 @@ describe('scoring engine', () => {
     await scoreTopK(q, c, { dims: [256, 64], k: 10, threads: 1 });
     clearInterval(timer);
     expect(ticks).toBeGreaterThan(0);
+  });
+
+  // From k 54 a pass starts each (query, dim) at a score a sample of the corpus sets
+  // (native/score_cpu.cc); a k = nc request takes no sample and orders the whole corpus, whose
+  // first k must be the sampled pass's lists bit for bit, also where the sample misleads.
+  it.each([
+    { name: 'random data', misleading: false },
+    { name: 'a sample of rows far above the rest: the queries are scored again from -inf', misleading: true },
+  ])("start thresholds from a corpus sample: the complete ordering's first k, $name", async ({ misleading }) => {
+    const { addon } = loadNative();
+    const nq = 40,
+      nc = 3000,
+      dim = 48,
+      k = 60;
+    const near = sampleRows(nc, k);
+    expect(near.length).toBeGreaterThan(0);
+    const data = misleading ? misleadingSample(nq, nc, dim, near, 31) : { queries: gaussianArray(nq * dim, 31), corpus: gaussianArray(nc * dim, 32) };
+    const req = { ...data, dim, dims: Int32Array.from([48, 16]), device: 'cpu' as const, threads: 2, precision: 'fp32' as const };
+    const got = await addon!.score({ ...req, k });
+    const all = await addon!.score({ ...req, k: nc });
+    expect(got.stats!.restartedQueries).toBe(misleading ? nq : 0);
+    for (let o = 0; o < 2; o++)
+      for (let q = 0; q < nq; q++) {
+        expect(Array.from(got.indices[o].subarray(q * k, (q + 1) * k))).toEqual(Array.from(all.indices[o].subarray(q * nc, q * nc + k)));
+        expect(Array.from(got.scores[o].subarray(q * k, (q + 1) * k))).toEqual(Array.from(all.scores[o].subarray(q * nc, q * nc + k)));
+      }
   });
 
   it.each([

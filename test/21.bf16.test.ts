@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readNpy } from '../lib/data/npy.js';
 import { gaussianArray, seededRandom } from '../lib/random.js';
 import { loadNative, type NativeScoreRequest, type NativeTopK } from '../lib/score/native.js';
+import { misleadingSample, sampleRows } from './helpers/sample-rows.js';
 import { shared } from './helpers/shared.js';
 
 const { addon, reason: addonPath } = loadNative();
@@ -110,6 +111,19 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
     expect(hw.fallbackQueries).toBeLessThan(4);
     expect(portable.fallbackQueries).toBeLessThan(4);
     expect(Math.abs(hw.needed - portable.needed)).toBeLessThan(0.1 * portable.needed + 5);
+  });
+
+  it('start thresholds from a corpus sample that misleads both stages: the queries are scored again, still identical', async () => {
+    // the fp32 pass samples for k = 60, the first stage for its k + k/2 + 16 = 106 candidates
+    const nq = 24,
+      nc = 3000,
+      dim = 64,
+      k = 60;
+    const near = [...new Set([...sampleRows(nc, k), ...sampleRows(nc, 106)])];
+    expect(near.length).toBeGreaterThan(sampleRows(nc, k).length);
+    const { queries, corpus } = misleadingSample(nq, nc, dim, near, 51);
+    const stats = await check({ queries, corpus, dim, dims: Int32Array.from([64, 32]), k });
+    for (const s of stats) expect(s.restartedQueries).toBe(nq);
   });
 
   it('clustered data (8 tight clusters), duplicated rows (exact ties), zero rows', async () => {

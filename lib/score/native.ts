@@ -18,6 +18,8 @@ export interface NativeScoreStats {
   needed: number;
   /** Queries that could not be certified and were scored in fp32. */
   fallbackQueries: number;
+  /** Queries scored again from -inf: fewer than k rows reached the start threshold a sample of the corpus set. */
+  restartedQueries: number;
 }
 
 export interface NativeTopK {
