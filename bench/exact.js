@@ -106,10 +106,11 @@ async function candidateFractions(addon) {
           rescored_fraction_of_corpus: +(stats.rescored / stats.pairs / corpus.rows).toFixed(4),
           needed_per_pair: +(stats.needed / stats.pairs).toFixed(1),
           fallback_queries: stats.fallbackQueries,
+          restarted_queries: stats.restartedQueries,
         };
         rows[`${model.split('/').pop()}_k${k}_${precision}`] = row;
         console.log(
-          `  ${model.split('/').pop().padEnd(30)} k ${String(k).padStart(3)} ${row.engine.padEnd(26)} rescored ${row.rescored_per_pair}/pair (${(100 * row.rescored_fraction_of_corpus).toFixed(2)}% of ${corpus.rows} documents), ${row.needed_per_pair} within the bound, ${row.fallback_queries} of ${queries.rows} queries in fp32`,
+          `  ${model.split('/').pop().padEnd(30)} k ${String(k).padStart(3)} ${row.engine.padEnd(26)} rescored ${row.rescored_per_pair}/pair (${(100 * row.rescored_fraction_of_corpus).toFixed(2)}% of ${corpus.rows} documents), ${row.needed_per_pair} within the bound, ${row.fallback_queries} of ${queries.rows} queries in fp32, ${row.restarted_queries} restarted`,
         );
       }
   }
@@ -157,6 +158,7 @@ export async function exactBench() {
           );
           row[`${precision}_s`] = +s.toFixed(3);
           row[`${precision}_engine`] = result.stats.engine;
+          row[`${precision}_restarted_queries`] = result.stats.restartedQueries;
           if (precision === 'bf16') {
             row.bf16_rescored_per_pair = +(result.stats.rescored / result.stats.pairs).toFixed(1);
             row.bf16_fallback_queries = result.stats.fallbackQueries;
@@ -165,7 +167,7 @@ export async function exactBench() {
         out.runs[`nq${nq}_k${k}`] = row;
         const x = (s) => `${(s * 1000).toFixed(0)} ms (${(s / sgemm).toFixed(2)}x sgemm)`;
         console.log(
-          `  k ${String(k).padStart(3)}: emb-bench fp32 ${x(row.fp32_s)} | bf16 (${row.bf16_engine}) ${x(row.bf16_s)}, ${row.bf16_rescored_per_pair} rescored/pair, ${row.bf16_fallback_queries} queries in fp32 | ` +
+          `  k ${String(k).padStart(3)}: emb-bench fp32 ${x(row.fp32_s)} | bf16 (${row.bf16_engine}) ${x(row.bf16_s)}, ${row.bf16_rescored_per_pair} rescored/pair, ${row.bf16_fallback_queries} queries in fp32; restarted from -inf: fp32 ${row.fp32_restarted_queries}, bf16 ${row.bf16_restarted_queries} | ` +
             `${faiss ? `FAISS IndexFlatIP per dim ${x(row.faiss_s)} | ` : ''}numpy the sentence-transformers way ${x(row.st_way_s)}`,
         );
       }

@@ -315,59 +315,64 @@ std::vector<float> start_thresholds(const ScoreRequest& r, const Kernel& kern, i
   const int64_t step = r.nc / S;  // sample row s is corpus row step / 2 + s * step
   const int64_t panels = (S + NR - 1) / NR;
   const size_t panel_floats = static_cast<size_t>(max_dim) * NR;
-  AlignedBuffer packed = aligned_floats(panels * panel_floats);
-  AlignedBuffer invs = aligned_floats(static_cast<size_t>(panels) * nb * NR);
-  parallel_for(panels, plan.threads, [&](int64_t p) {
-    const int64_t s0 = p * NR;
-    const int valid = static_cast<int>(std::min<int64_t>(NR, S - s0));
-    const float* src = r.corpus + (step / 2 + s0 * step) * r.dim;
-    float* dst = packed.get() + p * panel_floats;
-    if (kern.pack)
-      kern.pack(src, step * r.dim, valid, max_dim, dst);
-    else
-      pack_panel(kern, src, step * r.dim, valid, max_dim, dst);
-    for (int b = 0; b < nb; ++b)
-      for (int j = 0; j < NR; ++j)
-        invs[(p * nb + b) * NR + j] = j < valid ? inv_c[b * r.nc + step / 2 + (s0 + j) * step] : 0.0f;
-  });
-  std::vector<float> start(static_cast<size_t>(r.nq) * nb);
-  // Tasks of up to a range of query tiles; each passes the sample's panels over its tiles.
+  // The sample is packed a block of panels at a time (its memory stays that of one block).
+  const int64_t block_panels = std::min<int64_t>(panels, int64_t(kBlockChunks) * kChunkPanels);
+  AlignedBuffer packed = aligned_floats(block_panels * panel_floats);
+  AlignedBuffer invs = aligned_floats(static_cast<size_t>(block_panels) * nb * NR);
+  // Tasks of up to a range of query tiles; each passes a block's panels over its tiles.
   const int64_t tiles = (r.nq + MR - 1) / MR;
   const int64_t per_task =
       std::max<int64_t>(1, std::min<int64_t>(plan.q_range / MR, (tiles + plan.threads - 1) / plan.threads));
-  parallel_for((tiles + per_task - 1) / per_task, plan.threads, [&](int64_t task) {
-    const int64_t t0 = task * per_task, t1 = std::min(tiles, t0 + per_task);
-    std::vector<const float*> rows(static_cast<size_t>(t1 - t0) * MR);
-    std::vector<float> tile_inv_q(static_cast<size_t>(t1 - t0) * nb * MR);
-    for (int64_t t = t0; t < t1; ++t)
-      tile_rows(r, kern, nb, inv_q, t * MR, r.nq, &rows[(t - t0) * MR], &tile_inv_q[(t - t0) * nb * MR]);
-    // best[((tile * nb + b) * MR + i) * 2G + g]: group g's best, then + G: its second best
-    std::vector<float> best(static_cast<size_t>(t1 - t0) * nb * MR * 2 * G, -std::numeric_limits<float>::infinity());
-    AlignedBuffer scores = aligned_floats(static_cast<size_t>(nb) * MR * NR);
-    for (int64_t p = 0; p < panels; ++p) {
-      const int valid = static_cast<int>(std::min<int64_t>(NR, S - p * NR));
-      const int g0 = static_cast<int>(p * NR % G);  // NR divides G
-      for (int64_t t = t0; t < t1; ++t) {
-        kern.tile(TileArgs{&rows[(t - t0) * MR], packed.get() + p * panel_floats, plan.bounds.data(), nb,
-                           &tile_inv_q[(t - t0) * nb * MR], invs.get() + p * nb * NR, 0, valid, scores.get()});
-        for (int bi = 0; bi < nb * MR; ++bi) {
-          float* b1 = &best[((t - t0) * nb * MR + bi) * 2 * G + g0];
-          float* b2 = b1 + G;
-          const float* x = scores.get() + static_cast<size_t>(bi) * NR;
-          for (int j = 0; j < valid; ++j) {
-            b2[j] = std::max(b2[j], std::min(b1[j], x[j]));
-            b1[j] = std::max(b1[j], x[j]);
+  // best[((tile * nb + b) * MR + i) * 2G + g]: group g's best score, then at + G its second best
+  std::vector<float> best(static_cast<size_t>(tiles) * nb * MR * 2 * G, -std::numeric_limits<float>::infinity());
+  for (int64_t p0 = 0; p0 < panels; p0 += block_panels) {
+    const int64_t pn = std::min(block_panels, panels - p0);
+    parallel_for(pn, plan.threads, [&](int64_t at) {
+      const int64_t s0 = (p0 + at) * NR;
+      const int valid = static_cast<int>(std::min<int64_t>(NR, S - s0));
+      const float* src = r.corpus + (step / 2 + s0 * step) * r.dim;
+      float* dst = packed.get() + at * panel_floats;
+      if (kern.pack)
+        kern.pack(src, step * r.dim, valid, max_dim, dst);
+      else
+        pack_panel(kern, src, step * r.dim, valid, max_dim, dst);
+      for (int b = 0; b < nb; ++b)
+        for (int j = 0; j < NR; ++j)
+          invs[(at * nb + b) * NR + j] = j < valid ? inv_c[b * r.nc + step / 2 + (s0 + j) * step] : 0.0f;
+    });
+    parallel_for((tiles + per_task - 1) / per_task, plan.threads, [&](int64_t task) {
+      const int64_t t0 = task * per_task, t1 = std::min(tiles, t0 + per_task);
+      std::vector<const float*> rows(static_cast<size_t>(t1 - t0) * MR);
+      std::vector<float> tile_inv_q(static_cast<size_t>(t1 - t0) * nb * MR);
+      for (int64_t t = t0; t < t1; ++t)
+        tile_rows(r, kern, nb, inv_q, t * MR, r.nq, &rows[(t - t0) * MR], &tile_inv_q[(t - t0) * nb * MR]);
+      AlignedBuffer scores = aligned_floats(static_cast<size_t>(nb) * MR * NR);
+      for (int64_t at = 0; at < pn; ++at) {
+        const int valid = static_cast<int>(std::min<int64_t>(NR, S - (p0 + at) * NR));
+        const int g0 = static_cast<int>((p0 + at) * NR % G);  // NR divides G
+        for (int64_t t = t0; t < t1; ++t) {
+          kern.tile(TileArgs{&rows[(t - t0) * MR], packed.get() + at * panel_floats, plan.bounds.data(), nb,
+                             &tile_inv_q[(t - t0) * nb * MR], invs.get() + at * nb * NR, 0, valid, scores.get()});
+          for (int bi = 0; bi < nb * MR; ++bi) {
+            float* b1 = &best[(t * nb * MR + bi) * 2 * G + g0];
+            float* b2 = b1 + G;
+            const float* x = scores.get() + static_cast<size_t>(bi) * NR;
+            for (int j = 0; j < valid; ++j) {
+              b2[j] = std::max(b2[j], std::min(b1[j], x[j]));
+              b1[j] = std::max(b1[j], x[j]);
+            }
           }
         }
       }
+    });
+  }
+  std::vector<float> start(static_cast<size_t>(r.nq) * nb);
+  parallel_for(r.nq, plan.threads, [&](int64_t q) {
+    for (int b = 0; b < nb; ++b) {
+      float* v = &best[(((q / MR) * nb + b) * MR + q % MR) * 2 * G];
+      std::nth_element(v, v + (kSampleRank - 1), v + 2 * G, std::greater<float>());
+      start[q * nb + b] = v[kSampleRank - 1];
     }
-    for (int64_t t = t0; t < t1; ++t)
-      for (int i = 0; i < MR && t * MR + i < r.nq; ++i)
-        for (int b = 0; b < nb; ++b) {
-          float* v = &best[(((t - t0) * nb + b) * MR + i) * 2 * G];
-          std::nth_element(v, v + (kSampleRank - 1), v + 2 * G, std::greater<float>());
-          start[(t * MR + i) * nb + b] = v[kSampleRank - 1];
-        }
   });
   return start;
 }

@@ -137,18 +137,17 @@ describe('scoring engine', () => {
   // (native/score_cpu.cc); a k = nc request takes no sample and orders the whole corpus, whose
   // first k must be the sampled pass's lists bit for bit, also where the sample misleads.
   it.each([
-    { name: 'random data', misleading: false },
-    { name: 'a sample of rows far above the rest: the queries are scored again from -inf', misleading: true },
-  ])("start thresholds from a corpus sample: the complete ordering's first k, $name", async ({ misleading }) => {
+    { name: 'random data', misleading: false, nq: 40, nc: 3000, dim: 48 },
+    { name: 'a sample of rows far above the rest: the queries are scored again from -inf', misleading: true, nq: 40, nc: 3000, dim: 48 },
+    // 2,223 sample rows: packed in two blocks (2,048 rows a block with the AVX-512 kernel)
+    { name: 'a sample of several packed blocks', misleading: false, nq: 8, nc: 80000, dim: 16 },
+  ])("start thresholds from a corpus sample: the complete ordering's first k, $name", async ({ misleading, nq, nc, dim }) => {
     const { addon } = loadNative();
-    const nq = 40,
-      nc = 3000,
-      dim = 48,
-      k = 60;
+    const k = 60;
     const near = sampleRows(nc, k);
     expect(near.length).toBeGreaterThan(0);
     const data = misleading ? misleadingSample(nq, nc, dim, near, 31) : { queries: gaussianArray(nq * dim, 31), corpus: gaussianArray(nc * dim, 32) };
-    const req = { ...data, dim, dims: Int32Array.from([48, 16]), device: 'cpu' as const, threads: 2, precision: 'fp32' as const };
+    const req = { ...data, dim, dims: Int32Array.from([dim, 8]), device: 'cpu' as const, threads: 2, precision: 'fp32' as const };
     const got = await addon!.score({ ...req, k });
     const all = await addon!.score({ ...req, k: nc });
     expect(got.stats!.restartedQueries).toBe(misleading ? nq : 0);
