@@ -301,7 +301,7 @@ void tile_rows(const ScoreRequest& r, const Kernel& kern, int nb, const float* i
 // The start thresholds (above), [q * nb + b], or none where the sample would not pay. The
 // sample's scores come from the tile kernel's every-score mode; each (query, bound) keeps the two
 // best of each of kSampleGroups groups (sample row mod kSampleGroups: three vector operations a
-// score, no buffer, no branch), and its start is the kSampleRank-th best of those: at most the
+// score, no top-k buffer, no branch), and its start is the kSampleRank-th best of those: at most the
 // sample's own kSampleRank-th best (the kept scores are scores of distinct rows), and equal to it
 // unless three of the sample's best fall in one group.
 std::vector<float> start_thresholds(const ScoreRequest& r, const Kernel& kern, int K, const Plan& plan,
