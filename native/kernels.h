@@ -34,6 +34,22 @@ inline float key_score(Key key) {
 
 inline int32_t key_row(Key key) { return static_cast<int32_t>(0xFFFFFFFFu - static_cast<uint32_t>(key)); }
 
+// A tile's scores against its rows' thresholds, kept for the next tile call to append (the
+// top-k upkeep of TileArgs): the kernel writes every score and each row's passing lanes without a
+// branch, and the keys are appended while the next tile's products run, when the branches that
+// this takes depend on data long since computed (inline, each unpredictable branch waited for the
+// tile's last multiply-adds, and the pipeline refilled after it: at five dims the upkeep took a
+// fifth of the bf16 kernel's time).
+struct TileStage {
+  float* scores = nullptr;    // scores[t * NR + j], t = b * MR + i (64-byte aligned, nb * MR * NR floats)
+  uint32_t* masks = nullptr;  // masks[t]: bit j for each lane j < valid whose score reaches thresh[t]
+  int rows = 0;               // nb * MR
+  Key* keys = nullptr;        // row t's buffer: keys + t * stride, holding count[t] keys
+  long long stride = 0;
+  int* count = nullptr;
+  long long row0 = 0;  // corpus row of lane 0
+};
+
 struct TileArgs {
   const float* const* rows;  // MR query row pointers (tail rows repeat the last real row)
   const float* panel;        // packed corpus panel: panel[k * NR + j], k < bounds[nb - 1]
@@ -44,19 +60,24 @@ struct TileArgs {
   long long row0;      // corpus row of panel lane 0
   int valid;           // lanes holding corpus rows
   // Either every score, scores[(b * MR + i) * NR + j] (when non-null: rescoring, the bound
-  // check), or the top-k upkeep fused into the epilogue: for each row t = b * MR + i, the keys of
-  // the lanes j < valid whose score is at least thresh[t] (row i's current k-th score at bound b;
-  // -inf: none yet, +inf: no row) are appended in lane order to its buffer, keys + t * stride,
-  // after the count[t] keys it holds (the kernel may write up to NR keys past them), count[t]
-  // grows by their number, and *full is set when a count reaches `limit`.
+  // check, the sample), or the top-k upkeep: every score and, for each row t = b * MR + i, the
+  // lanes j < valid whose score is at least thresh[t] (row i's current k-th score at bound b;
+  // -inf: none yet, +inf: no row) go to *stage, and the keys that `pending` (the previous call's
+  // stage; null: none) holds are appended to its rows' buffers (append_staged), the kernel may
+  // write up to NR keys past a buffer's count; *full is set when a count reaches `limit`.
   float* scores = nullptr;
   const float* thresh = nullptr;
-  Key* keys = nullptr;
-  long long stride = 0;
-  int* count = nullptr;
+  TileStage* stage = nullptr;
+  const TileStage* pending = nullptr;
   int limit = 0;
   bool* full = nullptr;
 };
+
+// Appends the keys of s (hit_key(scores[t * NR + j], row0 + j) for each bit j of masks[t], in
+// lane order, rows t ascending) to its rows' buffers; sets *full when a count reaches limit. The
+// portable form (kernels_generic.cc); the SIMD kernels run append_staged_simd (kernels_simd.h),
+// which writes the same keys.
+void append_staged(const TileStage& s, int nr, int limit, bool* full);
 
 // The rescoring of the bf16 two-stage engine: n (query, corpus row) pairs, each to the first
 // nb bounds.

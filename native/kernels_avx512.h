@@ -15,7 +15,7 @@ void transpose16(__m512* r);
 // compressed in registers: the memory form of vpcompressq is slow on some cores), each 8 stored
 // under a mask of the keys it holds (a full 64-byte store, for one key as often as not, touched
 // two cache lines and left garbage past the end: bf16 runs 5-7% slower at k 100, measured);
-// returns how many.
+// returns how many; m may be 0.
 static inline int append_keys_avx512(__m512 s, unsigned m, long long row0, Key* dst) {
   s = _mm512_add_ps(s, _mm512_setzero_ps());  // -0 -> +0
   const __m512i u = _mm512_castps_si512(s);
@@ -27,8 +27,7 @@ static inline int append_keys_avx512(__m512 s, unsigned m, long long row0, Key* 
       _mm512_sub_epi32(_mm512_set1_epi32(static_cast<int>(0xFFFFFFFFu - static_cast<uint32_t>(row0))), lane);
   int n = 0;
   for (int h = 0; h < 2; ++h) {
-    const __mmask8 mh = static_cast<__mmask8>(m >> (8 * h));
-    if (!mh) continue;
+    const __mmask8 mh = static_cast<__mmask8>(m >> (8 * h));  // (no branch on it: 0 stores nothing)
     const __m256i hi = h ? _mm512_extracti64x4_epi64(ordered, 1) : _mm512_castsi512_si256(ordered);
     const __m256i lo = h ? _mm512_extracti64x4_epi64(row, 1) : _mm512_castsi512_si256(row);
     const __m512i keys = _mm512_or_si512(_mm512_slli_epi64(_mm512_cvtepu32_epi64(hi), 32), _mm512_cvtepu32_epi64(lo));
@@ -38,5 +37,24 @@ static inline int append_keys_avx512(__m512 s, unsigned m, long long row0, Key* 
   }
   return n;
 }
+
+namespace {
+
+// The vector type of kernels_simd.h (internal to each file that includes this: the two files are
+// compiled with different flags).
+struct Avx512 {
+  using reg = __m512;
+  static constexpr int width = 16;
+  static reg zero() { return _mm512_setzero_ps(); }
+  static reg load(const float* p) { return _mm512_load_ps(p); }
+  static reg broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static reg fmadd(reg a, reg b, reg c) { return _mm512_fmadd_ps(a, b, c); }
+  static reg mul(reg a, reg b) { return _mm512_mul_ps(a, b); }
+  static void store(float* p, reg a) { _mm512_store_ps(p, a); }
+  static unsigned ge(reg a, reg b) { return static_cast<unsigned>(_mm512_cmp_ps_mask(a, b, _CMP_GE_OQ)); }
+  static int append_keys(reg s, unsigned m, long long row0, Key* dst) { return append_keys_avx512(s, m, row0, dst); }
+};
+
+}  // namespace
 
 }  // namespace embbench

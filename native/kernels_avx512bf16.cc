@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "kernels_avx512.h"
+#include "kernels_simd.h"
 
 namespace embbench {
 
@@ -21,17 +22,20 @@ constexpr int NR = 32;
 void tile(const TileArgs& a) {
   __m512 acc[MR][2];
   const uint16_t* rows[MR];
+#pragma GCC unroll 8
   for (int i = 0; i < MR; ++i) {
     rows[i] = reinterpret_cast<const uint16_t*>(a.rows[i]);
     acc[i][0] = _mm512_setzero_ps();
     acc[i][1] = _mm512_setzero_ps();
   }
   const uint16_t* panel = reinterpret_cast<const uint16_t*>(a.panel);
+  float* const out = a.scores ? a.scores : a.stage->scores;
+  const unsigned valid = a.valid >= 32 ? ~0u : (1u << a.valid) - 1;
   int k = 0;
   for (int b = 0; b < a.nb; ++b) {
     const int end = a.bounds[b];
     for (; k < end; k += 2) {
-      const uint16_t* p = panel + static_cast<size_t>(k / 2) * (2 * NR);
+      const uint16_t* p = panel + static_cast<size_t>(k) * NR;  // pair row k / 2 (k is even)
       const __m512bh c0 = (__m512bh)_mm512_load_si512(p);
       const __m512bh c1 = (__m512bh)_mm512_load_si512(p + NR);
 #pragma GCC unroll 8
@@ -43,30 +47,24 @@ void tile(const TileArgs& a) {
         acc[i][1] = _mm512_dpbf16_ps(acc[i][1], q, c1);
       }
     }
+    // The previous tile's keys, appended here: after this segment's products are issued.
+    if (b == 0 && a.pending) append_staged_simd<Avx512, NR>(*a.pending, a.limit, a.full);
     const __m512 ic0 = _mm512_load_ps(a.inv_c + b * NR);
     const __m512 ic1 = _mm512_load_ps(a.inv_c + b * NR + 16);
-    const unsigned valid = a.valid >= 32 ? ~0u : (1u << a.valid) - 1;
+#pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
-      const __m512 iq = _mm512_set1_ps(a.inv_q[b * MR + i]);
+      const int t = b * MR + i;
+      const __m512 iq = _mm512_set1_ps(a.inv_q[t]);
       const __m512 s0 = _mm512_mul_ps(_mm512_mul_ps(acc[i][0], iq), ic0);
       const __m512 s1 = _mm512_mul_ps(_mm512_mul_ps(acc[i][1], iq), ic1);
-      if (a.scores) {  // every score (the bound check, bench/bound.js)
-        _mm512_store_ps(a.scores + static_cast<size_t>(b * MR + i) * NR, s0);
-        _mm512_store_ps(a.scores + static_cast<size_t>(b * MR + i) * NR + 16, s1);
-        continue;
-      }
-      const int t = b * MR + i;
+      _mm512_store_ps(out + static_cast<size_t>(t) * NR, s0);
+      _mm512_store_ps(out + static_cast<size_t>(t) * NR + 16, s1);
+      if (a.scores) continue;  // every score (the sample, the bound check)
+      // The threshold test, staged: no branch on its outcome.
       const __m512 th = _mm512_set1_ps(a.thresh[t]);
-      const unsigned mask = (static_cast<unsigned>(_mm512_cmp_ps_mask(s0, th, _CMP_GE_OQ)) |
-                             static_cast<unsigned>(_mm512_cmp_ps_mask(s1, th, _CMP_GE_OQ)) << 16) &
-                            valid;
-      if (mask) {
-        Key* dst = a.keys + t * a.stride + a.count[t];
-        int n = 0;
-        if (mask & 0xFFFF) n += append_keys_avx512(s0, mask & 0xFFFF, a.row0, dst);
-        if (mask >> 16) n += append_keys_avx512(s1, mask >> 16, a.row0 + 16, dst + n);
-        if ((a.count[t] += n) >= a.limit) *a.full = true;
-      }
+      a.stage->masks[t] = (static_cast<unsigned>(_mm512_cmp_ps_mask(s0, th, _CMP_GE_OQ)) |
+                           static_cast<unsigned>(_mm512_cmp_ps_mask(s1, th, _CMP_GE_OQ)) << 16) &
+                          valid;
     }
   }
 }

@@ -21,20 +21,16 @@ void tile_rows(const TileArgs& a) {
       }
     }
     for (int i = 0; i < MR; ++i) {
-      const float iq = a.inv_q[b * MR + i];
-      float s[NR];
-      for (int j = 0; j < NR; ++j) s[j] = (acc[i][j] * iq) * a.inv_c[b * NR + j];
-      if (a.scores) {
-        for (int j = 0; j < NR; ++j) a.scores[static_cast<size_t>(b * MR + i) * NR + j] = s[j];
-        continue;
-      }
       const int t = b * MR + i;
-      Key* dst = a.keys + t * a.stride + a.count[t];
-      int n = 0;
-      for (int j = 0; j < a.valid; ++j)
-        if (s[j] >= a.thresh[t]) dst[n++] = hit_key(s[j], static_cast<int32_t>(a.row0 + j));
-      if ((a.count[t] += n) >= a.limit) *a.full = true;
+      const float iq = a.inv_q[t];
+      float* s = (a.scores ? a.scores : a.stage->scores) + static_cast<size_t>(t) * NR;
+      for (int j = 0; j < NR; ++j) s[j] = (acc[i][j] * iq) * a.inv_c[b * NR + j];
+      if (a.scores) continue;
+      uint32_t mask = 0;
+      for (int j = 0; j < a.valid; ++j) mask |= static_cast<uint32_t>(s[j] >= a.thresh[t]) << j;
+      a.stage->masks[t] = mask;
     }
+    if (b == 0 && a.pending) append_staged(*a.pending, NR, a.limit, a.full);
   }
 }
 
@@ -42,6 +38,19 @@ void tile(const TileArgs& a) { tile_rows<4>(a); }
 void tile1(const TileArgs& a) { tile_rows<1>(a); }
 
 }  // namespace
+
+void append_staged(const TileStage& s, int nr, int limit, bool* full) {
+  for (int t = 0; t < s.rows; ++t) {
+    if (!s.masks[t]) continue;
+    Key* dst = s.keys + t * s.stride + s.count[t];
+    int n = 0;
+    for (uint32_t m = s.masks[t]; m; m &= m - 1) {
+      const int j = __builtin_ctz(m);
+      dst[n++] = hit_key(s.scores[static_cast<size_t>(t) * nr + j], static_cast<int32_t>(s.row0 + j));
+    }
+    if ((s.count[t] += n) >= limit) *full = true;
+  }
+}
 
 const Kernel& kernel_generic() {
   static const Kernel k{"generic", 4, NR, tile, tile1, nullptr, nullptr};

@@ -421,16 +421,38 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
         for (int j = 0; j < NR; ++j) inv[b * NR + j] = j < valid ? inv_c[b * r.nc + c0 + j] : 0.0f;
     }
   };
+  // A task's scratch; two tile stages, each call's passing scores appended during the next call.
   struct Scratch {
     std::vector<float> tile_inv_q;
     std::vector<const float*> rows;
     std::vector<Key> cut_tmp;
+    AlignedBuffer stage_scores[2];
+    std::vector<uint32_t> stage_masks[2];
+    TileStage stage[2];
+    int next = 0;             // the stage the next call writes
+    bool pending = false;     // the other holds a call's scores
+    size_t pending_slot = 0;  // that call's tile's first slot
   };
   auto scratch = [&] {
-    return Scratch{std::vector<float>(static_cast<size_t>(nb) * MR), std::vector<const float*>(MR),
-                   std::vector<Key>(2 * capacity + 16)};
+    Scratch t{std::vector<float>(static_cast<size_t>(nb) * MR), std::vector<const float*>(MR),
+              std::vector<Key>(2 * capacity + 16)};
+    for (int i = 0; i < 2; ++i) {
+      t.stage_scores[i] = aligned_floats(static_cast<size_t>(nb) * MR * NR);
+      t.stage_masks[i].resize(static_cast<size_t>(nb) * MR);
+      t.stage[i].scores = t.stage_scores[i].get();
+      t.stage[i].masks = t.stage_masks[i].data();
+      t.stage[i].rows = nb * MR;
+      t.stage[i].stride = static_cast<long long>(capacity);
+    }
+    return t;
   };
-  // Scores a packed chunk against the queries [q_lo, q_hi), into `split`'s buffers.
+  // After a call or flush set `full`: the cuts of the tile whose keys it appended.
+  auto cut_tile = [&](size_t tile_slot, Scratch& t) {
+    for (size_t slot = tile_slot; slot < tile_slot + static_cast<size_t>(nb) * MR; ++slot)
+      cut(&res_keys[slot * capacity], res_n[slot], res_score[slot], K, t.cut_tmp.data(), kern);
+  };
+  // Scores a packed chunk against the queries [q_lo, q_hi), into `split`'s buffers; every key is
+  // appended when it returns.
   auto score_chunk = [&](int64_t chunk, const float* panels, const float* invs, int64_t q_lo, int64_t q_hi, int split,
                          Scratch& t) {
     const int64_t pnl0 = chunk * kChunkPanels;
@@ -441,17 +463,38 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
         const int64_t c0 = (pnl0 + p) * NR;
         const int valid = static_cast<int>(std::min<int64_t>(NR, r.nc - c0));
         // The kernel tests each score against its row's current k-th score (a vector compare in
-        // the tile's epilogue) and appends the passing keys to the row's buffer.
+        // the tile's epilogue), stages the passing lanes and appends the previous call's.
         const size_t tile_slot = slot_of(split, q0, 0);
+        TileStage& stage = t.stage[t.next];
+        stage.keys = &res_keys[tile_slot * capacity];
+        stage.count = &res_n[tile_slot];
+        stage.row0 = c0;
         bool full = false;
-        kern.tile(TileArgs{t.rows.data(), panels + p * panel_floats, plan.bounds.data(), nb, t.tile_inv_q.data(),
-                           invs + p * nb * NR, c0, valid, nullptr, &res_score[tile_slot],
-                           &res_keys[tile_slot * capacity], static_cast<long long>(capacity), &res_n[tile_slot], 2 * K,
-                           &full});
-        if (full)
-          for (size_t slot = tile_slot; slot < tile_slot + static_cast<size_t>(nb) * MR; ++slot)
-            cut(&res_keys[slot * capacity], res_n[slot], res_score[slot], K, t.cut_tmp.data(), kern);
+        TileArgs args{t.rows.data(),
+                      panels + p * panel_floats,
+                      plan.bounds.data(),
+                      nb,
+                      t.tile_inv_q.data(),
+                      invs + p * nb * NR,
+                      c0,
+                      valid};
+        args.thresh = &res_score[tile_slot];
+        args.stage = &stage;
+        args.pending = t.pending ? &t.stage[1 - t.next] : nullptr;
+        args.limit = 2 * K;
+        args.full = &full;
+        kern.tile(args);
+        if (full) cut_tile(t.pending_slot, t);
+        t.pending = true;
+        t.pending_slot = tile_slot;
+        t.next = 1 - t.next;
       }
+    }
+    if (t.pending) {
+      bool full = false;
+      append_staged(t.stage[1 - t.next], NR, 2 * K, &full);
+      if (full) cut_tile(t.pending_slot, t);
+      t.pending = false;
     }
   };
   if (plan.q_ranges == 1) {

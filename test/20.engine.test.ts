@@ -49,6 +49,8 @@ describe('scoring engine', () => {
     // than fit one L2-sized range (192 KB of rows: the blocks packed once, shared by the ranges)
     { nq: 3, nc: 5000, dim: 24, dims: [24, 8], k: 20, seed: 5 },
     { nq: 250, nc: 7000, dim: 256, dims: [256, 100, 7], k: 20, seed: 6 },
+    // twelve dims: a tile stages 96 rows (AVX-512) or 72 (AVX2), more than one 64-bit word of them
+    { nq: 70, nc: 2000, dim: 96, dims: [96, 88, 80, 72, 64, 56, 48, 40, 32, 24, 16, 8], k: 30, seed: 7 },
   ])('matches the reference on random data: $nq x $nc x $dim, dims $dims, k $k', async ({ nq, nc, dim, dims, k, seed }) => {
     const q = randomMatrix(nq, dim, seed);
     const c = randomMatrix(nc, dim, seed + 100);

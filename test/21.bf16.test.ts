@@ -126,6 +126,13 @@ describe.skipIf(!addon)('bf16 two-stage engine', () => {
     for (const s of stats) expect(s.restartedQueries).toBe(nq);
   });
 
+  it('ten dims: the first stage stages 80 rows a tile (more than one 64-bit word of them)', async () => {
+    const dim = 80;
+    const dims = Int32Array.from([80, 72, 64, 56, 48, 40, 32, 24, 16, 8]);
+    const [hw, portable] = await check({ queries: normalish(48 * dim, 61), corpus: normalish(3000 * dim, 62), dim, dims, k: 20 });
+    for (const s of [hw, portable]) expect(s.fallbackQueries).toBeLessThan(8);
+  });
+
   it('clustered data (8 tight clusters), duplicated rows (exact ties), zero rows', async () => {
     const dim = 64;
     const corpus = clustered(3000, dim, 8, 0.01, 3, 4);
