@@ -20,7 +20,7 @@ inline Key hit_key(float score, int32_t row) {
   score += 0.0f;  // -0 -> +0
   uint32_t u;
   std::memcpy(&u, &score, sizeof u);
-  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  u ^= static_cast<uint32_t>(static_cast<int32_t>(u) >> 31) | 0x80000000u;  // negative: ~u; else u | sign
   return (static_cast<Key>(u) << 32) | (0xFFFFFFFFu - static_cast<uint32_t>(row));
 }
 
@@ -63,8 +63,8 @@ struct TileArgs {
   // check, the sample), or the top-k upkeep: every score and, for each row t = b * MR + i, the
   // lanes j < valid whose score is at least thresh[t] (row i's current k-th score at bound b;
   // -inf: none yet, +inf: no row) go to *stage, and the keys that `pending` (the previous call's
-  // stage; null: none) holds are appended to its rows' buffers (append_staged), the kernel may
-  // write up to NR keys past a buffer's count; *full is set when a count reaches `limit`.
+  // stage; null: none) holds are appended to its rows' buffers (append_staged); *full is set
+  // when a count reaches `limit`.
   float* scores = nullptr;
   const float* thresh = nullptr;
   TileStage* stage = nullptr;
@@ -74,10 +74,30 @@ struct TileArgs {
 };
 
 // Appends the keys of s (hit_key(scores[t * NR + j], row0 + j) for each bit j of masks[t], in
-// lane order, rows t ascending) to its rows' buffers; sets *full when a count reaches limit. The
-// portable form (kernels_generic.cc); the SIMD kernels run append_staged_simd (kernels_simd.h),
-// which writes the same keys.
-void append_staged(const TileStage& s, int nr, int limit, bool* full);
+// lane order, rows t ascending) to its rows' buffers; sets *full when a count reaches limit. Every
+// kernel inlines this one: the rows with passing lanes from a bit set of them, then a key at a
+// time in scalar registers (a vector form, compressing the keys, ran on the pipes of the tile's
+// multiply-adds and was slower).
+inline void append_staged(const TileStage& s, int nr, int limit, bool* full) {
+  bool reached = false;
+  for (int w = 0; w < s.rows; w += 64) {
+    const int end = s.rows - w < 64 ? s.rows - w : 64;
+    uint64_t rows = 0;
+    for (int t = 0; t < end; ++t) rows |= static_cast<uint64_t>(s.masks[w + t] != 0) << t;
+    for (; rows; rows &= rows - 1) {
+      const int t = w + __builtin_ctzll(rows);
+      const float* score = s.scores + static_cast<size_t>(t) * nr;
+      Key* dst = s.keys + t * s.stride + s.count[t];
+      int n = 0;
+      for (uint32_t m = s.masks[t]; m; m &= m - 1) {
+        const int j = __builtin_ctz(m);
+        dst[n++] = hit_key(score[j], static_cast<int32_t>(s.row0 + j));
+      }
+      reached |= (s.count[t] += n) >= limit;
+    }
+  }
+  if (reached) *full = true;
+}
 
 // The rescoring of the bf16 two-stage engine: n (query, corpus row) pairs, each to the first
 // nb bounds.

@@ -39,9 +39,6 @@ struct Avx2 {
   static unsigned ge(reg a, reg b) {
     return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_GE_OQ)));
   }
-  static int append_keys(reg s, unsigned m, long long row0, Key* dst) {
-    return append_keys_scalar<Avx2>(s, m, row0, dst);
-  }
 };
 
 // panel[k * 16 + j] = row j's column k: 8 x 8 blocks transposed in registers.

@@ -9,10 +9,11 @@
 #include <cstring>
 
 #include "engine.h"
-#include "kernels_avx512.h"
-#include "kernels_simd.h"
+#include "kernels.h"
 
 namespace embbench {
+
+void transpose16(__m512* r);  // kernels_avx512.cc
 
 namespace {
 
@@ -48,7 +49,7 @@ void tile(const TileArgs& a) {
       }
     }
     // The previous tile's keys, appended here: after this segment's products are issued.
-    if (b == 0 && a.pending) append_staged_simd<Avx512, NR>(*a.pending, a.limit, a.full);
+    if (b == 0 && a.pending) append_staged(*a.pending, NR, a.limit, a.full);
     const __m512 ic0 = _mm512_load_ps(a.inv_c + b * NR);
     const __m512 ic1 = _mm512_load_ps(a.inv_c + b * NR + 16);
 #pragma GCC unroll 8

@@ -39,19 +39,6 @@ void tile1(const TileArgs& a) { tile_rows<1>(a); }
 
 }  // namespace
 
-void append_staged(const TileStage& s, int nr, int limit, bool* full) {
-  for (int t = 0; t < s.rows; ++t) {
-    if (!s.masks[t]) continue;
-    Key* dst = s.keys + t * s.stride + s.count[t];
-    int n = 0;
-    for (uint32_t m = s.masks[t]; m; m &= m - 1) {
-      const int j = __builtin_ctz(m);
-      dst[n++] = hit_key(s.scores[static_cast<size_t>(t) * nr + j], static_cast<int32_t>(s.row0 + j));
-    }
-    if ((s.count[t] += n) >= limit) *full = true;
-  }
-}
-
 const Kernel& kernel_generic() {
   static const Kernel k{"generic", 4, NR, tile, tile1, nullptr, nullptr};
   return k;
