@@ -669,9 +669,10 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
 // s32 <= s16_K1 + eps(rq, max rc). If s16_K1 + eps < L <= T it can neither be in the top k
 // nor tie with its last member. Otherwise the query is scored again in fp32.
 // Pruning: before any rescoring, L' = the k-th largest (s16 - eps) over the K1 is also a lower
-// bound on T (those k rows score at least L' exactly). Where s16_K1 + eps(rq, max rc) < L' the
-// list is certified already, and a candidate with s16 + eps < L' cannot reach T: only the others
-// are rescored (on random data about 143 of k + k/2 + 16 = 166 at k = 100, 16 of 31 at k = 10).
+// bound on T (those k rows score at least L' exactly), so a candidate with s16 + eps < L' cannot
+// reach T: only the others are rescored (on random data about 143 of k + k/2 + 16 = 166 at k =
+// 100, 16 of 31 at k = 10), and the k best of the K1 are among them. Where s16_K1 + eps(rq, max rc)
+// < L' the list is certified already.
 
 // The bound above, with margins for the double arithmetic that computes it.
 // PairErrorBound(d)(rq, rc); the terms that depend on d alone computed once.
@@ -929,7 +930,7 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
   std::vector<int32_t> uni(slots);  // [query in block][cap]: its candidates' rows
   std::vector<int8_t> top(slots);   // the last bound whose list holds each
   std::vector<int32_t> pos(slots);  // [query][b * K1 + j]: bound b's j-th candidate's place in uni (-1: not rescored)
-  std::vector<uint8_t> pruned(static_cast<size_t>(std::min(block, r.nq)) * nb);  // [query][b]: certified by L'
+  std::vector<uint8_t> certified(static_cast<size_t>(std::min(block, r.nq)) * nb);  // [query][b]: by L'
   std::atomic<int64_t> rescored{0};
   std::vector<int64_t> first(block + 1);  // the block's pairs: query i's are [first[i], first[i + 1])
   // The pairs by bucket: corpus rows [kStage2Rows * g, kStage2Rows * (g + 1)), then last bound
@@ -964,11 +965,11 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
         int32_t n = 0;
         for (int b = 0; b < nb; ++b) {
           // Each candidate's exact score is within eps of its stage-1 score, so at least k rows
-          // score at least L' = the k-th largest (s16 - eps), and the k-th exact score T >= L'.
-          // Where the list's last stage-1 score plus the bound stays below L' (no row outside
-          // the list can reach T: certified here), only the candidates with s16 + eps >= L' can
-          // be in the top k or tie its last: the others are not rescored at this bound. Else
-          // all are, and the exact k-th score certifies below.
+          // score at least L' = the k-th largest (s16 - eps), and the k-th exact score T >= L':
+          // only the candidates with s16 + eps >= L' can be in the top k or tie its last (the
+          // others are not rescored at this bound; the k best of the list are among those kept).
+          // Where the list's last stage-1 score plus the bound stays below L', no row outside the
+          // list can reach T: certified here; else the exact k-th score certifies below.
           const float* s16 = &s1[b][q * K1];
           const int32_t* rows = &idx1[b][q * K1];
           const double rq = rho_q[q * nb + b];
@@ -981,11 +982,13 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
             }
             std::nth_element(low.begin(), low.begin() + (K - 1), low.end(), std::greater<double>());
             const double last = *std::min_element(s16, s16 + K1);
-            if (K1 == r.nc || last + bound(rq, rho_c_max[b]) < low[K - 1]) floor = low[K - 1];
+            floor = low[K - 1];
+            certified[i * nb + b] = K1 == r.nc || last + bound(rq, rho_c_max[b]) < floor;
+          } else {
+            certified[i * nb + b] = K1 == r.nc;
           }
-          pruned[i * nb + b] = floor > -std::numeric_limits<double>::infinity();
           for (int64_t j = 0; j < K1; ++j) {
-            if (pruned[i * nb + b] && s16[j] + eps[j] < floor) {
+            if (s16[j] + eps[j] < floor) {
               pos[i * cap + b * K1 + j] = -1;
               continue;
             }
@@ -1087,7 +1090,7 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
         const double L = key_score(hits[K - 1]);
         const double rq = rho_q[q * nb + b];
         const PairErrorBound bound(bounds[b]);
-        if (K1 < r.nc && !pruned[i * nb + b]) {  // the K1-th stage-1 score: the least of the list
+        if (!certified[i * nb + b]) {  // the K1-th stage-1 score: the least of the list
           const double last = *std::min_element(&s1[b][q * K1], &s1[b][q * K1] + K1);
           if (!(last + bound(rq, rho_c_max[b]) < L)) failed[q] = 1;
         }
