@@ -1090,13 +1090,20 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
         const double L = key_score(hits[K - 1]);
         const double rq = rho_q[q * nb + b];
         const PairErrorBound bound(bounds[b]);
-        if (!certified[i * nb + b]) {  // the K1-th stage-1 score: the least of the list
+        const double widest = bound(rq, rho_c_max[b]);  // any pair's bound is at most this
+        if (!certified[i * nb + b]) {                   // the K1-th stage-1 score: the least of the list
           const double last = *std::min_element(&s1[b][q * K1], &s1[b][q * K1] + K1);
-          if (!(last + bound(rq, rho_c_max[b]) < L)) failed[q] = 1;
+          if (!(last + widest < L)) failed[q] = 1;
         }
+        // (a pair's own bound only where the widest leaves the count open)
         for (int64_t j = 0; j < K1; ++j) {
+          const double s = s1[b][q * K1 + j];
+          if (s >= L || s + widest < L) {
+            need += s >= L;
+            continue;
+          }
           const int32_t c = idx1[b][q * K1 + j];
-          need += static_cast<double>(s1[b][q * K1 + j]) + bound(rq, rho_c[static_cast<int64_t>(c) * nb + b]) >= L;
+          need += s + bound(rq, rho_c[static_cast<int64_t>(c) * nb + b]) >= L;
         }
       }
       needed += need;
