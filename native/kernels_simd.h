@@ -8,7 +8,6 @@ namespace embbench {
 
 // V provides: type reg, static constexpr int width, zero(), load(p), broadcast(p),
 // fmadd(a, b, c), mul(a, b), store(p, a) and ge(a, b) (bit j: a[j] >= b[j]).
-
 template <class V, int MR, int NV>
 void tile_simd(const TileArgs& a) {
   constexpr int NR = V::width * NV;
