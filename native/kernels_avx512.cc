@@ -8,6 +8,7 @@ namespace embbench {
 
 void transpose8(__m256* r);  // kernels_avx2.cc
 
+// 16 x 16 transpose of r[0..15] in place (also the bf16 kernel's pair packing).
 void transpose16(__m512* r) {
   __m512 t[16], u[16];
   for (int i = 0; i < 8; ++i) {
