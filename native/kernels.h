@@ -138,7 +138,12 @@ struct Kernel {
   // x)^2; each row's terms added in order, a product then a sum (never fused): the bits of the
   // scalar sums (score_cpu.cc), which run when this is null.
   void (*prefix_sums)(const float* const* rows, const int* bounds, int nb, double* ss, double* ee) = nullptr;
+  // Sorts a[0, n) best first (unique keys, n at most kSmallSort); tmp holds n keys. Null, or
+  // longer lists: std::sort (score_cpu.cc).
+  void (*sort)(Key* a, long long n, Key* tmp) = nullptr;
 };
+
+constexpr long long kSmallSort = 128;
 
 const Kernel& kernel_generic();
 #if defined(__x86_64__) || defined(_M_X64)
@@ -147,8 +152,9 @@ const Kernel& kernel_avx512();
 const Kernel& kernel_avx512bf16();
 // Kernel::rescore of the AVX2 and AVX-512 kernels (kernels_avx2.cc).
 void rescore_avx2(const RescoreArgs& a);
-// Kernel::partition and Kernel::prefix_sums of the AVX-512 kernels (kernels_avx512.cc).
+// Kernel::partition, Kernel::prefix_sums and Kernel::sort of the AVX-512 kernels (kernels_avx512.cc).
 long long partition_avx512(const Key* a, long long n, Key pivot, Key* hi, Key* lo);
+void sort_avx512(Key* a, long long n, Key* tmp);
 void prefix_sums_avx512(const float* const* rows, const int* bounds, int nb, double* ss, double* ee);
 #endif
 // The bf16 first-stage kernel this CPU has, or null.

@@ -144,11 +144,12 @@ void keep_best(Key* a, int64_t n, int64_t k, Key* tmp, const Kernel& kern) {
 
 // Puts the best k of hits[0, n) (n >= k) first, best first.
 void select_best(Key* hits, int64_t n, int k, std::vector<Key>& tmp, const Kernel& kern) {
-  if (n > k) {
-    tmp.resize(2 * n + 16);
-    keep_best(hits, n, k, tmp.data(), kern);
-  }
-  std::sort(hits, hits + k, std::greater<Key>());
+  tmp.resize(2 * n + 16);
+  if (n > k) keep_best(hits, n, k, tmp.data(), kern);
+  if (kern.sort && k <= kSmallSort)
+    kern.sort(hits, k, tmp.data());
+  else
+    std::sort(hits, hits + k, std::greater<Key>());
 }
 
 void write_hits(const Key* hits, int k, float* scores, int32_t* rows) {
