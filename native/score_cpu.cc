@@ -1,6 +1,7 @@
 // CPU engine: blocked prefix-dim product + per-(query, dim) top-k buffers, on a small thread pool.
-// Memory beyond the inputs is O(nq x k x dims) (top-k buffers) plus O((nq + nc) x dims) (norms):
-// the nq x nc score matrix never exists.
+// Memory beyond the inputs is O(nq x k x dims) (top-k buffers) plus O((nq + nc) x dims) (norms)
+// and, for the bf16 two-stage engine, O(nc) a thread (its candidate unions): the nq x nc score
+// matrix never exists.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -76,6 +77,14 @@ inline uint16_t bf16_bits(float x) {
   uint32_t u;
   std::memcpy(&u, &r, sizeof u);
   return static_cast<uint16_t>(u >> 16);
+}
+
+// n elements, not zeroed (trivial types), for buffers whose every entry is written before it is
+// read: zeroing them (tens of MB at 2,000 queries, before the work is split between threads) took
+// several ms a call.
+template <class T>
+std::unique_ptr<T[]> unzeroed(size_t n) {
+  return std::unique_ptr<T[]>(new T[n]);
 }
 
 AlignedBuffer aligned_floats(size_t n) {
@@ -395,7 +404,7 @@ void topk_pass(const ScoreRequest& r, const Kernel& kern, int K, const float* in
     return ((static_cast<size_t>(split) * q_tiles + q / MR) * nb + b) * MR + q % MR;
   };
   const size_t capacity = 2 * static_cast<size_t>(K) + 2 * NR;  // room for one tile's appends past 2k - 1
-  std::vector<Key> res_keys(slots * capacity);
+  const std::unique_ptr<Key[]> res_keys = unzeroed<Key>(slots * capacity);
   std::vector<int> res_n(slots, 0);
   std::vector<float> res_score(slots, std::numeric_limits<float>::infinity());  // the thresholds
   for (int split = 0; split < plan.c_splits; ++split)
@@ -906,12 +915,14 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
 
   // Stage 1: top K1 of the bf16 scores, per bound (in no particular order).
   const size_t rows1 = static_cast<size_t>(r.nq) * K1;
-  std::vector<std::vector<int32_t>> idx1(nb, std::vector<int32_t>(rows1));
-  std::vector<std::vector<float>> s1(nb, std::vector<float>(rows1));
+  std::vector<std::unique_ptr<int32_t[]>> idx1;  // (written whole by the first stage)
+  std::vector<std::unique_ptr<float[]>> s1;
   ScoreOutput out1;
   for (int b = 0; b < nb; ++b) {
-    out1.indices.push_back(idx1[b].data());
-    out1.scores.push_back(s1[b].data());
+    idx1.push_back(unzeroed<int32_t>(rows1));
+    s1.push_back(unzeroed<float>(rows1));
+    out1.indices.push_back(idx1[b].get());
+    out1.scores.push_back(s1[b].get());
   }
   topk_pass(in.stage1, hw ? *hw : kern, static_cast<int>(K1), inv_q.data(), inv_c.data(), out1,
             PassOptions{false, true, &stats.restarted_queries});
@@ -928,9 +939,12 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
   const int64_t cap = nb * K1;  // one query's candidates, at most
   const int64_t block = std::max<int64_t>(1, std::min(kStage2Queries, kStage2Pairs / cap));
   const int64_t slots = std::min(block, r.nq) * cap;
-  std::vector<int32_t> uni(slots);  // [query in block][cap]: its candidates' rows
-  std::vector<int8_t> top(slots);   // the last bound whose list holds each
-  std::vector<int32_t> pos(slots);  // [query][b * K1 + j]: bound b's j-th candidate's place in uni (-1: not rescored)
+  // uni: [query in block][cap], its candidates' rows; top: the last bound whose list holds each;
+  // pos: [query][b * K1 + j], bound b's j-th candidate's place in uni (-1: not rescored). Each
+  // entry that is read is written first.
+  const auto uni = unzeroed<int32_t>(slots);
+  const auto top = unzeroed<int8_t>(slots);
+  const auto pos = unzeroed<int32_t>(slots);
   std::vector<uint8_t> certified(static_cast<size_t>(std::min(block, r.nq)) * nb);  // [query][b]: by L'
   std::atomic<int64_t> rescored{0};
   std::vector<int64_t> first(block + 1);  // the block's pairs: query i's are [first[i], first[i + 1])
@@ -949,20 +963,20 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
   };
   std::unique_ptr<Pair[]> by_bucket;  // (not zeroed: every entry is written)
   AlignedBuffer exact;                // [pair slot][bound] (the entries a query reads are written)
-  // A query's union, deduplicated in an open-addressing table of twice its size.
-  int64_t table_size = 1;
-  while (table_size < 2 * cap) table_size *= 2;
+  // A query's union: each thread's place[row] is 1 + the row's place in uni while the row is in
+  // the union of the query being built, else 0 (cleared after each query).
+  std::vector<std::vector<int32_t>> place_of(threads);
   for (int64_t q0 = 0; q0 < r.nq; q0 += block) {
     const int64_t qn = std::min(block, r.nq - q0);
     parallel_for(threads, threads, [&](int64_t thread) {
-      std::vector<int64_t> table(table_size);  // (row + 1) << 32 | place in uni; 0: empty
+      std::vector<int32_t>& place = place_of[thread];
+      place.resize(r.nc);
       std::vector<double> eps(K1), low(K1);
       int64_t* hist = &thread_fill[thread * buckets];
       std::fill(hist, hist + buckets, 0);
       int64_t kept = 0;
       for (int64_t i = qn * thread / threads; i < qn * (thread + 1) / threads; ++i) {
         const int64_t q = q0 + i;
-        std::fill(table.begin(), table.end(), 0);
         int32_t n = 0;
         for (int b = 0; b < nb; ++b) {
           // Each candidate's exact score is within eps of its stage-1 score, so at least k rows
@@ -995,26 +1009,17 @@ std::string score_two_stage(const ScoreRequest& r, const Kernel& kern, Bf16Input
             }
             ++kept;
             const int32_t c = rows[j];
-            uint64_t h = (static_cast<uint64_t>(c) * 0x9E3779B97F4A7C15ull) >> 32;
-            int32_t p;
-            for (;; ++h) {
-              int64_t& e = table[h & (table_size - 1)];
-              if (e == 0) {
-                e = (static_cast<int64_t>(c) + 1) << 32 | n;
-                uni[i * cap + n] = c;
-                p = n++;
-                break;
-              }
-              if ((e >> 32) == static_cast<int64_t>(c) + 1) {
-                p = static_cast<int32_t>(e & 0xFFFFFFFF);
-                break;
-              }
-            }
+            const int32_t seen = place[c];
+            uni[i * cap + n] = c;  // kept where the row is new (n < cap: fewer came before)
+            const int32_t p = seen ? seen - 1 : n;
+            n += seen == 0;
+            place[c] = p + 1;
             pos[i * cap + b * K1 + j] = p;
             top[i * cap + p] = static_cast<int8_t>(b);  // bounds ascend: the last write is the largest
           }
         }
         first[i + 1] = n;
+        for (int32_t t = 0; t < n; ++t) place[uni[i * cap + t]] = 0;
         for (int32_t t = 0; t < n; ++t) ++hist[bucket_of(uni[i * cap + t], top[i * cap + t])];
       }
       rescored += kept;
