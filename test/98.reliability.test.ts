@@ -198,6 +198,20 @@ describe('the native boundary never crashes', () => {
     }
   });
 
+  it.skipIf(!addon)('the first bad value of a large corpus is the one named', async () => {
+    // 100,000 x 8 values, a NaN and then, earlier in the corpus, a value past 1e15: the earlier one
+    // is named.
+    const rows = 100_000;
+    const corpus = Float32Array.from({ length: rows * 8 }, (_, i) => Math.sin(i));
+    corpus[600_005] = Number.NaN;
+    corpus[300_003] = 1e16;
+    const queries = Float32Array.from({ length: 16 }, (_, i) => Math.cos(i));
+    await expect(addon?.score({ queries, corpus, dim: 8, dims: Int32Array.from([8, 4]), k: 3, threads: 2, device: 'cpu' })).rejects.toMatchObject({
+      code: 'ERR_NON_FINITE',
+      message: expect.stringMatching(/row 37500 .* column 3$/),
+    });
+  });
+
   it.skipIf(!addon)('random shapes, values and options straight into the addon: results or coded errors, no crash', async () => {
     const r = rng(99);
     const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
