@@ -4,13 +4,17 @@
 // sgemm of the 768-dim product into a preallocated output (numpy), FAISS exact search
 // (IndexFlatIP per dim, where Python can import faiss) and numpy the sentence-transformers way.
 // emb-bench runs fp32 and the bf16 two-stage engine (the AVX512_BF16 kernel where the CPU has one,
-// else the portable first stage). Each emb-bench, sgemm and FAISS figure is the median of 3 after
-// a warm-up; the sentence-transformers way runs once. Then the bf16 candidate fraction on real
+// else the portable first stage). Each sgemm and FAISS figure is the median of 3 after a warm-up;
+// the sentence-transformers way runs once. emb-bench: the median of 5 after a warm-up, each of
+// the 5 beside an sgemm run just before it (a Python process that runs one on request), and the
+// median of those paired ratios: this host's speed drifts by tens of percent over the minutes
+// between the baselines' block and emb-bench's. Then the bf16 candidate fraction on real
 // embeddings: the GloVe models in ../shared on SciFact (skipped without ../shared).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { loadBeir } from '../dist/lib/data/beir.js';
 import { readNpy } from '../dist/lib/data/npy.js';
 import { Encoder } from '../dist/lib/encode/encoder.js';
@@ -24,6 +28,7 @@ const [NC, DIM, THREADS] = [50000, 768, 2];
 const DIMS = [768, 512, 256, 128, 64];
 const KS = [100, 10];
 const NQS = [500, 2000, 5000];
+const PAIRED_REPS = 5;
 
 function json(cmd, args, env = {}) {
   return JSON.parse(
@@ -63,16 +68,24 @@ function faissPython() {
   return null;
 }
 
-async function median3(fn) {
-  await fn();
-  const times = [];
-  let last;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    last = await fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  return [times.sort((a, b) => a - b)[1], last];
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** An sgemm server (exact_baselines.py serve): `sgemm(nq)` resolves to one sgemm's seconds. */
+function sgemmServer(qPath, cPath) {
+  const child = spawn('python3', [here('exact_baselines.py'), 'serve', qPath, cPath], {
+    env: { ...process.env, OPENBLAS_NUM_THREADS: String(THREADS) },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  return {
+    async sgemm(nq) {
+      child.stdin.write(`${nq}\n`);
+      const { value, done } = await lines.next();
+      if (done) throw new Error('the sgemm server stopped');
+      return JSON.parse(value).sgemm_s;
+    },
+    close: () => child.stdin.end(),
+  };
 }
 
 /** The bf16 candidate statistics on the GloVe models' SciFact embeddings. */
@@ -142,35 +155,51 @@ export async function exactBench() {
     );
     const q = readNpy(qPath);
     const corpus = readNpy(cPath).data;
-    for (const nq of NQS) {
-      const sgemm = numpy[`sgemm_nq${nq}`];
-      const atPeak = peak ? (2 * nq * NC * DIM) / (peak * 1e9) : null;
-      console.log(
-        `nq ${nq}: one sgemm (768-dim product) ${(sgemm * 1000).toFixed(0)} ms${atPeak ? `; the same FLOPs at the FMA peak ${(atPeak * 1000).toFixed(0)} ms` : ''}`,
-      );
-      for (const k of KS) {
-        const row = { sgemm_s: +sgemm.toFixed(3), fma_peak_s: atPeak && +atPeak.toFixed(3), st_way_s: +numpy[`st_way_nq${nq}_k${k}`].toFixed(3) };
-        if (faiss) row.faiss_s = +faiss[`faiss_nq${nq}_k${k}`].toFixed(3);
-        const queries = q.data.subarray(0, nq * DIM);
-        for (const precision of ['fp32', 'bf16']) {
-          const [s, result] = await median3(() =>
-            addon.score({ queries, corpus, dim: DIM, dims: Int32Array.from(DIMS), k, threads: THREADS, device: 'cpu', precision }),
-          );
-          row[`${precision}_s`] = +s.toFixed(3);
-          row[`${precision}_engine`] = result.stats.engine;
-          row[`${precision}_restarted_queries`] = result.stats.restartedQueries;
-          if (precision === 'bf16') {
-            row.bf16_rescored_per_pair = +(result.stats.rescored / result.stats.pairs).toFixed(1);
-            row.bf16_fallback_queries = result.stats.fallbackQueries;
-          }
-        }
-        out.runs[`nq${nq}_k${k}`] = row;
-        const x = (s) => `${(s * 1000).toFixed(0)} ms (${(s / sgemm).toFixed(2)}x sgemm)`;
+    const server = sgemmServer(qPath, cPath);
+    try {
+      for (const nq of NQS) {
+        const sgemm = numpy[`sgemm_nq${nq}`];
+        const atPeak = peak ? (2 * nq * NC * DIM) / (peak * 1e9) : null;
         console.log(
-          `  k ${String(k).padStart(3)}: emb-bench fp32 ${x(row.fp32_s)} | bf16 (${row.bf16_engine}) ${x(row.bf16_s)}, ${row.bf16_rescored_per_pair} rescored/pair, ${row.bf16_fallback_queries} queries in fp32; restarted from -inf: fp32 ${row.fp32_restarted_queries}, bf16 ${row.bf16_restarted_queries} | ` +
-            `${faiss ? `FAISS IndexFlatIP per dim ${x(row.faiss_s)} | ` : ''}numpy the sentence-transformers way ${x(row.st_way_s)}`,
+          `nq ${nq}: one sgemm (768-dim product) ${(sgemm * 1000).toFixed(0)} ms${atPeak ? `; the same FLOPs at the FMA peak ${(atPeak * 1000).toFixed(0)} ms` : ''}`,
         );
+        for (const k of KS) {
+          const row = { sgemm_s: +sgemm.toFixed(3), fma_peak_s: atPeak && +atPeak.toFixed(3), st_way_s: +numpy[`st_way_nq${nq}_k${k}`].toFixed(3) };
+          if (faiss) row.faiss_s = +faiss[`faiss_nq${nq}_k${k}`].toFixed(3);
+          const queries = q.data.subarray(0, nq * DIM);
+          const run = (precision) => addon.score({ queries, corpus, dim: DIM, dims: Int32Array.from(DIMS), k, threads: THREADS, device: 'cpu', precision });
+          const times = { sgemm: [], fp32: [], bf16: [] };
+          const last = { fp32: await run('fp32'), bf16: await run('bf16') }; // warm-up
+          for (let i = 0; i < PAIRED_REPS; i++) {
+            times.sgemm.push(await server.sgemm(nq));
+            for (const precision of ['fp32', 'bf16']) {
+              const t0 = performance.now();
+              last[precision] = await run(precision);
+              times[precision].push((performance.now() - t0) / 1000);
+            }
+          }
+          row.sgemm_paired_s = +median(times.sgemm).toFixed(3);
+          for (const precision of ['fp32', 'bf16']) {
+            const { stats } = last[precision];
+            row[`${precision}_s`] = +median(times[precision]).toFixed(3);
+            row[`${precision}_paired_ratio`] = +median(times[precision].map((t, i) => t / times.sgemm[i])).toFixed(3);
+            row[`${precision}_engine`] = stats.engine;
+            row[`${precision}_restarted_queries`] = stats.restartedQueries;
+            if (precision === 'bf16') {
+              row.bf16_rescored_per_pair = +(stats.rescored / stats.pairs).toFixed(1);
+              row.bf16_fallback_queries = stats.fallbackQueries;
+            }
+          }
+          out.runs[`nq${nq}_k${k}`] = row;
+          const x = (s) => `${(s * 1000).toFixed(0)} ms (${(s / sgemm).toFixed(2)}x sgemm)`;
+          console.log(
+            `  k ${String(k).padStart(3)}: emb-bench fp32 ${x(row.fp32_s)}, ${row.fp32_paired_ratio}x its paired sgemms | bf16 (${row.bf16_engine}) ${x(row.bf16_s)}, ${row.bf16_paired_ratio}x its paired sgemms (median ${(row.sgemm_paired_s * 1000).toFixed(0)} ms), ${row.bf16_rescored_per_pair} rescored/pair, ${row.bf16_fallback_queries} queries in fp32; restarted from -inf: fp32 ${row.fp32_restarted_queries}, bf16 ${row.bf16_restarted_queries} | ` +
+              `${faiss ? `FAISS IndexFlatIP per dim ${x(row.faiss_s)} | ` : ''}numpy the sentence-transformers way ${x(row.st_way_s)}`,
+          );
+        }
       }
+    } finally {
+      server.close();
     }
     console.log('bf16 candidates on real embeddings (GloVe models, SciFact test, dims 100/64/32/16):');
     out.glove_scifact = await candidateFractions(addon);

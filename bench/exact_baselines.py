@@ -4,8 +4,11 @@
       output (numpy's BLAS; median of 3), and the sentence-transformers way per dim (score_numpy.py)
   faiss Q.npy C.npy DIMS KS NQS: FAISS exact search, IndexFlatIP per dim on the truncated,
       normalised vectors (index build + search; median of 3), and the BLAS library FAISS loaded
+  serve Q.npy C.npy: one sgemm per line read (the line: nq), its time printed as a JSON line, so
+      that emb-bench's runs and the sgemm alternate (each engine time paired with an sgemm next
+      to it in time)
 
-Prints one JSON object; times in seconds, keyed by nq and k.
+Prints one JSON object (serve: one a line); times in seconds, keyed by nq and k.
 """
 import json, os, sys, time
 import numpy as np
@@ -27,6 +30,17 @@ def blas_libraries():
 
 
 mode, q_path, c_path = sys.argv[1:4]
+if mode == 'serve':
+    q_all, c = np.load(q_path), np.load(c_path)
+    products = {}
+    for line in sys.stdin:
+        nq = int(line)
+        if nq not in products:
+            products[nq] = np.empty((nq, len(c)), dtype=np.float32)
+            np.matmul(q_all[:nq], c.T, out=products[nq])  # warm-up
+        t0 = time.perf_counter(); np.matmul(q_all[:nq], c.T, out=products[nq]); s = time.perf_counter() - t0
+        print(json.dumps({'sgemm_s': s}), flush=True)
+    sys.exit(0)
 dims = [int(d) for d in sys.argv[4].split(',')]
 ks = [int(k) for k in sys.argv[5].split(',')]
 nqs = [int(n) for n in sys.argv[6].split(',')]
