@@ -42,8 +42,8 @@
           "target_name": "kernels_avx512",
           "type": "static_library",
           "sources": ["native/kernels_avx512.cc"],
-          "cflags_cc": ["-mavx512f", "-Wno-maybe-uninitialized"],
-          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f"] }
+          "cflags_cc": ["-mavx512f", "-mavx512vl", "-mfma", "-Wno-maybe-uninitialized"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512vl", "-mfma"] }
         },
         {
           "target_name": "kernels_avx512bf16",

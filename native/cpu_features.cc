@@ -17,7 +17,8 @@ const Kernel& detect() {
 #if defined(__x86_64__) || defined(_M_X64)
   __builtin_cpu_init();
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  const bool avx512 = __builtin_cpu_supports("avx512f") && avx2;  // its rescoring is the AVX2 kernel's
+  // (its rescoring is the AVX2 kernel's code with AVX-512VL's 32 registers)
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && avx2;
   if (forced && std::strcmp(forced, "generic") == 0) return kernel_generic();
   if (forced && std::strcmp(forced, "avx2") == 0 && avx2) return kernel_avx2();
   if (avx512 && !(forced && std::strcmp(forced, "avx2") == 0)) return kernel_avx512();

@@ -150,8 +150,6 @@ const Kernel& kernel_generic();
 const Kernel& kernel_avx2();
 const Kernel& kernel_avx512();
 const Kernel& kernel_avx512bf16();
-// Kernel::rescore of the AVX2 and AVX-512 kernels (kernels_avx2.cc).
-void rescore_avx2(const RescoreArgs& a);
 // Kernel::partition, Kernel::prefix_sums and Kernel::sort of the AVX-512 kernels (kernels_avx512.cc).
 long long partition_avx512(const Key* a, long long n, Key pivot, Key* hi, Key* lo);
 void sort_avx512(Key* a, long long n, Key* tmp);

@@ -2,11 +2,10 @@
 // Compiled with -mavx512f for this file only; chosen at run time (cpu_features.cc).
 #include <immintrin.h>
 
+#include "kernels_rescore.h"
 #include "kernels_simd.h"
 
 namespace embbench {
-
-void transpose8(__m256* r);  // kernels_avx2.cc
 
 // 16 x 16 transpose of r[0..15] in place (also the bf16 kernel's pair packing).
 void transpose16(__m512* r) {
@@ -167,7 +166,7 @@ void tile1(const TileArgs& a) { tile_simd<Avx512, 1, 2>(a); }
 }  // namespace
 
 const Kernel& kernel_avx512() {
-  static const Kernel k{"avx512",           8,          32, tile, tile1, rescore_avx2, pack, false, partition_avx512,
+  static const Kernel k{"avx512",           8,          32, tile, tile1, rescore_ymm, pack, false, partition_avx512,
                         prefix_sums_avx512, sort_avx512};
   return k;
 }
