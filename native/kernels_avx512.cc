@@ -1,5 +1,5 @@
 // AVX-512F micro-kernel: 8 query rows x 32 corpus rows (16 accumulators of 32 registers).
-// Compiled with -mavx512f for this file only; chosen at run time (cpu_features.cc).
+// Compiled with -mavx512f -mavx512vl -mfma for this file only; chosen at run time (cpu_features.cc).
 #include <immintrin.h>
 
 #include "kernels_rescore.h"
@@ -166,8 +166,9 @@ void tile1(const TileArgs& a) { tile_simd<Avx512, 1, 2>(a); }
 }  // namespace
 
 const Kernel& kernel_avx512() {
-  static const Kernel k{"avx512",           8,          32, tile, tile1, rescore_ymm, pack, false, partition_avx512,
-                        prefix_sums_avx512, sort_avx512};
+  static const Kernel k{
+      "avx512", 8, 32, tile, tile1, rescore_ymm, pack, false, partition_avx512, prefix_sums_avx512, sort_avx512,
+  };
   return k;
 }
 

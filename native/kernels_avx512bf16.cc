@@ -124,8 +124,9 @@ void pack(const float* src, long long stride, int valid, int depth, void* out) {
 }  // namespace
 
 const Kernel& kernel_avx512bf16() {
-  static const Kernel k{"avx512bf16",       MR,         NR, tile, nullptr, nullptr, pack, true, partition_avx512,
-                        prefix_sums_avx512, sort_avx512};
+  static const Kernel k{
+      "avx512bf16", MR, NR, tile, nullptr, nullptr, pack, true, partition_avx512, prefix_sums_avx512, sort_avx512,
+  };
   return k;
 }
 

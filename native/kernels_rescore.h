@@ -34,11 +34,11 @@ inline void load_transposed8(const float* const* p, int k0, __m256* out) {
   }
 }
 
-// Kernel::rescore: eight pairs a vector, lane t computing
-// fma(x_t[k], y_t[k], acc) for k in order, as tile_simd's lanes do. Sixteen pairs at a time (two
-// chains of fused multiply-adds that overlap), eight columns at a time between bounds: the x
-// side's blocks are transposed into a buffer that the multiply-adds read, the y side's stay in
-// registers; a block that a bound cuts short takes masked loads.
+// Kernel::rescore: eight pairs a vector, lane t computing fma(x_t[k], y_t[k], acc) for k in order,
+// as tile_simd's lanes do. Sixteen pairs at a time (two chains of fused multiply-adds that
+// overlap), eight columns at a time between bounds: the x side's blocks are transposed into a
+// buffer that the multiply-adds read, the y side's stay in registers; a block that a bound cuts
+// short takes masked loads.
 inline void rescore_ymm(const RescoreArgs& a) {
   alignas(32) float lanes[16];
   alignas(32) __m256 xt[16];
