@@ -80,8 +80,8 @@ inline uint16_t bf16_bits(float x) {
 }
 
 // n elements, not zeroed (trivial types), for buffers whose every entry is written before it is
-// read: zeroing them (tens of MB at 2,000 queries, before the work is split between threads) took
-// several ms a call.
+// read (tens of MB at 2,000 queries, which a zeroing constructor would clear on one thread before
+// the work is split between threads).
 template <class T>
 std::unique_ptr<T[]> unzeroed(size_t n) {
   return std::unique_ptr<T[]>(new T[n]);
