@@ -64,6 +64,30 @@ constexpr int64_t kStage2Queries = 2048;
 constexpr int64_t kStage2Pairs = int64_t(1) << 21;
 constexpr int64_t kStage2Rows = 64;
 
+// A NaN score would break the ranking's total order (and the sorts that rely on it). NaN and
+// infinite inputs make NaN scores, and so do finite ones whose squares overflow float32 in a
+// norm: every input value must be finite with |x| <= kMaxMagnitude, which keeps a sum of 2^31
+// squares below FLT_MAX. (lib/score/engine.ts applies the same rule.)
+constexpr float kMaxMagnitude = 1e15f;
+
+// Whether every x[0, n) passes: checked on the bits, without a branch per value (so it
+// vectorises): |x| <= kMaxMagnitude exactly when the bits less the sign are at most its bits; NaN
+// and infinity are above.
+bool values_ok(const float* x, int64_t n) {
+  int32_t limit;
+  std::memcpy(&limit, &kMaxMagnitude, sizeof limit);
+  int32_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    int32_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    bad |= static_cast<int32_t>((bits & 0x7FFFFFFF) > limit);
+  }
+  return !bad;
+}
+
+// Thrown by round_rows where a row fails values_ok (score_cpu then names the first bad value).
+struct BadValue {};
+
 // 1/|x| from the sum of squares in double, rounded to float; 0 for a zero vector.
 inline float inverse_norm(double ss) { return ss > 0 ? static_cast<float>(1.0 / std::sqrt(ss)) : 0.0f; }
 
@@ -726,8 +750,9 @@ float round_up(double x) {
 // bf16 roundings of the first max_dim columns, as floats (stride max_dim) and/or as bits
 // (stride dim), either may be null; each prefix's relative rounding error rho[row * nb + b] (0 for
 // a zero prefix; null: not summed) and its inverse norm inv[b * n + row] (inverse_prefix_norms is
-// this with only inv). Eight rows at a time (Kernel::prefix_sums). False when a nonzero prefix is
-// tiny (norm < 2^-30).
+// this with only inv). Eight rows at a time (Kernel::prefix_sums), each row's every value checked
+// as they pass (values_ok; BadValue if one fails: the corpus is read here once instead of twice).
+// False when a nonzero prefix is tiny (norm < 2^-30).
 bool round_rows(const float* x, int64_t n, int dim, const std::vector<int>& bounds, int threads, float* out,
                 uint16_t* bits, float* rho, float* inv) {
   const int nb = static_cast<int>(bounds.size());
@@ -742,6 +767,7 @@ bool round_rows(const float* x, int64_t n, int dim, const std::vector<int>& boun
       const int m = static_cast<int>(std::min<int64_t>(8, hi - r0));
       const float* row[8];
       for (int i = 0; i < 8; ++i) row[i] = x + (r0 + std::min(i, m - 1)) * dim;
+      if (!values_ok(x + r0 * dim, int64_t(m) * dim)) throw BadValue{};
       sums(row, bounds.data(), nb, ss.data(), rho ? ee.data() : nullptr);
       for (int b = 0; b < nb; ++b)
         for (int i = 0; i < m; ++i) {
@@ -1265,44 +1291,35 @@ EngineError validate(const ScoreRequest& r) {
   return {};
 }
 
-EngineError validate_values(const ScoreRequest& r) {
-  // A NaN score would break the ranking's total order (and the sorts that rely on it). NaN and
-  // infinite inputs make NaN scores, and so do finite ones whose squares overflow float32 in a
-  // norm: refuse them all here, for every caller. |x| <= kMaxMagnitude keeps a sum of 2^31
-  // squares below FLT_MAX. (lib/score/engine.ts applies the same rule.)
-  constexpr float kMaxMagnitude = 1e15f;
-  for (const auto& [what, x, n] : {std::tuple{"query", r.queries, r.nq}, std::tuple{"corpus", r.corpus, r.nc}}) {
-    if (n > 0 && x == nullptr) return EngineError{"ERR_INVALID_ARG", std::string(what) + " data is missing"};
-    const int64_t total = n * r.dim;
-    // Checked on the bits, without a branch per value (so it vectorises): |x| <= kMaxMagnitude
-    // exactly when the bits less the sign are at most its bits; NaN and infinity are above.
-    int32_t limit;
-    std::memcpy(&limit, &kMaxMagnitude, sizeof limit);
-    constexpr int64_t kBlock = 4096;
-    for (int64_t lo = 0; lo < total; lo += kBlock) {
-      const int64_t hi = std::min(total, lo + kBlock);
-      int32_t bad = 0;
-      for (int64_t i = lo; i < hi; ++i) {
-        int32_t bits;
-        std::memcpy(&bits, x + i, sizeof bits);
-        bad |= static_cast<int32_t>((bits & 0x7FFFFFFF) > limit);
-      }
-      if (!bad) continue;
-      int64_t i = lo;
-      while (std::fabs(x[i]) <= kMaxMagnitude) ++i;
-      return EngineError{"ERR_NON_FINITE",
-                         std::string(what) + " embeddings: row " + std::to_string(i / r.dim) +
-                             " has a value that is not finite or exceeds 1e15 in magnitude at column " +
-                             std::to_string(i % r.dim)};
-    }
+// The first value of x[0, n x dim) that fails values_ok, named; none: ok. `what`: "query" or
+// "corpus".
+EngineError first_bad_value(const char* what, const float* x, int64_t n, int dim) {
+  if (n > 0 && x == nullptr) return EngineError{"ERR_INVALID_ARG", std::string(what) + " data is missing"};
+  const int64_t total = n * dim;
+  constexpr int64_t kBlock = 4096;
+  for (int64_t lo = 0; lo < total; lo += kBlock) {
+    if (values_ok(x + lo, std::min(total, lo + kBlock) - lo)) continue;
+    int64_t i = lo;
+    while (std::fabs(x[i]) <= kMaxMagnitude) ++i;
+    return EngineError{"ERR_NON_FINITE", std::string(what) + " embeddings: row " + std::to_string(i / dim) +
+                                             " has a value that is not finite or exceeds 1e15 in magnitude at column " +
+                                             std::to_string(i % dim)};
   }
   return {};
 }
 
+EngineError validate_values(const ScoreRequest& r) {
+  EngineError err = first_bad_value("query", r.queries, r.nq, r.dim);
+  return err.ok() ? first_bad_value("corpus", r.corpus, r.nc, r.dim) : err;
+}
+
 EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
   EngineError err = validate(r);
-  if (err.ok()) err = validate_values(r);
+  // The queries' values here; the corpus's as its norms are summed (round_rows), before any
+  // product, or here when there is nothing to score.
+  if (err.ok()) err = r.nq == 0 ? validate_values(r) : first_bad_value("query", r.queries, r.nq, r.dim);
   if (!err.ok()) return err;
+  if (r.nc > 0 && r.corpus == nullptr) return {"ERR_INVALID_ARG", "corpus data is missing"};
   if (out.indices.size() != r.dims.size() || out.scores.size() != r.dims.size())
     return {"ERR_INVALID_ARG", "one output pair per dim is required"};
   const Kernel& kern = select_kernel();
@@ -1366,6 +1383,8 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
               PassOptions{true, true, &stats.restarted_queries});
   } catch (const std::bad_alloc&) {
     return {"ERR_OOM", "out of memory while scoring"};
+  } catch (const BadValue&) {
+    return first_bad_value("corpus", r.corpus, r.nc, r.dim);
   }
   return {};
 }

@@ -212,6 +212,25 @@ describe('the native boundary never crashes', () => {
     });
   });
 
+  it.skipIf(!addon)('a bad corpus value is refused on every path: past the largest dim, bf16, no queries, after a bad query', async () => {
+    const dim = 8;
+    const rows = 3000;
+    const corpus = Float32Array.from({ length: rows * dim }, (_, i) => Math.sin(i));
+    corpus[2001 * dim + 6] = Number.POSITIVE_INFINITY; // column 6: outside dims 4 and 2
+    const queries = Float32Array.from({ length: 40 * dim }, (_, i) => Math.cos(i));
+    const run = (over: Record<string, unknown>) =>
+      addon!.score({ queries, corpus, dim, dims: Int32Array.from([4, 2]), k: 5, threads: 2, device: 'cpu', ...over });
+    for (const precision of ['fp32', 'bf16', 'bf16-portable', 'auto'])
+      await expect(run({ precision, bf16MaxCandidateFraction: 1 })).rejects.toMatchObject({
+        code: 'ERR_NON_FINITE',
+        message: expect.stringMatching(/^corpus embeddings: row 2001 .* column 6$/),
+      });
+    await expect(run({ queries: new Float32Array(0) })).rejects.toMatchObject({ message: expect.stringMatching(/^corpus .* row 2001 /) });
+    const badQuery = Float32Array.from(queries);
+    badQuery[17 * dim + 1] = Number.NaN;
+    await expect(run({ queries: badQuery })).rejects.toMatchObject({ message: expect.stringMatching(/^query embeddings: row 17 .* column 1$/) });
+  });
+
   it.skipIf(!addon)('random shapes, values and options straight into the addon: results or coded errors, no crash', async () => {
     const r = rng(99);
     const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
