@@ -59,7 +59,9 @@ inline int effective_k(const ScoreRequest& r) { return static_cast<int>(r.k < r.
 
 // Shapes and options (cheap; the addon calls it before queueing the work).
 EngineError validate(const ScoreRequest& r);
-// Every input value finite (one pass over the data; the engines call it off the JS thread).
+// Every input value finite with |x| <= 1e15, else the first that is not, named (one pass over the
+// data, off the JS thread: the CUDA engine and the bound check call it; score_cpu checks the
+// queries so and the corpus as it sums the corpus's norms).
 EngineError validate_values(const ScoreRequest& r);
 // 1/|x[:bound]| for every row and bound (0 for a zero prefix), into out[b * n + row];
 // shared by the CPU and GPU engines.
