@@ -61,7 +61,7 @@ inline int effective_k(const ScoreRequest& r) { return static_cast<int>(r.k < r.
 EngineError validate(const ScoreRequest& r);
 // Every input value finite with |x| <= 1e15, else the first that is not, named (one pass over the
 // data, off the JS thread: the CUDA engine and the bound check call it; score_cpu checks the
-// queries so and the corpus as it sums the corpus's norms).
+// queries by the same rule, and the corpus as it sums the corpus's norms).
 EngineError validate_values(const ScoreRequest& r);
 // 1/|x[:bound]| for every row and bound (0 for a zero prefix), into out[b * n + row];
 // shared by the CPU and GPU engines.
