@@ -57,7 +57,7 @@ struct EngineError {
 
 inline int effective_k(const ScoreRequest& r) { return static_cast<int>(r.k < r.nc ? r.k : r.nc); }
 
-// Shapes and options (cheap; the addon calls it before queueing the work).
+// Shapes, options and that the data is there (cheap; the addon calls it before queueing the work).
 EngineError validate(const ScoreRequest& r);
 // Every input value finite with |x| <= 1e15, else the first that is not, named (one pass over the
 // data, off the JS thread: the CUDA engine and the bound check call it; score_cpu checks the

@@ -1281,6 +1281,8 @@ EngineError validate(const ScoreRequest& r) {
   if (r.nc > INT32_MAX) return bad("corpus has more rows than 2^31 - 1");
   if (r.k <= 0) return bad("k must be positive");
   if (r.dims.empty()) return bad("dims must not be empty");
+  if (r.nq > 0 && r.queries == nullptr) return bad("query data is missing");
+  if (r.corpus == nullptr) return bad("corpus data is missing");
   std::vector<int> sorted = r.dims;
   std::sort(sorted.begin(), sorted.end());
   for (size_t i = 0; i < sorted.size(); ++i) {
@@ -1292,9 +1294,8 @@ EngineError validate(const ScoreRequest& r) {
 }
 
 // The first value of x[0, n x dim) that fails values_ok, named; none: ok. `what`: "query" or
-// "corpus".
+// "corpus" (validate has checked that the data is there).
 EngineError first_bad_value(const char* what, const float* x, int64_t n, int dim) {
-  if (n > 0 && x == nullptr) return EngineError{"ERR_INVALID_ARG", std::string(what) + " data is missing"};
   const int64_t total = n * dim;
   constexpr int64_t kBlock = 4096;
   for (int64_t lo = 0; lo < total; lo += kBlock) {
@@ -1319,7 +1320,6 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
   // product, or here when there is nothing to score.
   if (err.ok()) err = r.nq == 0 ? validate_values(r) : first_bad_value("query", r.queries, r.nq, r.dim);
   if (!err.ok()) return err;
-  if (r.nc > 0 && r.corpus == nullptr) return {"ERR_INVALID_ARG", "corpus data is missing"};
   if (out.indices.size() != r.dims.size() || out.scores.size() != r.dims.size())
     return {"ERR_INVALID_ARG", "one output pair per dim is required"};
   const Kernel& kern = select_kernel();
