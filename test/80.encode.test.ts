@@ -1,5 +1,5 @@
 // The encoder on small models made here, checked against an independent computation.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -137,6 +137,39 @@ describe('encoder', () => {
     breakIt(m.dir);
     await expect(Encoder.load(m.dir)).rejects.toThrow(UserError);
     await expect(Encoder.load(m.dir)).rejects.toThrow(message);
+  });
+
+  it("a model's identity covers its ONNX external data: same graph, other weights, another sha256 and no shared cache", async () => {
+    // width 32: the 16 x 32 word table (2 KiB) goes to the external data file
+    const a = fresh({ width: 32, seed: 1, externalData: 'model.onnx_data' });
+    const b = fresh({ width: 32, seed: 2, externalData: 'model.onnx_data' });
+    const graph = (m: TinyModel) => readFileSync(join(m.dir, 'onnx', 'model.onnx'));
+    expect(graph(a).equals(graph(b))).toBe(true);
+    const cacheDir = mkdtempSync(join(tmpdir(), 'emb-cache-'));
+    const encA = await Encoder.load(a.dir, { cacheDir });
+    const encB = await Encoder.load(b.dir, { cacheDir });
+    expect(encA.spec.files).toContain(join(a.dir, 'onnx', 'model.onnx_data'));
+    expect(encA.spec.sha256).not.toBe(encB.spec.sha256);
+    const texts = ['wing lift', 'the flow'];
+    const ea = await encA.encode(texts, { kind: 'document' });
+    const eb = await encB.encode(texts, { kind: 'document' });
+    expect(encB.inferred).toBe(2); // not served A's cached rows
+    expect(Array.from(eb.data)).not.toEqual(Array.from(ea.data));
+    expectClose(eb.data.subarray(0, 32), hidden(b, [2], false)[0]);
+    await encA.close();
+    await encB.close();
+    // retrained in place: the same folder with new external weights is another version
+    const before = encA.spec.sha256;
+    writeFileSync(join(a.dir, 'onnx', 'model.onnx_data'), readFileSync(join(b.dir, 'onnx', 'model.onnx_data')));
+    const again = await Encoder.load(a.dir, { cacheDir });
+    expect(again.spec.sha256).not.toBe(before);
+    await again.close();
+  });
+
+  it('names the external data file a graph needs when it is missing', async () => {
+    const m = fresh({ width: 32, externalData: 'weights.bin' });
+    rmSync(join(m.dir, 'onnx', 'weights.bin'));
+    await expect(Encoder.load(m.dir)).rejects.toThrow(/model\.onnx: the graph's external data file "weights\.bin" is not there/);
   });
 
   it('names what was looked for when the path is not a model', async () => {

@@ -1,9 +1,10 @@
 // Reading a sentence-transformers model folder (or a bare .onnx file with its configs beside it
 // or one folder up): what the files say, never assumed values.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { invalidParameter, UserError } from '../errors.js';
+import { externalDataLocations } from '../onnx/external.js';
 import { safetensorsFiles } from '../onnx/safetensors.js';
 import { type ModelCard, readModelCard } from './card.js';
 
@@ -93,6 +94,38 @@ export interface ModelOverrides {
   maxSeqLength?: number;
 }
 
+/**
+ * The external-data files the graph at `onnxPath` names (resolved beside it): the weights of a
+ * model exported with external data, which decide its embeddings as much as the graph does.
+ * A file that is not a well-formed protobuf names none (onnxruntime then says what is wrong).
+ */
+function externalDataFiles(onnxPath: string): string[] {
+  let locations: string[];
+  try {
+    locations = externalDataLocations(readFileSync(onnxPath));
+  } catch {
+    return [];
+  }
+  const dir = dirname(onnxPath);
+  return locations.map((location) => {
+    const file = resolve(dir, location);
+    if (!existsSync(file) || !statSync(file).isFile())
+      throw new UserError(`${onnxPath}: the graph's external data file "${location}" is not there (looked for ${file})`, 'ERR_NOT_MODEL');
+    return file;
+  });
+}
+
+/** Feeds a file to `hash` in chunks (external data and safetensors files may exceed 2 GiB). */
+function hashFile(hash: ReturnType<typeof createHash>, path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(16 << 20);
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readModel(path: string, overrides: ModelOverrides = {}): ModelSpec {
   const given = resolve(path);
   if (!existsSync(given)) throw new UserError(`${path}: model not found (neither a file or folder here nor a Hub id org/name[@revision])`, 'ERR_NOT_FOUND');
@@ -174,7 +207,7 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
 
   const normalize = modules.some((m) => m.type?.endsWith('.Normalize'));
   const files = [
-    ...(weights ? [...weights.files, weights.config] : [onnxPath]),
+    ...(weights ? [...weights.files, weights.config] : [onnxPath, ...externalDataFiles(onnxPath)]),
     tokenizerPath,
     modulesPath,
     poolingPath,
@@ -183,7 +216,7 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
     stConfigPath,
   ].filter((f): f is string => typeof f === 'string' && existsSync(f));
   const hash = createHash('sha256');
-  for (const f of files) hash.update(basename(f)).update(readFileSync(f));
+  for (const f of files) hashFile(hash.update(basename(f)), f);
   // A folder's name; for model/onnx/model.onnx the folder above onnx/; else the file's stem.
   const name = statSync(given).isDirectory()
     ? basename(given)

@@ -1,5 +1,7 @@
 // Small sentence-transformers ONNX model folders for tests, built with lib/demo's ONNX writer:
 // last_hidden_state[b, t] = tanh(word[id] + type[token_type]); sentence_embedding = row t = 0.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FLOAT, Graph, INT64, intAttr } from '../../lib/onnx/writer.js';
 import { writeModelFolder } from '../../lib/demo/models.js';
 import { seededRandom } from '../../lib/random.js';
@@ -27,6 +29,8 @@ export interface TinyModelOptions {
   tableRows?: number;
   /** A vocabulary word whose vector is NaN: a broken model. */
   nanWord?: string;
+  /** Save the weights (those over 1 KiB) as ONNX external data in this file beside onnx/model.onnx. */
+  externalData?: string;
 }
 
 export const TINY_VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'what', 'is', 'the', 'query', 'doc', '##s', 'wing', 'lift', 'flow', ':', 'a', 'of'];
@@ -53,7 +57,14 @@ export function writeTinyModel(dir: string, o: TinyModelOptions = {}): TinyModel
     g.op('Gather', [tokenOutput, g.tensor('cls_index', [], BigInt64Array.from([0n]))], [intAttr('axis', 1)], 'sentence_embedding');
     g.output('sentence_embedding', FLOAT, ['batch', width]);
   }
-  writeModelFolder(dir, g.model(17), TINY_VOCAB, {
+  let onnx: Buffer;
+  if (o.externalData) {
+    const { model, data } = g.model(17, o.externalData);
+    onnx = model;
+    mkdirSync(join(dir, 'onnx'), { recursive: true });
+    writeFileSync(join(dir, 'onnx', o.externalData), Buffer.concat(data));
+  } else onnx = g.model(17);
+  writeModelFolder(dir, onnx, TINY_VOCAB, {
     width,
     maxSeqLength: 6,
     pooling: o.pooling ?? 'cls',
