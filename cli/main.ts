@@ -1,13 +1,23 @@
 // emb-bench's command line: parse flags, call one command, print. No logic here.
 import { Command, Option } from 'commander';
-import { compactCacheDir } from '../lib/encode/cache.js';
-import { engineInfo } from '../lib/score/index.js';
-import { VERSION } from '../lib/version.js';
-import { defaultRegistryPath } from '../lib/registry/index.js';
-import { runCompare, runDemo, runMerge } from './commands/compare.js';
-import { parseShard, shardFromEnv } from '../lib/score/shards.js';
+import {
+  compactCacheDir,
+  DEFAULT_CACHE_DIR,
+  DEFAULT_DEMO_DIR,
+  DEFAULT_K_LISTS,
+  DEFAULT_OUT_DIR,
+  DEFAULT_SEED,
+  DEFAULT_SPLIT,
+  defaultRegistryPath,
+  engineInfo,
+  HEADLINE_METRIC,
+  parseShard,
+  VERSION,
+} from '../lib/index.js';
+import { type EncodingOptions, type ScoringOptions, shardFromEnv } from '../lib/runs/index.js';
+import { compareCommand, demoCommand, mergeCommand } from './commands/compare.js';
 import { doctor } from './commands/doctor.js';
-import { runEncode, runEval, runScore, type EncodeFlags } from './commands/evaluate.js';
+import { encodeCommand, evalCommand, scoreCommand } from './commands/evaluate.js';
 import { copyCommand, registryCommand } from './commands/registry.js';
 import { context, installSignalHandlers, reportError, waitForSignal, warn } from './context.js';
 import { parseIntList, parseKLists, parseMetadata, parsePort, parsePositiveInt, parseSeed, parseThreads } from './options.js';
@@ -20,13 +30,15 @@ const program = new Command('emb-bench')
   .option('--registry <file|url>', 'registry: a SQLite file or postgres://user@host:port/db (default: $EMB_BENCH_REGISTRY or .emb-bench/registry.db)')
   .showHelpAfterError();
 
+const kDefault = (list: number[]) => ` (default: ${list.join(',')})`;
 const withKLists = (c: Command) =>
   c
-    .option('--accuracy-at <list>', 'k values for accuracy@k', '1,3,5,10')
-    .option('--precision-recall-at <list>', 'k values for precision@k and recall@k', '1,3,5,10')
-    .option('--mrr-at <list>', 'k values for MRR@k', '10')
-    .option('--ndcg-at <list>', 'k values for nDCG@k', '10')
-    .option('--map-at <list>', 'k values for MAP@k', '100');
+    .option('--accuracy-at <list>', `k values for accuracy@k${kDefault(DEFAULT_K_LISTS.accuracy)}`)
+    .option('--precision-recall-at <list>', `k values for precision@k and recall@k${kDefault(DEFAULT_K_LISTS.precisionRecall)}`)
+    .option('--mrr-at <list>', `k values for MRR@k${kDefault(DEFAULT_K_LISTS.mrr)}`)
+    .option('--ndcg-at <list>', `k values for nDCG@k${kDefault(DEFAULT_K_LISTS.ndcg)}`)
+    .option('--map-at <list>', `k values for MAP@k${kDefault(DEFAULT_K_LISTS.map)}`);
+const commandLine = () => process.argv.slice(2);
 
 withKLists(
   program
@@ -36,14 +48,14 @@ withKLists(
     .requiredOption('--query-embeddings <file>', '.npy, row i = line i of queries.jsonl')
     .requiredOption('--corpus-embeddings <file>', '.npy, row i = line i of corpus.jsonl')
     .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: full width)')
-    .option('--split <name>', 'qrels split', 'test')
-    .option('--out <dir>', 'output folder', 'emb-bench-out')
+    .option('--split <name>', 'qrels split', DEFAULT_SPLIT)
+    .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .addOption(new Option('--device <device>', 'scoring device').choices(['cpu', 'cuda']).default('cpu'))
     .option('--corpus-shard <I/N>', 'score corpus slice I of N only, for `emb-bench merge` (default: from the Slurm or Kubernetes variables)')
     .option('--json', 'print results.json instead of the table'),
 ).action(async (o) => {
-  await runScore(
+  await scoreCommand(
     {
       data: o.data,
       queryEmbeddings: o.queryEmbeddings,
@@ -69,22 +81,21 @@ const withEncoding = (c: Command) =>
     .option('--doc-prompt <text>', 'prompt before each document (default: the model\'s "document" prompt)')
     .option('--no-prompts', 'use no prompts')
     .option('--no-cache', 'do not read or write the embedding cache')
-    .option('--cache-dir <dir>', 'embedding cache folder', '.emb-bench/cache')
+    .option('--cache-dir <dir>', 'embedding cache folder', DEFAULT_CACHE_DIR)
     .option('--quiet', 'no progress bar')
     .option('--no-log', 'do not record the run in the registry');
 
 const registryPath = (o: Record<string, unknown>): string | null =>
   o.log === false ? null : ((program.opts().registry as string | undefined) ?? defaultRegistryPath());
 
-function encodeFlags(o: Record<string, unknown>): EncodeFlags {
+function encodeFlags(o: Record<string, unknown>): EncodingOptions & Pick<ScoringOptions, 'device' | 'threads'> {
   return {
     device: o.device as 'cpu' | 'cuda',
     threads: parseThreads(o.threads as string | undefined),
     queryPrompt: o.queryPrompt as string | undefined,
-    docPrompt: o.docPrompt as string | undefined,
-    prompts: o.prompts !== false,
-    cache: o.cache !== false,
-    cacheDir: o.cacheDir as string,
+    documentPrompt: o.docPrompt as string | undefined,
+    noPrompts: o.prompts === false,
+    cacheDir: o.cache === false ? null : (o.cacheDir as string),
   };
 }
 
@@ -96,21 +107,22 @@ withKLists(
       .argument('<model>', 'model folder (ONNX or safetensors), .onnx file, or Hub id org/name[@revision]')
       .requiredOption('--data <dir>', 'BEIR folder')
       .option('--dims <list>', 'Matryoshka dims (default: the model width)')
-      .option('--split <name>', 'qrels split', 'test')
-      .option('--out <dir>', 'output folder', 'emb-bench-out')
+      .option('--split <name>', 'qrels split', DEFAULT_SPLIT)
+      .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
       .option('--model-name <name>', 'name in the registry (default: the folder name)')
       .option('--json', 'print results.json instead of the table'),
   ),
 ).action(async (model: string, o) => {
-  await runEval(
+  await evalCommand(
     {
       ...encodeFlags(o),
       registry: registryPath(o),
+      commandLine: commandLine(),
       modelName: o.modelName,
       model,
       data: o.data,
+      load: { split: o.split },
       dims: o.dims !== undefined ? parseIntList(o.dims, '--dims') : undefined,
-      split: o.split,
       out: o.out,
       json: Boolean(o.json),
       kLists: parseKLists(o),
@@ -125,12 +137,12 @@ withEncoding(
     .description('write query_embeddings.npy and corpus_embeddings.npy (file order) for `score`')
     .argument('<model>', 'model folder (ONNX or safetensors), .onnx file, or Hub id org/name[@revision]')
     .requiredOption('--data <dir>', 'BEIR folder')
-    .option('--split <name>', 'qrels split', 'test')
+    .option('--split <name>', 'qrels split', DEFAULT_SPLIT)
     .requiredOption('--out <dir>', 'output folder')
     .option('--shard <I/N>', 'encode slice I of N of the corpus and of the queries (default: from the Slurm or Kubernetes variables)'),
 ).action(async (model: string, o) => {
   const shard = o.shard !== undefined ? parseShard(o.shard, 'shard') : (shardFromEnv() ?? undefined);
-  await runEncode({ ...encodeFlags(o), model, data: o.data, split: o.split, out: o.out, shard }, context({ quiet: o.quiet }));
+  await encodeCommand({ ...encodeFlags(o), model, data: o.data, split: o.split, out: o.out, shard }, context({ quiet: o.quiet }));
 });
 
 withKLists(
@@ -143,14 +155,14 @@ withKLists(
       .requiredOption('--data <path>', 'BEIR folder, or a pairs file (JSONL, JSON array, CSV, Parquet)')
       .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: the smaller width)')
       .addOption(new Option('--format <format>', 'dataset format (default: detected)').choices(['beir', 'jsonl', 'json', 'csv', 'parquet']))
-      .option('--split <name>', 'qrels split of a BEIR folder', 'test')
+      .option('--split <name>', 'qrels split of a BEIR folder', DEFAULT_SPLIT)
       .option('--query-field <name>', 'pairs: query text field (ZenML: anchor)')
       .option('--doc-field <name>', 'pairs: document text field (ZenML: positive)')
       .option('--id-field <name>', 'pairs: id field shared by a query and its document', 'id')
       .option('--corpus <file>', 'pairs: a file of more documents for the corpus')
-      .option('--chart-metric <name>', 'metric for the chart and headline table', 'ndcg@10')
-      .option('--seed <n>', 'seed of the bootstrap and randomization test', '0')
-      .option('--out <dir>', 'output folder', 'emb-bench-out')
+      .option('--chart-metric <name>', 'metric for the chart and headline table', HEADLINE_METRIC)
+      .option('--seed <n>', 'seed of the bootstrap and randomization test', String(DEFAULT_SEED))
+      .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
       .option('--base-name <name>', 'base model name in the registry (default: the folder name)')
       .option('--tuned-name <name>', 'fine-tuned model name in the registry (default: the folder name)')
       .option(
@@ -160,12 +172,12 @@ withKLists(
       .option('--json', 'print results.json instead of the table'),
   ),
 ).action(async (base: string, tuned: string, o) => {
-  await runCompare(
+  await compareCommand(
     {
       ...encodeFlags(o),
       registry: registryPath(o),
-      baseName: o.baseName,
-      tunedName: o.tunedName,
+      commandLine: commandLine(),
+      names: { base: o.baseName, tuned: o.tunedName },
       base,
       tuned,
       data: o.data,
@@ -189,14 +201,19 @@ withKLists(
 
 program
   .command('merge')
-  .description("merge a sharded compare's parts (compare --shard I/N) into compare's outputs and registry run, exactly")
+  .description(
+    "merge a sharded run's parts (compare --shard I/N, or score --corpus-shard I/N) into the outputs one host would write (and, for compare, its registry run), exactly",
+  )
   .argument('<parts...>', "the shards' .part files (every shard of one run)")
   .requiredOption('--out <dir>', 'output folder')
-  .option('--chart-metric <name>', 'metric for the chart and headline table', 'ndcg@10')
-  .option('--no-log', 'do not record the run in the registry')
+  .option('--chart-metric <name>', `compare parts: metric for the chart and headline table (default: ${HEADLINE_METRIC})`)
+  .option('--no-log', 'compare parts: do not record the run in the registry (score runs are never recorded)')
   .option('--json', 'print results.json instead of the table')
   .action(async (parts: string[], o) => {
-    await runMerge({ parts, out: o.out, json: Boolean(o.json), chartMetric: o.chartMetric, registry: registryPath(o) }, context());
+    await mergeCommand(
+      { parts, out: o.out, json: Boolean(o.json), chartMetric: o.chartMetric, registry: registryPath(o), commandLine: commandLine() },
+      context(),
+    );
   });
 
 const openRegistry = () => (program.opts().registry as string | undefined) ?? defaultRegistryPath();
@@ -273,7 +290,7 @@ const cache = program.command('cache').description('the embedding cache');
 cache
   .command('compact')
   .description("rewrite each model's cached segments as one, without duplicates or damaged records")
-  .option('--cache-dir <dir>', 'embedding cache folder', '.emb-bench/cache')
+  .option('--cache-dir <dir>', 'embedding cache folder', DEFAULT_CACHE_DIR)
   .action((o) => {
     const r = compactCacheDir(o.cacheDir, warn);
     process.stdout.write(`compacted ${r.folders} cache folder(s): ${r.before} segment(s) -> ${r.after}, ${r.records} embeddings\n`);
@@ -307,10 +324,10 @@ program
 program
   .command('demo')
   .description('the main job on a synthetic dataset and two small models made on the spot (no downloads)')
-  .option('--out <dir>', 'output folder', 'emb-bench-demo')
+  .option('--out <dir>', 'output folder', DEFAULT_DEMO_DIR)
   .option('--no-log', 'do not record the run in the registry')
   .action(async (o) => {
-    await runDemo({ out: o.out, registry: registryPath(o) }, context());
+    await demoCommand({ out: o.out, registry: registryPath(o) }, context());
   });
 
 async function main(): Promise<void> {

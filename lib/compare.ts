@@ -2,14 +2,13 @@
 // encoding, each is encoded once, every dim is scored in one pass, and each difference gets a
 // paired bootstrap interval and a randomization-test p-value (Holm-corrected across dims).
 import { type Dataset, judgeQueries } from './data/dataset.js';
-import type { Matrix } from './data/matrix.js';
 import { Encoder, type EncoderOptions } from './encode/encoder.js';
 import { evaluateModel, type EvalOptions, type ModelEvalResult, rankingMetrics } from './evaluate.js';
 import { DEFAULT_K_LISTS, type KLists, maxK, metricNames } from './metrics/index.js';
 import { type Shard, shardRange } from './score/shards.js';
 import type { TopKResult } from './score/types.js';
 import { compareMetrics, DEFAULT_STATS, STATS_METHODS, type Difference, type StatsOptions } from './stats/index.js';
-import { checkDims, scoreTopK } from './score/index.js';
+import { checkDims, scoreSlice } from './score/index.js';
 
 export interface CompareOptions extends EvalOptions {
   encoder?: EncoderOptions;
@@ -116,17 +115,6 @@ export async function compareShard(base: string, tuned: string, dataset: Dataset
       inferred: encoders.reduce((n, e, i) => n + e.inferred - inferredBefore[i], 0),
     };
   });
-}
-
-/** The top-k of `queries` against one corpus slice starting at row `start`, indices into the whole corpus. */
-export async function scoreSlice(queries: Matrix, slice: Matrix, start: number, dims: number[], k: number, options: EvalOptions): Promise<TopKResult> {
-  if (slice.rows === 0) {
-    const empty = dims.map(() => new Int32Array(0));
-    return { dims: [...dims], k: 0, nq: queries.rows, indices: empty, scores: dims.map(() => new Float32Array(0)), engine: 'none' };
-  }
-  const top = await scoreTopK(queries, { ...slice, cols: queries.cols }, { dims, k, threads: options.threads, device: options.device });
-  for (const idx of top.indices) for (let i = 0; i < idx.length; i++) idx[i] += start;
-  return top;
 }
 
 /** compare's result from the merged top-k lists of its shards. */

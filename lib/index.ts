@@ -37,3 +37,14 @@ export type { ProgressEvent, ProgressListener } from './progress.js';
 export { writeDemo } from './demo/data.js';
 export type { DemoSetup } from './demo/data.js';
 export { VERSION } from './version.js';
+export { parseShard, shardRange } from './score/shards.js';
+export type { Shard } from './score/shards.js';
+export {
+  DEFAULT_CACHE_DIR,
+  DEFAULT_DEMO_DIR,
+  DEFAULT_OUT_DIR,
+  DEFAULT_SEED,
+  DEFAULT_SPLIT,
+  HEADLINE_METRIC,
+} from './defaults.js';
+export * from './runs/index.js';

@@ -8,7 +8,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseShard, shardFromEnv, shardRange } from '../lib/score/shards.js';
+import { parseShard, shardRange } from '../lib/score/shards.js';
+import { type CompareShardRun, runCompare, runMerge, shardFromEnv } from '../lib/runs/index.js';
+import { Registry } from '../lib/registry/index.js';
 import { cli, ROOT, rng } from './helpers/shared.js';
 import { slurmUnavailable, startSlurm } from './helpers/slurm.js';
 import { WORDS, writeTinyTransformer } from './helpers/transformer-model.js';
@@ -211,4 +213,57 @@ describe('sharded compare, merged', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/compare\.shard-2-of-3\.part: not a whole emb-bench shard result \(its checksum does not match\)/);
   }, 180_000);
+});
+
+describe('sharded compare from the library (the run layer, in process)', () => {
+  const data = tiedBeir();
+  const base = writeTinyTransformer(tmp(), { family: 'bert', seed: 1 }).dir;
+  const tuned = writeTinyTransformer(tmp(), { family: 'roberta', dtype: 'BF16', seed: 2 }).dir;
+  const common = { base, tuned, data, dims: [16, 8], cacheDir: null };
+
+  it("the README's example: a logged, sharded compare and its merge equal the one-process compare", async () => {
+    const registry = join(tmp(), 'registry.db');
+    const parts = tmp();
+    const shards = [];
+    for (const index of [0, 1]) shards.push(await runCompare({ ...common, out: parts, shard: { index, count: 2 }, registry }));
+    expect(shards.map((s) => s.kind)).toEqual(['compare-shard', 'compare-shard']);
+    const merged = await runMerge({ parts: shards.map((s) => (s as CompareShardRun).part), out: join(tmp(), 'merged'), registry });
+    const whole = await runCompare({ ...common, out: tmp(), registry: null });
+    if (merged.kind !== 'compare' || whole.kind !== 'compare') throw new Error('expected compare runs');
+    expect(merged.results.base.metrics).toEqual(whole.results.base.metrics);
+    expect(merged.results.differences).toEqual(whole.results.differences);
+    expect(merged.runId).toMatch(/^[0-9a-f-]{36}$/);
+    const reg = await Registry.open(registry, { readonly: true });
+    try {
+      expect((await reg.showRun(merged.runId!)).status).toBe('succeeded');
+    } finally {
+      await reg.close();
+    }
+  }, 120_000);
+
+  it('merge refuses shards run with other settings and names the setting (a query prompt on one shard only)', async () => {
+    const parts = tmp();
+    const a = (await runCompare({ ...common, out: parts, shard: { index: 0, count: 2 }, registry: null })) as CompareShardRun;
+    const b = (await runCompare({ ...common, out: parts, shard: { index: 1, count: 2 }, registry: null, queryPrompt: 'query: ' })) as CompareShardRun;
+    await expect(runMerge({ parts: [a.part, b.part], out: tmp(), registry: null })).rejects.toThrow(
+      /shard 1\/2 belongs to another run than .*: run\.models\.base\.prompts\.query is "query: " there and "" in/,
+    );
+    const c = (await runCompare({ ...common, out: tmp(), shard: { index: 1, count: 2 }, registry: null, seed: 7 })) as CompareShardRun;
+    await expect(runMerge({ parts: [a.part, c.part], out: tmp(), registry: null })).rejects.toThrow(/run\.seed is 7 there and 0 in/);
+  }, 120_000);
+
+  it('a damaged part header is caught by the checksum; a part of the older format is named as such', async () => {
+    const parts = tmp();
+    const a = (await runCompare({ ...common, out: parts, shard: { index: 0, count: 1 }, registry: null })) as CompareShardRun;
+    const bytes = readFileSync(a.part);
+    const at = bytes.indexOf('"roles"');
+    bytes[at + 1] = 'x'.charCodeAt(0); // "xoles": without the checksum, a TypeError on the roles
+    writeFileSync(a.part, bytes);
+    await expect(runMerge({ parts: [a.part], out: tmp(), registry: null })).rejects.toThrow(
+      /not a whole emb-bench shard result \(its checksum does not match\)/,
+    );
+    bytes.write('EMBPART1', 0, 'latin1');
+    writeFileSync(a.part, bytes);
+    await expect(runMerge({ parts: [a.part], out: tmp(), registry: null })).rejects.toThrow(/older format \(EMBPART1\).*run the shard again/);
+  }, 60_000);
 });

@@ -68,6 +68,11 @@ export function datasetCounts(dataset: Dataset, judged: JudgedQueries): DatasetC
   };
 }
 
+/** The counts as results.json and the registry write them (snake_case). */
+export function countsJson(c: DatasetCounts) {
+  return { queries: c.queries, scored_queries: c.scoredQueries, corpus: c.corpus, relevant_pairs: c.relevantPairs };
+}
+
 /** sha256 over ids, texts and judgments: the same data gives the same fingerprint. */
 export function datasetFingerprint(dataset: Dataset): string {
   const h = createHash('sha256');

@@ -1,17 +1,17 @@
 // Logging a command's run to the registry: started before the work, finished (or marked failed
 // or interrupted) after it, so the registry never holds partial metrics of a run.
 import type { Dataset } from '../data/dataset.js';
-import { datasetFingerprint, judgeQueries, datasetCounts } from '../data/dataset.js';
+import { countsJson, datasetFingerprint, judgeQueries, datasetCounts } from '../data/dataset.js';
 import { InterruptedError } from '../errors.js';
 import { hardware, software } from '../host.js';
-import { countsJson } from '../report/results.js';
 import { Registry, type RunModelRecord, type RunStart } from './registry.js';
 import { redact } from './store.js';
 
-export function runStart(command: string, dataset: Dataset, dims: number[] | undefined, kLists: unknown, device: string): RunStart {
+/** The registry's record of a run as it starts; `argv` is the command line (its credentials are dropped). */
+export function runStart(command: string, dataset: Dataset, dims: number[] | undefined, kLists: unknown, device: string, argv: string[] = []): RunStart {
   return {
     command,
-    argv: process.argv.slice(2).map(redact), // a --registry URL's password is never stored
+    argv: argv.map(redact), // a --registry URL's password is never stored
     dataset: { name: dataset.name, fingerprint: datasetFingerprint(dataset), counts: countsJson(datasetCounts(dataset, judgeQueries(dataset))) },
     dims,
     kLists,

@@ -1,13 +1,9 @@
 // results.json and per_query.jsonl: what a run keeps. JSON keys are snake_case.
 import type { CompareResult } from '../compare.js';
-import type { Dataset, DatasetCounts } from '../data/dataset.js';
+import { countsJson, type Dataset } from '../data/dataset.js';
 import type { EvalResult, ModelEvalResult } from '../evaluate.js';
 import type { Difference } from '../stats/index.js';
 import { VERSION } from '../version.js';
-
-export function countsJson(c: DatasetCounts) {
-  return { queries: c.queries, scored_queries: c.scoredQueries, corpus: c.corpus, relevant_pairs: c.relevantPairs };
-}
 
 export function datasetSummary(dataset: Dataset, result: EvalResult) {
   return { name: dataset.name, source: dataset.source, split: dataset.split ?? null, ...countsJson(result.counts) };
@@ -59,6 +55,8 @@ export function evalResultsJson(
   };
 }
 
+export type EvalResultsJson = ReturnType<typeof evalResultsJson>;
+
 const differenceJson = (d: Difference) => ({
   base: d.base,
   tuned: d.tuned,
@@ -102,3 +100,5 @@ export function perQueryJsonl(results: Record<string, EvalResult>): string {
   });
   return lines.join('\n') + '\n';
 }
+
+export type CompareResultsJson = ReturnType<typeof compareResultsJson>;

@@ -131,3 +131,30 @@ export async function scoreTopK(queries: Matrix, corpus: Matrix, options: ScoreO
   const threads = checkThreads(options.threads);
   return selectEngine(options.device).score(queries, corpus, options.dims, options.k, threads);
 }
+
+/** The top-k of `queries` against one corpus slice starting at row `start`, indices into the whole corpus. */
+export async function scoreSlice(
+  queries: Matrix,
+  slice: Matrix,
+  start: number,
+  dims: number[],
+  k: number,
+  options: { threads?: number; device?: Device },
+): Promise<TopKResult> {
+  if (slice.rows === 0) {
+    const empty = dims.map(() => new Int32Array(0));
+    return { dims: [...dims], k: 0, nq: queries.rows, indices: empty, scores: dims.map(() => new Float32Array(0)), engine: 'none' };
+  }
+  const top = await scoreTopK(queries, { ...slice, cols: queries.cols }, { dims, k, threads: options.threads, device: options.device });
+  for (const idx of top.indices) for (let i = 0; i < idx.length; i++) idx[i] += start;
+  return top;
+}
+
+/**
+ * What an engine's scores are, bit for bit: every native engine (each CPU kernel, the bf16
+ * two-stage engine, CUDA) gives the fp32 engine's scores; the TypeScript engine sums in float64.
+ * Shards of one run must share it, or their merged order is not one engine's.
+ */
+export function engineArithmetic(device: Device = 'cpu'): 'fp32' | 'fp64' {
+  return selectEngine(device).name === 'typescript' ? 'fp64' : 'fp32';
+}

@@ -2,8 +2,9 @@
 // corpus and keeps each query's top-k per dim; merging the N partial lists with the engine's
 // own order (score descending, then corpus row ascending) gives the one-host result exactly,
 // since a pair's score does not depend on which rows share its slice. A partial is one file:
-// a JSON header (what run it belongs to, which shard, sizes, a sha256 of the arrays) and the
-// arrays; merge refuses a set that is incomplete, mixed or damaged, and says which.
+// a JSON header (what run it belongs to, which shard, sizes), the arrays, and a sha256 of both;
+// merge refuses a set that is incomplete, mixed or damaged, and says which (for a mixed set,
+// the first setting that differs).
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { invalidParameter, UserError } from '../errors.js';
@@ -27,29 +28,12 @@ export function parseShard(text: string, param = 'shard'): Shard {
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 
-/**
- * The shard the scheduler's environment names, if any: Slurm job arrays (SLURM_ARRAY_TASK_ID of
- * SLURM_ARRAY_TASK_COUNT; arrays should start at 0) or Kubernetes Indexed Jobs
- * (JOB_COMPLETION_INDEX, with the count in EMB_BENCH_SHARD_COUNT: Kubernetes does not pass
- * the job's completions to the pod, so the manifest sets it from the same value).
- */
-export function shardFromEnv(env: NodeJS.ProcessEnv = process.env): Shard | null {
-  const pick = (index: string | undefined, count: string | undefined, names: string) => {
-    if (index === undefined) return null;
-    if (count === undefined) throw invalidParameter('shard', `${names.split(' ')[1]} alongside ${names.split(' ')[0]}`, 'unset', 'ERR_OPTION');
-    return parseShard(`${index}/${count}`, names.split(' ')[0]);
-  };
-  return (
-    pick(env.SLURM_ARRAY_TASK_ID, env.SLURM_ARRAY_TASK_COUNT, 'SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT') ??
-    pick(env.JOB_COMPLETION_INDEX, env.EMB_BENCH_SHARD_COUNT, 'JOB_COMPLETION_INDEX EMB_BENCH_SHARD_COUNT')
-  );
-}
+const MAGIC = 'EMBPART2';
+const DIGEST = 32;
 
-const MAGIC = 'EMBPART1';
-
-export interface PartialHeader {
-  /** Everything that must agree across the shards of one run (models, data, dims, k, count). */
-  run: Record<string, unknown>;
+export interface PartialHeader<Run = Record<string, unknown>, Extra = Record<string, unknown>> {
+  /** Every setting that changes a number: it must agree across the shards of one run. */
+  run: Run;
   shard: Shard;
   /** The corpus rows this shard scored. */
   corpus: { start: number; end: number; total: number };
@@ -58,19 +42,26 @@ export interface PartialHeader {
   dims: number[];
   /** Roles in file order (e.g. base, tuned), each with dims.length (indices, scores) arrays. */
   roles: string[];
-  /** Anything the merge needs back (model identities, engine...). */
-  extra: Record<string, unknown>;
-  sha256: string;
+  /** What the merge needs back and may differ by shard (timings, the engine that ran...). */
+  extra: Extra;
 }
 
-export interface Partial {
-  header: PartialHeader;
+export interface Partial<Run = Record<string, unknown>, Extra = Record<string, unknown>> {
+  header: PartialHeader<Run, Extra>;
   /** role -> the shard's top-k, with global corpus indices. */
   topk: Record<string, TopKResult>;
 }
 
-/** Writes one shard's partial top-k lists (per role) to `path`, atomically. */
-export function writePartial(path: string, p: Omit<PartialHeader, 'sha256' | 'roles' | 'nq' | 'k' | 'dims'>, topk: Record<string, TopKResult>): void {
+/**
+ * Writes one shard's partial top-k lists (per role) to `path`, atomically: magic, header length,
+ * JSON header, the arrays, and a sha256 of all that, so a damaged header is caught like a
+ * damaged array.
+ */
+export function writePartial<Run, Extra>(
+  path: string,
+  p: Omit<PartialHeader<Run, Extra>, 'roles' | 'nq' | 'k' | 'dims'>,
+  topk: Record<string, TopKResult>,
+): void {
   const roles = Object.keys(topk);
   const first = topk[roles[0]];
   const arrays: Uint8Array[] = [];
@@ -80,15 +71,14 @@ export function writePartial(path: string, p: Omit<PartialHeader, 'sha256' | 'ro
       arrays.push(new Uint8Array(t.indices[o].buffer, t.indices[o].byteOffset, t.indices[o].byteLength));
       arrays.push(new Uint8Array(t.scores[o].buffer, t.scores[o].byteOffset, t.scores[o].byteLength));
     }
-  const hash = createHash('sha256');
-  for (const a of arrays) hash.update(a);
-  const header: PartialHeader = { ...p, roles, nq: first.nq, k: first.k, dims: first.dims, sha256: hash.digest('hex') };
+  const header: PartialHeader<Run, Extra> = { ...p, roles, nq: first.nq, k: first.k, dims: first.dims };
   const json = Buffer.from(JSON.stringify(header));
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length);
+  const body = Buffer.concat([Buffer.from(MAGIC), len, json, ...arrays]);
   const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC), len, json, ...arrays]));
+    writeFileSync(tmp, Buffer.concat([body, createHash('sha256').update(body).digest()]));
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
@@ -96,7 +86,22 @@ export function writePartial(path: string, p: Omit<PartialHeader, 'sha256' | 'ro
   }
 }
 
-export function readPartial(path: string): Partial {
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+
+/** What a header must hold for the arrays to be read (after its checksum matched). */
+function headerProblem(h: PartialHeader<unknown, unknown>): string | null {
+  if (typeof h !== 'object' || h === null) return 'the header is not an object';
+  if (typeof h.run !== 'object' || h.run === null) return 'no run key';
+  if (!h.shard || !isCount(h.shard.index) || !isCount(h.shard.count) || h.shard.index >= h.shard.count) return 'no valid shard';
+  if (!h.corpus || !isCount(h.corpus.start) || !isCount(h.corpus.end) || !isCount(h.corpus.total)) return 'no valid corpus range';
+  if (!isCount(h.nq) || !isCount(h.k)) return 'no valid sizes';
+  if (!Array.isArray(h.dims) || !h.dims.every((d) => Number.isInteger(d) && d > 0)) return 'no valid dims';
+  if (!Array.isArray(h.roles) || h.roles.length === 0 || !h.roles.every((r) => typeof r === 'string')) return 'no valid roles';
+  if (typeof h.extra !== 'object' || h.extra === null) return 'no extra';
+  return null;
+}
+
+export function readPartial<Run = Record<string, unknown>, Extra = Record<string, unknown>>(path: string): Partial<Run, Extra> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -104,19 +109,31 @@ export function readPartial(path: string): Partial {
     throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'ERR_NOT_FOUND');
   }
   const bad = (why: string) => new UserError(`${path}: not a whole emb-bench shard result (${why})`, 'ERR_INPUT');
-  if (bytes.length < 12 || bytes.toString('latin1', 0, 8) !== MAGIC) throw bad('no header');
-  const len = bytes.readUInt32LE(8);
-  let header: PartialHeader;
+  if (bytes.length >= 8 && bytes.toString('latin1', 0, 8) === 'EMBPART1')
+    throw new UserError(`${path}: a shard result in an older format (EMBPART1), whose header no checksum covers; run the shard again`, 'ERR_INPUT');
+  if (bytes.length < 12 + DIGEST || bytes.toString('latin1', 0, 8) !== MAGIC) throw bad('no header');
+  const content = bytes.subarray(0, bytes.length - DIGEST);
+  if (
+    !createHash('sha256')
+      .update(content)
+      .digest()
+      .equals(bytes.subarray(bytes.length - DIGEST))
+  )
+    throw bad('its checksum does not match');
+  const len = content.readUInt32LE(8);
+  if (12 + len > content.length) throw bad('a truncated header');
+  let header: PartialHeader<Run, Extra>;
   try {
-    header = JSON.parse(bytes.toString('utf8', 12, 12 + len));
+    header = JSON.parse(content.toString('utf8', 12, 12 + len));
   } catch {
     throw bad('a damaged header');
   }
+  const problem = headerProblem(header as PartialHeader<unknown, unknown>);
+  if (problem) throw bad(problem);
   const per = header.nq * header.k * 4;
   const expected = 12 + len + header.roles.length * header.dims.length * 2 * per;
-  if (bytes.length !== expected) throw bad(`${bytes.length} bytes, expected ${expected}`);
-  const body = bytes.subarray(12 + len);
-  if (createHash('sha256').update(body).digest('hex') !== header.sha256) throw bad('its checksum does not match');
+  if (content.length !== expected) throw bad(`${bytes.length} bytes, expected ${expected + DIGEST}`);
+  const body = content.subarray(12 + len);
   const topk: Record<string, TopKResult> = {};
   let at = 0;
   const take = () => {
@@ -125,6 +142,7 @@ export function readPartial(path: string): Partial {
     at += per;
     return copy.buffer;
   };
+  const engine = (header.extra as { engine?: unknown }).engine;
   for (const role of header.roles) {
     const indices: Int32Array[] = [];
     const scores: Float32Array[] = [];
@@ -132,9 +150,22 @@ export function readPartial(path: string): Partial {
       indices.push(new Int32Array(take()));
       scores.push(new Float32Array(take()));
     }
-    topk[role] = { dims: header.dims, k: header.k, nq: header.nq, indices, scores, engine: String(header.extra.engine ?? 'unknown') };
+    topk[role] = { dims: header.dims, k: header.k, nq: header.nq, indices, scores, engine: typeof engine === 'string' ? engine : 'unknown' };
   }
   return { header, topk };
+}
+
+/** The first setting (a dotted path) where `a` and `b` differ, with both values; null when equal. */
+export function firstDifference(a: unknown, b: unknown, path = ''): { path: string; a: unknown; b: unknown } | null {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+  if (isObject(a) && isObject(b) && Array.isArray(a) === Array.isArray(b)) {
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const d = firstDifference(a[key], b[key], path ? `${path}.${key}` : key);
+      if (d) return d;
+    }
+    return null;
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? null : { path, a, b };
 }
 
 /**
@@ -142,21 +173,23 @@ export function readPartial(path: string): Partial {
  * lists into the top-`k` of the whole corpus, in the engine's order.
  * @throws UserError naming the missing, duplicated or mismatched shards.
  */
-export function mergePartials(parts: Array<{ path: string; partial: Partial }>, k: number): Record<string, TopKResult> {
+export function mergePartials(parts: Array<{ path: string; partial: Partial<unknown, unknown> }>, k: number): Record<string, TopKResult> {
   if (parts.length === 0) throw new UserError('merge: no shard results given', 'ERR_INPUT');
   const ref = parts[0].partial.header;
-  const key = JSON.stringify(ref.run);
   for (const { path, partial } of parts) {
     const h = partial.header;
-    if (
-      JSON.stringify(h.run) !== key ||
-      h.shard.count !== ref.shard.count ||
-      h.nq !== ref.nq ||
-      JSON.stringify(h.dims) !== JSON.stringify(ref.dims) ||
-      h.corpus.total !== ref.corpus.total
-    )
+    const key = (x: PartialHeader<unknown, unknown>) => ({
+      run: x.run,
+      shard_count: x.shard.count,
+      queries: x.nq,
+      dims: x.dims,
+      corpus_rows: x.corpus.total,
+      roles: x.roles,
+    });
+    const d = firstDifference(key(ref), key(h));
+    if (d)
       throw new UserError(
-        `${path}: shard ${h.shard.index}/${h.shard.count} belongs to another run than ${parts[0].path} (models, data, dims or shard count differ)`,
+        `${path}: shard ${h.shard.index}/${h.shard.count} belongs to another run than ${parts[0].path}: ${d.path} is ${JSON.stringify(d.b) ?? 'unset'} there and ${JSON.stringify(d.a) ?? 'unset'} in ${parts[0].path}`,
         'ERR_INPUT',
       );
   }

@@ -1,0 +1,126 @@
+// `compare`: base vs fine-tuned, whole (outputs, registry run) or one shard of it (a part file
+// for `merge`).
+import { mkdirSync } from 'node:fs';
+import { type CompareResult, compare, compareShard } from '../compare.js';
+import type { Dataset } from '../data/dataset.js';
+import type { LoadOptions } from '../data/load.js';
+import { DEFAULT_OUT_DIR, DEFAULT_SEED, HEADLINE_METRIC } from '../defaults.js';
+import { checkAborted } from '../errors.js';
+import { DEFAULT_K_LISTS } from '../metrics/index.js';
+import { loggedRun, type RunStart, runStart } from '../registry/index.js';
+import { checkHeadlineMetric, checkOutDir, writeCompareOutputs } from '../report/outputs.js';
+import { type CompareResultsJson, compareResultsJson } from '../report/results.js';
+import { engineArithmetic } from '../score/engine.js';
+import { type Shard, shardRange, writePartial } from '../score/shards.js';
+import { datasetOf } from './eval.js';
+import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, type RunListeners, type ScoringOptions } from './options.js';
+import { type CompareExtra, type CompareRunKey, dataKey, modelSettings, partPath } from './parts.js';
+import { modelRecord } from './records.js';
+
+export interface CompareRunOptions extends ScoringOptions, EncodingOptions, LoggingOptions, RunListeners {
+  base: string;
+  tuned: string;
+  /** Names in results.json, the report and the registry (default: the folders' names). */
+  names?: { base?: string; tuned?: string };
+  data: string | Dataset;
+  load?: LoadOptions;
+  /** Output folder (default DEFAULT_OUT_DIR); a shard's part file goes there too. */
+  out?: string;
+  /** The chart's and headline table's metric (default HEADLINE_METRIC). */
+  chartMetric?: string;
+  /** Seed of the bootstrap and randomization test (default DEFAULT_SEED). */
+  seed?: number;
+  /** Run only this shard: its partial top-k lists, for runMerge. */
+  shard?: Shard;
+}
+
+export interface CompareRun {
+  kind: 'compare';
+  dataset: Dataset;
+  result: CompareResult;
+  results: CompareResultsJson;
+  chartMetric: string;
+  files: string[];
+  runId: string | null;
+  notes: string[];
+}
+
+export interface CompareShardRun {
+  kind: 'compare-shard';
+  shard: Shard;
+  corpus: { start: number; end: number; total: number };
+  /** The part file written. */
+  part: string;
+}
+
+/**
+ * Compares two models on one dataset at every dim (or runs one shard of that compare).
+ * @throws UserError on bad input; InterruptedError once `signal` fires (nothing written).
+ */
+export async function runCompare(o: CompareRunOptions): Promise<CompareRun | CompareShardRun> {
+  const chartMetric = o.chartMetric ?? HEADLINE_METRIC;
+  const kLists = o.kLists ?? DEFAULT_K_LISTS;
+  const out = o.out ?? DEFAULT_OUT_DIR;
+  // Every option is checked before any data is read or any model encodes.
+  checkHeadlineMetric(chartMetric, kLists);
+  checkOutDir(out);
+  const dataset = await datasetOf(o.data, o.load, o);
+  const options = { dims: o.dims, kLists, threads: o.threads, device: o.device, signal: o.signal, encoder: encoderOptions(o) };
+  if (o.shard) return compareShardRun(o, o.shard, dataset, out, options);
+  const seed = o.seed ?? DEFAULT_SEED;
+  return logCompare(
+    { out, chartMetric, names: o.names, registry: registryOf(o), signal: o.signal },
+    dataset,
+    runStart('compare', dataset, o.dims, kLists, o.device ?? 'cpu', o.commandLine),
+    () => compare(o.base, o.tuned, dataset, { ...options, stats: { seed } }),
+  );
+}
+
+/** Runs `work` (a compare, or a merge of its shards) as a logged registry run and writes its outputs. */
+export async function logCompare(
+  o: { out: string; chartMetric: string; names?: { base?: string; tuned?: string }; registry: string | null; signal?: AbortSignal },
+  dataset: Dataset,
+  start: RunStart,
+  work: () => Promise<CompareResult>,
+): Promise<CompareRun> {
+  let done: Pick<CompareRun, 'result' | 'results' | 'files'> | undefined;
+  const logged = await loggedRun(o.registry, start, async () => {
+    const result = await work();
+    const names = { base: o.names?.base ?? result.base.model.name, tuned: o.names?.tuned ?? result.tuned.model.name };
+    const results = compareResultsJson(dataset, result, names);
+    checkAborted(o.signal);
+    const files = writeCompareOutputs(o.out, dataset, result, { chartMetric: o.chartMetric, names });
+    done = { result, results, files };
+    return {
+      models: [modelRecord('base', result.base, names.base, 'base_model_eval'), modelRecord('tuned', result.tuned, names.tuned, 'finetuned_model_eval')],
+      artifacts: files,
+    };
+  });
+  return { kind: 'compare', dataset, chartMetric: o.chartMetric, ...done!, ...logged };
+}
+
+async function compareShardRun(
+  o: CompareRunOptions,
+  shard: Shard,
+  dataset: Dataset,
+  out: string,
+  options: Parameters<typeof compareShard>[4],
+): Promise<CompareShardRun> {
+  const r = await compareShard(o.base, o.tuned, dataset, shard, options);
+  checkAborted(o.signal);
+  const part = partPath(out, 'compare', shard);
+  const { hub: _hub, ...load } = o.load ?? {};
+  const run: CompareRunKey = {
+    command: 'compare',
+    models: { base: modelSettings(r.models.base), tuned: modelSettings(r.models.tuned) },
+    data: { ...dataKey(dataset), load },
+    dims: r.dims,
+    k_lists: r.kLists,
+    seed: o.seed ?? DEFAULT_SEED,
+    arithmetic: engineArithmetic(o.device),
+  };
+  const extra: CompareExtra = { models: r.models, names: { ...o.names }, encode_ms: r.encodeMs, inferred: r.inferred, engine: r.topk.base.engine };
+  mkdirSync(out, { recursive: true });
+  writePartial(part, { run, shard, corpus: r.corpus, extra }, { base: r.topk.base, tuned: r.topk.tuned });
+  return { kind: 'compare-shard', shard, corpus: { ...shardRange(r.corpus.total, shard), total: r.corpus.total }, part };
+}

@@ -1,0 +1,71 @@
+// `eval`: one model on one dataset at every dim, written as a set and logged.
+import type { Dataset } from '../data/dataset.js';
+import { loadDataset, type LoadOptions } from '../data/load.js';
+import { DEFAULT_OUT_DIR } from '../defaults.js';
+import { checkAborted } from '../errors.js';
+import { evaluateModel, type ModelEvalResult } from '../evaluate.js';
+import { loggedRun, runStart } from '../registry/index.js';
+import { checkOutDir, writeEvalOutputs } from '../report/outputs.js';
+import { type EvalResultsJson, evalResultsJson } from '../report/results.js';
+import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, type RunListeners, type ScoringOptions } from './options.js';
+import { modelRecord } from './records.js';
+
+export interface EvalRunOptions extends ScoringOptions, EncodingOptions, LoggingOptions, RunListeners {
+  /** A model folder, .onnx file, or Hub id. */
+  model: string;
+  /** The model's name in results.json and the registry (default: its folder's name). */
+  modelName?: string;
+  /** A dataset path or Hub id (read with `load`), or a loaded Dataset. */
+  data: string | Dataset;
+  load?: LoadOptions;
+  /** Output folder (default DEFAULT_OUT_DIR). */
+  out?: string;
+}
+
+export interface EvalRun {
+  dataset: Dataset;
+  result: ModelEvalResult;
+  results: EvalResultsJson;
+  /** The files written. */
+  files: string[];
+  /** The registry run, null when not logged. */
+  runId: string | null;
+  /** What the registry said worth telling. */
+  notes: string[];
+}
+
+/** Reads `data` (a path through loadDataset, with the run's listeners) or takes it as loaded. */
+export async function datasetOf(data: string | Dataset, load: LoadOptions | undefined, l: RunListeners): Promise<Dataset> {
+  if (typeof data !== 'string') return data;
+  const dataset = await loadDataset(data, { ...load, hub: { onProgress: l.onProgress, onWarning: l.onWarning, signal: l.signal, ...load?.hub } });
+  dataset.warnings.forEach((w) => l.onWarning?.(w));
+  return dataset;
+}
+
+/**
+ * Evaluates one model: encodes the dataset once, scores every dim, writes results.json and
+ * per_query.jsonl into `out` as a set, and logs the run.
+ * @throws UserError on bad input; InterruptedError once `signal` fires (nothing written).
+ */
+export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
+  const out = o.out ?? DEFAULT_OUT_DIR;
+  checkOutDir(out);
+  const dataset = await datasetOf(o.data, o.load, o);
+  let done: Omit<EvalRun, 'runId' | 'notes' | 'dataset'> | undefined;
+  const logged = await loggedRun(registryOf(o), runStart('eval', dataset, o.dims, o.kLists, o.device ?? 'cpu', o.commandLine), async () => {
+    const result = await evaluateModel(o.model, dataset, {
+      dims: o.dims,
+      kLists: o.kLists,
+      threads: o.threads,
+      device: o.device,
+      signal: o.signal,
+      encoder: encoderOptions(o),
+    });
+    const results = evalResultsJson('eval', dataset, result, { modelName: o.modelName });
+    checkAborted(o.signal);
+    const files = writeEvalOutputs(out, results, result);
+    done = { result, results, files };
+    return { models: [modelRecord('model', result, o.modelName, 'model_eval')], artifacts: files };
+  });
+  return { dataset, ...done!, ...logged };
+}
