@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRepoRef } from '../lib/hub/hub.js';
+import { type HubOptions, modelSnapshot, parseRepoRef } from '../lib/hub/hub.js';
+import { InterruptedError } from '../lib/errors.js';
+import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { cli } from './helpers/shared.js';
 import { writeTinyBeir } from './helpers/tiny-data.js';
 import { commitId, type FakeHub, filesOf, startFakeHub } from './helpers/hub-server.js';
@@ -312,5 +316,124 @@ describe("offline, against a cache laid out as Python's huggingface_hub lays it 
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/someone\/other@main: HF_HUB_OFFLINE is set and the cache has no snapshot of it \(looked in .*models--someone--other\)/);
     expect(existsSync(join(cache, 'models--someone--other'))).toBe(false);
+  });
+});
+
+describe('a hostile or broken Hub-shaped server', () => {
+  let hub: FakeHub;
+  const commit = commitId('hostile');
+  const big = Buffer.alloc(5000, 7); // over 1000 bytes: a sha256 ETag and x-linked-size, as LFS files get
+  beforeAll(async () => {
+    hub = await startFakeHub();
+    const files = filesOf(writeTinyModel(tmp(), { pooling: 'mean', width: 16 }).dir);
+    hub.repos.set('acme/m', {
+      type: 'model',
+      commits: { [commit]: { ...files, 'onnx/model.onnx': Buffer.concat([files['onnx/model.onnx']]) } },
+      refs: { main: commit },
+    });
+    hub.repos.set('acme/big', { type: 'model', commits: { [commit]: { 'config.json': Buffer.from('{}'), 'model.safetensors': big } }, refs: { main: commit } });
+  });
+  afterAll(() => hub.close());
+  const options = (extra: Partial<HubOptions> = {}) => ({ endpoint: hub.url, cacheDir: join(tmp(), 'hub'), token: null, offline: false, ...extra });
+  const answer = (res: ServerResponse, status: number, headers: Record<string, string>, body?: Buffer | string) => {
+    res.writeHead(status, headers);
+    res.end(body);
+  };
+
+  it('a revision holding ".." is refused before anything is written; nothing lands outside the cache root', async () => {
+    expect(() => parseRepoRef('acme/m@../../../../escaped')).toThrow(/revision "\.\.\/\.\.\/\.\.\/\.\.\/escaped" is not a branch, tag or commit/);
+    expect(() => parseRepoRef('acme/m@refs//x')).toThrow(/is not a branch/);
+    // a server that resolves any revision: before the check, refs/<revision> was written as given
+    hub.override = (req, res, path) => {
+      if (!path.startsWith('/api/models/acme/m/revision/')) return false;
+      answer(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ sha: commit, siblings: [] }));
+      return true;
+    };
+    const o = options();
+    const ref = { type: 'model' as const, id: 'acme/m', revision: '../../../escaped' };
+    await expect(modelSnapshot(ref, o)).rejects.toThrow(/no usable model file|outside the cache/);
+    expect(existsSync(join(o.cacheDir, '..', 'escaped'))).toBe(false);
+    hub.override = null;
+  });
+
+  it('an ETag of ".." is refused, naming the file and the endpoint (not a bare EISDIR later)', async () => {
+    hub.override = (req, res, path) => {
+      if (req.method !== 'HEAD' || !path.endsWith('/config.json')) return false;
+      answer(res, 200, { etag: '".."', 'content-length': '2' });
+      return true;
+    };
+    await expect(modelSnapshot({ type: 'model', id: 'acme/big', revision: 'main' }, options())).rejects.toThrow(
+      new RegExp(`acme/big@main: ${hub.url.replace(/[.]/g, '\\.')} gave no usable ETag for config\\.json`),
+    );
+    hub.override = null;
+  });
+
+  it('a metadata answer is read up to 16 MB, not to its end', async () => {
+    let sent = 0;
+    hub.override = (req, res, path) => {
+      if (!path.startsWith('/api/')) return false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1 << 20, 32);
+      const more = () => {
+        while (sent < 200 << 20 && res.write(chunk)) sent += chunk.length;
+        if (sent < 200 << 20) res.once('drain', more);
+        else res.end();
+      };
+      more();
+      res.on('close', () => res.destroy());
+      return true;
+    };
+    await expect(modelSnapshot({ type: 'model', id: 'acme/m', revision: 'main' }, options())).rejects.toThrow(/sent more than 16 MB for the revision API/);
+    expect(sent).toBeLessThan(200 << 20);
+    hub.override = null;
+  });
+
+  it('a server that stops answering: the run signal aborts at once, the idle timeout ends it', async () => {
+    const stalled: ServerResponse[] = [];
+    hub.override = (req, res, path) => {
+      if (!path.startsWith('/api/')) return false;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"sha": ');
+      stalled.push(res);
+      return true;
+    };
+    const controller = new AbortController();
+    const t0 = Date.now();
+    setTimeout(() => controller.abort('SIGTERM'), 200);
+    await expect(modelSnapshot({ type: 'model', id: 'acme/m', revision: 'main' }, options({ signal: controller.signal }))).rejects.toThrow(InterruptedError);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await expect(modelSnapshot({ type: 'model', id: 'acme/m', revision: 'main' }, options({ timeoutSeconds: 0.3 }))).rejects.toThrow(
+      /sent nothing for 0\.3 s \(the revision API\)/,
+    );
+    for (const res of stalled) res.destroy();
+    hub.override = null;
+  });
+
+  it('a download is its announced size, unencoded: a gzip body is refused, a longer one cut off and removed', async () => {
+    const o = options();
+    const incomplete = () => readdirSync(join(o.cacheDir, 'models--acme--big', 'blobs')).filter((f) => f.endsWith('.incomplete'));
+    hub.override = (req, res, path) => {
+      if (req.method !== 'GET' || !path.endsWith('/model.safetensors')) return false;
+      answer(res, 200, { 'content-encoding': 'gzip', 'content-length': String(gzipSync(big).length) }, gzipSync(big));
+      return true;
+    };
+    await expect(modelSnapshot({ type: 'model', id: 'acme/big', revision: 'main' }, o)).rejects.toThrow(/sent model\.safetensors with content-encoding gzip/);
+    hub.override = (req, res, path) => {
+      if (req.method !== 'GET' || !path.endsWith('/model.safetensors')) return false;
+      res.writeHead(200, { 'transfer-encoding': 'chunked' }); // no length: as long as the server likes
+      for (let i = 0; i < 20; i++) res.write(big);
+      res.end();
+      return true;
+    };
+    await expect(modelSnapshot({ type: 'model', id: 'acme/big', revision: 'main' }, o)).rejects.toThrow(
+      /sent more than the 5000 bytes it announced for model\.safetensors; removed/,
+    );
+    expect(incomplete()).toEqual([]);
+    hub.override = null;
+    // an .incomplete longer than the file (a server that sent too much before) is started over, not resumed past the end
+    const etag = createHash('sha256').update(big).digest('hex');
+    writeFileSync(join(o.cacheDir, 'models--acme--big', 'blobs', `${etag}.incomplete`), Buffer.alloc(9000, 1));
+    const snap = await modelSnapshot({ type: 'model', id: 'acme/big', revision: 'main' }, o);
+    expect(readFileSync(join(snap.dir, 'model.safetensors')).equals(big)).toBe(true);
   });
 });

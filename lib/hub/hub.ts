@@ -22,7 +22,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { getHFHubCachePath, getRepoFolderName } from '@huggingface/hub';
 import { checkAborted, UserError } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
@@ -40,10 +40,20 @@ export interface RepoRef {
 const REPO = '[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*';
 const COMMIT = /^[0-9a-f]{40}$/;
 
-/** `org/name[@rev]`, `hf://org/name[@rev]` or `hf://datasets/org/name[@rev]`; null for anything else. */
+/** A path inside a repo or the cache (a file name, a revision): no empty, `.` or `..` segment, no control character. */
+export function unsafePathPart(path: string): boolean {
+  return path.split('/').some((p) => p === '' || p === '.' || p === '..') || /[\x00-\x1f\x7f\\]/.test(path);
+}
+
+/**
+ * `org/name[@rev]`, `hf://org/name[@rev]` or `hf://datasets/org/name[@rev]`; null for anything else.
+ * @throws UserError for a revision that would name a path outside the cache (`..`, a leading `/`, empty segments).
+ */
 export function parseRepoRef(text: string): RepoRef | null {
   const m = new RegExp(`^(hf://)?(datasets/)?(${REPO})(?:@([A-Za-z0-9_./-]+))?$`).exec(text);
   if (!m || (m[2] && !m[1])) return null;
+  if (m[4] !== undefined && unsafePathPart(m[4]))
+    throw new UserError(`${text}: revision "${m[4]}" is not a branch, tag or commit (no "..", "." or empty segments)`, 'ERR_OPTION');
   return { type: m[2] ? 'dataset' : 'model', id: m[3], revision: m[4] ?? 'main' };
 }
 
@@ -61,7 +71,12 @@ export interface HubOptions {
   onProgress?: ProgressListener;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
+  /** Seconds a request may wait for an answer, or between two parts of one (default 60). */
+  timeoutSeconds?: number;
 }
+
+/** Largest metadata answer read (the revision API): a real one is a few hundred KB. */
+export const MAX_METADATA_BYTES = 16 << 20;
 
 const truthy = (v: string | undefined) => v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
 
@@ -80,12 +95,21 @@ function settings(o: HubOptions) {
     token,
     cacheDir: o.cacheDir ?? (process.env.HF_HUB_CACHE || getHFHubCachePath()),
     offline: o.offline ?? truthy(process.env.HF_HUB_OFFLINE),
+    signal: o.signal,
+    timeoutMs: (o.timeoutSeconds ?? 60) * 1000,
   };
 }
 
 type Settings = ReturnType<typeof settings>;
 
 const repoFolder = (s: Settings, r: RepoRef) => join(s.cacheDir, getRepoFolderName({ type: r.type, name: r.id }));
+
+/** `path` when it lies inside the cache root, else a UserError: the client writes nowhere else. */
+function inCache(s: Settings, r: RepoRef, path: string): string {
+  const root = resolve(s.cacheDir);
+  if (!resolve(path).startsWith(root + sep)) throw new UserError(`${formatRef(r)}: refusing to write ${path}, outside the cache ${root}`, 'ERR_NETWORK');
+  return path;
+}
 const urlPrefix = (s: Settings, r: RepoRef) => `${s.endpoint}${r.type === 'dataset' ? '/datasets' : ''}/${r.id}`;
 
 /** The commit a revision points to in the cache (refs/<revision>, or the revision itself when it is a cached commit). */
@@ -100,23 +124,89 @@ function cachedCommit(s: Settings, r: RepoRef): string | null {
   }
 }
 
-async function request(s: Settings, r: RepoRef, url: string, init: RequestInit = {}, what = 'the Hub'): Promise<Response> {
+/** An answer whose body is read with the request's idle timeout and the run's signal. */
+interface Answer {
+  res: Response;
+  /** The body's chunks (each resets the idle timeout). */
+  chunks(): AsyncGenerator<Uint8Array>;
+  /** Drops the body unread. */
+  close(): void;
+}
+
+/**
+ * One request: the run's signal aborts it, and an endpoint that answers nothing for
+ * s.timeoutMs (before the headers, or between two chunks of the body) fails it.
+ */
+async function request(s: Settings, r: RepoRef, url: string, init: RequestInit = {}, what = 'the Hub'): Promise<Answer> {
   const headers = new Headers(init.headers);
   if (s.token) headers.set('authorization', `Bearer ${s.token}`);
   headers.set('user-agent', 'emb-bench');
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, headers });
-  } catch (e) {
+  const controller = new AbortController();
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, s.timeoutMs);
+  };
+  const onAbort = () => controller.abort();
+  s.signal?.addEventListener('abort', onAbort, { once: true });
+  const cleanup = () => {
+    clearTimeout(timer);
+    s.signal?.removeEventListener('abort', onAbort);
+  };
+  const failed = (e: unknown): never => {
+    cleanup();
+    checkAborted(s.signal);
+    if (e instanceof UserError) throw e;
+    if (timedOut)
+      throw new UserError(
+        `${formatRef(r)}: ${s.endpoint} sent nothing for ${s.timeoutMs / 1000} s (${what}); run again, or set HF_HUB_OFFLINE=1 to use the cache only`,
+        'ERR_NETWORK',
+      );
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new UserError(
       `${formatRef(r)}: cannot reach ${s.endpoint} (${cause?.code ?? cause?.message ?? (e as Error).message}); set HF_ENDPOINT, or HF_HUB_OFFLINE=1 to use the cache only`,
       'ERR_NETWORK',
     );
+  };
+  checkAborted(s.signal);
+  arm();
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, headers, signal: controller.signal });
+  } catch (e) {
+    return failed(e);
   }
-  if (res.ok || res.status === 206) return res;
+  const answer: Answer = {
+    res,
+    async *chunks() {
+      try {
+        if (!res.body) return;
+        arm();
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          arm();
+          yield chunk;
+        }
+      } catch (e) {
+        cleanup();
+        checkAborted(s.signal);
+        if (timedOut) failed(e);
+        throw e; // the body broke off: the caller says what it was reading
+      } finally {
+        cleanup();
+      }
+    },
+    close() {
+      cleanup();
+      res.body?.cancel().catch(() => undefined);
+    },
+  };
+  if (res.ok || res.status === 206) return answer;
   const code = res.headers.get('x-error-code') ?? '';
-  await res.body?.cancel();
+  answer.close();
   if (res.status === 401)
     throw new UserError(
       `${formatRef(r)}: ${what} needs a token (a gated or private repo): set HF_TOKEN, or log in so that $HF_HOME/token exists`,
@@ -135,19 +225,40 @@ async function request(s: Settings, r: RepoRef, url: string, init: RequestInit =
   throw new UserError(`${formatRef(r)}: ${s.endpoint} answered ${res.status} ${res.statusText} for ${what}`, 'ERR_NETWORK');
 }
 
+/** A metadata answer's JSON, read up to MAX_METADATA_BYTES; null when it is not JSON. */
+async function readJson(s: Settings, r: RepoRef, answer: Answer, what: string): Promise<unknown> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of answer.chunks()) {
+      size += chunk.length;
+      if (size > MAX_METADATA_BYTES) {
+        answer.close();
+        throw new UserError(`${formatRef(r)}: ${s.endpoint} sent more than ${MAX_METADATA_BYTES >> 20} MB for ${what}; not the Hub's metadata`, 'ERR_NETWORK');
+      }
+      parts.push(chunk);
+    }
+  } catch (e) {
+    if (e instanceof UserError || (e as Error).name === 'InterruptedError') throw e;
+    throw new UserError(`${formatRef(r)}: ${s.endpoint}'s answer for ${what} broke off (${(e as Error).message})`, 'ERR_NETWORK');
+  }
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
 /** The revision's commit and file list, from the Hub's API. */
 async function repoInfo(s: Settings, r: RepoRef): Promise<{ commit: string; files: string[] }> {
   const url = `${s.endpoint}/api/${r.type}s/${r.id}/revision/${encodeURIComponent(r.revision)}`;
-  const res = await request(s, r, url);
-  let body: { sha?: string; siblings?: Array<{ rfilename: string }> };
-  try {
-    body = (await res.json()) as typeof body;
-  } catch {
-    body = {};
-  }
-  if (!body.sha || !COMMIT.test(body.sha) || !Array.isArray(body.siblings))
+  const body = ((await readJson(s, r, await request(s, r, url, {}, 'the revision API'), 'the revision API')) ?? {}) as {
+    sha?: unknown;
+    siblings?: Array<{ rfilename?: unknown }>;
+  };
+  if (typeof body.sha !== 'string' || !COMMIT.test(body.sha) || !Array.isArray(body.siblings) || !body.siblings.every((f) => typeof f?.rfilename === 'string'))
     throw new UserError(`${formatRef(r)}: ${s.endpoint} gave no commit and file list`, 'ERR_NETWORK');
-  return { commit: body.sha, files: body.siblings.map((f) => f.rfilename) };
+  return { commit: body.sha, files: body.siblings.map((f) => f.rfilename as string) };
 }
 
 function link(blob: string, pointer: string): void {
@@ -166,44 +277,78 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Downloads one file of the snapshot into blobs/ (resuming a `.incomplete` one) and links it. */
+/** An ETag that names a blob file: no dot first (not `.` or `..`), nothing but letters, digits, `.`, `_`, `-`. */
+const ETAG = /^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$/;
+
+/**
+ * Downloads one file of the snapshot into blobs/ (resuming a `.incomplete` one) and links it.
+ * The body must be the announced size, unencoded: a server that sends more is cut off there and
+ * its bytes removed.
+ */
 async function downloadFile(s: Settings, r: RepoRef, commit: string, path: string, o: HubOptions): Promise<void> {
-  if (path.split('/').some((p) => p === '..' || p === '' || p === '.'))
-    throw new UserError(`${formatRef(r)}: the repo lists an unsafe file name "${path}"`, 'ERR_NETWORK');
+  if (unsafePathPart(path)) throw new UserError(`${formatRef(r)}: the repo lists an unsafe file name "${path}"`, 'ERR_NETWORK');
   const folder = repoFolder(s, r);
-  const pointer = join(folder, 'snapshots', commit, path);
+  const pointer = inCache(s, r, join(folder, 'snapshots', commit, path));
   if (existsSync(pointer)) return;
   const url = `${urlPrefix(s, r)}/resolve/${commit}/${path.split('/').map(encodeURIComponent).join('/')}`;
   const head = await request(s, r, url, { method: 'HEAD' }, path);
-  const etag = (head.headers.get('x-linked-etag') ?? head.headers.get('etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
-  if (!/^[0-9a-zA-Z._-]+$/.test(etag)) throw new UserError(`${formatRef(r)}: ${s.endpoint} gave no usable ETag for ${path}`, 'ERR_NETWORK');
-  const size = Number(head.headers.get('x-linked-size') ?? head.headers.get('content-length') ?? Number.NaN);
-  const blob = join(folder, 'blobs', etag);
+  head.close();
+  const etag = (head.res.headers.get('x-linked-etag') ?? head.res.headers.get('etag') ?? '').replace(/^W\//, '').replace(/"/g, '');
+  if (!ETAG.test(etag)) throw new UserError(`${formatRef(r)}: ${s.endpoint} gave no usable ETag for ${path} (${JSON.stringify(etag)})`, 'ERR_NETWORK');
+  const size = Number(head.res.headers.get('x-linked-size') ?? head.res.headers.get('content-length') ?? Number.NaN);
+  if (!Number.isSafeInteger(size) || size < 0) throw new UserError(`${formatRef(r)}: ${s.endpoint} gave no size for ${path}`, 'ERR_NETWORK');
+  const blob = inCache(s, r, join(folder, 'blobs', etag));
   if (!existsSync(blob)) {
     mkdirSync(dirname(blob), { recursive: true });
     const incomplete = `${blob}.incomplete`;
-    const have = existsSync(incomplete) ? statSync(incomplete).size : 0;
-    const res = await request(s, r, url, have > 0 ? { headers: { range: `bytes=${have}-` } } : {}, path);
-    const resumed = res.status === 206;
-    const fd = openSync(incomplete, resumed ? 'a' : 'w');
-    let done = resumed ? have : 0;
-    const label = `downloading ${r.id}/${path}`;
-    try {
-      if (!res.body) throw new UserError(`${formatRef(r)}: empty answer for ${path}`, 'ERR_NETWORK');
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        checkAborted(o.signal);
-        writeSync(fd, chunk);
-        done += chunk.length;
-        o.onProgress?.({ label, done, total: Number.isFinite(size) ? size : done, unit: 'bytes' });
-      }
-    } catch (e) {
-      if (e instanceof UserError || (e as Error).name === 'InterruptedError') throw e;
-      throw new UserError(`${formatRef(r)}: the download of ${path} broke off at ${done} bytes (${(e as Error).message}); run again to resume`, 'ERR_NETWORK');
-    } finally {
-      closeSync(fd);
+    let have = existsSync(incomplete) ? statSync(incomplete).size : 0;
+    if (have > size) {
+      rmSync(incomplete, { force: true }); // longer than the file: not a prefix of it
+      have = 0;
     }
-    if (Number.isFinite(size) && done !== size)
-      throw new UserError(`${formatRef(r)}: ${path} ended at ${done} of ${size} bytes; run again to resume`, 'ERR_NETWORK');
+    if (have < size || size === 0) {
+      const headers: Record<string, string> = { 'accept-encoding': 'identity', ...(have > 0 ? { range: `bytes=${have}-` } : {}) };
+      const answer = await request(s, r, url, { headers }, path);
+      const encoding = answer.res.headers.get('content-encoding');
+      if (encoding && encoding.toLowerCase() !== 'identity') {
+        answer.close();
+        throw new UserError(
+          `${formatRef(r)}: ${s.endpoint} sent ${path} with content-encoding ${encoding}; a file download must be its bytes as they are`,
+          'ERR_NETWORK',
+        );
+      }
+      const resumed = answer.res.status === 206;
+      const fd = openSync(incomplete, resumed ? 'a' : 'w');
+      let done = resumed ? have : 0;
+      let tooLong = false;
+      const label = `downloading ${r.id}/${path}`;
+      try {
+        for await (const chunk of answer.chunks()) {
+          checkAborted(o.signal);
+          if (done + chunk.length > size) {
+            tooLong = true;
+            answer.close();
+            break;
+          }
+          writeSync(fd, chunk);
+          done += chunk.length;
+          o.onProgress?.({ label, done, total: size, unit: 'bytes' });
+        }
+      } catch (e) {
+        if (e instanceof UserError || (e as Error).name === 'InterruptedError') throw e;
+        throw new UserError(
+          `${formatRef(r)}: the download of ${path} broke off at ${done} bytes (${(e as Error).message}); run again to resume`,
+          'ERR_NETWORK',
+        );
+      } finally {
+        closeSync(fd);
+      }
+      if (tooLong) {
+        rmSync(incomplete, { force: true });
+        throw new UserError(`${formatRef(r)}: ${s.endpoint} sent more than the ${size} bytes it announced for ${path}; removed what it sent`, 'ERR_NETWORK');
+      }
+      if (done !== size) throw new UserError(`${formatRef(r)}: ${path} ended at ${done} of ${size} bytes; run again to resume`, 'ERR_NETWORK');
+    }
     if (/^[0-9a-f]{64}$/.test(etag) && (await sha256File(incomplete)) !== etag) {
       rmSync(incomplete, { force: true });
       throw new UserError(`${formatRef(r)}: ${path} does not match its sha256 ${etag}; removed, run again`, 'ERR_NETWORK');
@@ -211,6 +356,14 @@ async function downloadFile(s: Settings, r: RepoRef, commit: string, path: strin
     renameSync(incomplete, blob);
   }
   link(blob, pointer);
+}
+
+/** Records that `r.revision` is `commit` (refs/<revision>), inside the cache only. */
+function writeRef(s: Settings, r: RepoRef, commit: string): void {
+  if (r.revision === commit) return;
+  const file = inCache(s, r, join(repoFolder(s, r), 'refs', r.revision));
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, commit);
 }
 
 /** Model files worth downloading: configs, tokenizer, module configs, then one model form. */
@@ -285,10 +438,7 @@ export async function modelSnapshot(ref: RepoRef, o: HubOptions = {}): Promise<S
       'ERR_NOT_MODEL',
     );
   for (const f of wanted) await downloadFile(s, ref, info.commit, f, o);
-  if (ref.revision !== info.commit) {
-    mkdirSync(dirname(join(folder, 'refs', ref.revision)), { recursive: true });
-    writeFileSync(join(folder, 'refs', ref.revision), info.commit);
-  }
+  writeRef(s, ref, info.commit);
   return { dir, commit: info.commit, ref };
 }
 
@@ -360,10 +510,7 @@ export async function datasetSplit(ref: RepoRef, split: string, o: HubOptions = 
     const picked = splitFiles(info.files, split);
     if (picked.length === 0) continue;
     for (const f of picked) await downloadFile(s, r, info.commit, f, o);
-    if (r.revision !== info.commit) {
-      mkdirSync(dirname(join(folder, 'refs', r.revision)), { recursive: true });
-      writeFileSync(join(folder, 'refs', r.revision), info.commit);
-    }
+    writeRef(s, r, info.commit);
     return { files: picked.map((f) => join(folder, 'snapshots', info.commit, f)), commit: info.commit, ref: r };
   }
   throw new UserError(`${formatRef(ref)}: no Parquet, JSONL, JSON or CSV file for split "${split}" in the repo or its Parquet conversion`, 'ERR_NOT_FOUND');

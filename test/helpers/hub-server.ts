@@ -3,7 +3,7 @@
 // and a connection cut once mid-file, from repos the tests make. No test touches the real Hub.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 
@@ -26,6 +26,8 @@ export interface FakeHub {
   log: string[];
   /** Cut the connection after this many body bytes of the next GET of a file whose path ends with the key. */
   cutOnce: Map<string, number>;
+  /** A hostile or broken server: when set and it returns true, it has answered the request itself. */
+  override: ((req: IncomingMessage, res: ServerResponse, path: string) => boolean) | null;
   close(): Promise<void>;
 }
 
@@ -52,10 +54,12 @@ export async function startFakeHub(): Promise<FakeHub> {
   const repos = new Map<string, FakeRepo>();
   const log: string[] = [];
   const cutOnce = new Map<string, number>();
+  const hub = { override: null as FakeHub['override'] };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = decodeURIComponent(url.pathname);
     log.push(`${req.method} ${path}${req.headers.range ? ` ${req.headers.range}` : ''}`);
+    if (hub.override?.(req, res, path)) return;
     const fail = (status: number, code = '') => {
       res.writeHead(status, code ? { 'x-error-code': code } : {});
       res.end();
@@ -119,11 +123,15 @@ export async function startFakeHub(): Promise<FakeHub> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  return Object.assign(hub, {
     url: `http://127.0.0.1:${port}`,
     repos,
     log,
     cutOnce,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
 }
