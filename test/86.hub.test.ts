@@ -344,7 +344,7 @@ describe('a hostile or broken Hub-shaped server', () => {
     expect(() => parseRepoRef('acme/m@../../../../escaped')).toThrow(/revision "\.\.\/\.\.\/\.\.\/\.\.\/escaped" is not a branch, tag or commit/);
     expect(() => parseRepoRef('acme/m@refs//x')).toThrow(/is not a branch/);
     // a server that resolves any revision: before the check, refs/<revision> was written as given
-    hub.override = (req, res, path) => {
+    hub.override = (_req, res, path) => {
       if (!path.startsWith('/api/models/acme/m/revision/')) return false;
       answer(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ sha: commit, siblings: [] }));
       return true;
@@ -370,7 +370,7 @@ describe('a hostile or broken Hub-shaped server', () => {
 
   it('a metadata answer is read up to 16 MB, not to its end', async () => {
     let sent = 0;
-    hub.override = (req, res, path) => {
+    hub.override = (_req, res, path) => {
       if (!path.startsWith('/api/')) return false;
       res.writeHead(200, { 'content-type': 'application/json' });
       const chunk = Buffer.alloc(1 << 20, 32);
@@ -390,7 +390,7 @@ describe('a hostile or broken Hub-shaped server', () => {
 
   it('a server that stops answering: the run signal aborts at once, the idle timeout ends it', async () => {
     const stalled: ServerResponse[] = [];
-    hub.override = (req, res, path) => {
+    hub.override = (_req, res, path) => {
       if (!path.startsWith('/api/')) return false;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"sha": ');
