@@ -57,6 +57,7 @@ const FLAGS: Record<string, string> = {
   format: '--format',
   version: 'VERSION',
   shard: '--shard',
+  allowWrite: '--allow-write',
 };
 
 /** One line on stderr (the stack too with --verbose); returns the exit code. */

@@ -304,9 +304,10 @@ program
   .option('--allow-write', 'allow stage promotion from the page')
   .action(async (o) => {
     const host = o.host as string;
-    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) warn(`--host ${host}: the dashboard is reachable from other machines; it has no login`);
     const dashboard = await startDashboard({ registryPath: openRegistry(), host, port: parsePort(o.port), allowWrite: Boolean(o.allowWrite) });
-    process.stdout.write(`emb-bench dashboard at ${dashboard.url} (${o.allowWrite ? 'read-write' : 'read-only'}; Ctrl-C stops it)\n`);
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) warn(`--host ${host}: the dashboard is reachable from other machines; it has no login`);
+    const remote = dashboard.remoteUrl ? `, ${dashboard.remoteUrl} from other machines` : '';
+    process.stdout.write(`emb-bench dashboard at ${dashboard.url}${remote} (${o.allowWrite ? 'read-write' : 'read-only'}; Ctrl-C stops it)\n`);
     await waitForSignal();
     await dashboard.close();
   });

@@ -110,6 +110,31 @@ describe('emb-bench ui', () => {
       await r.close();
     });
 
+    it('malformed requests get 4xx, never 500 or a reset: bad percent-encoding, an unparsable Referer, a form over 10 KB', async () => {
+      expect((await fetch(`${ro.url}models/%E0%A4%A`)).status).toBe(400);
+      const page = await (await fetch(`${rw.url}models/fine-tuned`)).text();
+      const token = /name="csrf" value="([0-9a-f]+)"/.exec(page)![1];
+      const form = new URLSearchParams({ csrf: token, name: 'fine-tuned', version: '1', stage: 'staging' });
+      expect((await fetch(`${rw.url}promote`, { method: 'POST', body: form, headers: { referer: '::::' }, redirect: 'manual' })).status).toBe(403);
+      const origin = rw.url.replace(/\/$/, '');
+      const big = await fetch(`${rw.url}promote`, { method: 'POST', body: `csrf=${token}&pad=${'x'.repeat(50_000)}`, headers: { origin }, redirect: 'manual' });
+      expect(big.status).toBe(413);
+    });
+
+    it('--allow-write is refused on an address other machines reach; a wildcard bind prints a URL that answers', async () => {
+      await expect(startDashboard({ registryPath: reg, port: 0, host: '0.0.0.0', allowWrite: true })).rejects.toThrow(/allowWrite: only on a loopback address/);
+      const r = await cli(['ui', '--host', '0.0.0.0', '--allow-write', '--port', '0'], { EMB_BENCH_REGISTRY: reg });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^emb-bench: --allow-write: only on a loopback address/);
+      const wild = await startDashboard({ registryPath: reg, port: 0, host: '0.0.0.0' });
+      try {
+        expect((await fetch(wild.url)).status).toBe(200);
+        expect(wild.remoteUrl).toMatch(/^http:\/\/.+:\d+\/$/);
+      } finally {
+        await wild.close();
+      }
+    });
+
     it('compare warns when the two versions were evaluated on different datasets', async () => {
       const m = join(dir, 'demo', 'models');
       const r = await cli(['eval', join(m, 'fine-tuned'), '--data', writeTinyBeir(), '--model-name', 'other-data', '--out', join(dir, 'o4'), '--no-cache'], {

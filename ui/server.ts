@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { extname } from 'node:path';
+import { UserError } from '../lib/errors.js';
 import { Registry, type ShownRun, type Stage, STAGES } from '../lib/registry/index.js';
 import { APP_CSS } from './assets.js';
 import { escapeHtml, type Html } from './html.js';
@@ -23,7 +24,10 @@ export interface DashboardOptions {
 }
 
 export interface Dashboard {
+  /** An address that answers from this machine. */
   url: string;
+  /** Listening on every interface: the address other machines would use. */
+  remoteUrl?: string;
   close(): Promise<void>;
 }
 
@@ -39,10 +43,30 @@ const TYPES: Record<string, string> = {
 const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '::1';
+/** Bytes of a POST form the dashboard reads. */
+const FORM_LIMIT = 10_000;
 
-/** Starts the dashboard; resolves once it listens. */
+/** The origin of a Referer header, or '' when it is not a URL. */
+function originOf(referer: string | undefined): string {
+  try {
+    return referer ? new URL(referer).origin : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Starts the dashboard; resolves once it listens.
+ * @throws UserError for allowWrite on an address other machines reach (it has no login).
+ */
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const host = o.host ?? '127.0.0.1';
+  if (o.allowWrite && !isLoopback(host))
+    throw new UserError(
+      `allowWrite: only on a loopback address (127.0.0.1, localhost, ::1); on ${host} anyone who reaches it could promote models, and the dashboard has no login`,
+      'ERR_OPTION',
+      'allowWrite',
+    );
   const registry = await Registry.open(o.registryPath, { readonly: !o.allowWrite });
   const ctx: PageContext = { registry, allowWrite: Boolean(o.allowWrite), csrf: randomBytes(24).toString('hex'), texts: new Map() };
   let allowedHosts: Set<string> = new Set();
@@ -88,13 +112,15 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   };
 
   const readForm = (req: IncomingMessage) =>
-    new Promise<URLSearchParams>((resolve, reject) => {
+    new Promise<URLSearchParams | null>((resolve, reject) => {
       let body = '';
+      let tooLarge = false;
       req.on('data', (c: Buffer) => {
+        if (tooLarge) return; // read and dropped, so that the 413 reaches the client
         body += c.toString('utf8');
-        if (body.length > 10_000) req.destroy(new Error('form too large'));
+        if (body.length > FORM_LIMIT) tooLarge = true;
       });
-      req.on('end', () => resolve(new URLSearchParams(body)));
+      req.on('end', () => resolve(tooLarge ? null : new URLSearchParams(body)));
       req.on('error', reject);
     });
 
@@ -104,9 +130,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     const path = url.pathname;
     if (req.method === 'POST' && path === '/promote') {
       if (!ctx.allowWrite) return fail(res, 405, 'the dashboard is read-only (start it with --allow-write to promote)');
-      const origin = req.headers.origin ?? (req.headers.referer ? new URL(req.headers.referer).origin : '');
+      const origin = req.headers.origin ?? originOf(req.headers.referer);
       if (![...allowedHosts].some((h) => origin === `http://${h}`)) return fail(res, 403, 'a promotion must come from this dashboard');
       const form = await readForm(req);
+      if (!form) return fail(res, 413, `a form is at most ${FORM_LIMIT} bytes`);
       if (form.get('csrf') !== ctx.csrf) return fail(res, 403, 'the form is stale or forged (no valid token)');
       const stage = form.get('stage') as Stage;
       if (!STAGES.includes(stage)) return fail(res, 400, 'unknown stage');
@@ -141,6 +168,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e) => {
       if (e instanceof NotFound) fail(res, 404, `not found: ${e.message}`);
+      else if (e instanceof URIError) fail(res, 400, 'a malformed address (bad percent-encoding)');
       else fail(res, 500, (e as Error).message);
     });
   });
@@ -161,7 +189,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   allowedHosts = new Set(names.map((n) => `${n}:${port}`.toLowerCase()));
   const shown = host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${shown}:${port}/`,
+    url: wildcard ? `http://127.0.0.1:${port}/` : `http://${shown}:${port}/`,
+    remoteUrl: wildcard ? `http://${hostname()}:${port}/` : undefined,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {

@@ -27,8 +27,32 @@ export interface Store extends Sql {
   close(): Promise<void>;
 }
 
-/** Text with the password of any PostgreSQL URL in it replaced, for messages and recorded command lines. */
-export const redact = (text: string) => text.replace(/(postgres(?:ql)?:\/\/[^:@/\s]*):[^@/\s]*@/gi, '$1:***@');
+/** Query parameters of a PostgreSQL URL that hold secrets. */
+const SECRET_PARAMS = ['password', 'sslpassword'];
+
+/** A PostgreSQL URL without its credentials: the user's password (which may hold `@` or `:`) and the secret query parameters. */
+function withoutCredentials(url: string): string {
+  const m = /^(postgres(?:ql)?:\/\/)([^/?#]*)(.*)$/i.exec(url);
+  if (!m) return url;
+  const [, scheme, authority, rest] = m;
+  const at = authority.lastIndexOf('@'); // userinfo ends at the last "@" before the path
+  const userinfo = at >= 0 ? authority.slice(0, at) : '';
+  const host = at >= 0 ? authority.slice(at + 1) : authority;
+  const user = userinfo.split(':')[0];
+  const q = rest.indexOf('?');
+  let tail = rest;
+  if (q >= 0) {
+    const hash = rest.indexOf('#', q);
+    const params = new URLSearchParams(rest.slice(q + 1, hash >= 0 ? hash : undefined));
+    for (const key of [...params.keys()]) if (SECRET_PARAMS.includes(key.toLowerCase())) params.delete(key);
+    const query = params.toString();
+    tail = rest.slice(0, q) + (query ? `?${query}` : '') + (hash >= 0 ? rest.slice(hash) : '');
+  }
+  return `${scheme}${user ? `${user}@` : ''}${host}${tail}`;
+}
+
+/** Text with every PostgreSQL URL in it stripped of its credentials, for messages and recorded command lines. */
+export const redact = (text: string) => text.replace(/postgres(?:ql)?:\/\/\S*/gi, withoutCredentials);
 
 export const isPostgresUrl = (location: string) => /^postgres(ql)?:\/\//i.test(location);
 
@@ -210,8 +234,9 @@ export class PostgresStore implements Store {
       );
     }
     const pool = new pg.Pool(config);
-    const host = p.host.startsWith('/') ? `socket ${p.host}` : `${p.host}:${p.port}`;
-    const shown = `postgres://${encodeURIComponent(p.user ?? '')}@${p.host.startsWith('/') ? '' : `${p.host}:${p.port}`}/${encodeURIComponent(p.database ?? '')}`;
+    const address = `${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`; // an IPv6 host in brackets
+    const host = p.host.startsWith('/') ? `socket ${p.host}` : address;
+    const shown = `postgres://${encodeURIComponent(p.user ?? '')}@${p.host.startsWith('/') ? '' : address}/${encodeURIComponent(p.database ?? '')}`;
     pool.on('error', () => undefined); // an idle client's lost connection surfaces on the next query
     const store = new PostgresStore(shown, pool, host);
     try {
