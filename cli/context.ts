@@ -15,6 +15,16 @@ export interface Context {
 const controller = new AbortController();
 const exitCode = (signal: string) => (signal === 'SIGTERM' ? 143 : 130);
 
+/** An error no command caught (a failure inside a library's own callback) is one line too, not a stack. */
+export function installErrorHandlers(verbose: boolean): void {
+  const fatal = (e: unknown) => {
+    process.exitCode = reportError(e, verbose);
+    process.exit();
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
+
 export function installSignalHandlers(): void {
   const handle = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
@@ -60,6 +70,11 @@ const FLAGS: Record<string, string> = {
   allowWrite: '--allow-write',
 };
 
+/** A failed allocation: the heap, an ArrayBuffer, or WebAssembly memory under a virtual-memory limit. */
+function isAllocationFailure(e: Error): boolean {
+  return e instanceof RangeError && /out of memory|cannot allocate|allocation failed/i.test(e.message);
+}
+
 /** One line on stderr (the stack too with --verbose); returns the exit code. */
 export function reportError(e: unknown, verbose: boolean): number {
   const err = e as Error & { exitCode?: number; param?: string };
@@ -70,6 +85,10 @@ export function reportError(e: unknown, verbose: boolean): number {
   if (err instanceof InterruptedError) {
     process.stderr.write(`emb-bench: ${message}\n`);
     return exitCode(err.reason);
+  }
+  if (!verbose && isAllocationFailure(err)) {
+    process.stderr.write(`emb-bench: out of memory (${clean(message.split('\n')[0])}); a virtual-memory limit (ulimit -v) may be below what this run needs\n`);
+    return 1;
   }
   process.stderr.write(`emb-bench: ${verbose && err.stack ? err.stack : clean(message)}\n`);
   if (err instanceof UserError || err instanceof RuntimeError) return err.exitCode;

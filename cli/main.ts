@@ -19,7 +19,7 @@ import { compareCommand, demoCommand, mergeCommand } from './commands/compare.js
 import { doctor } from './commands/doctor.js';
 import { encodeCommand, evalCommand, scoreCommand } from './commands/evaluate.js';
 import { copyCommand, registryCommand } from './commands/registry.js';
-import { context, installSignalHandlers, reportError, waitForSignal, warn } from './context.js';
+import { context, installErrorHandlers, installSignalHandlers, reportError, waitForSignal, warn } from './context.js';
 import { parseIntList, parseKLists, parseMetadata, parsePort, parsePositiveInt, parseSeed, parseThreads } from './options.js';
 import { startDashboard } from '../ui/server.js';
 
@@ -333,6 +333,7 @@ program
 
 async function main(): Promise<void> {
   installSignalHandlers();
+  installErrorHandlers(process.argv.includes('--verbose'));
   program.hook('preAction', (_, command) => {
     const scores = ['score', 'eval', 'compare', 'demo'].includes(command.name());
     const engine = scores ? engineInfo() : null;

@@ -1,7 +1,7 @@
 // No silent wrong number, no crash, no half-written state: the embedding cache under damage and
 // write failures, the native boundary under hostile input, interruption in every phase, runs
 // left by dead processes, outputs written as a set, and values that must be refused.
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { writeOutputSet } from '../lib/report/outputs.js';
 import { loadNative } from '../lib/score/native.js';
 import { scoreTopK } from '../lib/score/index.js';
 import { compareMetrics } from '../lib/stats/index.js';
-import { cli, rng } from './helpers/shared.js';
+import { cli, ROOT, rng } from './helpers/shared.js';
 import { writeTinyBeir } from './helpers/tiny-data.js';
 import { TINY_VOCAB, writeTinyModel } from './helpers/tiny-model.js';
 
@@ -564,4 +564,25 @@ describe('long texts', () => {
     const [a, b] = [await encodeWith(m, [long, spaced], null), await encodeWith(m, [short, 'wing lift'], null)];
     expect(Array.from(a.data)).toEqual(Array.from(b.data));
   });
+});
+
+describe('under a virtual-memory limit (ulimit -v, as on HPC clusters)', () => {
+  const limited = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile('sh', ['-c', `ulimit -v 8000000 && exec "$0" "$@"`, process.execPath, join(ROOT, 'bin', 'emb-bench.js'), ...args], (e, stdout, stderr) =>
+        resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+
+  it('a logged compare runs, and a PostgreSQL registry that cannot be reached is one line (no WebAssembly trace)', async () => {
+    const dir = tmp();
+    const ok = await limited(['--registry', join(dir, 'r.db'), 'demo', '--out', join(dir, 'demo')]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/registry run [0-9a-f-]{36}/);
+    const pg = await limited(['--registry', 'postgres://emb@127.0.0.1:1/x', 'models', 'list']);
+    expect(pg.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^emb-bench: postgres:\/\/emb@127\.0\.0\.1:1\/x: cannot connect to PostgreSQL at 127\.0\.0\.1:1/),
+    ]);
+    expect(pg.code).not.toBe(0);
+  }, 120_000);
 });

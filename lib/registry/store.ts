@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { RuntimeError, UserError } from '../errors.js';
 import { MIGRATIONS, PG_SCHEMA, SCHEMA_VERSION } from './schema.js';
 
@@ -200,10 +200,27 @@ const toPg = (sql: string) => {
 };
 
 /** int8 (COUNT, BIGINT columns) as a JavaScript number; registry values stay far below 2^53. */
-const types = {
+const typesOf = (driver: typeof pg) => ({
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
+    oid === 20 ? (v: string) => Number(v) : driver.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+});
+
+/**
+ * pg, loaded only for a PostgreSQL registry. At load it asks whether it runs in a Cloudflare
+ * Worker; where `navigator` is missing (Node 20) it builds a fetch Response to tell, which starts
+ * Node's HTTP parser, a WebAssembly instance that a virtual-memory limit (ulimit -v, common on
+ * HPC clusters) refuses. A `navigator` naming Node answers the question first.
+ */
+async function importPg(): Promise<typeof pg> {
+  const g = globalThis as { navigator?: unknown };
+  const had = 'navigator' in g;
+  if (!had) Object.defineProperty(g, 'navigator', { value: { userAgent: `Node.js/${process.versions.node}` }, configurable: true });
+  try {
+    return (await import('pg')).default;
+  } finally {
+    if (!had) delete g.navigator;
+  }
+}
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
@@ -219,12 +236,19 @@ export class PostgresStore implements Store {
    * unless read-only, migrates it. Connection failures are one line naming the server.
    */
   static async open(url: string, readonly: boolean): Promise<PostgresStore> {
-    const config = { connectionString: url, max: 4, connectionTimeoutMillis: 15000, types, application_name: 'emb-bench' } as pg.PoolConfig;
+    const driver = await importPg();
+    const config = {
+      connectionString: url,
+      max: 4,
+      connectionTimeoutMillis: 15000,
+      types: typesOf(driver),
+      application_name: 'emb-bench',
+    } as pg.PoolConfig;
     if (readonly) config.options = '-c default_transaction_read_only=on';
     // The parameters pg resolved (URL first, then PGHOST, PGPORT, PGUSER, PGDATABASE): shown without the password.
     let p: { host: string; port: number; user: string; database: string };
     try {
-      p = new pg.Client(config) as unknown as typeof p;
+      p = new driver.Client(config) as unknown as typeof p;
       if (!p.host || !Number.isInteger(Number(p.port))) throw new Error('no host or port');
     } catch {
       throw new UserError(
@@ -233,7 +257,7 @@ export class PostgresStore implements Store {
         'registry',
       );
     }
-    const pool = new pg.Pool(config);
+    const pool = new driver.Pool(config);
     const address = `${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`; // an IPv6 host in brackets
     const host = p.host.startsWith('/') ? `socket ${p.host}` : address;
     const shown = `postgres://${encodeURIComponent(p.user ?? '')}@${p.host.startsWith('/') ? '' : address}/${encodeURIComponent(p.database ?? '')}`;
