@@ -284,7 +284,7 @@ program
   .argument('<from>', 'SQLite file or postgres:// URL')
   .argument('<to>', 'SQLite file or postgres:// URL (created when missing)')
   .option('--json', 'print JSON')
-  .action((from: string, to: string, o) => copyCommand(from, to, Boolean(o.json)));
+  .action((from: string, to: string, o) => copyCommand(from, to, Boolean(o.json), context().signal));
 
 const cache = program.command('cache').description('the embedding cache');
 cache

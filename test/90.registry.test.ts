@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registry, runStart } from '../lib/registry/index.js';
+import { copyRegistry, Registry, runStart } from '../lib/registry/index.js';
+import { InterruptedError } from '../lib/errors.js';
 import { loadBeir } from '../lib/data/beir.js';
 import { postgresUnavailable, startPostgres, type PostgresServer } from './helpers/postgres.js';
 import { cli, ROOT } from './helpers/shared.js';
@@ -86,6 +87,32 @@ describe.each(backends)('registry (%s)', (backend) => {
     expect(shown.argv).toContain(s.db.replace(/:[^:@/]*@/, '@'));
     if (backend === 'postgres') expect(JSON.stringify(shown)).not.toContain(server!.password);
     await reg.close();
+  });
+
+  it.skipIf(skip)('registry copy rolls back at the first interrupt, even inside its transaction: nothing is copied', async () => {
+    const s = await setup(backend);
+    expect((await cli(compareArgs(s))).code).toBe(0);
+    const target = join(tmp('emb-copy-'), 'copy.db');
+    const from = await Registry.open(s.db, { readonly: true });
+    const to = await Registry.open(target);
+    try {
+      let checks = 0;
+      // aborted from the third check on: after the first model was inserted into the target
+      const signal = {
+        get aborted() {
+          return ++checks > 2;
+        },
+        reason: 'SIGINT',
+      } as unknown as AbortSignal;
+      await expect(copyRegistry(from, to, { signal })).rejects.toThrow(InterruptedError);
+      expect(checks).toBeGreaterThan(2);
+      expect(await to.listModels()).toEqual([]);
+      expect(await to.listRuns()).toEqual([]);
+      expect((await copyRegistry(from, to)).runs).toBe(1);
+    } finally {
+      await from.close();
+      await to.close();
+    }
   });
 
   it.skipIf(skip)('the same files are the same version; changed files make the next version', async () => {

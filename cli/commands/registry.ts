@@ -131,12 +131,12 @@ export async function registryCommand(path: string, q: RegistryQuery, json: bool
 }
 
 /** Copies every model, version, stage, run and metric of `from` into `to` (idempotent). */
-export async function copyCommand(from: string, to: string, json: boolean): Promise<void> {
+export async function copyCommand(from: string, to: string, json: boolean, signal?: AbortSignal): Promise<void> {
   const source = await Registry.open(from, { readonly: true });
   try {
     const target = await Registry.open(to);
     try {
-      const s = await copyRegistry(source, target);
+      const s = await copyRegistry(source, target, { signal });
       const text = [
         `copied ${s.models} model(s), ${s.versions} version(s), ${s.runs} run(s) from ${clean(source.path)} to ${clean(target.path)}${s.skippedRuns ? ` (${s.skippedRuns} run(s) already there)` : ''}`,
         ...s.notes.map((n) => `note: ${clean(n)}`),

@@ -2,7 +2,7 @@
 // metadata and artifacts into another (SQLite to PostgreSQL and back), in one transaction of the
 // target. Idempotent: versions are matched by model name and sha256, runs by id, so copying
 // again adds nothing. Version numbers are kept unless the target already uses them for other files.
-import { UserError } from '../errors.js';
+import { checkAborted, UserError } from '../errors.js';
 import type { Registry } from './registry.js';
 import { SCHEMA_VERSION } from './schema.js';
 import type { Sql } from './store.js';
@@ -40,7 +40,11 @@ async function insertMany(tx: Sql, table: string, columns: string[], rows: unkno
   }
 }
 
-export async function copyRegistry(from: Registry, to: Registry): Promise<CopySummary> {
+/**
+ * Copies `from` into `to` in one transaction of `to`.
+ * @throws InterruptedError once `signal` fires: the transaction is rolled back, nothing is copied.
+ */
+export async function copyRegistry(from: Registry, to: Registry, { signal }: { signal?: AbortSignal } = {}): Promise<CopySummary> {
   if (from.store.version < SCHEMA_VERSION)
     throw new UserError(
       `${from.path}: registry schema ${from.store.version} is older than ${SCHEMA_VERSION}; open it once writable (any write command) to upgrade it`,
@@ -65,11 +69,13 @@ export async function copyRegistry(from: Registry, to: Registry): Promise<CopySu
     const summary: CopySummary = { models: 0, versions: 0, runs: 0, skippedRuns: 0, notes: [] };
     const modelId = new Map<string, number>();
     for (const m of models) {
+      checkAborted(signal);
       summary.models += await tx.run('INSERT INTO models (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING', m.name, m.created_at);
       modelId.set(m.name as string, (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', m.name))!.id);
     }
     const versionId = new Map<number, number>(); // source id -> target id
     for (const v of versions) {
+      checkAborted(signal);
       const name = modelName.get(v.model_id as number)!;
       const target = modelId.get(name)!;
       const existing = await tx.get<{ id: number }>('SELECT id FROM model_versions WHERE model_id = ? AND sha256 = ?', target, v.sha256);
@@ -120,6 +126,7 @@ export async function copyRegistry(from: Registry, to: Registry): Promise<CopySu
     const runColumns = Object.keys(runs[0] ?? {});
     const present = new Set((await tx.all<{ id: string }>('SELECT id FROM runs')).map((r) => r.id));
     for (const r of runs) {
+      checkAborted(signal);
       if (present.has(r.id as string)) {
         summary.skippedRuns++;
         continue;
@@ -153,6 +160,7 @@ export async function copyRegistry(from: Registry, to: Registry): Promise<CopySu
       );
       summary.runs++;
     }
+    checkAborted(signal); // the last moment to roll back: a signal now means nothing is committed
     return summary;
   });
 }
