@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBeir } from '../lib/data/beir.js';
 import { readNpy } from '../lib/data/npy.js';
 import { Encoder } from '../lib/encode/encoder.js';
+import { readSafetensors } from '../lib/onnx/safetensors.js';
 import { cli, HAS_SHARED, rng, shared } from './helpers/shared.js';
 import { writeTinyBeir } from './helpers/tiny-data.js';
 import { referenceEmbedding, type TinyTransformerOptions, WORDS, writeTinyTransformer } from './helpers/transformer-model.js';
@@ -168,6 +169,39 @@ describe('safetensors models through the command line', () => {
     const r = await cli(['eval', m.dir, '--data', writeTinyBeir(), '--out', join(tmp(), 'o'), '--no-log', '--no-cache']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/model\.safetensors: not a readable safetensors file \(header length/);
+  });
+});
+
+describe('safetensors files that are not what they claim', () => {
+  const file = (header: unknown, data = Buffer.alloc(0)) => {
+    const json = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(json.length));
+    const path = join(tmp(), 'model.safetensors');
+    writeFileSync(path, Buffer.concat([len, json, data]));
+    return path;
+  };
+
+  it.each([[[]], [null], [42]])('a header of %j is refused as such (not blamed on config.json or onnxruntime)', (header) => {
+    expect(() => readSafetensors(file(header))).toThrow(/model\.safetensors: not a readable safetensors file \(the header is not a JSON object of tensors\)/);
+  });
+
+  it('tensors whose bytes overlap, or leave a gap, are refused as Python safetensors refuses them', () => {
+    const t = (from: number, to: number) => ({ dtype: 'F32', shape: [(to - from) / 4], data_offsets: [from, to] });
+    expect(() => readSafetensors(file({ a: t(0, 8), b: t(0, 8) }, Buffer.alloc(8)))).toThrow(/tensor [ab] starts at byte 0, where 8 was expected/);
+    expect(() => readSafetensors(file({ a: t(0, 8), b: t(12, 16) }, Buffer.alloc(16)))).toThrow(/tensor b starts at byte 12, where 8 was expected/);
+    expect(() => readSafetensors(file({ a: t(0, 8) }, Buffer.alloc(12)))).toThrow(/the tensors end at byte 8 of 12/);
+    expect(readSafetensors(file({ a: t(0, 8), b: t(8, 16) }, Buffer.alloc(16))).size).toBe(2);
+  });
+
+  it('a config with fewer layers than the checkpoint: the unused weights are named in a warning', async () => {
+    const m = writeTinyTransformer(tmp(), { family: 'bert', layers: 3 });
+    const config = JSON.parse(readFileSync(join(m.dir, 'config.json'), 'utf8'));
+    writeFileSync(join(m.dir, 'config.json'), JSON.stringify({ ...config, num_hidden_layers: 2 }));
+    const warnings: string[] = [];
+    const enc = await Encoder.load(m.dir, { cacheDir: null, onWarning: (w) => warnings.push(w) });
+    await enc.close();
+    expect(warnings).toEqual([expect.stringMatching(/model\.safetensors: \d+ tensor\(s\) of the checkpoint are not used .*encoder\.layer\.2\./)]);
   });
 });
 

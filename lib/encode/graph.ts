@@ -42,7 +42,7 @@ export function modelGraph(spec: ModelSpec, cacheDir: string | null | undefined,
   const positions = maxPositions(cfg, weights);
   if (spec.maxSeqLength > positions)
     throw new UserError(`${configPath}: max_seq_length ${spec.maxSeqLength} is longer than the model's ${positions} positions`, 'ERR_MODEL_CONFIG');
-  const graph = buildEncoderGraph(cfg, weights, files[0]);
+  const graph = buildEncoderGraph(cfg, weights, files[0], onWarning);
   if (graph.weightBytes <= EXTERNAL_ABOVE) {
     const model = graph.model(17);
     if (graphs) {

@@ -37,6 +37,29 @@ function widen(dtype: string, bytes: Buffer): Float32Array {
   return out;
 }
 
+/**
+ * Every tensor's bytes, in offset order, must follow the previous one's without a gap or an
+ * overlap and end at the file's end, as Python's safetensors requires: two tensors sharing
+ * bytes are a damaged or forged file, not a model.
+ */
+function checkLayout(header: Record<string, { data_offsets?: unknown }>, dataBytes: number, bad: (why: string) => Error): void {
+  const spans: Array<{ name: string; from: number; to: number }> = [];
+  for (const [name, info] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const offsets = info?.data_offsets;
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[1] < offsets[0])
+      throw bad(`tensor ${name} has no valid data_offsets`);
+    spans.push({ name, from: offsets[0], to: offsets[1] });
+  }
+  spans.sort((a, b) => a.from - b.from || a.to - b.to);
+  let end = 0;
+  for (const s of spans) {
+    if (s.from !== end) throw bad(`tensor ${s.name} starts at byte ${s.from}, where ${end} was expected (tensors overlap or leave a gap)`);
+    end = s.to;
+  }
+  if (end !== dataBytes) throw bad(`the tensors end at byte ${end} of ${dataBytes}`);
+}
+
 /** Every tensor of one safetensors file (those `wanted` accepts), widened to float32. */
 export function readSafetensors(path: string, wanted: (name: string) => boolean = () => true): Map<string, Tensor> {
   const fd = openSync(path, 'r');
@@ -56,7 +79,9 @@ export function readSafetensors(path: string, wanted: (name: string) => boolean 
     } catch {
       throw bad('the header is not JSON');
     }
+    if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('the header is not a JSON object of tensors');
     const base = 8 + headerLength;
+    checkLayout(header, size - base, bad);
     const tensors = new Map<string, Tensor>();
     for (const [name, info] of Object.entries(header)) {
       if (name === '__metadata__' || !wanted(name)) continue;

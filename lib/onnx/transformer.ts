@@ -74,12 +74,14 @@ function transpose(t: Tensor): Float32Array {
  * more than one token type); output last_hidden_state [batch, sequence, hidden]. Serialise it
  * with `model(17)`, or with external data for weights past protobuf's 2 GiB.
  */
-export function buildEncoderGraph(cfg: EncoderConfig, weights: Map<string, Tensor>, where: string): Graph {
+export function buildEncoderGraph(cfg: EncoderConfig, weights: Map<string, Tensor>, where: string, onWarning?: (message: string) => void): Graph {
   // Checkpoints of task heads carry a prefix (bert., roberta.); the encoder's names are the same below it.
   const prefix = ['', 'bert.', 'roberta.', 'model.'].find((p) => weights.has(`${p}embeddings.word_embeddings.weight`));
   if (prefix === undefined) throw new UserError(`${where}: no embeddings.word_embeddings.weight tensor: not a BERT-family checkpoint`, 'ERR_MODEL_CONFIG');
+  const used = new Set<string>();
   const get = (name: string, shape: number[]): Tensor => {
     const t = weights.get(prefix + name);
+    used.add(prefix + name);
     if (!t) throw new UserError(`${where}: tensor ${prefix}${name} is missing (or not float32, float16 or bfloat16)`, 'ERR_MODEL_CONFIG');
     if (t.shape.length !== shape.length || t.shape.some((d, i) => shape[i] >= 0 && d !== shape[i]))
       throw new UserError(`${where}: tensor ${prefix}${name} has shape [${t.shape}], expected [${shape.map((d) => (d < 0 ? '?' : d))}]`, 'ERR_MODEL_CONFIG');
@@ -144,6 +146,13 @@ export function buildEncoderGraph(cfg: EncoderConfig, weights: Map<string, Tenso
   }
   g.op('Identity', [h], [], 'last_hidden_state');
   g.output('last_hidden_state', FLOAT, ['batch', 'sequence', H]);
+  // Weights the config leaves out (more layers in the checkpoint than num_hidden_layers says)
+  // would make another model than the one trained: said, not silent.
+  const unused = [...weights.keys()].filter((k) => k.startsWith(prefix) && !used.has(k));
+  if (unused.length)
+    onWarning?.(
+      `${where}: ${unused.length} tensor(s) of the checkpoint are not used by the model config.json describes (${unused.slice(0, 3).join(', ')}${unused.length > 3 ? ', ...' : ''}); check num_hidden_layers and the architecture`,
+    );
   return g;
 }
 
