@@ -128,6 +128,11 @@ describe('encoder', () => {
     ['a folder without a model', (dir: string) => writeFileSync(join(dir, 'onnx', 'model.onnx'), 'not onnx'), /onnxruntime cannot load this model/],
     ['a broken tokenizer.json', (dir: string) => writeFileSync(join(dir, 'tokenizer.json'), '{"model": 1}'), /tokenizer\.json: cannot load the tokenizer/],
     [
+      'a truncated tokenizer.json',
+      (dir: string) => writeFileSync(join(dir, 'tokenizer.json'), '{"version": "1.0", "mod'),
+      /tokenizer\.json: cannot load the tokenizer \(EOF while parsing/,
+    ],
+    [
       'an unknown pooling mode',
       (dir: string) => writeFileSync(join(dir, '1_Pooling', 'config.json'), '{"pooling_mode": "median"}'),
       /unknown pooling mode "median"/,

@@ -72,6 +72,24 @@ describe('embedding cache under damage', () => {
     }
   });
 
+  it('a damaged record is told once, though the documents and the queries both read the cache', async () => {
+    const cache = tmp();
+    await encodeWith(m, input, cache);
+    const [seg] = segments(cache);
+    const bytes = readFileSync(seg);
+    bytes[16 + 20] ^= 1;
+    writeFileSync(seg, bytes);
+    const warnings: string[] = [];
+    const enc = await Encoder.load(m, { cacheDir: cache, onWarning: (w) => warnings.push(w) });
+    try {
+      await enc.encode(input, { kind: 'document' });
+      await enc.encode(input, { kind: 'query' });
+    } finally {
+      await enc.close();
+    }
+    expect(warnings).toEqual([expect.stringMatching(/1 damaged record\(s\) skipped/)]);
+  });
+
   it('a garbled byte anywhere in a record: that record is skipped with a warning naming the file', async () => {
     const clean = (await encodeWith(m, input, null)).data;
     for (const offset of [16, 16 + 5, 16 + 18, 16 + record - 1, 16 + 12 * record + 40]) {

@@ -44,7 +44,7 @@ interface Tokenized {
 }
 
 export class Encoder {
-  private caches = new Map<TextKind, EmbeddingCache>();
+  private caches = new Map<string, EmbeddingCache>();
   /** Texts embedded by the model (not served from the cache) since load. */
   inferred = 0;
 
@@ -69,7 +69,9 @@ export class Encoder {
     try {
       tokenizer = Tokenizer.fromFile(spec.tokenizerPath);
     } catch (e) {
-      throw new UserError(`${spec.tokenizerPath}: cannot load the tokenizer (${(e as Error).message.split('\n')[0]})`, 'ERR_TOKENIZER');
+      // tokenizers glues its context to the cause ("Error loading from fileEOF while parsing..."): the cause alone
+      const cause = (e as Error).message.split('\n')[0].replace(/^Error loading from file:?\s*/, '');
+      throw new UserError(`${spec.tokenizerPath}: cannot load the tokenizer (${cause})`, 'ERR_TOKENIZER');
     }
     // Special tokens count toward max_seq_length, as in sentence-transformers.
     tokenizer.setTruncation(spec.maxSeqLength);
@@ -142,25 +144,24 @@ export class Encoder {
     return this.probedWidth;
   }
 
+  /** The cache of `kind`'s embeddings; queries and documents share one when their prompts are equal (one read, one warning). */
   private cache(kind: TextKind): EmbeddingCache | null {
     if (this.options.cacheDir === null || this.options.cacheDir === undefined) return null;
-    let c = this.caches.get(kind);
+    const s = this.spec;
+    const key = {
+      model: s.sha256,
+      prompt: kind === 'query' ? s.prompts.query : s.prompts.document,
+      maxSeqLength: s.maxSeqLength,
+      pooling: this.output.pooled ? 'graph' : s.pooling,
+      includePrompt: s.includePrompt,
+      normalize: s.normalize,
+      output: this.output.name,
+    };
+    const id = JSON.stringify(key);
+    let c = this.caches.get(id);
     if (!c) {
-      const s = this.spec;
-      c = EmbeddingCache.forKey(
-        this.options.cacheDir,
-        {
-          model: s.sha256,
-          prompt: kind === 'query' ? s.prompts.query : s.prompts.document,
-          maxSeqLength: s.maxSeqLength,
-          pooling: this.output.pooled ? 'graph' : s.pooling,
-          includePrompt: s.includePrompt,
-          normalize: s.normalize,
-          output: this.output.name,
-        },
-        this.options.onWarning,
-      );
-      this.caches.set(kind, c);
+      c = EmbeddingCache.forKey(this.options.cacheDir, key, this.options.onWarning);
+      this.caches.set(id, c);
     }
     return c;
   }
