@@ -3,12 +3,15 @@
 // (Debian's chromium through playwright-core): no console error, the registry's numbers, the
 // navigation from models to a version to a run to its queries, the chart, a hostile model name
 // shown as text. Screenshots of each page go to test-output/ui/.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../lib/registry/index.js';
+import { type PageContext, perQueryTable } from '../ui/pages.js';
 import { type Dashboard, startDashboard } from '../ui/server.js';
 import { cli, ROOT } from './helpers/shared.js';
 import { writeTinyBeir } from './helpers/tiny-data.js';
@@ -20,6 +23,22 @@ function chromiumPath(): string | null {
   for (const p of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) if (p && existsSync(p)) return p;
   return null;
 }
+
+describe('per-query pages', () => {
+  it('a per_query.jsonl is read into columns once per content, and a few are kept', () => {
+    const ctx = { perQuery: new Map() } as unknown as PageContext;
+    const jsonl = (v: number) =>
+      Buffer.from([`{"query_id":"q1","base":{"k":${v}},"tuned":{"k":0.5}}`, `{"query_id":"q2","base":{"k":0.25},"tuned":{"k":${v}}}`].join('\n') + '\n');
+    const first = perQueryTable(ctx, 'sha-a', jsonl(1));
+    expect(first.ids).toEqual(['q1', 'q2']);
+    expect([...first.base.get('k')!]).toEqual([1, 0.25]);
+    expect([...first.tuned.get('k')!]).toEqual([0.5, 1]);
+    expect(perQueryTable(ctx, 'sha-a', Buffer.from('not read again'))).toBe(first);
+    for (const sha of ['b', 'c', 'd', 'e']) perQueryTable(ctx, sha, jsonl(0));
+    expect(ctx.perQuery.has('sha-a')).toBe(false);
+    expect(ctx.perQuery.size).toBe(4);
+  });
+});
 
 describe('emb-bench ui', () => {
   const dir = mkdtempSync(join(tmpdir(), 'emb-ui-'));
@@ -147,17 +166,57 @@ describe('emb-bench ui', () => {
       expect(page).toContain('The two evaluations used different datasets');
     });
 
-    it('a per_query.jsonl too large to page is offered for download instead', async () => {
-      const r = await Registry.open(reg, { readonly: true });
-      const path = (await r.showRun(runId)).artifacts.find((a) => a.name === 'per_query.jsonl')!.path;
+    it('a per_query.jsonl too large to page (kept as a checked reference, not in the registry) is offered for download instead', async () => {
+      const big = join(mkdtempSync(join(tmpdir(), 'emb-big-')), 'per_query.jsonl');
+      writeFileSync(big, Buffer.alloc(65 << 20, 0x20));
+      const r = await Registry.open(reg);
+      const id = await r.startRun({ command: 'eval', argv: [] });
+      await r.finishRun(id, [], [big]);
       await r.close();
-      const original = readFileSync(path);
+      const page = await (await fetch(`${ro.url}runs/${id}/queries`)).text();
+      expect(page).toMatch(/more than the dashboard pages through/);
+    });
+
+    it("each run shows its own bytes: a later run's outputs in the same folder, or a file changed since, do not replace them", async () => {
+      const m = join(dir, 'demo', 'models');
+      const out = join(dir, 'same-out');
+      const run = async (model: string) => {
+        const args = ['eval', join(m, model), '--model-name', `own-bytes-${model}`, '--data', join(dir, 'demo', 'synthetic-synonyms'), '--out', out];
+        const r = await cli([...args, '--no-cache', '--json'], {
+          EMB_BENCH_REGISTRY: reg,
+        });
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(r.stdout).run_id as string;
+      };
+      const first = await run('base');
+      const second = await run('fine-tuned');
+      const served = async (id: string) => Buffer.from(await (await fetch(`${ro.url}runs/${id}/artifacts/results.json`)).arrayBuffer());
+      const r = await Registry.open(reg, { readonly: true });
+      const recorded = (await r.showRun(first)).artifacts.find((a) => a.name === 'results.json')!.sha256;
+      await r.close();
+      const firstBytes = await served(first);
+      expect(createHash('sha256').update(firstBytes).digest('hex')).toBe(recorded);
+      expect(firstBytes.equals(await served(second))).toBe(false);
+      expect(firstBytes.equals(readFileSync(join(out, 'results.json')))).toBe(false); // the folder holds the second run's
+      expect(await (await fetch(`${ro.url}runs/${first}`)).text()).not.toContain('changed or missing');
+    });
+
+    it('a registry row pointing at another file is not served: only bytes whose sha256 the run recorded', async () => {
+      const copy = join(mkdtempSync(join(tmpdir(), 'emb-forged-')), 'r.db');
+      writeFileSync(copy, readFileSync(reg));
+      const db = new Database(copy);
+      db.prepare(`UPDATE artifacts SET path = '/etc/passwd', sha256 = ? WHERE run_id = ? AND name = 'results.json'`).run('0'.repeat(64), runId);
+      db.close();
+      const forged = await startDashboard({ registryPath: copy, port: 0 });
       try {
-        writeFileSync(path, Buffer.concat([original, Buffer.alloc(65 << 20, 0x20)]));
-        const page = await (await fetch(`${ro.url}runs/${runId}/queries`)).text();
-        expect(page).toMatch(/more than the dashboard pages through/);
+        const res = await fetch(`${forged.url}runs/${runId}/artifacts/results.json`);
+        expect(res.status).toBe(410);
+        const body = await res.text();
+        expect(body).toMatch(/changed or missing since this run/);
+        expect(body).not.toMatch(/root:/);
+        expect(await (await fetch(`${forged.url}runs/${runId}`)).text()).toMatch(/results\.json: changed or missing since this run/);
       } finally {
-        writeFileSync(path, original);
+        await forged.close();
       }
     });
 

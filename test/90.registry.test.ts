@@ -1,7 +1,7 @@
 // The registry: what eval and compare record, stages, failures, interruption, concurrency.
 // The suite runs once per backend: a SQLite file, and a real PostgreSQL server (a database per test).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -221,6 +221,20 @@ describe('registry (SQLite file)', () => {
     const corrupt = await cli(['--registry', junk, 'runs', 'list']);
     expect(corrupt.code).toBe(2);
     expect(corrupt.stderr).toMatch(/not an emb-bench registry/);
+  });
+
+  it('names a registry with a damaged page as damaged, not as a foreign file', async () => {
+    const s = await setup('sqlite');
+    expect((await cli(compareArgs(s))).code).toBe(0);
+    const reg = await Registry.open(s.db);
+    await reg.close(); // checkpointed: every table in the main file
+    const bytes = readFileSync(s.db);
+    const pageSize = bytes.readUInt16BE(16);
+    for (let p = 2; p < bytes.length / pageSize; p++) bytes.fill(0xa5, p * pageSize, p * pageSize + 64); // every b-tree page's header garbled
+    writeFileSync(s.db, bytes);
+    const r = await cli(['--registry', s.db, 'runs', 'list']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/: the registry is damaged \(SQLite found a malformed page\)/)]);
   });
 });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../lib/registry/index.js';
+import { SCHEMA_VERSION } from '../lib/registry/schema.js';
 import { startDashboard } from '../ui/server.js';
 import { postgresUnavailable, startPostgres, type PostgresServer } from './helpers/postgres.js';
 import { cli, ROOT } from './helpers/shared.js';
@@ -55,6 +56,23 @@ describe.skipIf(reason)(`PostgreSQL registry${reason ? ` (skipped: ${reason})` :
     expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
     await reg.close();
   }, 60_000);
+
+  it('a database at an older schema takes the later migrations (artifacts kept as bytes from schema 5)', async () => {
+    const url = await server.database();
+    const reg = await Registry.open(url);
+    await reg.store.write(async (tx) => {
+      await tx.run('DROP TABLE artifact_blobs');
+      await tx.run('UPDATE emb_bench_schema SET version = 4');
+    });
+    await reg.close();
+    const again = await Registry.open(url);
+    try {
+      expect(again.store.version).toBe(SCHEMA_VERSION);
+      expect((await again.store.get<{ n: number }>('SELECT count(*) AS n FROM artifact_blobs'))?.n).toBe(0);
+    } finally {
+      await again.close();
+    }
+  });
 
   it('eight promotions at once leave exactly one production version, and a history that adds up', async () => {
     const url = await server.database();

@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddingCache } from '../lib/encode/cache.js';
 import { Encoder } from '../lib/encode/encoder.js';
 import { InterruptedError, UserError } from '../lib/errors.js';
-import { Registry } from '../lib/registry/index.js';
+import { loggedRun, Registry } from '../lib/registry/index.js';
+import { runEval } from '../lib/runs/index.js';
 import { writeOutputSet } from '../lib/report/outputs.js';
 import { loadNative } from '../lib/score/native.js';
 import { scoreTopK } from '../lib/score/index.js';
@@ -376,6 +377,51 @@ describe('runs, outputs and values', () => {
     writeOutputSet(dir, { 'a.txt': () => 'new a', 'b.txt': () => 'new b' });
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('new a');
     expect(readdirSync(dir).sort()).toEqual(['a.txt', 'b.txt']);
+  });
+
+  it('the registry record is written before the outputs move: a record that fails leaves the previous outputs, a failed run and nothing staged', async () => {
+    const reg = join(tmp(), 'r.db');
+    const data = writeTinyBeir();
+    const out = tmp();
+    const m = model();
+    await runEval({ model: m, data, out, registry: reg, cacheDir: null });
+    const before = readFileSync(join(out, 'results.json'));
+    // a real failure inside the record's transaction (as a full disk or a lost server would fail it)
+    const db = new Database(reg);
+    db.exec(`CREATE TRIGGER full BEFORE INSERT ON run_models BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END`);
+    db.close();
+    await expect(runEval({ model: model({ seed: 5 }), data, out, registry: reg, cacheDir: null })).rejects.toThrow(/disk is full/);
+    expect(readFileSync(join(out, 'results.json')).equals(before)).toBe(true);
+    expect(readdirSync(out).sort()).toEqual(['per_query.jsonl', 'results.json']);
+    const r = await Registry.open(reg, { readonly: true });
+    const [last] = await r.listRuns();
+    expect([last.status, (await r.showRun(last.id!)).error]).toEqual(['failed', expect.stringMatching(/^recording the results failed: .*disk is full/)]);
+    await r.close();
+  });
+
+  it('outputs that cannot be put in place after the record take the record back: failed, with no metrics or artifacts', async () => {
+    const reg = join(tmp(), 'r.db');
+    const staged = join(tmp(), 'results.json');
+    writeFileSync(staged, '{}');
+    const record = { role: 'model', model: { name: 'm', sha256: 'a'.repeat(64), path: '/m' }, metrics: { 'dim_8_cosine_ndcg@10': 0.5 } };
+    const outputs = {
+      files: [{ staged, target: join(tmp(), 'results.json') }],
+      commit(): string[] {
+        throw new UserError('out: cannot move the outputs into place (EXDEV)', 'ERR_OUT');
+      },
+      discard() {},
+    };
+    await expect(loggedRun(reg, { command: 'eval', argv: [] }, async () => ({ models: [record], outputs }))).rejects.toThrow(/EXDEV/);
+    const r = await Registry.open(reg, { readonly: true });
+    const [run] = await r.listRuns();
+    const shown = await r.showRun(run.id!);
+    expect([shown.status, shown.error, shown.models, shown.artifacts]).toEqual([
+      'failed',
+      expect.stringMatching(/^the outputs could not be put in place/),
+      [],
+      [],
+    ]);
+    await r.close();
   });
 
   it('a run left running by a process that is gone is listed as abandoned, and prune marks it failed', async () => {

@@ -1,6 +1,7 @@
 // The dashboard's pages, rendered on the server from the Registry API.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { loadDataset } from '../lib/data/load.js';
+import { HEADLINE_METRIC } from '../lib/defaults.js';
 import { metricKey, parseMetricKey } from '../lib/metrics/keys.js';
 import type { Registry, ShownModel, ShownRun } from '../lib/registry/index.js';
 import { lineChart } from './charts.js';
@@ -13,7 +14,18 @@ export interface PageContext {
   csrf: string;
   /** Query texts by run id (loaded once from the run's dataset, when it is still there). */
   texts: Map<string, Map<string, string> | null>;
+  /** per_query.jsonl files read into columns, by sha256 (the same bytes are read once; a few kept). */
+  perQuery: Map<string, PerQueryTable>;
 }
+
+/** A per_query.jsonl as columns: each query's value of every key, for the base (or the one model) and the tuned. */
+export interface PerQueryTable {
+  ids: string[];
+  base: Map<string, Float64Array>;
+  tuned: Map<string, Float64Array>;
+}
+
+const PER_QUERY_TABLES_KEPT = 4;
 
 export class NotFound extends Error {}
 
@@ -220,12 +232,51 @@ ${rows.slice(0, PAGE_SIZE).map(
 
 // ---- Run ----
 
-function readArtifact(path: string): { text: string; truncated: boolean } | null {
-  if (!existsSync(path)) return null;
-  const size = statSync(path).size;
-  const text = readFileSync(path).subarray(0, INLINE_LIMIT).toString('utf8');
-  return { text, truncated: size > INLINE_LIMIT };
+/** An artifact's text as the run wrote it (its first INLINE_LIMIT bytes), why it cannot be shown, or null when the run has none. */
+async function readArtifact(ctx: PageContext, runId: string, name: string): Promise<{ text: string; truncated: boolean } | { problem: string } | null> {
+  const a = await ctx.registry.artifact(runId, name, { maxBytes: PER_QUERY_LIMIT });
+  if (!a) return null;
+  if (!a.bytes) return { problem: a.problem };
+  return { text: a.bytes.subarray(0, INLINE_LIMIT).toString('utf8'), truncated: a.bytes.length > INLINE_LIMIT };
 }
+
+/** The full JSON of a run's results.json, when it is there as the run wrote it. */
+async function resultsJson(ctx: PageContext, runId: string): Promise<Record<string, unknown> | null> {
+  const a = await ctx.registry.artifact(runId, 'results.json', { maxBytes: PER_QUERY_LIMIT });
+  if (!a?.bytes) return null;
+  try {
+    return JSON.parse(a.bytes.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** A per_query.jsonl read into columns once per content (sha256), kept for the next request. */
+export function perQueryTable(ctx: PageContext, sha256: string, bytes: Buffer): PerQueryTable {
+  const cached = ctx.perQuery.get(sha256);
+  if (cached) return cached;
+  const rows = bytes
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { query_id: string; base?: Record<string, number>; tuned?: Record<string, number>; model?: Record<string, number> });
+  const table: PerQueryTable = { ids: rows.map((r) => r.query_id), base: new Map(), tuned: new Map() };
+  const column = (m: Map<string, Float64Array>, key: string) => {
+    let c = m.get(key);
+    if (!c) m.set(key, (c = new Float64Array(rows.length).fill(Number.NaN)));
+    return c;
+  };
+  rows.forEach((r, q) => {
+    for (const [key, v] of Object.entries(r.base ?? r.model ?? {})) column(table.base, key)[q] = v;
+    for (const [key, v] of Object.entries(r.tuned ?? {})) column(table.tuned, key)[q] = v;
+  });
+  if (ctx.perQuery.size >= PER_QUERY_TABLES_KEPT) ctx.perQuery.delete(ctx.perQuery.keys().next().value!);
+  ctx.perQuery.set(sha256, table);
+  return table;
+}
+
+const problemNote = (name: string, a: { problem: string } | null | { text: string }) =>
+  a && 'problem' in a ? html`<p class="warning">${name}: ${a.problem}</p>` : '';
 
 async function findRun(ctx: PageContext, id: string): Promise<ShownRun> {
   try {
@@ -243,8 +294,10 @@ export async function runPage(ctx: PageContext, id: string): Promise<Html> {
   const art = (name: string) => artifacts.find((a) => a.name === name);
   const dims = (run.dims as number[] | null) ?? [];
   const names = [...new Set(run.models.flatMap((m) => metricNamesOf(m.metrics)))];
-  const results = art('results.json') ? readArtifact(art('results.json')!.path) : null;
-  const report = art('report.md') ? readArtifact(art('report.md')!.path) : null;
+  const resultsRead = await readArtifact(ctx, run.id, 'results.json');
+  const reportRead = await readArtifact(ctx, run.id, 'report.md');
+  const results = resultsRead && 'text' in resultsRead ? resultsRead : null;
+  const report = reportRead && 'text' in reportRead ? reportRead : null;
   let pretty = results?.text ?? '';
   if (results && !results.truncated) {
     try {
@@ -273,6 +326,7 @@ ${base && tuned ? html`<p><a href="/compare${query({ run: run.id })}">compare ba
 <h2>Results</h2>
 ${dims.length ? table : html`<p class="muted">no metrics recorded</p>`}
 ${art('chart.png') && !report ? html`<h2>Chart</h2><img src="${artifactHref(run.id, 'chart.png')}" alt="chart of ${run.dataset_name ?? ''}" width="880">` : ''}
+${problemNote('report.md', reportRead)}${problemNote('results.json', resultsRead)}
 ${report ? html`<h2>Report</h2><div class="report">${renderMarkdown(report.text, (src) => (art(src) ? artifactHref(run.id, src) : null))}</div>` : ''}
 <h2>Artifacts</h2>
 <table><thead><tr><th>name</th><th class="num">bytes</th><th>sha256</th></tr></thead><tbody>
@@ -285,11 +339,11 @@ ${results ? html`<h2>results.json</h2>${results.truncated ? html`<p class="muted
 
 // ---- Per query ----
 
-async function queryTexts(ctx: PageContext, runId: string, results: Artifact | undefined): Promise<Map<string, string> | null> {
+async function queryTexts(ctx: PageContext, runId: string): Promise<Map<string, string> | null> {
   if (ctx.texts.has(runId)) return ctx.texts.get(runId)!;
   let texts: Map<string, string> | null = null;
   try {
-    const json = results ? (JSON.parse(readFileSync(results.path, 'utf8')) as { dataset?: { source?: string; split?: string | null } }) : null;
+    const json = (await resultsJson(ctx, runId)) as { dataset?: { source?: string; split?: string | null } } | null;
     const source = json?.dataset?.source;
     if (source && existsSync(source)) {
       const ds = await loadDataset(source, { split: json?.dataset?.split ?? undefined });
@@ -306,41 +360,40 @@ export async function queriesPage(ctx: PageContext, id: string, params: URLSearc
   const run = await findRun(ctx, id);
   const artifacts = run.artifacts as Artifact[];
   const perQuery = artifacts.find((a) => a.name === 'per_query.jsonl');
-  if (!perQuery || !existsSync(perQuery.path)) throw new NotFound(`per_query.jsonl of run ${id}`);
-  if (statSync(perQuery.path).size > PER_QUERY_LIMIT)
+  if (!perQuery) throw new NotFound(`per_query.jsonl of run ${id}`);
+  const heading = html`<h1>Per query: run <a href="${runHref(run.id)}"><code>${run.id.slice(0, 8)}</code></a></h1>`;
+  if (perQuery.size > PER_QUERY_LIMIT)
     return page(
       `Queries of ${run.id.slice(0, 8)}`,
-      html`<h1>Per query: run <a href="${runHref(run.id)}"><code>${run.id.slice(0, 8)}</code></a></h1><p>per_query.jsonl is ${statSync(perQuery.path).size} bytes, more than the dashboard pages through (${PER_QUERY_LIMIT}); <a href="${artifactHref(run.id, 'per_query.jsonl')}" download>download it</a>.</p>`,
+      html`${heading}<p>per_query.jsonl is ${perQuery.size} bytes, more than the dashboard pages through (${PER_QUERY_LIMIT}); <a href="${artifactHref(run.id, 'per_query.jsonl')}" download>download it</a>.</p>`,
       'Runs',
     );
+  const read = await ctx.registry.artifact(run.id, 'per_query.jsonl', { maxBytes: PER_QUERY_LIMIT });
+  if (!read?.bytes)
+    return page(`Queries of ${run.id.slice(0, 8)}`, html`${heading}<p class="warning">per_query.jsonl: ${read?.problem ?? 'missing'}</p>`, 'Runs');
+  const table = perQueryTable(ctx, perQuery.sha256, read.bytes);
   const dims = (run.dims as number[] | null) ?? [];
   const metricNames = [...new Set(run.models.flatMap((m) => metricNamesOf(m.metrics)))];
   const dim = dims.includes(Number(params.get('dim'))) ? Number(params.get('dim')) : Math.min(...dims);
-  const metric = metricNames.includes(params.get('metric') ?? '') ? params.get('metric')! : 'ndcg@10';
+  const metric = metricNames.includes(params.get('metric') ?? '') ? params.get('metric')! : HEADLINE_METRIC;
   const key = metricKey(dim, metric);
   const order = params.get('sort') === 'gain' ? 'gain' : params.get('sort') === 'id' ? 'id' : 'loss';
-  const rows = readFileSync(perQuery.path, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { query_id: string; base?: Record<string, number>; tuned?: Record<string, number>; model?: Record<string, number> })
-    .map((r) => {
-      const b = r.base?.[key] ?? r.model?.[key] ?? Number.NaN;
-      const t = r.tuned?.[key] ?? Number.NaN;
-      return { id: r.query_id, b, t, change: t - b };
-    });
+  const baseColumn = table.base.get(key);
+  const tunedColumn = table.tuned.get(key);
+  const rows = table.ids.map((qid, q) => {
+    const b = baseColumn?.[q] ?? Number.NaN;
+    const t = tunedColumn?.[q] ?? Number.NaN;
+    return { id: qid, b, t, change: t - b };
+  });
   if (order === 'id') rows.sort((a, b) => a.id.localeCompare(b.id));
   else rows.sort((a, b) => (order === 'gain' ? b.change - a.change : a.change - b.change));
   const pageNo = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
   const shown = rows.slice((pageNo - 1) * PAGE_SIZE, pageNo * PAGE_SIZE);
-  const texts = await queryTexts(
-    ctx,
-    run.id,
-    artifacts.find((a) => a.name === 'results.json'),
-  );
+  const texts = await queryTexts(ctx, run.id);
   const link = (p: number) => `${runHref(run.id)}/queries${query({ dim, metric, sort: order, page: p })}`;
   return page(
     `Queries of ${run.id.slice(0, 8)}`,
-    html`<h1>Per query: run <a href="${runHref(run.id)}"><code>${run.id.slice(0, 8)}</code></a></h1>
+    html`${heading}
 <form class="filters" method="get">
 <label>dim<select name="dim">${dims.map((d) => html`<option${d === dim ? new Html(' selected') : ''}>${d}</option>`)}</select></label>
 <label>metric<select name="metric">${metricNames.map((n) => html`<option${n === metric ? new Html(' selected') : ''}>${n}</option>`)}</select></label>
@@ -436,14 +489,7 @@ export async function comparePage(ctx: PageContext, params: URLSearchParams): Pr
   // intervals and tests exist when both sides come from one compare run (its results.json)
   let differences: Record<string, { ci_low: number; ci_high: number; p_holm: number; significant: boolean }> = {};
   const pairRun = sameRun ?? (left.run && right.run && left.run.id === right.run.id ? left.run : null);
-  const resultsArt = (pairRun?.artifacts as Artifact[] | undefined)?.find((x) => x.name === 'results.json');
-  if (resultsArt && existsSync(resultsArt.path)) {
-    try {
-      differences = (JSON.parse(readFileSync(resultsArt.path, 'utf8')) as { differences?: typeof differences }).differences ?? {};
-    } catch {
-      differences = {};
-    }
-  }
+  if (pairRun) differences = ((await resultsJson(ctx, pairRun.id)) as { differences?: typeof differences } | null)?.differences ?? {};
   const sa = settings(left.run);
   const sb = settings(right.run);
   const showAll = params.get('settings') === 'all';

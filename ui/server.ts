@@ -2,9 +2,9 @@
 // GET and HEAD only, the database opened read-only, unless started with allowWrite (then stage
 // promotion by POST with a per-process CSRF token from the same origin). It answers only the
 // Host names of the address it serves (DNS rebinding), sends a strict Content-Security-Policy,
-// and serves artifacts by run and name from the registry, never a path from the URL.
+// and serves artifacts by run and name as the registry keeps them (bytes whose sha256 is the
+// run's), never a path from the URL or from a registry row.
 import { randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
@@ -68,7 +68,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       'allowWrite',
     );
   const registry = await Registry.open(o.registryPath, { readonly: !o.allowWrite });
-  const ctx: PageContext = { registry, allowWrite: Boolean(o.allowWrite), csrf: randomBytes(24).toString('hex'), texts: new Map() };
+  const ctx: PageContext = { registry, allowWrite: Boolean(o.allowWrite), csrf: randomBytes(24).toString('hex'), texts: new Map(), perQuery: new Map() };
   let allowedHosts: Set<string> = new Set();
 
   const send = (res: ServerResponse, status: number, body: string | Html, type = 'text/html; charset=utf-8', extra: Record<string, string> = {}) => {
@@ -89,6 +89,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       `<!doctype html><title>${status}</title><link rel="stylesheet" href="/assets/app.css"><main><h1>${status}</h1><p>${escapeHtml(message)}</p><p><a href="/">models</a></p></main>`,
     );
 
+  // The bytes the run wrote, from the registry (or a checked reference), never a path as stored.
   const artifact = async (res: ServerResponse, runId: string, name: string) => {
     let run: ShownRun;
     try {
@@ -96,19 +97,17 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     } catch {
       return fail(res, 404, 'no such run');
     }
-    const a = (run.artifacts as Array<{ name: string; path: string; size: number }>).find((x) => x.name === name);
-    if (!a || !existsSync(a.path)) return fail(res, 404, 'no such artifact in this run');
-    const size = statSync(a.path).size;
-    if (size > ARTIFACT_LIMIT) return fail(res, 413, `${name} is ${size} bytes, more than the dashboard serves`);
+    const a = await registry.artifact(run.id, name, { maxBytes: ARTIFACT_LIMIT });
+    if (!a) return fail(res, 404, 'no such artifact in this run');
+    if (!a.bytes) return fail(res, 410, `${name}: ${a.problem}`);
     res.writeHead(200, {
-      'content-type': TYPES[extname(a.name)] ?? 'application/octet-stream',
-      'content-length': String(size),
+      'content-type': TYPES[extname(name)] ?? 'application/octet-stream',
+      'content-length': String(a.bytes.length),
       'content-security-policy': CSP,
       'x-content-type-options': 'nosniff',
-      'content-disposition': `${extname(a.name) === '.png' ? 'inline' : 'attachment'}; filename="${a.name.replace(/[^\w.-]/g, '_')}"`,
+      'content-disposition': `${extname(name) === '.png' ? 'inline' : 'attachment'}; filename="${name.replace(/[^\w.-]/g, '_')}"`,
     });
-    if (res.req.method === 'HEAD') return res.end();
-    createReadStream(a.path).pipe(res);
+    res.end(res.req.method === 'HEAD' ? undefined : a.bytes);
   };
 
   const readForm = (req: IncomingMessage) =>

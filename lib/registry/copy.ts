@@ -1,5 +1,5 @@
 // `emb-bench registry copy FROM TO`: a registry's models, versions, stages, runs, metrics,
-// metadata and artifacts into another (SQLite to PostgreSQL and back), in one transaction of the
+// metadata and artifacts (with the bytes it keeps of them) into another (SQLite to PostgreSQL and back), in one transaction of the
 // target. Idempotent: versions are matched by model name and sha256, runs by id, so copying
 // again adds nothing. Version numbers are kept unless the target already uses them for other files.
 import { checkAborted, UserError } from '../errors.js';
@@ -158,6 +158,10 @@ export async function copyRegistry(from: Registry, to: Registry, { signal }: { s
         ['run_id', 'name', 'path', 'size', 'sha256'],
         (artifacts.get(id) ?? []).map((a) => [id, a.name, a.path, a.size, a.sha256]),
       );
+      for (const a of artifacts.get(id) ?? []) {
+        const blob = await src.get<{ bytes: Uint8Array }>('SELECT bytes FROM artifact_blobs WHERE sha256 = ?', a.sha256);
+        if (blob) await tx.run('INSERT INTO artifact_blobs (sha256, bytes) VALUES (?, ?) ON CONFLICT DO NOTHING', a.sha256, Buffer.from(blob.bytes));
+      }
       summary.runs++;
     }
     checkAborted(signal); // the last moment to roll back: a signal now means nothing is committed

@@ -20,10 +20,17 @@ export function runStart(command: string, dataset: Dataset, dims: number[] | und
   };
 }
 
+/** A run's outputs, written but not yet in place (lib/report's StagedOutputs). */
+export interface PendingOutputs {
+  files: Array<{ staged: string; target: string }>;
+  commit(): string[];
+  discard(): void;
+}
+
 export interface RunWork {
   models: RunModelRecord[];
-  /** Output files, recorded with size and sha256. */
-  artifacts: string[];
+  /** The output files, staged: recorded (bytes, size and sha256) before they are moved into place. */
+  outputs: PendingOutputs;
 }
 
 export interface LoggedRun {
@@ -31,11 +38,16 @@ export interface LoggedRun {
   runId: string | null;
   /** Notes from the registry worth telling the user. */
   notes: string[];
+  /** The outputs, in place. */
+  files: string[];
 }
 
 /**
- * Runs `work` as a logged run in the registry at `registryPath` (a path or a postgres:// URL; null: not logged): an error
- * ends it as failed, an InterruptedError as interrupted, and the error is rethrown.
+ * Runs `work` as a logged run in the registry at `registryPath` (a path or a postgres:// URL;
+ * null: not logged), in this order: the work (an error ends the run as failed, an
+ * InterruptedError as interrupted), the run's record committed with its artifacts' bytes, then
+ * the outputs moved into place. A record that cannot be written leaves the previous outputs as
+ * they were (the run is failed); outputs that cannot be moved take the record back (revokeRun).
  * `onStart` receives the run id as soon as it exists.
  */
 export async function loggedRun(
@@ -44,10 +56,7 @@ export async function loggedRun(
   work: () => Promise<RunWork>,
   onStart?: (runId: string) => void,
 ): Promise<LoggedRun> {
-  if (registryPath === null) {
-    await work();
-    return { runId: null, notes: [] };
-  }
+  if (registryPath === null) return { runId: null, notes: [], files: (await work()).outputs.commit() };
   // Opened (and for PostgreSQL, connected) before any work: an unreachable registry fails the
   // command at once, never after an hour of encoding.
   const registry = await Registry.open(registryPath);
@@ -63,10 +72,22 @@ export async function loggedRun(
       await registry.endRun(runId, status, reason).catch(() => undefined);
       throw e;
     }
+    let notes: string[];
     try {
-      return { runId, notes: await registry.finishRun(runId, result.models, result.artifacts) };
+      notes = await registry.finishRun(
+        runId,
+        result.models,
+        result.outputs.files.map((f) => ({ path: f.target, staged: f.staged })),
+      );
     } catch (e) {
+      result.outputs.discard();
       await registry.endRun(runId, 'failed', `recording the results failed: ${(e as Error).message}`).catch(() => undefined);
+      throw e;
+    }
+    try {
+      return { runId, notes, files: result.outputs.commit() };
+    } catch (e) {
+      await registry.revokeRun(runId, `the outputs could not be put in place: ${(e as Error).message}`).catch(() => undefined);
       throw e;
     }
   } finally {

@@ -47,6 +47,25 @@ export interface RunStart {
   hardware?: Record<string, unknown>;
 }
 
+/** Bytes of one artifact the registry keeps itself; a larger file is a checked reference (its path and sha256). */
+export const ARTIFACT_STORE_LIMIT = 64 << 20;
+
+/** An output file: where it will be (`path`), and where its bytes are now (`staged`, before the outputs move into place). */
+export interface ArtifactFile {
+  path: string;
+  staged: string;
+}
+
+export interface ArtifactRow {
+  name: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** What a run wrote, or why it cannot be shown. */
+export type ArtifactContent = { artifact: ArtifactRow; bytes: Buffer; problem?: undefined } | { artifact: ArtifactRow; bytes?: undefined; problem: string };
+
 export interface RunModelRecord {
   role: string; // 'model' | 'base' | 'tuned'
   model: ModelIdentity;
@@ -192,10 +211,13 @@ export class Registry {
    * Records the run's models, metrics, metadata and artifacts and marks it succeeded, atomically.
    * Returns notes worth telling the user (e.g. a name that now covers files from two folders).
    */
-  async finishRun(runId: string, models: RunModelRecord[], artifacts: string[] = []): Promise<string[]> {
-    const files = artifacts.map((path) => {
-      const bytes = readFileSync(path);
-      return { name: path.split(/[\\/]/).pop()!, path: resolve(path), size: statSync(path).size, sha256: createHash('sha256').update(bytes).digest('hex') };
+  async finishRun(runId: string, models: RunModelRecord[], artifacts: Array<string | ArtifactFile> = []): Promise<string[]> {
+    const files = artifacts.map((a) => {
+      const { path, staged } = typeof a === 'string' ? { path: a, staged: a } : a;
+      const size = statSync(staged).size;
+      const bytes = readFileSync(staged);
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      return { name: path.split(/[\\/]/).pop()!, path: resolve(path), size, sha256, kept: size <= ARTIFACT_STORE_LIMIT ? bytes : null };
     });
     return this.store.write(async (tx) => {
       const notes: string[] = [];
@@ -225,10 +247,49 @@ export class Registry {
             JSON.stringify(value),
           );
       }
-      for (const f of files)
+      for (const f of files) {
         await tx.run('INSERT INTO artifacts (run_id, name, path, size, sha256) VALUES (?, ?, ?, ?, ?)', runId, f.name, f.path, f.size, f.sha256);
+        if (f.kept) await tx.run('INSERT INTO artifact_blobs (sha256, bytes) VALUES (?, ?) ON CONFLICT DO NOTHING', f.sha256, f.kept);
+      }
       await tx.run(`UPDATE runs SET status = 'succeeded', ended_at = ? WHERE id = ?`, now(), runId);
       return notes;
+    });
+  }
+
+  /**
+   * A run's artifact as the run wrote it: its bytes from the registry (or, for a file past
+   * ARTIFACT_STORE_LIMIT, from its path), only when their sha256 is the recorded one; else why not.
+   * null when the run has no artifact of that name.
+   */
+  async artifact(runId: string, name: string, { maxBytes = Number.POSITIVE_INFINITY } = {}): Promise<ArtifactContent | null> {
+    const artifact = await this.store.get<ArtifactRow>('SELECT name, path, size, sha256 FROM artifacts WHERE run_id = ? AND name = ?', runId, name);
+    if (!artifact) return null;
+    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    const blob = await this.store.get<{ bytes: Uint8Array }>('SELECT bytes FROM artifact_blobs WHERE sha256 = ?', artifact.sha256);
+    if (blob) {
+      const bytes = Buffer.from(blob.bytes);
+      return sha(bytes) === artifact.sha256 ? { artifact, bytes } : { artifact, problem: 'its stored bytes no longer match the sha256 the run recorded' };
+    }
+    // a checked reference: the file at its path, if it is still what the run wrote
+    if (artifact.size > maxBytes) return { artifact, problem: `it is ${artifact.size} bytes, more than ${maxBytes}` };
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(artifact.path);
+    } catch {
+      return { artifact, problem: `changed or missing since this run (${artifact.path} cannot be read)` };
+    }
+    return sha(bytes) === artifact.sha256 ? { artifact, bytes } : { artifact, problem: `changed or missing since this run (${artifact.path} has other bytes)` };
+  }
+
+  /**
+   * Takes back a run recorded as succeeded whose outputs then could not be put in place: it is
+   * failed, with no metrics, metadata or artifacts (their bytes stay only where other runs use them).
+   */
+  async revokeRun(runId: string, error: string): Promise<void> {
+    await this.store.write(async (tx) => {
+      for (const table of ['metrics', 'metadata', 'artifacts', 'run_models']) await tx.run(`DELETE FROM ${table} WHERE run_id = ?`, runId);
+      await tx.run('DELETE FROM artifact_blobs WHERE sha256 NOT IN (SELECT sha256 FROM artifacts)');
+      await tx.run(`UPDATE runs SET status = 'failed', ended_at = ?, error = ? WHERE id = ?`, now(), error, runId);
     });
   }
 

@@ -122,13 +122,31 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX runs_by_start ON runs (started_at);
   CREATE INDEX run_models_by_version ON run_models (model_version_id);
   `,
+  // 5: artifacts kept as their own bytes, by content: what a run wrote stays what it shows,
+  // whatever later happens to the files (files past ARTIFACT_STORE_LIMIT stay checked references).
+  `
+  CREATE TABLE artifact_blobs (
+    sha256 TEXT PRIMARY KEY,
+    bytes BLOB NOT NULL
+  );
+  `,
 ];
+
+/** PostgreSQL's form of each migration after the first four (which PG_SCHEMA's first release held), by the version it makes. */
+export const PG_MIGRATIONS: Record<number, string> = {
+  5: `
+  CREATE TABLE artifact_blobs (
+    sha256 TEXT PRIMARY KEY,
+    bytes BYTEA NOT NULL
+  );
+  `,
+};
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * The same schema in PostgreSQL, created at once for a new database (its emb_bench_schema table
- * holds the version; later migrations are added to both). Metric values are float8 (REAL is
+ * holds the version); an older database takes PG_MIGRATIONS in order. Metric values are float8 (REAL is
  * float4 there), names sort bytewise (COLLATE "C") as in SQLite, timestamps stay ISO text.
  */
 export const PG_SCHEMA = `
@@ -214,4 +232,5 @@ export const PG_SCHEMA = `
   CREATE INDEX stage_history_by_version ON stage_history (model_version_id);
   CREATE INDEX runs_by_start ON runs (started_at);
   CREATE INDEX run_models_by_version ON run_models (model_version_id);
+  ${PG_MIGRATIONS[5]}
 `;

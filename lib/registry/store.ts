@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { RuntimeError, UserError } from '../errors.js';
-import { MIGRATIONS, PG_SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { MIGRATIONS, PG_MIGRATIONS, PG_SCHEMA, SCHEMA_VERSION } from './schema.js';
 
 export interface Sql {
   all<T>(sql: string, ...args: unknown[]): Promise<T[]>;
@@ -120,9 +120,14 @@ export class SqliteStore implements Store {
 
   private error(e: unknown, what: string): Error {
     const code = (e as { code?: string }).code ?? '';
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
+    if (code === 'SQLITE_NOTADB')
       return new UserError(
-        `${this.location}: not an emb-bench registry (the file is not a readable SQLite database); move it aside or use another registry path`,
+        `${this.location}: not an emb-bench registry (the file is not a SQLite database); move it aside or use another registry path`,
+        'ERR_REGISTRY',
+      );
+    if (code === 'SQLITE_CORRUPT')
+      return new UserError(
+        `${this.location}: the registry is damaged (SQLite found a malformed page); restore it from a copy, or move it aside (sqlite3's .recover may save what is left)`,
         'ERR_REGISTRY',
       );
     if (code === 'SQLITE_FULL') return new RuntimeError(`${this.location}: cannot write the registry: the disk is full`, 'ERR_REGISTRY');
@@ -135,16 +140,26 @@ export class SqliteStore implements Store {
     return `group_concat(${expr}, ', ')`;
   }
 
+  /** A statement, with SQLite's failures (a damaged page, a full disk) as one line naming the file. */
+  private sqlite<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if ((e as { code?: string }).code?.startsWith('SQLITE_')) throw this.error(e, 'cannot read the registry');
+      throw e;
+    }
+  }
+
   async all<T>(sql: string, ...args: unknown[]): Promise<T[]> {
-    return this.db.prepare(sql).all(...args) as T[];
+    return this.sqlite(() => this.db.prepare(sql).all(...args) as T[]);
   }
 
   async get<T>(sql: string, ...args: unknown[]): Promise<T | undefined> {
-    return this.db.prepare(sql).get(...args) as T | undefined;
+    return this.sqlite(() => this.db.prepare(sql).get(...args) as T | undefined);
   }
 
   async run(sql: string, ...args: unknown[]): Promise<number> {
-    return this.db.prepare(sql).run(...args).changes;
+    return this.sqlite(() => this.db.prepare(sql).run(...args).changes);
   }
 
   write<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
@@ -284,8 +299,9 @@ export class PostgresStore implements Store {
       const row = await tx.get<{ version: number | null }>('SELECT max(version) AS version FROM emb_bench_schema');
       const current = row?.version ?? 0; // another host may have migrated meanwhile
       if (current > SCHEMA_VERSION) throw newerSchema(this.location, current);
-      // A new database gets the current schema at once; later migrations go here by number.
+      // A new database gets the current schema at once; an older one the migrations after its version.
       if (current === 0) await tx.run(PG_SCHEMA);
+      else for (let v = current + 1; v <= SCHEMA_VERSION; v++) await tx.run(PG_MIGRATIONS[v]);
       await tx.run('DELETE FROM emb_bench_schema');
       await tx.run('INSERT INTO emb_bench_schema (version) VALUES (?)', SCHEMA_VERSION);
     });

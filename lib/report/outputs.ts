@@ -1,7 +1,7 @@
 // Every output file of a run is written here, as a set: into a hidden folder inside the output
-// folder, then moved into place together (an old file is kept aside until all new ones are in,
-// and restored if a move fails). A run that fails leaves the previous outputs as they were and
-// no temporary file behind.
+// folder (staged), then moved into place together (an old file is kept aside until all new ones
+// are in, and restored if a move fails). A run that fails leaves the previous outputs as they
+// were and no temporary file behind.
 import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
@@ -12,6 +12,7 @@ import type { Matrix } from '../data/matrix.js';
 import { UserError } from '../errors.js';
 import type { EvalResult } from '../evaluate.js';
 import { metricNames, type KLists } from '../metrics/index.js';
+import { HEADLINE_METRIC } from '../defaults.js';
 import { renderChart } from './chart.js';
 import { compareMarkdown } from './markdown.js';
 import { compareResultsJson, perQueryJsonl } from './results.js';
@@ -44,8 +45,21 @@ export function checkHeadlineMetric(metric: string, kLists: KLists): void {
   if (!names.includes(metric)) throw new UserError(`chartMetric: "${metric}" is not one of ${names.join(', ')}`, 'ERR_OPTION', 'chartMetric');
 }
 
-/** Writes `files` (name -> content) into `dir` as one set; returns their paths. */
-export function writeOutputSet(dir: string, files: Record<string, () => string | Uint8Array>): string[] {
+/** An output set written into a hidden folder inside its destination, not yet in place. */
+export interface StagedOutputs {
+  /** Each file: where it is now, and where commit() puts it. */
+  files: Array<{ staged: string; target: string }>;
+  /** Moves every file into place together (an old file is kept aside until all are in, and restored if a move fails); returns the targets. */
+  commit(): string[];
+  /** Removes the staged files; the destination stays as it was. */
+  discard(): void;
+}
+
+/**
+ * Writes `files` (name -> content) into a hidden folder inside `dir`; nothing in `dir` changes
+ * until commit(). A run stages its outputs, records them in the registry, then commits.
+ */
+export function stageOutputSet(dir: string, files: Record<string, () => string | Uint8Array>): StagedOutputs {
   const tmp = join(dir, `.emb-bench-partial-${process.pid}-${randomBytes(4).toString('hex')}`);
   const names = Object.keys(files);
   try {
@@ -56,34 +70,51 @@ export function writeOutputSet(dir: string, files: Record<string, () => string |
     if (e instanceof UserError) throw e;
     throw new UserError(`out ${dir}: cannot write the outputs (${errText(e)})`, 'ERR_OUT', 'out');
   }
-  const moved: string[] = [];
-  const kept: string[] = [];
-  try {
-    for (const name of names) {
-      const target = join(dir, name);
-      if (existsSync(target)) {
-        renameSync(target, join(tmp, `${name}.old`));
-        kept.push(name);
+  const discard = () => rmSync(tmp, { recursive: true, force: true });
+  return {
+    files: names.map((n) => ({ staged: join(tmp, n), target: join(dir, n) })),
+    discard,
+    commit() {
+      const moved: string[] = [];
+      const kept: string[] = [];
+      try {
+        for (const name of names) {
+          const target = join(dir, name);
+          if (existsSync(target)) {
+            renameSync(target, join(tmp, `${name}.old`));
+            kept.push(name);
+          }
+          renameSync(join(tmp, name), target);
+          moved.push(name);
+        }
+      } catch (e) {
+        for (const name of moved) rmSync(join(dir, name), { force: true });
+        for (const name of kept) renameSync(join(tmp, `${name}.old`), join(dir, name));
+        discard();
+        throw new UserError(`out ${dir}: cannot move the outputs into place (${errText(e)})`, 'ERR_OUT', 'out');
       }
-      renameSync(join(tmp, name), target);
-      moved.push(name);
-    }
-  } catch (e) {
-    for (const name of moved) rmSync(join(dir, name), { force: true });
-    for (const name of kept) renameSync(join(tmp, `${name}.old`), join(dir, name));
-    rmSync(tmp, { recursive: true, force: true });
-    throw new UserError(`out ${dir}: cannot move the outputs into place (${errText(e)})`, 'ERR_OUT', 'out');
-  }
-  rmSync(tmp, { recursive: true, force: true });
-  return names.map((n) => join(dir, n));
+      discard();
+      return names.map((n) => join(dir, n));
+    },
+  };
+}
+
+/** Writes `files` (name -> content) into `dir` as one set; returns their paths. */
+export function writeOutputSet(dir: string, files: Record<string, () => string | Uint8Array>): string[] {
+  return stageOutputSet(dir, files).commit();
+}
+
+/** results.json and per_query.jsonl of `score` and `eval`, staged. */
+export function stageEvalOutputs(dir: string, resultsJson: object, result: EvalResult): StagedOutputs {
+  return stageOutputSet(dir, {
+    'per_query.jsonl': () => perQueryJsonl({ model: result }),
+    'results.json': () => JSON.stringify(resultsJson, null, 2) + '\n',
+  });
 }
 
 /** results.json and per_query.jsonl of `score` and `eval`. */
 export function writeEvalOutputs(dir: string, resultsJson: object, result: EvalResult): string[] {
-  return writeOutputSet(dir, {
-    'per_query.jsonl': () => perQueryJsonl({ model: result }),
-    'results.json': () => JSON.stringify(resultsJson, null, 2) + '\n',
-  });
+  return stageEvalOutputs(dir, resultsJson, result).commit();
 }
 
 export interface CompareOutputOptions {
@@ -93,17 +124,22 @@ export interface CompareOutputOptions {
   names?: { base?: string; tuned?: string };
 }
 
-/** results.json, report.md, chart.png and per_query.jsonl of `compare`, as the command writes them. */
-export function writeCompareOutputs(dir: string, dataset: Dataset, result: CompareResult, options: CompareOutputOptions = {}): string[] {
-  const metric = options.chartMetric ?? 'ndcg@10';
+/** results.json, report.md, chart.png and per_query.jsonl of `compare`, staged. */
+export function stageCompareOutputs(dir: string, dataset: Dataset, result: CompareResult, options: CompareOutputOptions = {}): StagedOutputs {
+  const metric = options.chartMetric ?? HEADLINE_METRIC;
   checkHeadlineMetric(metric, result.base.kLists);
   const names = { base: options.names?.base ?? result.base.model.name, tuned: options.names?.tuned ?? result.tuned.model.name };
-  return writeOutputSet(dir, {
+  return stageOutputSet(dir, {
     'results.json': () => JSON.stringify(compareResultsJson(dataset, result, names), null, 2) + '\n',
     'report.md': () => compareMarkdown(result, dataset, metric, names),
     'chart.png': () => renderChart(result, metric, names),
     'per_query.jsonl': () => perQueryJsonl({ base: result.base, tuned: result.tuned }),
   });
+}
+
+/** results.json, report.md, chart.png and per_query.jsonl of `compare`, as the command writes them. */
+export function writeCompareOutputs(dir: string, dataset: Dataset, result: CompareResult, options: CompareOutputOptions = {}): string[] {
+  return stageCompareOutputs(dir, dataset, result, options).commit();
 }
 
 /** query_embeddings.npy and corpus_embeddings.npy of `encode` (`suffix` names a shard: `.shard-0-of-4`). */

@@ -8,7 +8,7 @@ import { DEFAULT_OUT_DIR, DEFAULT_SEED, HEADLINE_METRIC } from '../defaults.js';
 import { checkAborted } from '../errors.js';
 import { DEFAULT_K_LISTS } from '../metrics/index.js';
 import { loggedRun, type RunStart, runStart } from '../registry/index.js';
-import { checkHeadlineMetric, checkOutDir, writeCompareOutputs } from '../report/outputs.js';
+import { checkHeadlineMetric, checkOutDir, stageCompareOutputs } from '../report/outputs.js';
 import { type CompareResultsJson, compareResultsJson } from '../report/results.js';
 import { engineArithmetic } from '../score/engine.js';
 import { type Shard, shardRange, writePartial } from '../score/shards.js';
@@ -83,17 +83,16 @@ export async function logCompare(
   start: RunStart,
   work: () => Promise<CompareResult>,
 ): Promise<CompareRun> {
-  let done: Pick<CompareRun, 'result' | 'results' | 'files'> | undefined;
+  let done: Pick<CompareRun, 'result' | 'results'> | undefined;
   const logged = await loggedRun(o.registry, start, async () => {
     const result = await work();
     const names = { base: o.names?.base ?? result.base.model.name, tuned: o.names?.tuned ?? result.tuned.model.name };
     const results = compareResultsJson(dataset, result, names);
     checkAborted(o.signal);
-    const files = writeCompareOutputs(o.out, dataset, result, { chartMetric: o.chartMetric, names });
-    done = { result, results, files };
+    done = { result, results };
     return {
       models: [modelRecord('base', result.base, names.base, 'base_model_eval'), modelRecord('tuned', result.tuned, names.tuned, 'finetuned_model_eval')],
-      artifacts: files,
+      outputs: stageCompareOutputs(o.out, dataset, result, { chartMetric: o.chartMetric, names }),
     };
   });
   return { kind: 'compare', dataset, chartMetric: o.chartMetric, ...done!, ...logged };

@@ -5,7 +5,7 @@ import { DEFAULT_OUT_DIR } from '../defaults.js';
 import { checkAborted } from '../errors.js';
 import { evaluateModel, type ModelEvalResult } from '../evaluate.js';
 import { loggedRun, runStart } from '../registry/index.js';
-import { checkOutDir, writeEvalOutputs } from '../report/outputs.js';
+import { checkOutDir, stageEvalOutputs } from '../report/outputs.js';
 import { type EvalResultsJson, evalResultsJson } from '../report/results.js';
 import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, type RunListeners, type ScoringOptions } from './options.js';
 import { modelRecord } from './records.js';
@@ -51,7 +51,7 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
   const out = o.out ?? DEFAULT_OUT_DIR;
   checkOutDir(out);
   const dataset = await datasetOf(o.data, o.load, o);
-  let done: Omit<EvalRun, 'runId' | 'notes' | 'dataset'> | undefined;
+  let done: Pick<EvalRun, 'result' | 'results'> | undefined;
   const logged = await loggedRun(registryOf(o), runStart('eval', dataset, o.dims, o.kLists, o.device ?? 'cpu', o.commandLine), async () => {
     const result = await evaluateModel(o.model, dataset, {
       dims: o.dims,
@@ -63,9 +63,8 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
     });
     const results = evalResultsJson('eval', dataset, result, { modelName: o.modelName });
     checkAborted(o.signal);
-    const files = writeEvalOutputs(out, results, result);
-    done = { result, results, files };
-    return { models: [modelRecord('model', result, o.modelName, 'model_eval')], artifacts: files };
+    done = { result, results };
+    return { models: [modelRecord('model', result, o.modelName, 'model_eval')], outputs: stageEvalOutputs(out, results, result) };
   });
   return { dataset, ...done!, ...logged };
 }
