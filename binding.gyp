@@ -19,6 +19,15 @@
       "sources": [
         "native/addon.cc",
         "native/score_cpu.cc",
+        "native/cpu/bf16_prepare.cc",
+        "native/cpu/bound_check.cc",
+        "native/cpu/norms.cc",
+        "native/cpu/pass.cc",
+        "native/cpu/plan.cc",
+        "native/cpu/thresholds.cc",
+        "native/cpu/topk.cc",
+        "native/cpu/two_stage.cc",
+        "native/cpu/validate.cc",
         "native/cpu_features.cc",
         "native/kernels_generic.cc",
         "native/cuda_stub.cc"

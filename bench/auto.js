@@ -1,6 +1,6 @@
 // auto precision's rule beside what it chooses between: fp32, the bf16 two-stage engine and auto
 // on the same requests (random Gaussian data, D 768, dims 768/512/256/128/64, 2 threads), around
-// the rule's edges (native/score_cpu.cc: nq x nc >= 2.5e7, k + k/2 + 16 <= nc / 250, past k 32
+// the rule's edges (native/cpu/tuning.h: nq x nc >= 2.5e7, k + k/2 + 16 <= nc / 250, past k 32
 // from 1,000 queries). Interleaved, median of 3 after a warm-up. Needs the addon; bf16 is the
 // AVX512_BF16 kernel where the CPU has one, else the portable first stage (then auto is fp32).
 import { gaussianArray } from '../dist/lib/random.js';

@@ -1,4 +1,4 @@
-// Stress run of the bf16 first stage's error bound (native/score_cpu.cc): every (query, corpus
+// Stress run of the bf16 first stage's error bound (native/cpu/two_stage.cc): every (query, corpus
 // row, dim) pair's bf16 score is compared with the fp32 engine's score for it, on data shaped
 // like the embeddings users hold, at 2,000 x 50,000 x 768 and five dims (500 million pairs per
 // set), through the AVX512_BF16 kernel (where the CPU has one) and the portable first stage.

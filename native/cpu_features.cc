@@ -1,6 +1,6 @@
 // Run-time choice of the micro-kernel from the CPU's features (never -march=native).
 // EMB_BENCH_KERNEL=generic|avx2|avx512 forces one (an unsupported choice falls back);
-// fp32 or bf16 forces the arithmetic (score_cpu.cc), bf16-portable the bf16 path without
+// fp32 or bf16 forces the arithmetic (cpu/bf16_prepare.cc), bf16-portable the bf16 path without
 // the AVX512_BF16 kernel (its first stage rounds to bf16 and runs the fp32 kernel).
 #include <cstdlib>
 #include <cstring>

@@ -36,7 +36,7 @@ struct ScoreStats {
   int64_t needed = 0;             // of those, the ones the error bound could not exclude
   int64_t fallback_queries = 0;   // queries whose candidates could not be certified: scored in fp32
   int64_t restarted_queries = 0;  // queries scored again from -inf: fewer than k rows reached the
-                                  // threshold a corpus sample set for them (score_cpu.cc)
+                                  // threshold a corpus sample set for them (cpu/thresholds.cc)
 };
 
 // Caller-owned outputs, one pair per entry of request.dims (same order), each [nq x kEff].

@@ -125,21 +125,21 @@ struct Kernel {
   void (*rescore)(const RescoreArgs&);
   // Packs NR corpus rows (row j at src + j * stride; rows from `valid` on are zeros) into a panel
   // of `depth` columns: panel[k * NR + j], or for a bf16 kernel bf16 pairs (depth even). The same
-  // values as the scalar packing in score_cpu.cc, which runs when this is null.
+  // values as the scalar packing in cpu/plan.cc, which runs when this is null.
   void (*pack)(const float* src, long long stride, int valid, int depth, void* panel);
   // A bf16 first-stage kernel: rows are bf16 bits, the panel bf16 pairs (kernels_avx512bf16.cc).
   bool bf16 = false;
   // The top-k cuts' partition: the keys of a[0, n) at least `pivot` to hi, the others to lo (each
   // in any order; the kernel may write up to 8 keys past either's end); returns how many went to
-  // hi. Null: a scalar one (score_cpu.cc).
+  // hi. Null: a scalar one (cpu/topk.cc).
   long long (*partition)(const Key* a, long long n, Key pivot, Key* hi, Key* lo) = nullptr;
   // Eight rows' prefix sums (rows[i], i < 8), in double: ss[b * 8 + i] = the sum of x^2 over the
   // first bounds[b] columns and, where ee is not null, ee[b * 8 + i] = that of (round_bf16(x) -
   // x)^2; each row's terms added in order, a product then a sum (never fused): the bits of the
-  // scalar sums (score_cpu.cc), which run when this is null.
+  // scalar sums (cpu/norms.cc), which run when this is null.
   void (*prefix_sums)(const float* const* rows, const int* bounds, int nb, double* ss, double* ee) = nullptr;
   // Sorts a[0, n) best first (unique keys, n at most kSmallSort); tmp holds n keys. Null, or
-  // longer lists: std::sort (score_cpu.cc).
+  // longer lists: std::sort (cpu/topk.cc).
   void (*sort)(Key* a, long long n, Key* tmp) = nullptr;
 };
 

@@ -136,7 +136,7 @@ describe('scoring engine', () => {
   });
 
   // From k 54 a pass starts each (query, dim) at a score a sample of the corpus sets
-  // (native/score_cpu.cc); a k = nc request takes no sample and orders the whole corpus, whose
+  // (native/cpu/thresholds.cc); a k = nc request takes no sample and orders the whole corpus, whose
   // first k must be the sampled pass's lists bit for bit, also where the sample misleads.
   it.each([
     { name: 'random data', misleading: false, nq: 40, nc: 3000, dim: 48 },

@@ -105,7 +105,7 @@ export function checkThreads(threads: number | undefined): number {
 }
 
 /** Largest |value| the engines accept: a sum of 2^31 squares stays below float32's maximum,
- * so no norm or score can overflow to a NaN (native/score_cpu.cc applies the same rule). */
+ * so no norm or score can overflow to a NaN (native/cpu/common.h applies the same rule). */
 export const MAX_MAGNITUDE = 1e15;
 
 /** Index of the first value that is not finite or exceeds MAX_MAGNITUDE in `data`, or -1. */

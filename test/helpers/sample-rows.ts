@@ -1,4 +1,4 @@
-// The corpus rows the CPU engine samples to set its start thresholds (native/score_cpu.cc,
+// The corpus rows the CPU engine samples to set its start thresholds (native/cpu/thresholds.cc,
 // start_thresholds: kSampleRank 10, kSampleExpect 6, at most 1/32 of the corpus, at least 40
 // rows), for tests that build data to mislead it. [] where the engine takes no sample.
 import { gaussianArray } from '../../lib/random.js';
