@@ -68,6 +68,8 @@ const FLAGS: Record<string, string> = {
   version: 'VERSION',
   shard: '--shard',
   allowWrite: '--allow-write',
+  arithmetic: '--arithmetic',
+  kernel: '--kernel',
 };
 
 /** A failed allocation: the heap, an ArrayBuffer, or WebAssembly memory under a virtual-memory limit. */

@@ -9,8 +9,12 @@ import {
   DEFAULT_SEED,
   DEFAULT_SPLIT,
   defaultRegistryPath,
+  ARITHMETICS,
+  type Arithmetic,
   engineInfo,
   HEADLINE_METRIC,
+  KERNELS,
+  type KernelChoice,
   parseShard,
   VERSION,
 } from '../lib/index.js';
@@ -39,24 +43,33 @@ const withKLists = (c: Command) =>
     .option('--ndcg-at <list>', `k values for nDCG@k${kDefault(DEFAULT_K_LISTS.ndcg)}`)
     .option('--map-at <list>', `k values for MAP@k${kDefault(DEFAULT_K_LISTS.map)}`);
 const commandLine = () => process.argv.slice(2);
+/** The CPU engine's two settings (the scores are the same from each; only the time differs). */
+const withEngine = (c: Command) =>
+  c
+    .addOption(new Option('--arithmetic <mode>', 'CPU arithmetic (default: $EMB_BENCH_ARITHMETIC, else auto)').choices([...ARITHMETICS]))
+    .addOption(new Option('--kernel <isa>', 'CPU micro-kernel (default: $EMB_BENCH_KERNEL, else the best this CPU runs)').choices([...KERNELS]));
+const engineFlags = (o: Record<string, unknown>) => ({ arithmetic: o.arithmetic as Arithmetic | undefined, kernel: o.kernel as KernelChoice | undefined });
 
-withKLists(
-  program
-    .command('score')
-    .description('score precomputed embeddings (.npy) of a BEIR dataset at several Matryoshka dims')
-    .requiredOption('--data <dir>', 'BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv')
-    .requiredOption('--query-embeddings <file>', '.npy, row i = line i of queries.jsonl')
-    .requiredOption('--corpus-embeddings <file>', '.npy, row i = line i of corpus.jsonl')
-    .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: full width)')
-    .option('--split <name>', 'qrels split', DEFAULT_SPLIT)
-    .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
-    .option('--threads <n>', 'CPU threads (default: all cores)')
-    .addOption(new Option('--device <device>', 'scoring device').choices(['cpu', 'cuda']).default('cpu'))
-    .option('--corpus-shard <I/N>', 'score corpus slice I of N only, for `emb-bench merge` (default: from the Slurm or Kubernetes variables)')
-    .option('--json', 'print results.json instead of the table'),
+withEngine(
+  withKLists(
+    program
+      .command('score')
+      .description('score precomputed embeddings (.npy) of a BEIR dataset at several Matryoshka dims')
+      .requiredOption('--data <dir>', 'BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv')
+      .requiredOption('--query-embeddings <file>', '.npy, row i = line i of queries.jsonl')
+      .requiredOption('--corpus-embeddings <file>', '.npy, row i = line i of corpus.jsonl')
+      .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: full width)')
+      .option('--split <name>', 'qrels split', DEFAULT_SPLIT)
+      .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
+      .option('--threads <n>', 'CPU threads (default: all cores)')
+      .addOption(new Option('--device <device>', 'scoring device').choices(['cpu', 'cuda']).default('cpu'))
+      .option('--corpus-shard <I/N>', 'score corpus slice I of N only, for `emb-bench merge` (default: from the Slurm or Kubernetes variables)')
+      .option('--json', 'print results.json instead of the table'),
+  ),
 ).action(async (o) => {
   await scoreCommand(
     {
+      ...engineFlags(o),
       data: o.data,
       queryEmbeddings: o.queryEmbeddings,
       corpusEmbeddings: o.corpusEmbeddings,
@@ -99,23 +112,26 @@ function encodeFlags(o: Record<string, unknown>): EncodingOptions & Pick<Scoring
   };
 }
 
-withKLists(
-  withEncoding(
-    program
-      .command('eval')
-      .description('encode a BEIR dataset with one ONNX model and score it at several Matryoshka dims')
-      .argument('<model>', 'model folder (ONNX or safetensors), .onnx file, or Hub id org/name[@revision]')
-      .requiredOption('--data <dir>', 'BEIR folder')
-      .option('--dims <list>', 'Matryoshka dims (default: the model width)')
-      .option('--split <name>', 'qrels split', DEFAULT_SPLIT)
-      .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
-      .option('--model-name <name>', 'name in the registry (default: the folder name)')
-      .option('--json', 'print results.json instead of the table'),
+withEngine(
+  withKLists(
+    withEncoding(
+      program
+        .command('eval')
+        .description('encode a BEIR dataset with one ONNX model and score it at several Matryoshka dims')
+        .argument('<model>', 'model folder (ONNX or safetensors), .onnx file, or Hub id org/name[@revision]')
+        .requiredOption('--data <dir>', 'BEIR folder')
+        .option('--dims <list>', 'Matryoshka dims (default: the model width)')
+        .option('--split <name>', 'qrels split', DEFAULT_SPLIT)
+        .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
+        .option('--model-name <name>', 'name in the registry (default: the folder name)')
+        .option('--json', 'print results.json instead of the table'),
+    ),
   ),
 ).action(async (model: string, o) => {
   await evalCommand(
     {
       ...encodeFlags(o),
+      ...engineFlags(o),
       registry: registryPath(o),
       commandLine: commandLine(),
       modelName: o.modelName,
@@ -145,36 +161,39 @@ withEncoding(
   await encodeCommand({ ...encodeFlags(o), model, data: o.data, split: o.split, out: o.out, shard }, context({ quiet: o.quiet }));
 });
 
-withKLists(
-  withEncoding(
-    program
-      .command('compare')
-      .description('base vs fine-tuned at every Matryoshka dim: metrics, significance, report.md and chart.png')
-      .argument('<base>', 'base model: folder, .onnx file, or Hub id org/name[@revision]')
-      .argument('<tuned>', 'fine-tuned model: folder, .onnx file, or Hub id')
-      .requiredOption('--data <path>', 'BEIR folder, or a pairs file (JSONL, JSON array, CSV, Parquet)')
-      .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: the smaller width)')
-      .addOption(new Option('--format <format>', 'dataset format (default: detected)').choices(['beir', 'jsonl', 'json', 'csv', 'parquet']))
-      .option('--split <name>', 'qrels split of a BEIR folder', DEFAULT_SPLIT)
-      .option('--query-field <name>', 'pairs: query text field (ZenML: anchor)')
-      .option('--doc-field <name>', 'pairs: document text field (ZenML: positive)')
-      .option('--id-field <name>', 'pairs: id field shared by a query and its document', 'id')
-      .option('--corpus <file>', 'pairs: a file of more documents for the corpus')
-      .option('--chart-metric <name>', 'metric for the chart and headline table', HEADLINE_METRIC)
-      .option('--seed <n>', 'seed of the bootstrap and randomization test', String(DEFAULT_SEED))
-      .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
-      .option('--base-name <name>', 'base model name in the registry (default: the folder name)')
-      .option('--tuned-name <name>', 'fine-tuned model name in the registry (default: the folder name)')
-      .option(
-        '--shard <I/N>',
-        'run shard I of N only (corpus slice I), for `emb-bench merge` (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with EMB_BENCH_SHARD_COUNT)',
-      )
-      .option('--json', 'print results.json instead of the table'),
+withEngine(
+  withKLists(
+    withEncoding(
+      program
+        .command('compare')
+        .description('base vs fine-tuned at every Matryoshka dim: metrics, significance, report.md and chart.png')
+        .argument('<base>', 'base model: folder, .onnx file, or Hub id org/name[@revision]')
+        .argument('<tuned>', 'fine-tuned model: folder, .onnx file, or Hub id')
+        .requiredOption('--data <path>', 'BEIR folder, or a pairs file (JSONL, JSON array, CSV, Parquet)')
+        .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: the smaller width)')
+        .addOption(new Option('--format <format>', 'dataset format (default: detected)').choices(['beir', 'jsonl', 'json', 'csv', 'parquet']))
+        .option('--split <name>', 'qrels split of a BEIR folder', DEFAULT_SPLIT)
+        .option('--query-field <name>', 'pairs: query text field (ZenML: anchor)')
+        .option('--doc-field <name>', 'pairs: document text field (ZenML: positive)')
+        .option('--id-field <name>', 'pairs: id field shared by a query and its document', 'id')
+        .option('--corpus <file>', 'pairs: a file of more documents for the corpus')
+        .option('--chart-metric <name>', 'metric for the chart and headline table', HEADLINE_METRIC)
+        .option('--seed <n>', 'seed of the bootstrap and randomization test', String(DEFAULT_SEED))
+        .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
+        .option('--base-name <name>', 'base model name in the registry (default: the folder name)')
+        .option('--tuned-name <name>', 'fine-tuned model name in the registry (default: the folder name)')
+        .option(
+          '--shard <I/N>',
+          'run shard I of N only (corpus slice I), for `emb-bench merge` (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with EMB_BENCH_SHARD_COUNT)',
+        )
+        .option('--json', 'print results.json instead of the table'),
+    ),
   ),
 ).action(async (base: string, tuned: string, o) => {
   await compareCommand(
     {
       ...encodeFlags(o),
+      ...engineFlags(o),
       registry: registryPath(o),
       commandLine: commandLine(),
       names: { base: o.baseName, tuned: o.tunedName },

@@ -6,7 +6,7 @@ import { takeRows } from './data/matrix.js';
 import { checkAborted, UserError } from './errors.js';
 import { computeMetrics, DEFAULT_K_LISTS, maxK, metricKey, type KLists } from './metrics/index.js';
 import { checkDims, scoreTopK } from './score/index.js';
-import type { Device, TopKResult } from './score/types.js';
+import type { Arithmetic, Device, KernelChoice, TopKResult } from './score/types.js';
 import { Encoder, type EncoderOptions } from './encode/encoder.js';
 import type { ModelSpec } from './encode/model.js';
 
@@ -16,6 +16,9 @@ export interface EvalOptions {
   kLists?: KLists;
   threads?: number;
   device?: Device;
+  /** CPU arithmetic and micro-kernel (ScoreOptions): how the scores are computed, never what they are. */
+  arithmetic?: Arithmetic;
+  kernel?: KernelChoice;
   /** Stops the run between (and inside) its phases with InterruptedError. */
   signal?: AbortSignal;
 }
@@ -51,7 +54,14 @@ async function evaluateJudged(dataset: Dataset, judged: JudgedQueries, queries: 
   const kLists = options.kLists ?? DEFAULT_K_LISTS;
   checkAborted(options.signal);
   const t0 = performance.now();
-  const top = await scoreTopK(queries, corpusEmbeddings, { dims, k: maxK(kLists), threads: options.threads, device: options.device });
+  const top = await scoreTopK(queries, corpusEmbeddings, {
+    dims,
+    k: maxK(kLists),
+    threads: options.threads,
+    device: options.device,
+    arithmetic: options.arithmetic,
+    kernel: options.kernel,
+  });
   return rankingMetrics(dataset, judged, top, kLists, performance.now() - t0, options.signal);
 }
 

@@ -169,6 +169,20 @@ bool read_request(const Napi::CallbackInfo& info, embbench::ScoreRequest& req, b
     else if (p != "auto")
       return fail("precision must be 'auto', 'fp32', 'bf16' or 'bf16-portable'");
   }
+  // Optional: kernel 'auto' | 'generic' | 'avx2' | 'avx512'.
+  Napi::Value kernel = o.Get("kernel");
+  if (!kernel.IsUndefined()) {
+    const std::string k = kernel.IsString() ? kernel.As<Napi::String>().Utf8Value() : "";
+    using I = embbench::ScoreRequest::Isa;
+    if (k == "generic")
+      req.isa = I::Generic;
+    else if (k == "avx2")
+      req.isa = I::Avx2;
+    else if (k == "avx512")
+      req.isa = I::Avx512;
+    else if (k != "auto")
+      return fail("kernel must be 'auto', 'generic', 'avx2' or 'avx512'");
+  }
   Napi::Value fraction = o.Get("bf16MaxCandidateFraction");
   if (!fraction.IsUndefined()) {
     const double f = fraction.IsNumber() ? fraction.As<Napi::Number>().DoubleValue() : -1;
@@ -195,7 +209,7 @@ bool read_request(const Napi::CallbackInfo& info, embbench::ScoreRequest& req, b
   return true;
 }
 
-// score({queries, corpus, dim, dims, k, threads, device, precision?, bf16MaxCandidateFraction?})
+// score({queries, corpus, dim, dims, k, threads, device, precision?, kernel?, bf16MaxCandidateFraction?})
 //   -> Promise<{k, indices[], scores[], stats?}>
 // checkBf16Bound(the same options, device 'cpu') -> Promise<{engine, pairs, violations, maxRatio, maxError}>
 Napi::Value Start(const Napi::CallbackInfo& info, bool bound_check) {
@@ -222,6 +236,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("kernel", embbench::cpu_kernel_name());
+  Napi::Array kernels = Napi::Array::New(env);
+  for (const std::string& k : embbench::cpu_kernels()) kernels.Set(kernels.Length(), k);
+  o.Set("kernels", kernels);
   const char* bf16 = embbench::cpu_bf16_kernel_name();
   o.Set("bf16Kernel", bf16 ? Napi::String::New(env, bf16) : env.Null());
   o.Set("threads", embbench::default_threads());

@@ -36,6 +36,20 @@ const Kernel& select_kernel() {
   return k;
 }
 
+const Kernel* kernel_for(ScoreRequest::Isa isa) {
+  using I = ScoreRequest::Isa;
+  if (isa == I::Auto) return &select_kernel();
+  if (isa == I::Generic) return &kernel_generic();
+#if defined(__x86_64__) || defined(_M_X64)
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && avx2;
+  if (isa == I::Avx2 && avx2) return &kernel_avx2();
+  if (isa == I::Avx512 && avx512) return &kernel_avx512();
+#endif
+  return nullptr;
+}
+
 const Kernel* select_bf16_kernel() {
 #if defined(__x86_64__) || defined(_M_X64)
   static const Kernel* k = [] {
@@ -53,6 +67,14 @@ const Kernel* select_bf16_kernel() {
 }
 
 const char* cpu_kernel_name() { return select_kernel().name; }
+
+std::vector<std::string> cpu_kernels() {
+  using I = ScoreRequest::Isa;
+  std::vector<std::string> out;
+  for (I isa : {I::Generic, I::Avx2, I::Avx512})
+    if (const Kernel* k = kernel_for(isa)) out.push_back(k->name);
+  return out;
+}
 
 const char* cpu_bf16_kernel_name() {
   const Kernel* k = select_bf16_kernel();

@@ -23,6 +23,11 @@ struct ScoreRequest {
   // EMB_BENCH_KERNEL=fp32|bf16 overrides auto).
   // Bf16Portable: the bf16 path without the AVX512_BF16 kernel (tests it on any host).
   enum class Precision { Auto, Fp32, Bf16, Bf16Portable } precision = Precision::Auto;
+  // CPU micro-kernel: Auto takes the best this CPU runs (EMB_BENCH_KERNEL=generic|avx2|avx512
+  // may force one); a named one the CPU cannot run is refused by validate. The FMA kernels (avx2,
+  // avx512) give the same bits; generic rounds each product before adding it (on x86-64), so its
+  // scores may differ from theirs in the last bits.
+  enum class Isa { Auto, Generic, Avx2, Avx512 } isa = Isa::Auto;
   // bf16: run fp32 instead when the candidates to rescore exceed this fraction of the corpus.
   double bf16_max_candidate_fraction = 0.05;
 };
@@ -71,6 +76,8 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out);
 float round_bf16(float x);
 // Name of the micro-kernel chosen from this CPU's features: "avx512", "avx2" or "generic".
 const char* cpu_kernel_name();
+// The CPU micro-kernels this CPU runs, by name (what ScoreRequest::isa may name).
+std::vector<std::string> cpu_kernels();
 // The bf16 first-stage kernel this CPU has ("avx512bf16"), or null (then bf16 runs the portable
 // first stage; EMB_BENCH_KERNEL=bf16-portable also makes it null).
 const char* cpu_bf16_kernel_name();

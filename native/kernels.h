@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "engine.h"
+
 namespace embbench {
 
 // Ranking order: higher score first; equal scores, earlier corpus row first. A (score, row) pair
@@ -158,5 +160,7 @@ void prefix_sums_avx512(const float* const* rows, const int* bounds, int nb, dou
 // The bf16 first-stage kernel this CPU has, or null.
 const Kernel* select_bf16_kernel();
 const Kernel& select_kernel();
+// The kernel a request names (Auto: select_kernel()), or null when this CPU cannot run it.
+const Kernel* kernel_for(ScoreRequest::Isa isa);
 
 }  // namespace embbench

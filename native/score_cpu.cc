@@ -18,7 +18,7 @@ EngineError score_cpu(const ScoreRequest& r, const ScoreOutput& out) {
   if (!err.ok()) return err;
   if (out.indices.size() != r.dims.size() || out.scores.size() != r.dims.size())
     return {"ERR_INVALID_ARG", "one output pair per dim is required"};
-  const Kernel& kern = select_kernel();
+  const Kernel& kern = *kernel_for(r.isa);
   ScoreStats local;
   ScoreStats& stats = out.stats ? *out.stats : local;
   stats.engine = std::string("cpu-") + kern.name;

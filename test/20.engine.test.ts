@@ -1,7 +1,7 @@
 // The native engine against the plain TypeScript reference on random data.
 import { describe, expect, it } from 'vitest';
-import { engineInfo, scoreTopK, scoreTopKReference } from '../lib/score/index.js';
-import type { TopKResult } from '../lib/score/index.js';
+import { engineInfo, engineSettings, scoreTopK, scoreTopKReference } from '../lib/score/index.js';
+import type { KernelChoice, TopKResult } from '../lib/score/index.js';
 import { UserError } from '../lib/errors.js';
 import { gaussianArray } from '../lib/random.js';
 import { loadNative } from '../lib/score/native.js';
@@ -169,5 +169,40 @@ describe('scoring engine', () => {
     const m = randomMatrix(2, 64, 18);
     await expect(scoreTopK(m, m, options)).rejects.toThrow(UserError);
     await expect(scoreTopK(m, m, options)).rejects.toThrow(message);
+  });
+});
+
+describe('the engine settings: arithmetic and kernel, options first, then the environment', () => {
+  it('options win over the environment; EMB_BENCH_KERNEL may still name an arithmetic; unknown values name their source', () => {
+    expect(engineSettings({}, {})).toEqual({ arithmetic: 'auto', kernel: 'auto' });
+    expect(engineSettings({}, { EMB_BENCH_ARITHMETIC: 'bf16', EMB_BENCH_KERNEL: 'generic' })).toEqual({ arithmetic: 'bf16', kernel: 'generic' });
+    expect(engineSettings({ arithmetic: 'fp32', kernel: 'avx2' }, { EMB_BENCH_ARITHMETIC: 'bf16', EMB_BENCH_KERNEL: 'generic' })).toEqual({
+      arithmetic: 'fp32',
+      kernel: 'avx2',
+    });
+    expect(engineSettings({}, { EMB_BENCH_KERNEL: 'fp32' })).toEqual({ arithmetic: 'fp32', kernel: 'auto' });
+    expect(() => engineSettings({ arithmetic: 'fp16' as never }, {})).toThrow(/^arithmetic: expected one of auto, fp32, bf16, bf16-portable/);
+    expect(() => engineSettings({}, { EMB_BENCH_ARITHMETIC: 'fast' })).toThrow(/EMB_BENCH_ARITHMETIC/);
+    expect(() => engineSettings({}, { EMB_BENCH_KERNEL: 'sse4' })).toThrow(/EMB_BENCH_KERNEL/);
+    expect(() => engineSettings({ kernel: 'neon' as never }, {})).toThrow(UserError);
+  });
+
+  it.skipIf(!engineInfo().native)('every FMA kernel this CPU runs and every arithmetic give the same top-k, bit for bit; generic within rounding', async () => {
+    const q = randomMatrix(40, 96, 31);
+    const c = randomMatrix(3000, 96, 32);
+    const kernels = loadNative().addon!.info().kernels as KernelChoice[];
+    const generic = await scoreTopK(q, c, { dims: [96, 32], k: 20, kernel: 'generic', arithmetic: 'fp32' });
+    const fma = kernels.filter((k) => k !== 'generic');
+    if (fma.length === 0) return;
+    const base = await scoreTopK(q, c, { dims: [96, 32], k: 20, kernel: fma[0], arithmetic: 'fp32' });
+    expectSameTopK(generic, base);
+    for (const kernel of fma)
+      for (const arithmetic of ['fp32', 'bf16', 'bf16-portable'] as const) {
+        const got = await scoreTopK(q, c, { dims: [96, 32], k: 20, kernel, arithmetic });
+        for (let o = 0; o < 2; o++) {
+          expect(Array.from(got.indices[o]), `${kernel} ${arithmetic}`).toEqual(Array.from(base.indices[o]));
+          expect(Array.from(got.scores[o]), `${kernel} ${arithmetic}`).toEqual(Array.from(base.scores[o]));
+        }
+      }
   });
 });

@@ -13,7 +13,7 @@ import { type CompareResultsJson, compareResultsJson } from '../report/results.j
 import { engineArithmetic } from '../score/engine.js';
 import { type Shard, shardRange, writePartial } from '../score/shards.js';
 import { datasetOf } from './eval.js';
-import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, type RunListeners, type ScoringOptions } from './options.js';
+import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
 import { type CompareExtra, type CompareRunKey, dataKey, modelSettings, partPath } from './parts.js';
 import { modelRecord } from './records.js';
 
@@ -63,9 +63,10 @@ export async function runCompare(o: CompareRunOptions): Promise<CompareRun | Com
   const out = o.out ?? DEFAULT_OUT_DIR;
   // Every option is checked before any data is read or any model encodes.
   checkHeadlineMetric(chartMetric, kLists);
+  const scoring = scoringOptions(o);
   checkOutDir(out);
   const dataset = await datasetOf(o.data, o.load, o);
-  const options = { dims: o.dims, kLists, threads: o.threads, device: o.device, signal: o.signal, encoder: encoderOptions(o) };
+  const options = { ...scoring, kLists, signal: o.signal, encoder: encoderOptions(o) };
   if (o.shard) return compareShardRun(o, o.shard, dataset, out, options);
   const seed = o.seed ?? DEFAULT_SEED;
   return logCompare(
@@ -116,7 +117,7 @@ async function compareShardRun(
     dims: r.dims,
     k_lists: r.kLists,
     seed: o.seed ?? DEFAULT_SEED,
-    arithmetic: engineArithmetic(o.device),
+    arithmetic: engineArithmetic(o),
   };
   const extra: CompareExtra = { models: r.models, names: { ...o.names }, encode_ms: r.encodeMs, inferred: r.inferred, engine: r.topk.base.engine };
   mkdirSync(out, { recursive: true });

@@ -7,7 +7,7 @@ import { evaluateModel, type ModelEvalResult } from '../evaluate.js';
 import { loggedRun, runStart } from '../registry/index.js';
 import { checkOutDir, stageEvalOutputs } from '../report/outputs.js';
 import { type EvalResultsJson, evalResultsJson } from '../report/results.js';
-import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, type RunListeners, type ScoringOptions } from './options.js';
+import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
 import { modelRecord } from './records.js';
 
 export interface EvalRunOptions extends ScoringOptions, EncodingOptions, LoggingOptions, RunListeners {
@@ -49,18 +49,12 @@ export async function datasetOf(data: string | Dataset, load: LoadOptions | unde
  */
 export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
   const out = o.out ?? DEFAULT_OUT_DIR;
+  const scoring = scoringOptions(o);
   checkOutDir(out);
   const dataset = await datasetOf(o.data, o.load, o);
   let done: Pick<EvalRun, 'result' | 'results'> | undefined;
   const logged = await loggedRun(registryOf(o), runStart('eval', dataset, o.dims, o.kLists, o.device ?? 'cpu', o.commandLine), async () => {
-    const result = await evaluateModel(o.model, dataset, {
-      dims: o.dims,
-      kLists: o.kLists,
-      threads: o.threads,
-      device: o.device,
-      signal: o.signal,
-      encoder: encoderOptions(o),
-    });
+    const result = await evaluateModel(o.model, dataset, { ...scoring, signal: o.signal, encoder: encoderOptions(o) });
     const results = evalResultsJson('eval', dataset, result, { modelName: o.modelName });
     checkAborted(o.signal);
     done = { result, results };

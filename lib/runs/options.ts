@@ -3,7 +3,8 @@ import { DEFAULT_CACHE_DIR, defaultRegistryPath } from '../defaults.js';
 import type { EncoderOptions } from '../encode/encoder.js';
 import type { KLists } from '../metrics/index.js';
 import type { ProgressListener } from '../progress.js';
-import type { Device } from '../score/types.js';
+import { engineSettings } from '../score/engine.js';
+import type { Arithmetic, Device, KernelChoice } from '../score/types.js';
 
 export interface RunListeners {
   /** Stops the run at its next check with InterruptedError; nothing is written. */
@@ -21,6 +22,15 @@ export interface ScoringOptions {
   device?: Device;
   /** CPU threads for inference and scoring (default: all cores). */
   threads?: number;
+  /** The CPU engine's arithmetic and micro-kernel (default: the environment, else auto); the same scores from each. */
+  arithmetic?: Arithmetic;
+  kernel?: KernelChoice;
+}
+
+/** The scoring settings of a run, checked before any data is read (a kernel the CPU cannot run is a usage error). */
+export function scoringOptions(o: ScoringOptions): ScoringOptions {
+  const { arithmetic, kernel } = engineSettings(o);
+  return { dims: o.dims, kLists: o.kLists, device: o.device, threads: o.threads, arithmetic, kernel };
 }
 
 export interface EncodingOptions {

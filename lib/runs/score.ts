@@ -13,7 +13,7 @@ import { checkOutDir, writeEvalOutputs } from '../report/outputs.js';
 import { type EvalResultsJson, evalResultsJson } from '../report/results.js';
 import { checkDims, engineArithmetic, scoreSlice } from '../score/engine.js';
 import { type Shard, shardRange, writePartial } from '../score/shards.js';
-import type { RunListeners, ScoringOptions } from './options.js';
+import { type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
 import { dataKey, partPath, type ScoreExtra, type ScoreRunKey } from './parts.js';
 
 export interface ScoreRunOptions extends ScoringOptions, RunListeners {
@@ -69,6 +69,7 @@ export async function runScore(o: ScoreRunOptions): Promise<ScoreRun | ScoreShar
   const split = o.split ?? DEFAULT_SPLIT;
   const out = o.out ?? DEFAULT_OUT_DIR;
   const kLists = o.kLists ?? DEFAULT_K_LISTS;
+  const scoring = scoringOptions(o);
   const dataset = loadBeir(o.data, split);
   const queries = readEmbeddings(o.queryEmbeddings);
   const corpus = readEmbeddings(o.corpusEmbeddings);
@@ -77,8 +78,8 @@ export async function runScore(o: ScoreRunOptions): Promise<ScoreRun | ScoreShar
   checkOutDir(out);
   dataset.warnings.forEach((w) => o.onWarning?.(w));
   const inputs = { query_embeddings: o.queryEmbeddings, corpus_embeddings: o.corpusEmbeddings };
-  if (o.shard) return scoreShard({ ...o, kLists, dims, out, split }, o.shard, dataset, queries, corpus, inputs);
-  const result = await evaluateEmbeddings(dataset, queries, corpus, { dims, kLists, threads: o.threads, device: o.device, signal: o.signal });
+  if (o.shard) return scoreShard({ ...o, ...scoring, kLists, dims, out, split }, o.shard, dataset, queries, corpus, inputs);
+  const result = await evaluateEmbeddings(dataset, queries, corpus, { ...scoring, dims, kLists, signal: o.signal });
   const results = evalResultsJson('score', dataset, result, { inputs });
   checkAborted(o.signal);
   return { kind: 'score', dataset, result, results, files: writeEvalOutputs(out, results, result) };
@@ -115,7 +116,7 @@ async function scoreShard(
       .digest('hex'),
     dims: o.dims,
     k_lists: o.kLists,
-    arithmetic: engineArithmetic(o.device),
+    arithmetic: engineArithmetic(o),
   };
   mkdirSync(o.out, { recursive: true });
   const part = partPath(o.out, 'score', shard);

@@ -6,12 +6,50 @@ import { invalidParameter, RuntimeError, UserError, type ErrorCode } from '../er
 import type { Matrix } from '../data/matrix.js';
 import { loadNative, type NativeAddon } from './native.js';
 import { scoreTopKReference } from './reference.js';
-import type { Device, ScoreOptions, TopKResult } from './types.js';
+import { ARITHMETICS, type Arithmetic, type Device, KERNELS, type KernelChoice, type ScoreOptions, type TopKResult } from './types.js';
+
+/** How the CPU engine computes (the TypeScript and CUDA engines have one way each). */
+export interface EngineSettings {
+  arithmetic: Arithmetic;
+  kernel: KernelChoice;
+}
 
 export interface Engine {
   /** 'typescript', 'cpu-avx512', 'cpu-avx2', 'cpu-generic' or 'cuda'. */
   readonly name: string;
-  score(queries: Matrix, corpus: Matrix, dims: number[], k: number, threads: number): Promise<TopKResult>;
+  score(queries: Matrix, corpus: Matrix, dims: number[], k: number, threads: number, settings: EngineSettings): Promise<TopKResult>;
+}
+
+/**
+ * The arithmetic and kernel of a request: the options first, then the environment
+ * (EMB_BENCH_ARITHMETIC; EMB_BENCH_KERNEL, which may also name an arithmetic, as it did before
+ * the two were separate settings), then 'auto'.
+ * @throws UserError naming the option or variable whose value is not one of the choices.
+ */
+export function engineSettings(options: { arithmetic?: Arithmetic; kernel?: KernelChoice }, env: NodeJS.ProcessEnv = process.env): EngineSettings {
+  const legacy = env.EMB_BENCH_KERNEL;
+  const pick = <T extends string>(given: T | undefined, param: string, choices: readonly T[], ...fallbacks: Array<[string, string | undefined]>): T => {
+    if (given !== undefined) {
+      if (!choices.includes(given)) throw invalidParameter(param, `one of ${choices.join(', ')}`, given);
+      return given;
+    }
+    for (const [name, value] of fallbacks) {
+      if (!value) continue;
+      if (choices.includes(value as T)) return value as T;
+      if (name !== 'EMB_BENCH_KERNEL') throw invalidParameter(name, `one of ${choices.join(', ')}`, value);
+    }
+    return 'auto' as T;
+  };
+  const arithmetic = pick(options.arithmetic, 'arithmetic', ARITHMETICS, ['EMB_BENCH_ARITHMETIC', env.EMB_BENCH_ARITHMETIC], ['EMB_BENCH_KERNEL', legacy]);
+  const kernel = pick(options.kernel, 'kernel', KERNELS, ['EMB_BENCH_KERNEL', legacy]);
+  if (legacy && !ARITHMETICS.includes(legacy as Arithmetic) && !KERNELS.includes(legacy as KernelChoice))
+    throw invalidParameter('EMB_BENCH_KERNEL', `one of ${[...KERNELS, ...ARITHMETICS.slice(1)].join(', ')}`, legacy);
+  if (kernel !== 'auto') {
+    const { addon } = loadNative();
+    const runs = addon?.info().kernels;
+    if (runs && !runs.includes(kernel)) throw invalidParameter('kernel', `a kernel this CPU runs (${runs.join(', ')})`, kernel);
+  }
+  return { arithmetic, kernel };
 }
 
 const referenceEngine: Engine = {
@@ -36,14 +74,25 @@ const referenceEngine: Engine = {
 function nativeEngine(addon: NativeAddon, device: Device): Engine {
   return {
     name: device === 'cuda' ? 'cuda' : `cpu-${addon.info().kernel}`,
-    async score(queries, corpus, dims, k, threads) {
+    async score(queries, corpus, dims, k, threads, settings) {
       try {
-        const out = await addon.score({ queries: queries.data, corpus: corpus.data, dim: corpus.cols, dims: Int32Array.from(dims), k, threads, device });
+        const out = await addon.score({
+          queries: queries.data,
+          corpus: corpus.data,
+          dim: corpus.cols,
+          dims: Int32Array.from(dims),
+          k,
+          threads,
+          device,
+          ...(device === 'cpu' ? { precision: settings.arithmetic, kernel: settings.kernel } : {}),
+        });
         // the engine that ran: with EMB_BENCH_KERNEL=bf16, the two-stage engine (or fp32, when it fell back)
         return { dims: [...dims], k: out.k, nq: queries.rows, indices: out.indices, scores: out.scores, engine: out.stats?.engine ?? this.name };
       } catch (e) {
         const code = ((e as { code?: string }).code ?? 'ERR_NATIVE') as ErrorCode;
         const message = (e as Error).message;
+        if (code === 'ERR_INVALID_ARG' && message.startsWith('kernel:'))
+          throw new UserError(`kernel ${settings.kernel}: this CPU cannot run it (it runs ${addon.info().kernel})`, code, 'kernel');
         if (code === 'ERR_INVALID_ARG' || code === 'ERR_NON_FINITE') throw new UserError(message, code);
         if (code === 'ERR_NO_CUDA_BUILD' || code === 'ERR_NO_DEVICE') throw new UserError(`device cuda: ${message}`, code, 'device');
         throw new RuntimeError(`scoring failed: ${message}`, code, { cause: e });
@@ -129,7 +178,7 @@ export async function scoreTopK(queries: Matrix, corpus: Matrix, options: ScoreO
   checkDims(options.dims, corpus.cols, 'embedding');
   if (!Number.isInteger(options.k) || options.k < 1) throw invalidParameter('k', 'a positive integer', options.k);
   const threads = checkThreads(options.threads);
-  return selectEngine(options.device).score(queries, corpus, options.dims, options.k, threads);
+  return selectEngine(options.device).score(queries, corpus, options.dims, options.k, threads, engineSettings(options));
 }
 
 /** The top-k of `queries` against one corpus slice starting at row `start`, indices into the whole corpus. */
@@ -139,22 +188,26 @@ export async function scoreSlice(
   start: number,
   dims: number[],
   k: number,
-  options: { threads?: number; device?: Device },
+  options: Omit<ScoreOptions, 'dims' | 'k'>,
 ): Promise<TopKResult> {
   if (slice.rows === 0) {
     const empty = dims.map(() => new Int32Array(0));
     return { dims: [...dims], k: 0, nq: queries.rows, indices: empty, scores: dims.map(() => new Float32Array(0)), engine: 'none' };
   }
-  const top = await scoreTopK(queries, { ...slice, cols: queries.cols }, { dims, k, threads: options.threads, device: options.device });
+  const top = await scoreTopK(queries, { ...slice, cols: queries.cols }, { ...options, dims, k });
   for (const idx of top.indices) for (let i = 0; i < idx.length; i++) idx[i] += start;
   return top;
 }
 
 /**
- * What an engine's scores are, bit for bit: every native engine (each CPU kernel, the bf16
- * two-stage engine, CUDA) gives the fp32 engine's scores; the TypeScript engine sums in float64.
- * Shards of one run must share it, or their merged order is not one engine's.
+ * What an engine's scores are, bit for bit: 'fp32-fma' from the FMA kernels (avx2, avx512; the
+ * bf16 two-stage engine rescoring with them; CUDA, which the emulation checks against them),
+ * 'fp32' from the generic kernel (each product rounded before it is added), 'fp64' from the
+ * TypeScript engine. Shards of one run must share it, or their merged order is not one engine's.
  */
-export function engineArithmetic(device: Device = 'cpu'): 'fp32' | 'fp64' {
-  return selectEngine(device).name === 'typescript' ? 'fp64' : 'fp32';
+export function engineArithmetic(options: { device?: Device; kernel?: KernelChoice } = {}): 'fp32-fma' | 'fp32' | 'fp64' {
+  if (selectEngine(options.device).name === 'typescript') return 'fp64';
+  if (options.device === 'cuda') return 'fp32-fma';
+  const kernel = engineSettings(options).kernel;
+  return (kernel === 'auto' ? engineInfo().kernel : kernel) === 'generic' ? 'fp32' : 'fp32-fma';
 }

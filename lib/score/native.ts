@@ -1,5 +1,6 @@
 // The native addon's interface, declared once; everything else imports this facade.
 import { createRequire } from 'node:module';
+import type { Arithmetic, KernelChoice } from './types.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../package-root.js';
@@ -31,6 +32,8 @@ export interface NativeTopK {
 
 export interface NativeInfo {
   kernel: 'avx512' | 'avx2' | 'generic';
+  /** Every kernel this CPU runs (what a request's kernel may name). */
+  kernels: string[];
   /** The bf16 first-stage kernel ('avx512bf16'), or null: bf16 then runs the portable first stage. */
   bf16Kernel: string | null;
   threads: number;
@@ -57,7 +60,9 @@ export interface NativeScoreRequest {
    * nq x nc >= 1e7, k + k/2 + 16 <= nc / 400, or nc / 250 from 1,000 queries — after a 128-query
    * pilot it can certify, else fp32; EMB_BENCH_KERNEL=fp32|bf16 overrides).
    */
-  precision?: 'auto' | 'fp32' | 'bf16' | 'bf16-portable';
+  precision?: Arithmetic;
+  /** CPU micro-kernel (default 'auto': the best this CPU runs); one the CPU cannot run is refused. */
+  kernel?: KernelChoice;
   /** bf16: run fp32 instead when the candidates exceed this fraction of the corpus (default 0.05). */
   bf16MaxCandidateFraction?: number;
 }

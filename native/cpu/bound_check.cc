@@ -76,7 +76,7 @@ EngineError bf16_bound_check(const ScoreRequest& r, BoundCheck& out) {
   EngineError err = validate(r);
   if (err.ok()) err = validate_values(r);
   if (!err.ok()) return err;
-  const Kernel& kern = select_kernel();
+  const Kernel& kern = *kernel_for(r.isa);
   try {
     Bf16Inputs in;
     std::string why = prepare_bf16_corpus(r, in);

@@ -13,6 +13,7 @@ EngineError validate(const ScoreRequest& r) {
   if (r.dims.empty()) return bad("dims must not be empty");
   if (r.nq > 0 && r.queries == nullptr) return bad("query data is missing");
   if (r.corpus == nullptr) return bad("corpus data is missing");
+  if (!kernel_for(r.isa)) return bad("kernel: this CPU cannot run the kernel asked for");
   std::vector<int> sorted = r.dims;
   std::sort(sorted.begin(), sorted.end());
   for (size_t i = 0; i < sorted.size(); ++i) {
