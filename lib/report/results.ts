@@ -1,16 +1,106 @@
-// results.json and per_query.jsonl: what a run keeps. JSON keys are snake_case.
+// results.json and per_query.jsonl: what a run keeps. JSON keys are snake_case; the shape is
+// declared here (EvalResultsJson, CompareResultsJson) and in schema/results.schema.json, which
+// the package ships; RESULTS_SCHEMA_VERSION changes whenever a field changes meaning or goes.
 import type { CompareResult } from '../compare.js';
 import { countsJson, type Dataset } from '../data/dataset.js';
 import type { EvalResult, ModelEvalResult } from '../evaluate.js';
 import type { Difference } from '../stats/index.js';
+import type { KLists } from '../metrics/index.js';
 import { VERSION } from '../version.js';
 
-export function datasetSummary(dataset: Dataset, result: EvalResult) {
+/** The version of results.json's shape (schema/results.schema.json). */
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export interface DatasetJson {
+  name: string;
+  source: string;
+  split: string | null;
+  queries: number;
+  scored_queries: number;
+  corpus: number;
+  relevant_pairs: number;
+}
+
+export interface ModelJson {
+  path: string;
+  name: string;
+  /** sha256 over every file that decides the embeddings. */
+  sha256: string;
+  width: number;
+  pooling: string[];
+  prompts: { query: string; document: string };
+  max_seq_length: number;
+  normalize: boolean;
+  files: string[];
+}
+
+interface ResultsHeader {
+  schema_version: typeof RESULTS_SCHEMA_VERSION;
+  emb_bench_version: string;
+  command: string;
+  /** ISO 8601. */
+  created: string;
+  dataset: DatasetJson;
+  dims: number[];
+  k_lists: KLists;
+}
+
+/** results.json of `score` and `eval`. */
+export interface EvalResultsJson extends ResultsHeader {
+  command: 'score' | 'eval';
+  engine: string;
+  /** score: the embedding files. */
+  inputs?: Record<string, string>;
+  /** eval: the model. */
+  model?: ModelJson;
+  encode_ms?: number;
+  inferred_texts?: number;
+  timings_ms: { score: number; metrics: number };
+  warnings: string[];
+  /** `dim_{d}_cosine_{metric}` -> mean over the scored queries. */
+  metrics: Record<string, number>;
+}
+
+/** One difference tuned - base: the library's Difference in snake_case (ciLow -> ci_low, pValue -> p_value, pHolm -> p_holm). */
+export interface DifferenceJson {
+  base: number;
+  tuned: number;
+  diff: number;
+  ci_low: number;
+  ci_high: number;
+  p_value: number;
+  p_holm: number;
+  significant: boolean;
+}
+
+export interface CompareSideJson {
+  model: Omit<ModelJson, 'files'>;
+  engine: string;
+  encode_ms: number;
+  score_ms: number;
+  inferred_texts: number;
+  metrics: Record<string, number>;
+}
+
+/** results.json of `compare`. */
+export interface CompareResultsJson extends ResultsHeader {
+  command: 'compare';
+  base: CompareSideJson;
+  tuned: CompareSideJson;
+  /** Keyed like the metrics. */
+  differences: Record<string, DifferenceJson>;
+  stats: CompareResult['stats'];
+  timings_ms: { total: number };
+  warnings: string[];
+}
+
+export function datasetSummary(dataset: Dataset, result: EvalResult): DatasetJson {
   return { name: dataset.name, source: dataset.source, split: dataset.split ?? null, ...countsJson(result.counts) };
 }
 
-function header(command: string, dataset: Dataset, result: EvalResult) {
+function header(command: string, dataset: Dataset, result: EvalResult): ResultsHeader {
   return {
+    schema_version: RESULTS_SCHEMA_VERSION,
     emb_bench_version: VERSION,
     command,
     created: new Date().toISOString(),
@@ -21,7 +111,7 @@ function header(command: string, dataset: Dataset, result: EvalResult) {
 }
 
 /** The model as results.json and the registry describe it. */
-export function modelJson(r: ModelEvalResult, name?: string) {
+export function modelJson(r: ModelEvalResult, name?: string): ModelJson {
   const m = r.model;
   return {
     path: m.path,
@@ -42,10 +132,11 @@ export function evalResultsJson(
   dataset: Dataset,
   result: EvalResult | ModelEvalResult,
   extra: { inputs?: Record<string, string>; modelName?: string } = {},
-) {
+): EvalResultsJson {
   const model = 'model' in result ? result : null;
   return {
     ...header(command, dataset, result),
+    command,
     engine: result.engine,
     ...(extra.inputs ? { inputs: extra.inputs } : {}),
     ...(model ? { model: modelJson(model, extra.modelName), encode_ms: model.encodeMs, inferred_texts: model.inferred } : {}),
@@ -55,9 +146,7 @@ export function evalResultsJson(
   };
 }
 
-export type EvalResultsJson = ReturnType<typeof evalResultsJson>;
-
-const differenceJson = (d: Difference) => ({
+const differenceJson = (d: Difference): DifferenceJson => ({
   base: d.base,
   tuned: d.tuned,
   diff: d.diff,
@@ -69,13 +158,14 @@ const differenceJson = (d: Difference) => ({
 });
 
 /** results.json of `compare`. */
-export function compareResultsJson(dataset: Dataset, result: CompareResult, names: { base?: string; tuned?: string } = {}) {
-  const side = (r: ModelEvalResult, name?: string) => {
+export function compareResultsJson(dataset: Dataset, result: CompareResult, names: { base?: string; tuned?: string } = {}): CompareResultsJson {
+  const side = (r: ModelEvalResult, name?: string): CompareSideJson => {
     const { files: _files, ...model } = modelJson(r, name);
     return { model, engine: r.engine, encode_ms: r.encodeMs, score_ms: r.timingsMs.score, inferred_texts: r.inferred, metrics: r.metrics };
   };
   return {
     ...header('compare', dataset, result.base),
+    command: 'compare',
     base: side(result.base, names.base),
     tuned: side(result.tuned, names.tuned),
     differences: Object.fromEntries(Object.entries(result.differences).map(([k, d]) => [k, differenceJson(d)])),
@@ -100,5 +190,3 @@ export function perQueryJsonl(results: Record<string, EvalResult>): string {
   });
   return lines.join('\n') + '\n';
 }
-
-export type CompareResultsJson = ReturnType<typeof compareResultsJson>;
