@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { Registry } from '../lib/registry/index.js';
 import { SCHEMA_VERSION } from '../lib/registry/schema.js';
 import { startDashboard } from '../ui/server.js';
@@ -56,6 +57,83 @@ describe.skipIf(reason)(`PostgreSQL registry${reason ? ` (skipped: ${reason})` :
     expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
     await reg.close();
   }, 60_000);
+
+  it("PostgreSQL's schema and SQLite's migrations agree, as the two databases report them: tables, columns, types, keys, indexes", async () => {
+    type Shape = Record<string, { columns: Record<string, string>; key: string[]; indexes: string[] }>;
+    const typeClass: Record<string, string> = {
+      INTEGER: 'integer',
+      bigint: 'integer',
+      integer: 'integer',
+      TEXT: 'text',
+      text: 'text',
+      REAL: 'real',
+      'double precision': 'real',
+      BLOB: 'bytes',
+      bytea: 'bytes',
+    };
+    const sqlitePath = join(tmp('emb-schema-'), 'r.db');
+    (await Registry.open(sqlitePath)).close();
+    const db = new Database(sqlitePath, { readonly: true });
+    const lite: Shape = {};
+    for (const { name } of db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as Array<{ name: string }>) {
+      const cols = db.prepare(`PRAGMA table_info(${name})`).all() as Array<{ name: string; type: string; notnull: number; pk: number }>;
+      const indexes = (db.prepare(`PRAGMA index_list(${name})`).all() as Array<{ name: string; origin: string }>)
+        .filter((i) => i.origin === 'c')
+        .map((i) => i.name);
+      lite[name] = {
+        // an INTEGER PRIMARY KEY is a rowid alias: NOT NULL though SQLite does not say so
+        columns: Object.fromEntries(
+          cols.map((c) => [c.name, `${typeClass[c.type]}${c.notnull || (c.pk && cols.filter((x) => x.pk).length === 1) ? ' not null' : ''}`]),
+        ),
+        key: cols
+          .filter((c) => c.pk)
+          .sort((a, b) => a.pk - b.pk)
+          .map((c) => c.name),
+        indexes: indexes.sort(),
+      };
+    }
+    db.close();
+    const url = await server.database();
+    const reg = await Registry.open(url);
+    const pg: Shape = {};
+    try {
+      const cols = await reg.store.all<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>(
+        `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> 'emb_bench_schema'`,
+      );
+      for (const c of cols) {
+        pg[c.table_name] ??= { columns: {}, key: [], indexes: [] };
+        pg[c.table_name].columns[c.column_name] = `${typeClass[c.data_type]}${c.is_nullable === 'NO' ? ' not null' : ''}`;
+      }
+      const keys = await reg.store.all<{ table_name: string; column_name: string }>(
+        `SELECT k.table_name, k.column_name FROM information_schema.table_constraints t JOIN information_schema.key_column_usage k
+           ON k.constraint_name = t.constraint_name AND k.table_name = t.table_name
+         WHERE t.constraint_type = 'PRIMARY KEY' AND t.table_schema = 'public' ORDER BY k.table_name, k.ordinal_position`,
+      );
+      for (const k of keys) pg[k.table_name]?.key.push(k.column_name);
+      const indexes = await reg.store.all<{ tablename: string; indexname: string }>(
+        `SELECT i.tablename, i.indexname FROM pg_indexes i WHERE i.schemaname = 'public'
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+      );
+      for (const i of indexes) pg[i.tablename]?.indexes.push(i.indexname);
+      for (const t of Object.values(pg)) t.indexes.sort();
+    } finally {
+      await reg.close();
+    }
+    expect(Object.keys(lite).sort()).toEqual([
+      'artifact_blobs',
+      'artifacts',
+      'metadata',
+      'metrics',
+      'model_versions',
+      'models',
+      'run_models',
+      'runs',
+      'stage_history',
+    ]);
+    expect(lite.metrics.indexes).toEqual(['metrics_by_version']);
+    expect(lite.metrics.key).toEqual(['run_id', 'role', 'dim', 'name']);
+    expect(pg).toEqual(lite);
+  });
 
   it('a database at an older schema takes the later migrations (artifacts kept as bytes from schema 5)', async () => {
     const url = await server.database();
