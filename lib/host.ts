@@ -1,6 +1,7 @@
 // What this host and this install are: recorded with every run and shown by `doctor`.
 import { createRequire } from 'node:module';
-import { cpus, hostname, totalmem } from 'node:os';
+import { availableParallelism, cpus, hostname, totalmem } from 'node:os';
+import { invalidParameter } from './errors.js';
 import { engineInfo } from './score/engine.js';
 import { VERSION } from './version.js';
 
@@ -54,4 +55,11 @@ export function processAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Threads for CPU work: a positive integer, capped at the cores this process may use (0 or undefined: all). */
+export function checkThreads(threads: number | undefined): number {
+  if (threads === undefined || threads === 0) return availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw invalidParameter('threads', 'a positive integer', threads);
+  return Math.min(threads, availableParallelism());
 }

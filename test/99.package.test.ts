@@ -75,6 +75,24 @@ describe.skipIf(!existsSync(prebuilt))('the packed package, installed into a new
     expect(report).toMatch(/\| 64 \| [\d.]+ \| [\d.]+ \| \+[\d.]+ \| .* \| better \|/);
   });
 
+  it("the README's library example type-checks in a strict TypeScript project that has only @types/node", () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const example = /## As a library[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)![1];
+    writeFileSync(join(project, 'example.ts'), example);
+    writeFileSync(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, types: ['node'] },
+        files: ['example.ts'],
+      }),
+    );
+    cpSync(join(ROOT, 'node_modules', '@types', 'node'), join(project, 'node_modules', '@types', 'node'), { recursive: true });
+    cpSync(join(ROOT, 'node_modules', 'undici-types'), join(project, 'node_modules', 'undici-types'), { recursive: true });
+    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: project, encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
   it('serves the dashboard from the installed package', async () => {
     const script = `const { startDashboard } = await import('./node_modules/emb-bench/dist/ui/server.js');
 const d = await startDashboard({ registryPath: ${JSON.stringify(join(work, 'registry.db'))}, port: 0 });

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { loadDataset } from '../lib/data/load.js';
 import { HEADLINE_METRIC } from '../lib/defaults.js';
 import { metricKey, parseMetricKey } from '../lib/metrics/keys.js';
+import { sortMetricNames } from '../lib/metrics/metrics.js';
 import type { Registry, ShownModel, ShownRun } from '../lib/registry/index.js';
 import { lineChart } from './charts.js';
 import { Html, html, page, query } from './html.js';
@@ -54,23 +55,13 @@ function byDim(metrics: Record<string, number>, metric: string): Map<number, num
   return out;
 }
 
-const FAMILY = ['accuracy', 'precision', 'recall', 'ndcg', 'mrr', 'map'];
-
-/** Metric names in the evaluator's order: accuracy, precision, recall, ndcg, mrr, map; k ascending. */
+/** The metric names of a metrics object, in the evaluator's order. */
 function metricNamesOf(metrics: Record<string, number>): string[] {
-  const names = [
-    ...new Set(
-      Object.keys(metrics)
-        .map((k) => parseMetricKey(k)?.name)
-        .filter((n): n is string => Boolean(n)),
-    ),
-  ];
-  const rank = (n: string) => {
-    const [family, k] = n.split('@');
-    const f = FAMILY.indexOf(family);
-    return (f < 0 ? FAMILY.length : f) * 1e6 + (Number(k) || 0);
-  };
-  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return sortMetricNames(
+    Object.keys(metrics)
+      .map((k) => parseMetricKey(k)?.name)
+      .filter((n): n is string => Boolean(n)),
+  );
 }
 
 // ---- Models ----
@@ -80,7 +71,7 @@ export async function modelsPage(ctx: PageContext): Promise<Html> {
   for (const m of await ctx.registry.listModels()) {
     const shown = await ctx.registry.showModel(m.name);
     const latest = shown.versions[shown.versions.length - 1];
-    const ndcg = latest ? byDim(latest.latest_metrics as Record<string, number>, 'ndcg@10') : new Map<number, number>();
+    const ndcg = latest ? byDim(latest.latest_metrics as Record<string, number>, HEADLINE_METRIC) : new Map<number, number>();
     const dims = [...ndcg.keys()].sort((a, b) => b - a);
     rows.push(html`<tr>
 <td><a href="${modelHref(m.name)}">${m.name}</a></td>
@@ -124,7 +115,11 @@ export async function modelPage(ctx: PageContext, name: string, params: URLSearc
   }
   const allMetrics = m.versions.flatMap((v) => metricNamesOf(v.latest_metrics as Record<string, number>));
   const names = [...new Set(allMetrics)];
-  const metric = names.includes(params.get('metric') ?? '') ? params.get('metric')! : names.includes('ndcg@10') ? 'ndcg@10' : (names[0] ?? 'ndcg@10');
+  const metric = names.includes(params.get('metric') ?? '')
+    ? params.get('metric')!
+    : names.includes(HEADLINE_METRIC)
+      ? HEADLINE_METRIC
+      : (names[0] ?? HEADLINE_METRIC);
   const dims = [...new Set(m.versions.flatMap((v) => [...byDim(v.latest_metrics as Record<string, number>, metric).keys()]))].sort((a, b) => b - a);
   const trend = dims.map((d, i) => ({
     label: `dim ${d}`,
@@ -484,7 +479,11 @@ export async function comparePage(ctx: PageContext, params: URLSearchParams): Pr
       'Compare',
     );
   const names = metricNamesOf(left.metrics).filter((n) => metricNamesOf(right.metrics).includes(n));
-  const metric = names.includes(params.get('metric') ?? '') ? params.get('metric')! : names.includes('ndcg@10') ? 'ndcg@10' : (names[0] ?? 'ndcg@10');
+  const metric = names.includes(params.get('metric') ?? '')
+    ? params.get('metric')!
+    : names.includes(HEADLINE_METRIC)
+      ? HEADLINE_METRIC
+      : (names[0] ?? HEADLINE_METRIC);
   const dims = [...byDim(left.metrics, metric).keys()].filter((d) => byDim(right.metrics, metric).has(d)).sort((x, y) => y - x);
   // intervals and tests exist when both sides come from one compare run (its results.json)
   let differences: Record<string, { ci_low: number; ci_high: number; p_holm: number; significant: boolean }> = {};

@@ -6,7 +6,7 @@ import { Tokenizer } from 'tokenizers';
 import { checkAborted, RuntimeError, UserError } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
 import type { ProgressListener } from '../progress.js';
-import { checkThreads } from '../score/engine.js';
+import { checkThreads } from '../host.js';
 import { EmbeddingCache, textHash } from './cache.js';
 import { modelGraph } from './graph.js';
 import { type HubOptions, locateModel } from '../hub/hub.js';

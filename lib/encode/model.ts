@@ -128,7 +128,8 @@ function hashFile(hash: ReturnType<typeof createHash>, path: string): void {
 
 export function readModel(path: string, overrides: ModelOverrides = {}): ModelSpec {
   const given = resolve(path);
-  if (!existsSync(given)) throw new UserError(`${path}: model not found (neither a file or folder here nor a Hub id org/name[@revision])`, 'ERR_NOT_FOUND');
+  if (!existsSync(given))
+    throw new UserError(`${path}: model not found (neither a file or folder here nor a Hub id org/name[@revision])`, 'ERR_NOT_FOUND', 'model');
   let onnxPath: string;
   let searchDirs: string[];
   let weights: ModelSpec['weights'];

@@ -19,6 +19,19 @@ export const DEFAULT_K_LISTS: KLists = {
 };
 
 /** Metric names in the evaluator's order: accuracy@k, precision@k, recall@k, ndcg@k, mrr@k, map@k. */
+/** The metric families in the order sentence-transformers' evaluator writes them. */
+export const METRIC_FAMILIES = ['accuracy', 'precision', 'recall', 'ndcg', 'mrr', 'map'] as const;
+
+/** Metric names (`ndcg@10`) in the evaluator's order: by family, then k ascending; unknown names last. */
+export function sortMetricNames(names: Iterable<string>): string[] {
+  const rank = (n: string) => {
+    const [family, k] = n.split('@');
+    const f = (METRIC_FAMILIES as readonly string[]).indexOf(family);
+    return (f < 0 ? METRIC_FAMILIES.length : f) * 1e6 + (Number(k) || 0);
+  };
+  return [...new Set(names)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
 export function metricNames(k: KLists = DEFAULT_K_LISTS): string[] {
   return [
     ...k.accuracy.map((v) => `accuracy@${v}`),

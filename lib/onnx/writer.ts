@@ -1,5 +1,6 @@
-// A minimal ONNX writer: protobuf by hand for the few messages a model file needs. The demo,
-// the tests and the benchmarks make real models with it, without Python or a model hub.
+// A minimal ONNX writer: protobuf by hand for the few messages a model file needs. It writes the
+// encoder graphs built from safetensors checkpoints (onnx/transformer.ts), which real runs load,
+// and the demo's, the tests' and the benchmarks' models, without Python or a model hub.
 const varint = (n: number | bigint): Buffer => {
   let v = BigInt(n);
   if (v < 0n) v += 1n << 64n;

@@ -65,7 +65,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
-  readonly db: Database.Database;
+  private readonly db: Database.Database;
   version = 0;
   /** Transactions of this connection, one after another (the dashboard serves requests concurrently). */
   private queue: Promise<unknown> = Promise.resolve();
@@ -78,7 +78,8 @@ export class SqliteStore implements Store {
     const path = location;
     let db: Database.Database | undefined;
     try {
-      if (readonly && !existsSync(path)) throw new UserError(`${path}: no registry here yet (run eval or compare first)`, 'ERR_NOT_FOUND', 'registry');
+      if (readonly && !existsSync(path))
+        throw new UserError(`${path}: no registry here yet (a logged eval or compare creates it)`, 'ERR_NOT_FOUND', 'registry');
       if (!readonly) mkdirSync(dirname(resolve(path)), { recursive: true });
       this.db = db = new Database(path, { readonly, fileMustExist: readonly, timeout: 10000 });
       this.db.pragma('foreign_keys = ON');
@@ -284,7 +285,7 @@ export class PostgresStore implements Store {
       store.version = row?.version ?? 0;
       if (store.version > SCHEMA_VERSION) throw newerSchema(shown, store.version);
       if (readonly && store.version === 0)
-        throw new UserError(`${shown}: no registry here yet (run eval or compare with --registry ${shown} first)`, 'ERR_NOT_FOUND', 'registry');
+        throw new UserError(`${shown}: no registry here yet (a logged eval or compare with this registry creates it)`, 'ERR_NOT_FOUND', 'registry');
       if (!readonly && store.version < SCHEMA_VERSION) await store.migrate();
       return store;
     } catch (e) {

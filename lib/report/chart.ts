@@ -2,6 +2,7 @@
 // value labels, and the difference with its 95% interval beside each group. The font ships
 // with the package (dejavu-fonts-ttf) and is registered, so text renders on hosts without
 // system fonts.
+import { HEADLINE_METRIC } from '../defaults.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
@@ -21,7 +22,7 @@ function registerFont(): void {
 
 const CHART_COLORS = { base: '#1f77b4', tuned: '#d62728', background: '#ffffff' };
 
-export function renderChart(result: CompareResult, metric = 'ndcg@10', names = { base: 'base', tuned: 'fine-tuned' }): Buffer {
+export function renderChart(result: CompareResult, metric = HEADLINE_METRIC, names = { base: 'base', tuned: 'fine-tuned' }): Buffer {
   registerFont();
   const dims = result.dims;
   const width = 1100;

@@ -1,9 +1,9 @@
 // Scoring stage: one coarse call scores every query against every document at every dim.
 // Three engines share one small interface (the TypeScript reference, the CPU addon, the CUDA
 // addon); the caller names a device and gets one.
-import { availableParallelism } from 'node:os';
 import { invalidParameter, RuntimeError, UserError, type ErrorCode } from '../errors.js';
 import type { Matrix } from '../data/matrix.js';
+import { checkThreads } from '../host.js';
 import { loadNative, type NativeAddon } from './native.js';
 import { scoreTopKReference } from './reference.js';
 import { ARITHMETICS, type Arithmetic, type Device, KERNELS, type KernelChoice, type ScoreOptions, type TopKResult } from './types.js';
@@ -109,6 +109,8 @@ export function selectEngine(device: Device = 'cpu'): Engine {
   return referenceEngine;
 }
 
+export { checkThreads } from '../host.js';
+
 export interface EngineInfo {
   native: boolean;
   kernel: string;
@@ -144,13 +146,6 @@ export function checkDims(dims: number[], width: number, what: string): void {
     if (seen.has(d)) throw new UserError(`dims: ${d} is listed twice`, 'ERR_OPTION', 'dims');
     seen.add(d);
   }
-}
-
-/** Threads for CPU work: a positive integer, capped at the cores this process may use (0 or undefined: all). */
-export function checkThreads(threads: number | undefined): number {
-  if (threads === undefined || threads === 0) return availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1) throw invalidParameter('threads', 'a positive integer', threads);
-  return Math.min(threads, availableParallelism());
 }
 
 /** Largest |value| the engines accept: a sum of 2^31 squares stays below float32's maximum,
