@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBeir } from '../lib/data/beir.js';
 import { readNpy } from '../lib/data/npy.js';
 import { evaluateEmbeddings } from '../lib/evaluate.js';
-import { cli, HAS_SHARED, shared } from './helpers/shared.js';
+import { cli, HAS_SHARED, ROOT, shared } from './helpers/shared.js';
 
 const cases = ['random-768', 'edge-32'];
 
@@ -64,4 +64,39 @@ describe.skipIf(!HAS_SHARED)('golden metrics from sentence-transformers (shared/
     const perQuery = readFileSync(join(out, 'per_query.jsonl'), 'utf8').trim().split('\n');
     expect(perQuery.length).toBe(results.dataset.scored_queries);
   });
+});
+
+describe('golden metrics in the repository (test/fixtures/st-golden, run on every clone)', () => {
+  // sentence-transformers' InformationRetrievalEvaluator at the commit expected.json names, on
+  // the fixture's embeddings (regenerate.sh says how): graded, zero and negative qrels, a
+  // relevant id missing from the corpus, an unknown query, duplicated rows, an unjudged query.
+  const dir = join(ROOT, 'test', 'fixtures', 'st-golden');
+  const want = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as {
+    meta: { dims: number[]; st: { commit: string } };
+    metrics: Record<string, number>;
+  };
+
+  it('the library reproduces every key of the evaluator to 1e-6', async () => {
+    const result = await evaluateEmbeddings(loadBeir(dir), readNpy(join(dir, 'query_embeddings.npy')), readNpy(join(dir, 'corpus_embeddings.npy')), {
+      dims: want.meta.dims,
+    });
+    expect(Object.keys(result.metrics).sort()).toEqual(Object.keys(want.metrics).sort());
+    expectMetrics(result.metrics, want.metrics);
+    expect(result.counts.scoredQueries).toBe(39);
+    expect(want.meta.st.commit).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it.each<Record<string, string>>([{}, { EMB_BENCH_KERNEL: 'generic' }, { EMB_BENCH_NATIVE: '0' }])(
+    '`emb-bench score` reproduces every key to 1e-6 (env %j)',
+    async (env) => {
+      const out = mkdtempSync(join(tmpdir(), 'emb-score-'));
+      const q = join(dir, 'query_embeddings.npy');
+      const c = join(dir, 'corpus_embeddings.npy');
+      const r = await cli(['score', '--data', dir, '--query-embeddings', q, '--corpus-embeddings', c, '--dims', want.meta.dims.join(','), '--out', out], env);
+      expect(r.code, r.stderr).toBe(0);
+      const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+      expectMetrics(results.metrics, want.metrics);
+      expect(results.engine).toMatch(env.EMB_BENCH_NATIVE ? /^typescript$/ : env.EMB_BENCH_KERNEL ? /^cpu-generic$/ : /^cpu-/);
+    },
+  );
 });
