@@ -37,11 +37,11 @@ export function modelText(m: Listed<'showModel'>): string {
         String(v.sha256).slice(0, 12),
         String(v.width ?? '-'),
         String(v.latest_run ?? '-').slice(0, 8),
-        headlineByDim(v.latest_metrics as Record<string, number>),
+        headlineByDim(v.latest_metrics),
       ]),
     ),
     ...m.versions.flatMap((v) => {
-      const card = (v.metadata as { card?: { loss?: string; matryoshkaDims?: number[]; datasetSize?: number } }).card;
+      const card = v.metadata.card;
       const base = v.base_model;
       if (!card && !base) return [];
       const from = base

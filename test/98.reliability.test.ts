@@ -401,11 +401,11 @@ describe('runs, outputs and values', () => {
 
   it('outputs that cannot be put in place after the record take the record back: failed, with no metrics or artifacts', async () => {
     const reg = join(tmp(), 'r.db');
-    const staged = join(tmp(), 'results.json');
-    writeFileSync(staged, '{}');
+    const staged = join(tmp(), 'report.md');
+    writeFileSync(staged, '# report');
     const record = { role: 'model', model: { name: 'm', sha256: 'a'.repeat(64), path: '/m' }, metrics: { 'dim_8_cosine_ndcg@10': 0.5 } };
     const outputs = {
-      files: [{ staged, target: join(tmp(), 'results.json') }],
+      files: [{ staged, target: join(tmp(), 'report.md') }],
       commit(): string[] {
         throw new UserError('out: cannot move the outputs into place (EXDEV)', 'ERR_OUT');
       },

@@ -71,7 +71,7 @@ export async function modelsPage(ctx: PageContext): Promise<Html> {
   for (const m of await ctx.registry.listModels()) {
     const shown = await ctx.registry.showModel(m.name);
     const latest = shown.versions[shown.versions.length - 1];
-    const ndcg = latest ? byDim(latest.latest_metrics as Record<string, number>, HEADLINE_METRIC) : new Map<number, number>();
+    const ndcg = latest ? byDim(latest.latest_metrics, HEADLINE_METRIC) : new Map<number, number>();
     const dims = [...ndcg.keys()].sort((a, b) => b - a);
     rows.push(html`<tr>
 <td><a href="${modelHref(m.name)}">${m.name}</a></td>
@@ -113,19 +113,19 @@ export async function modelPage(ctx: PageContext, name: string, params: URLSearc
   } catch {
     throw new NotFound(`model ${name}`);
   }
-  const allMetrics = m.versions.flatMap((v) => metricNamesOf(v.latest_metrics as Record<string, number>));
+  const allMetrics = m.versions.flatMap((v) => metricNamesOf(v.latest_metrics));
   const names = [...new Set(allMetrics)];
   const metric = names.includes(params.get('metric') ?? '')
     ? params.get('metric')!
     : names.includes(HEADLINE_METRIC)
       ? HEADLINE_METRIC
       : (names[0] ?? HEADLINE_METRIC);
-  const dims = [...new Set(m.versions.flatMap((v) => [...byDim(v.latest_metrics as Record<string, number>, metric).keys()]))].sort((a, b) => b - a);
+  const dims = [...new Set(m.versions.flatMap((v) => [...byDim(v.latest_metrics, metric).keys()]))].sort((a, b) => b - a);
   const trend = dims.map((d, i) => ({
     label: `dim ${d}`,
     color: DIM_COLORS[i % DIM_COLORS.length],
     points: m.versions.flatMap((v) => {
-      const y = byDim(v.latest_metrics as Record<string, number>, metric).get(d);
+      const y = byDim(v.latest_metrics, metric).get(d);
       return y === undefined ? [] : [{ x: v.version, y }];
     }),
   }));
@@ -144,8 +144,8 @@ export async function modelPage(ctx: PageContext, name: string, params: URLSearc
       : '';
     return html`<tr id="v${v.version}">
 <td class="num">${v.version}</td><td><code>${String(v.sha256).slice(0, 12)}</code></td><td class="num">${v.width ?? '–'}</td>
-<td>${(v.pooling as string[]).join('+') || 'graph'}</td>
-<td>${Object.entries(v.prompts as Record<string, string>)
+<td>${v.pooling.join('+') || 'graph'}</td>
+<td>${Object.entries(v.prompts)
       .filter(([, t]) => t)
       .map(([k, t]) => html`<div><span class="muted">${k}:</span> ${t}</div>`)}</td>
 <td>${badge(v.stage)}${history.length ? html`<div class="muted">${history.map((h) => html`<div>${h.changed_at.slice(0, 19).replace('T', ' ')}: ${h.previous} → ${h.stage} (${h.source})</div>`)}</div>` : ''}${promote}</td>
@@ -280,14 +280,11 @@ async function findRun(ctx: PageContext, id: string): Promise<ShownRun> {
     throw new NotFound(`run ${id}`);
   }
 }
-
-type Artifact = { name: string; path: string; size: number; sha256: string };
-
 export async function runPage(ctx: PageContext, id: string): Promise<Html> {
   const run = await findRun(ctx, id);
-  const artifacts = run.artifacts as Artifact[];
+  const artifacts = run.artifacts;
   const art = (name: string) => artifacts.find((a) => a.name === name);
-  const dims = (run.dims as number[] | null) ?? [];
+  const dims = run.dims ?? [];
   const names = [...new Set(run.models.flatMap((m) => metricNamesOf(m.metrics)))];
   const resultsRead = await readArtifact(ctx, run.id, 'results.json');
   const reportRead = await readArtifact(ctx, run.id, 'report.md');
@@ -311,8 +308,8 @@ ${names.map((n) => html`<tr><td>${n}</td>${dims.map((d) => run.models.map((m) =>
     html`<h1>Run <code>${run.id.slice(0, 8)}</code> ${badge(run.status)}</h1>
 ${run.error ? html`<p class="warning">${run.error}</p>` : ''}
 <div class="cards">
-<div class="card"><h3>Command</h3><dl><dt>command</dt><dd><code>emb-bench ${(run.argv as string[]).join(' ')}</code></dd><dt>started</dt><dd>${run.started_at}</dd><dt>ended</dt><dd>${run.ended_at ?? '–'}</dd></dl></div>
-<div class="card"><h3>Dataset</h3><dl><dt>name</dt><dd>${run.dataset_name ?? '–'}</dd><dt>fingerprint</dt><dd><code>${(run.dataset_fingerprint ?? '–').slice(0, 16)}</code></dd>${Object.entries((run.dataset_counts as Record<string, number>) ?? {}).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl></div>
+<div class="card"><h3>Command</h3><dl><dt>command</dt><dd><code>emb-bench ${run.argv.join(' ')}</code></dd><dt>started</dt><dd>${run.started_at}</dd><dt>ended</dt><dd>${run.ended_at ?? '–'}</dd></dl></div>
+<div class="card"><h3>Dataset</h3><dl><dt>name</dt><dd>${run.dataset_name ?? '–'}</dd><dt>fingerprint</dt><dd><code>${(run.dataset_fingerprint ?? '–').slice(0, 16)}</code></dd>${Object.entries(run.dataset_counts ?? {}).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl></div>
 ${metadataCard('Software', run.software)}
 ${metadataCard('Hardware', run.hardware)}
 <div class="card"><h3>Models</h3><dl>${run.models.map((m) => html`<dt>${m.role}</dt><dd><a href="${modelHref(m.name)}#v${m.version}">${m.name} v${m.version}</a></dd>`)}</dl>
@@ -353,7 +350,7 @@ async function queryTexts(ctx: PageContext, runId: string): Promise<Map<string, 
 
 export async function queriesPage(ctx: PageContext, id: string, params: URLSearchParams): Promise<Html> {
   const run = await findRun(ctx, id);
-  const artifacts = run.artifacts as Artifact[];
+  const artifacts = run.artifacts;
   const perQuery = artifacts.find((a) => a.name === 'per_query.jsonl');
   if (!perQuery) throw new NotFound(`per_query.jsonl of run ${id}`);
   const heading = html`<h1>Per query: run <a href="${runHref(run.id)}"><code>${run.id.slice(0, 8)}</code></a></h1>`;
@@ -367,7 +364,7 @@ export async function queriesPage(ctx: PageContext, id: string, params: URLSearc
   if (!read?.bytes)
     return page(`Queries of ${run.id.slice(0, 8)}`, html`${heading}<p class="warning">per_query.jsonl: ${read?.problem ?? 'missing'}</p>`, 'Runs');
   const table = perQueryTable(ctx, perQuery.sha256, read.bytes);
-  const dims = (run.dims as number[] | null) ?? [];
+  const dims = run.dims ?? [];
   const metricNames = [...new Set(run.models.flatMap((m) => metricNamesOf(m.metrics)))];
   const dim = dims.includes(Number(params.get('dim'))) ? Number(params.get('dim')) : Math.min(...dims);
   const metric = metricNames.includes(params.get('metric') ?? '') ? params.get('metric')! : HEADLINE_METRIC;
@@ -425,7 +422,7 @@ async function side(ctx: PageContext, spec: string | null): Promise<Side | null>
   const version = at > 0 ? Number(spec.slice(at + 1)) : m.versions[m.versions.length - 1]?.version;
   const v = m.versions.find((x) => x.version === version);
   if (!v) throw new NotFound(`${name} version ${version}`);
-  return { name, version, metrics: v.latest_metrics as Record<string, number>, run: v.latest_run ? await ctx.registry.showRun(v.latest_run) : null };
+  return { name, version, metrics: v.latest_metrics, run: v.latest_run ? await ctx.registry.showRun(v.latest_run) : null };
 }
 
 /** Flattens nested settings into dotted keys, for a side-by-side "what differs" table. */

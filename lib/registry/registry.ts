@@ -8,6 +8,8 @@ import { hostname } from 'node:os';
 import { processAlive } from '../host.js';
 import { resolve } from 'node:path';
 import { invalidParameter, UserError } from '../errors.js';
+import type { ModelCard } from '../encode/card.js';
+import type { KLists } from '../metrics/index.js';
 import { metricKey, parseMetricKey } from '../metrics/keys.js';
 import { openStore, type Sql, type Store } from './store.js';
 
@@ -334,14 +336,14 @@ export class Registry {
           )
         : {};
       const { id: _id, ...rest } = v;
-      const metadata = JSON.parse(v.metadata ?? '{}') as { card?: { baseModel?: string; baseRevision?: string } };
+      const metadata = JSON.parse(v.metadata ?? '{}') as Record<string, unknown> & { card?: ModelCard };
       versions.push({
         ...rest,
         metadata,
         base_model: await this.lineage(metadata.card),
-        pooling: JSON.parse(v.pooling),
-        prompts: JSON.parse(v.prompts),
-        tags: JSON.parse(v.tags),
+        pooling: JSON.parse(v.pooling) as string[],
+        prompts: JSON.parse(v.prompts) as Record<string, string>,
+        tags: JSON.parse(v.tags) as Record<string, string>,
         latest_run: latestRun?.id ?? null,
         latest_metrics: metrics,
       });
@@ -516,7 +518,7 @@ export class Registry {
   async showRun(idOrPrefix: string) {
     const id = await this.runId(idOrPrefix);
     const run = (await this.store.get<RunRow>('SELECT * FROM runs WHERE id = ?', id))!;
-    const parse = (v: string | null) => (v === null ? null : JSON.parse(v));
+    const parse = <T>(v: string | null): T | null => (v === null ? null : (JSON.parse(v) as T));
     const sides = await this.store.all<{ role: string; name: string; version: number; sha256: string }>(
       `SELECT rm.role, m.name, v.version, v.sha256 FROM run_models rm JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = ? ORDER BY rm.role`,
       id,
@@ -545,12 +547,12 @@ export class Registry {
     return {
       ...run,
       status: abandoned(run) ? ('abandoned' as const) : (run.status as ListedRunStatus),
-      argv: parse(run.argv),
-      dataset_counts: parse(run.dataset_counts),
-      dims: parse(run.dims),
-      k_lists: parse(run.k_lists),
-      software: parse(run.software),
-      hardware: parse(run.hardware),
+      argv: parse<string[]>(run.argv) ?? [],
+      dataset_counts: parse<Record<string, number>>(run.dataset_counts),
+      dims: parse<number[]>(run.dims),
+      k_lists: parse<KLists>(run.k_lists),
+      software: parse<Record<string, string>>(run.software),
+      hardware: parse<Record<string, unknown>>(run.hardware),
       models,
       artifacts,
     };
