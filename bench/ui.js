@@ -47,7 +47,7 @@ async function fill(path, runs, artifacts) {
 }
 
 async function timePages(path, runId) {
-  const dashboard = await startDashboard({ registryPath: path, port: 0 });
+  const dashboard = await startDashboard({ registry: path, port: 0 });
   const pages = [
     '',
     'models/model-1',

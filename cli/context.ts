@@ -3,7 +3,7 @@
 // exits at once. Warnings and progress go to stderr.
 import { UserError, InterruptedError, RuntimeError } from '../lib/errors.js';
 import type { ProgressListener } from '../lib/progress.js';
-import { clean } from './format.js';
+import { stripControl } from './format.js';
 import { progressBar } from './progress.js';
 
 export interface Context {
@@ -46,7 +46,7 @@ export function waitForSignal(): Promise<void> {
 }
 
 export function warn(message: string): void {
-  process.stderr.write(`emb-bench: warning: ${clean(message)}\n`);
+  process.stderr.write(`emb-bench: warning: ${stripControl(message)}\n`);
 }
 
 export function context({ quiet = false } = {}): Context {
@@ -89,10 +89,12 @@ export function reportError(e: unknown, verbose: boolean): number {
     return exitCode(err.reason);
   }
   if (!verbose && isAllocationFailure(err)) {
-    process.stderr.write(`emb-bench: out of memory (${clean(message.split('\n')[0])}); a virtual-memory limit (ulimit -v) may be below what this run needs\n`);
+    process.stderr.write(
+      `emb-bench: out of memory (${stripControl(message.split('\n')[0])}); a virtual-memory limit (ulimit -v) may be below what this run needs\n`,
+    );
     return 1;
   }
-  process.stderr.write(`emb-bench: ${verbose && err.stack ? err.stack : clean(message)}\n`);
+  process.stderr.write(`emb-bench: ${verbose && err.stack ? err.stack : stripControl(message)}\n`);
   if (err instanceof UserError || err instanceof RuntimeError) return err.exitCode;
   return typeof err.exitCode === 'number' ? err.exitCode : 1;
 }

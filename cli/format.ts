@@ -3,10 +3,10 @@
 import { metricKey, metricNames, type KLists } from '../lib/metrics/index.js';
 import { stripControl } from '../lib/report/escape.js';
 
-export const clean = stripControl;
+export { stripControl };
 
 export function formatTable(header: string[], rows: string[][]): string {
-  const cells = rows.map((r) => r.map(clean));
+  const cells = rows.map((r) => r.map(stripControl));
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c].length)));
   const line = (row: string[]) => row.map((s, c) => (c === 0 ? s.padEnd(widths[c]) : s.padStart(widths[c]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');

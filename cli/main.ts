@@ -98,7 +98,7 @@ const withEncoding = (c: Command) =>
     .option('--quiet', 'no progress bar')
     .option('--no-log', 'do not record the run in the registry');
 
-const registryPath = (o: Record<string, unknown>): string | null =>
+const registryOption = (o: Record<string, unknown>): string | null =>
   o.log === false ? null : ((program.opts().registry as string | undefined) ?? defaultRegistryPath());
 
 function encodeFlags(o: Record<string, unknown>): EncodingOptions & Pick<ScoringOptions, 'device' | 'threads'> {
@@ -132,7 +132,7 @@ withEngine(
     {
       ...encodeFlags(o),
       ...engineFlags(o),
-      registry: registryPath(o),
+      registry: registryOption(o),
       commandLine: commandLine(),
       modelName: o.modelName,
       model,
@@ -194,7 +194,7 @@ withEngine(
     {
       ...encodeFlags(o),
       ...engineFlags(o),
-      registry: registryPath(o),
+      registry: registryOption(o),
       commandLine: commandLine(),
       names: { base: o.baseName, tuned: o.tunedName },
       base,
@@ -230,7 +230,7 @@ program
   .option('--json', 'print results.json instead of the table')
   .action(async (parts: string[], o) => {
     await mergeCommand(
-      { parts, out: o.out, json: Boolean(o.json), chartMetric: o.chartMetric, registry: registryPath(o), commandLine: commandLine() },
+      { parts, out: o.out, json: Boolean(o.json), chartMetric: o.chartMetric, registry: registryOption(o), commandLine: commandLine() },
       context(),
     );
   });
@@ -323,7 +323,7 @@ program
   .option('--allow-write', 'allow stage promotion from the page')
   .action(async (o) => {
     const host = o.host as string;
-    const dashboard = await startDashboard({ registryPath: openRegistry(), host, port: parsePort(o.port), allowWrite: Boolean(o.allowWrite) });
+    const dashboard = await startDashboard({ registry: openRegistry(), host, port: parsePort(o.port), allowWrite: Boolean(o.allowWrite) });
     if (!['127.0.0.1', 'localhost', '::1'].includes(host)) warn(`--host ${host}: the dashboard is reachable from other machines; it has no login`);
     const remote = dashboard.remoteUrl ? `, ${dashboard.remoteUrl} from other machines` : '';
     process.stdout.write(`emb-bench dashboard at ${dashboard.url}${remote} (${o.allowWrite ? 'read-write' : 'read-only'}; Ctrl-C stops it)\n`);
@@ -347,7 +347,7 @@ program
   .option('--out <dir>', 'output folder', DEFAULT_DEMO_DIR)
   .option('--no-log', 'do not record the run in the registry')
   .action(async (o) => {
-    await demoCommand({ out: o.out, registry: registryPath(o) }, context());
+    await demoCommand({ out: o.out, registry: registryOption(o) }, context());
   });
 
 async function main(): Promise<void> {

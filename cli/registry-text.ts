@@ -1,7 +1,7 @@
 // The registry's answers as the terminal shows them: plain-text tables, text from the registry
 // stripped of control characters.
 import { HEADLINE_METRIC, parseMetricKey, type Registry } from '../lib/index.js';
-import { clean, formatTable } from './format.js';
+import { stripControl, formatTable } from './format.js';
 
 /** What a Registry query resolves to. */
 type Listed<K extends 'listModels' | 'showModel' | 'listRuns' | 'showRun' | 'diffRuns'> = Awaited<ReturnType<Registry[K]>>;
@@ -28,7 +28,7 @@ export function modelsText(rows: Listed<'listModels'>): string {
 
 export function modelText(m: Listed<'showModel'>): string {
   return [
-    `model ${clean(m.name)}`,
+    `model ${stripControl(m.name)}`,
     formatTable(
       ['version', 'stage', 'sha256', 'width', 'latest run', `${HEADLINE_METRIC} by dim`],
       m.versions.map((v) => [
@@ -45,9 +45,9 @@ export function modelText(m: Listed<'showModel'>): string {
       const base = v.base_model;
       if (!card && !base) return [];
       const from = base
-        ? ` fine-tuned from ${clean(base.name)}${base.revision ? `@${base.revision.slice(0, 12)}` : ''}${base.version ? ` (registry version ${base.version})` : ''}`
+        ? ` fine-tuned from ${stripControl(base.name)}${base.revision ? `@${base.revision.slice(0, 12)}` : ''}${base.version ? ` (registry version ${base.version})` : ''}`
         : '';
-      const loss = card?.loss ? `, ${clean(card.loss)}${card.matryoshkaDims ? ` dims ${card.matryoshkaDims.join(',')}` : ''}` : '';
+      const loss = card?.loss ? `, ${stripControl(card.loss)}${card.matryoshkaDims ? ` dims ${card.matryoshkaDims.join(',')}` : ''}` : '';
       const size = card?.datasetSize ? `, ${card.datasetSize} training samples` : '';
       return [`version ${v.version}:${from}${loss}${size}`];
     }),
@@ -70,10 +70,10 @@ export function runsText(rows: Listed<'listRuns'>): string {
 
 export function runText(r: Listed<'showRun'>): string {
   return [
-    `run ${r.id}: ${r.command} ${r.status} (${r.started_at} -> ${r.ended_at ?? '...'})${r.error ? `: ${clean(r.error)}` : ''}`,
-    `dataset ${clean(r.dataset_name ?? '-')} ${JSON.stringify(r.dataset_counts)}`,
-    ...r.models.map((m) => `${m.role}: ${clean(m.name)} v${m.version} (${m.sha256.slice(0, 12)}) ${HEADLINE_METRIC} ${headlineByDim(m.metrics)}`),
-    ...r.artifacts.map((a) => `artifact ${clean(a.name)} (${a.size} bytes)`),
+    `run ${r.id}: ${r.command} ${r.status} (${r.started_at} -> ${r.ended_at ?? '...'})${r.error ? `: ${stripControl(r.error)}` : ''}`,
+    `dataset ${stripControl(r.dataset_name ?? '-')} ${JSON.stringify(r.dataset_counts)}`,
+    ...r.models.map((m) => `${m.role}: ${stripControl(m.name)} v${m.version} (${m.sha256.slice(0, 12)}) ${HEADLINE_METRIC} ${headlineByDim(m.metrics)}`),
+    ...r.artifacts.map((a) => `artifact ${stripControl(a.name)} (${a.size} bytes)`),
   ].join('\n');
 }
 

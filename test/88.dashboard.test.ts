@@ -75,8 +75,8 @@ describe('emb-bench ui', () => {
     expect(
       (await cli(['models', 'log-metadata', 'fine-tuned', '1', '--set', 'training_params.learning_rate=2e-5', '--set', 'hardware.gpu=H100'], env)).code,
     ).toBe(0);
-    ro = await startDashboard({ registryPath: reg, port: 0 });
-    rw = await startDashboard({ registryPath: reg, port: 0, allowWrite: true });
+    ro = await startDashboard({ registry: reg, port: 0 });
+    rw = await startDashboard({ registry: reg, port: 0, allowWrite: true });
   }, 180_000);
   afterAll(async () => {
     await ro?.close();
@@ -141,11 +141,11 @@ describe('emb-bench ui', () => {
     });
 
     it('--allow-write is refused on an address other machines reach; a wildcard bind prints a URL that answers', async () => {
-      await expect(startDashboard({ registryPath: reg, port: 0, host: '0.0.0.0', allowWrite: true })).rejects.toThrow(/allowWrite: only on a loopback address/);
+      await expect(startDashboard({ registry: reg, port: 0, host: '0.0.0.0', allowWrite: true })).rejects.toThrow(/allowWrite: only on a loopback address/);
       const r = await cli(['ui', '--host', '0.0.0.0', '--allow-write', '--port', '0'], { EMB_BENCH_REGISTRY: reg });
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^emb-bench: --allow-write: only on a loopback address/);
-      const wild = await startDashboard({ registryPath: reg, port: 0, host: '0.0.0.0' });
+      const wild = await startDashboard({ registry: reg, port: 0, host: '0.0.0.0' });
       try {
         expect((await fetch(wild.url)).status).toBe(200);
         expect(wild.remoteUrl).toMatch(/^http:\/\/.+:\d+\/$/);
@@ -207,7 +207,7 @@ describe('emb-bench ui', () => {
       const db = new Database(copy);
       db.prepare(`UPDATE artifacts SET path = '/etc/passwd', sha256 = ? WHERE run_id = ? AND name = 'results.json'`).run('0'.repeat(64), runId);
       db.close();
-      const forged = await startDashboard({ registryPath: copy, port: 0 });
+      const forged = await startDashboard({ registry: copy, port: 0 });
       try {
         const res = await fetch(`${forged.url}runs/${runId}/artifacts/results.json`);
         expect(res.status).toBe(410);

@@ -276,7 +276,7 @@ describe.skipIf(reason)(`PostgreSQL registry${reason ? ` (skipped: ${reason})` :
     expect(r.code, r.stderr).toBe(0);
     const metrics = JSON.parse(r.stdout).metrics as Record<string, number>;
     const ndcg = Object.entries(metrics).find(([k]) => k.endsWith('_cosine_ndcg@10'))![1];
-    const dashboard = await startDashboard({ registryPath: url, port: 0 });
+    const dashboard = await startDashboard({ registry: url, port: 0 });
     try {
       const models = await (await fetch(dashboard.url)).text();
       expect(models).toContain('>m</a>');

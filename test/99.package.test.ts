@@ -95,7 +95,7 @@ describe.skipIf(!existsSync(prebuilt))('the packed package, installed into a new
 
   it('serves the dashboard from the installed package', async () => {
     const script = `const { startDashboard } = await import('./node_modules/emb-bench/dist/ui/server.js');
-const d = await startDashboard({ registryPath: ${JSON.stringify(join(work, 'registry.db'))}, port: 0 });
+const d = await startDashboard({ registry: ${JSON.stringify(join(work, 'registry.db'))}, port: 0 });
 const res = await fetch(d.url);
 console.log(res.status, (await res.text()).includes('fine-tuned'));
 await d.close();`;

@@ -16,7 +16,8 @@ import { escapeHtml, type Html } from './html.js';
 import { comparePage, modelPage, modelsPage, NotFound, type PageContext, queriesPage, runPage, runsPage } from './pages.js';
 
 export interface DashboardOptions {
-  registryPath: string;
+  /** The registry: a SQLite path or a postgres:// URL. */
+  registry: string;
   host?: string;
   /** 0: any free port. */
   port?: number;
@@ -67,7 +68,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       'ERR_OPTION',
       'allowWrite',
     );
-  const registry = await Registry.open(o.registryPath, { readonly: !o.allowWrite });
+  const registry = await Registry.open(o.registry, { readonly: !o.allowWrite });
   const ctx: PageContext = { registry, allowWrite: Boolean(o.allowWrite), csrf: randomBytes(24).toString('hex'), texts: new Map(), perQuery: new Map() };
   let allowedHosts: Set<string> = new Set();
 

@@ -3,7 +3,7 @@ import { checkOutDir, DEFAULT_K_LISTS, HEADLINE_METRIC, writeDemo } from '../../
 import { type CompareRun, type CompareRunOptions, type MergeRunOptions, runCompare, runMerge } from '../../lib/runs/index.js';
 import { differenceTable } from '../../lib/report/markdown.js';
 import type { Context } from '../context.js';
-import { clean } from '../format.js';
+import { stripControl } from '../format.js';
 import { printScore, printShard } from './evaluate.js';
 
 export type CompareCommand = CompareRunOptions & { json: boolean };
@@ -29,14 +29,14 @@ function printCompare(run: CompareRun, json: boolean, ctx: Context): void {
     return;
   }
   const d = results.dataset;
-  const heading = `${clean(results.base.model.name)} vs ${clean(results.tuned.model.name)} on ${clean(d.name)}: ${d.scored_queries} queries, ${d.corpus} documents`;
+  const heading = `${stripControl(results.base.model.name)} vs ${stripControl(results.tuned.model.name)} on ${stripControl(d.name)}: ${d.scored_queries} queries, ${d.corpus} documents`;
   const table = differenceTable(run.result, run.chartMetric);
-  process.stdout.write(`${heading}\n\n${table}\n\nwrote ${files.map(clean).join(', ')}${runId ? `; registry run ${runId}` : ''}\n`);
+  process.stdout.write(`${heading}\n\n${table}\n\nwrote ${files.map(stripControl).join(', ')}${runId ? `; registry run ${runId}` : ''}\n`);
 }
 
 export async function demoCommand({ out, registry }: { out: string; registry: string | null }, ctx: Context): Promise<void> {
   checkOutDir(out);
-  process.stderr.write(`emb-bench demo: writing a synthetic retrieval set and two small ONNX models to ${clean(out)}\n`);
+  process.stderr.write(`emb-bench demo: writing a synthetic retrieval set and two small ONNX models to ${stripControl(out)}\n`);
   const demo = writeDemo(out);
   await compareCommand(
     {

@@ -11,7 +11,7 @@ import {
   type ScoreShardRun,
 } from '../../lib/runs/index.js';
 import type { Context } from '../context.js';
-import { clean, metricsTable } from '../format.js';
+import { stripControl, metricsTable } from '../format.js';
 
 export async function scoreCommand(c: ScoreRunOptions & { json: boolean }, ctx: Context): Promise<void> {
   const run = await runScore({ ...c, ...ctx });
@@ -20,19 +20,21 @@ export async function scoreCommand(c: ScoreRunOptions & { json: boolean }, ctx: 
     printScore(
       run,
       c.json,
-      `${clean(run.dataset.name)} (${run.result.counts.scoredQueries} queries scored, ${run.result.counts.corpus} documents), engine ${run.result.engine}`,
+      `${stripControl(run.dataset.name)} (${run.result.counts.scoredQueries} queries scored, ${run.result.counts.corpus} documents), engine ${run.result.engine}`,
     );
 }
 
 export function printScore(run: ScoreRun, json: boolean, heading: string): void {
   if (json) process.stdout.write(JSON.stringify(run.results, null, 2) + '\n');
   else
-    process.stdout.write(`${heading}\n\n${metricsTable(run.result.metrics, run.result.dims, run.result.kLists)}\n\nwrote ${run.files.map(clean).join(', ')}\n`);
+    process.stdout.write(
+      `${heading}\n\n${metricsTable(run.result.metrics, run.result.dims, run.result.kLists)}\n\nwrote ${run.files.map(stripControl).join(', ')}\n`,
+    );
 }
 
 export function printShard(run: CompareShardRun | ScoreShardRun): void {
   const { shard, corpus } = run;
-  process.stdout.write(`shard ${shard.index}/${shard.count}: corpus rows ${corpus.start}-${corpus.end} of ${corpus.total}; wrote ${clean(run.part)}\n`);
+  process.stdout.write(`shard ${shard.index}/${shard.count}: corpus rows ${corpus.start}-${corpus.end} of ${corpus.total}; wrote ${stripControl(run.part)}\n`);
 }
 
 export async function evalCommand(c: EvalRunOptions & { json: boolean }, ctx: Context): Promise<void> {
@@ -43,13 +45,13 @@ export async function evalCommand(c: EvalRunOptions & { json: boolean }, ctx: Co
     return;
   }
   process.stdout.write(
-    `${clean(results.model!.name)} on ${clean(dataset.name)} (${results.dataset.scored_queries} queries scored, ${results.dataset.corpus} documents)\n\n`,
+    `${stripControl(results.model!.name)} on ${stripControl(dataset.name)} (${results.dataset.scored_queries} queries scored, ${results.dataset.corpus} documents)\n\n`,
   );
   process.stdout.write(metricsTable(results.metrics, results.dims, result.kLists) + '\n\n');
-  process.stdout.write(`wrote ${files.map(clean).join(', ')}${runId ? `; registry run ${runId}` : ''}\n`);
+  process.stdout.write(`wrote ${files.map(stripControl).join(', ')}${runId ? `; registry run ${runId}` : ''}\n`);
 }
 
 export async function encodeCommand(c: EncodeRunOptions, ctx: Context): Promise<void> {
   const { queries, corpus, files } = await runEncode({ ...c, ...ctx });
-  process.stdout.write(`wrote ${clean(files[0])} (${queries.rows} x ${queries.cols}) and ${clean(files[1])} (${corpus.rows} x ${corpus.cols})\n`);
+  process.stdout.write(`wrote ${stripControl(files[0])} (${queries.rows} x ${queries.cols}) and ${stripControl(files[1])} (${corpus.rows} x ${corpus.cols})\n`);
 }

@@ -2,7 +2,7 @@
 // each, printed as a table (cli/registry-text.ts) or JSON. Reads open the registry read-only;
 // only promote, prune, log-metadata and copy (its target) write.
 import { copyRegistry, Registry, type Stage } from '../../lib/index.js';
-import { clean } from '../format.js';
+import { stripControl } from '../format.js';
 import { diffText, modelsText, modelText, runsText, runText } from '../registry-text.js';
 
 export type RegistryQuery =
@@ -25,11 +25,11 @@ async function answer(registry: Registry, q: RegistryQuery): Promise<{ value: un
       return as(await registry.showModel(q.name), modelText);
     case 'models-promote':
       await registry.promote(q.name, q.version, q.stage);
-      return { value: { name: q.name, version: q.version, stage: q.stage }, text: `${clean(q.name)} version ${q.version} is now ${q.stage}` };
+      return { value: { name: q.name, version: q.version, stage: q.stage }, text: `${stripControl(q.name)} version ${q.version} is now ${q.stage}` };
     case 'models-log-metadata':
       return {
         value: await registry.logMetadata(q.name, q.version, q.metadata),
-        text: `${clean(q.name)} version ${q.version}: metadata ${Object.keys(q.metadata).map(clean).join(', ')} logged`,
+        text: `${stripControl(q.name)} version ${q.version}: metadata ${Object.keys(q.metadata).map(stripControl).join(', ')} logged`,
       };
     case 'runs-prune': {
       const ids = await registry.pruneAbandoned();
@@ -66,8 +66,8 @@ export async function copyCommand(from: string, to: string, json: boolean, signa
     try {
       const s = await copyRegistry(source, target, { signal });
       const text = [
-        `copied ${s.models} model(s), ${s.versions} version(s), ${s.runs} run(s) from ${clean(source.path)} to ${clean(target.path)}${s.skippedRuns ? ` (${s.skippedRuns} run(s) already there)` : ''}`,
-        ...s.notes.map((n) => `note: ${clean(n)}`),
+        `copied ${s.models} model(s), ${s.versions} version(s), ${s.runs} run(s) from ${stripControl(source.path)} to ${stripControl(target.path)}${s.skippedRuns ? ` (${s.skippedRuns} run(s) already there)` : ''}`,
+        ...s.notes.map((n) => `note: ${stripControl(n)}`),
       ].join('\n');
       process.stdout.write((json ? JSON.stringify({ from: source.path, to: target.path, ...s }, null, 2) : text) + '\n');
     } finally {

@@ -104,13 +104,13 @@ export class Encoder {
       }
     } catch (e) {
       if (e instanceof UserError) throw e;
-      throw new UserError(`${spec.onnxPath}: onnxruntime cannot load this model (${(e as Error).message.split('\n')[0]})`, 'ERR_ONNX');
+      throw new UserError(`${spec.modelFile}: onnxruntime cannot load this model (${(e as Error).message.split('\n')[0]})`, 'ERR_ONNX');
     }
     const known = ['input_ids', 'attention_mask', 'token_type_ids'];
     const unknown = session.inputNames.filter((n) => !known.includes(n));
     if (unknown.length || !session.inputNames.includes('input_ids'))
       throw new UserError(
-        `${spec.onnxPath}: graph inputs are [${session.inputNames.join(', ')}]; expected input_ids and optionally attention_mask, token_type_ids`,
+        `${spec.modelFile}: graph inputs are [${session.inputNames.join(', ')}]; expected input_ids and optionally attention_mask, token_type_ids`,
         'ERR_GRAPH',
       );
     let output: { name: string; pooled: boolean };
@@ -119,7 +119,7 @@ export class Encoder {
       const name = ['token_embeddings', 'last_hidden_state'].find((n) => session.outputNames.includes(n));
       if (!name)
         throw new UserError(
-          `${spec.onnxPath}: graph outputs are [${session.outputNames.join(', ')}]; expected sentence_embedding, token_embeddings or last_hidden_state`,
+          `${spec.modelFile}: graph outputs are [${session.outputNames.join(', ')}]; expected sentence_embedding, token_embeddings or last_hidden_state`,
           'ERR_GRAPH',
         );
       if (spec.pooling.length === 0)
@@ -202,7 +202,7 @@ export class Encoder {
     const width = rows.length ? rows[0]!.length : 0;
     const data = new Float32Array(texts.length * width);
     rows.forEach((r, i) => {
-      if (r!.length !== width) throw new RuntimeError(`${this.spec.onnxPath}: embeddings of different widths (${r!.length} and ${width})`, 'ERR_GRAPH');
+      if (r!.length !== width) throw new RuntimeError(`${this.spec.modelFile}: embeddings of different widths (${r!.length} and ${width})`, 'ERR_GRAPH');
       data.set(r!, i * width);
     });
     return { data, rows: texts.length, cols: width };
@@ -246,7 +246,7 @@ export class Encoder {
         if (bad >= 0) {
           const i = todo[batch[Math.floor(bad / width)]];
           throw new UserError(
-            `${this.spec.onnxPath}: the model's embedding of ${kind} ${i + 1} (${JSON.stringify(texts[i].slice(0, 60))}) has a non-finite value (${embedded[bad]}) at column ${bad % width}`,
+            `${this.spec.modelFile}: the model's embedding of ${kind} ${i + 1} (${JSON.stringify(texts[i].slice(0, 60))}) has a non-finite value (${embedded[bad]}) at column ${bad % width}`,
             'ERR_EMBEDDING_VALUE',
           );
         }
@@ -284,17 +284,17 @@ export class Encoder {
     try {
       result = await this.session.run(feeds, [this.output.name]);
     } catch (e) {
-      throw new RuntimeError(`${this.spec.onnxPath}: inference failed (${(e as Error).message.split('\n')[0]})`, 'ERR_INFERENCE');
+      throw new RuntimeError(`${this.spec.modelFile}: inference failed (${(e as Error).message.split('\n')[0]})`, 'ERR_INFERENCE');
     }
     const tensor = result[this.output.name];
     let out: Float32Array;
     if (this.output.pooled) {
       if (tensor.dims.length !== 2)
-        throw new RuntimeError(`${this.spec.onnxPath}: sentence_embedding has shape [${tensor.dims}], expected rank 2`, 'ERR_GRAPH');
+        throw new RuntimeError(`${this.spec.modelFile}: sentence_embedding has shape [${tensor.dims}], expected rank 2`, 'ERR_GRAPH');
       out = Float32Array.from(tensor.data as Float32Array);
     } else {
       if (tensor.dims.length !== 3)
-        throw new RuntimeError(`${this.spec.onnxPath}: ${this.output.name} has shape [${tensor.dims}], expected rank 3`, 'ERR_GRAPH');
+        throw new RuntimeError(`${this.spec.modelFile}: ${this.output.name} has shape [${tensor.dims}], expected rank 3`, 'ERR_GRAPH');
       const width = Number(tensor.dims[2]);
       out = new Float32Array(n * width * this.spec.pooling.length);
       pool(tensor.data as Float32Array, n, seq, width, poolMask, this.spec.pooling, out);

@@ -25,7 +25,7 @@ const errText = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error
 
 export function modelGraph(spec: ModelSpec, cacheDir: string | null | undefined, onWarning?: (m: string) => void): ModelGraph {
   const keep = { release() {} };
-  if (spec.format === 'onnx' || !spec.weights) return { source: spec.onnxPath, ...keep };
+  if (spec.format === 'onnx' || !spec.weights) return { source: spec.modelFile, ...keep };
   const { files, config: configPath } = spec.weights;
   let config: Record<string, unknown>;
   try {

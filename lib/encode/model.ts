@@ -18,7 +18,7 @@ export interface ModelSpec {
   /** 'onnx': an exported graph; 'safetensors': weights + config.json, the graph built in process. */
   format: 'onnx' | 'safetensors';
   /** The ONNX file, or for safetensors the first weights file (what errors name). */
-  onnxPath: string;
+  modelFile: string;
   /** safetensors: the weights files and config.json. */
   weights?: { files: string[]; config: string };
   /** A model from the Hugging Face Hub: its id, the revision asked for, and the commit it resolved to. */
@@ -95,22 +95,22 @@ export interface ModelOverrides {
 }
 
 /**
- * The external-data files the graph at `onnxPath` names (resolved beside it): the weights of a
+ * The external-data files the graph at `modelFile` names (resolved beside it): the weights of a
  * model exported with external data, which decide its embeddings as much as the graph does.
  * A file that is not a well-formed protobuf names none (onnxruntime then says what is wrong).
  */
-function externalDataFiles(onnxPath: string): string[] {
+function externalDataFiles(modelFile: string): string[] {
   let locations: string[];
   try {
-    locations = externalDataLocations(readFileSync(onnxPath));
+    locations = externalDataLocations(readFileSync(modelFile));
   } catch {
     return [];
   }
-  const dir = dirname(onnxPath);
+  const dir = dirname(modelFile);
   return locations.map((location) => {
     const file = resolve(dir, location);
     if (!existsSync(file) || !statSync(file).isFile())
-      throw new UserError(`${onnxPath}: the graph's external data file "${location}" is not there (looked for ${file})`, 'ERR_NOT_MODEL');
+      throw new UserError(`${modelFile}: the graph's external data file "${location}" is not there (looked for ${file})`, 'ERR_NOT_MODEL');
     return file;
   });
 }
@@ -130,7 +130,7 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
   const given = resolve(path);
   if (!existsSync(given))
     throw new UserError(`${path}: model not found (neither a file or folder here nor a Hub id org/name[@revision])`, 'ERR_NOT_FOUND', 'model');
-  let onnxPath: string;
+  let modelFile: string;
   let searchDirs: string[];
   let weights: ModelSpec['weights'];
   if (statSync(given).isDirectory()) {
@@ -144,11 +144,11 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
         'ERR_NOT_MODEL',
       );
     if (safetensors) weights = { files: safetensors, config: join(given, 'config.json') };
-    onnxPath = found ?? safetensors![0];
+    modelFile = found ?? safetensors![0];
     searchDirs = [given];
   } else {
     if (!given.endsWith('.onnx')) throw new UserError(`${path}: expected a model folder or an .onnx file`, 'ERR_NOT_MODEL');
-    onnxPath = given;
+    modelFile = given;
     searchDirs = [dirname(given), dirname(dirname(given))];
   }
   const find = (file: string) => searchDirs.map((d) => join(d, file)).find((p) => existsSync(p));
@@ -208,7 +208,7 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
 
   const normalize = modules.some((m) => m.type?.endsWith('.Normalize'));
   const files = [
-    ...(weights ? [...weights.files, weights.config] : [onnxPath, ...externalDataFiles(onnxPath)]),
+    ...(weights ? [...weights.files, weights.config] : [modelFile, ...externalDataFiles(modelFile)]),
     tokenizerPath,
     modulesPath,
     poolingPath,
@@ -230,7 +230,7 @@ export function readModel(path: string, overrides: ModelOverrides = {}): ModelSp
     name,
     card: cardPath ? readModelCard(dirname(cardPath), overrides.onWarning) : undefined,
     format: weights ? 'safetensors' : 'onnx',
-    onnxPath,
+    modelFile,
     weights,
     tokenizerPath,
     maxSeqLength,

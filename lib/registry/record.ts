@@ -43,23 +43,18 @@ export interface LoggedRun {
 }
 
 /**
- * Runs `work` as a logged run in the registry at `registryPath` (a path or a postgres:// URL;
+ * Runs `work` as a logged run in the registry at `location` (a path or a postgres:// URL;
  * null: not logged), in this order: the work (an error ends the run as failed, an
  * InterruptedError as interrupted), the run's record committed with its artifacts' bytes, then
  * the outputs moved into place. A record that cannot be written leaves the previous outputs as
  * they were (the run is failed); outputs that cannot be moved take the record back (revokeRun).
  * `onStart` receives the run id as soon as it exists.
  */
-export async function loggedRun(
-  registryPath: string | null,
-  start: RunStart,
-  work: () => Promise<RunWork>,
-  onStart?: (runId: string) => void,
-): Promise<LoggedRun> {
-  if (registryPath === null) return { runId: null, notes: [], files: (await work()).outputs.commit() };
+export async function loggedRun(location: string | null, start: RunStart, work: () => Promise<RunWork>, onStart?: (runId: string) => void): Promise<LoggedRun> {
+  if (location === null) return { runId: null, notes: [], files: (await work()).outputs.commit() };
   // Opened (and for PostgreSQL, connected) before any work: an unreachable registry fails the
   // command at once, never after an hour of encoding.
-  const registry = await Registry.open(registryPath);
+  const registry = await Registry.open(location);
   try {
     const runId = await registry.startRun(start);
     onStart?.(runId);
