@@ -1,8 +1,7 @@
 // What every command shares: the first SIGINT/SIGTERM asks the running work to stop (it stops
 // at its next check, marks its registry run interrupted and writes nothing); a second one
 // exits at once. Warnings and progress go to stderr.
-import { UserError, InterruptedError, RuntimeError } from '../lib/errors.js';
-import type { ProgressListener } from '../lib/progress.js';
+import { InterruptedError, type ProgressListener, RuntimeError, UserError } from '../lib/index.js';
 import { stripControl } from './format.js';
 import { progressBar } from './progress.js';
 

@@ -1,7 +1,6 @@
 // What the terminal shows: plain-text tables, and text from data or users with control
 // characters removed (an escape sequence in a model name must not reach the terminal).
-import { metricKey, metricNames, type KLists } from '../lib/metrics/index.js';
-import { stripControl } from '../lib/report/escape.js';
+import { type KLists, metricKey, metricNames, stripControl } from '../lib/index.js';
 
 export { stripControl };
 

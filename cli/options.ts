@@ -1,8 +1,7 @@
 // Turning flag strings into typed values; every bad value is a UserError naming the flag.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { UserError } from '../lib/errors.js';
-import { DEFAULT_K_LISTS, type KLists } from '../lib/metrics/index.js';
+import { DEFAULT_K_LISTS, type KLists, UserError } from '../lib/index.js';
 import { warn } from './context.js';
 
 export function parseIntList(text: string, flag: string): number[] {

@@ -1,5 +1,5 @@
 // Progress on stderr, only on a TTY: one rewritten line per task, with rate and ETA.
-import type { ProgressEvent, ProgressListener } from '../lib/progress.js';
+import type { ProgressEvent, ProgressListener } from '../lib/index.js';
 
 export function progressBar(enabled = process.stderr.isTTY === true): ProgressListener {
   if (!enabled) return () => {};

@@ -1,7 +1,6 @@
 // `compare`, `merge` and `demo`: flags in, one run-layer call, the headline table printed.
-import { checkOutDir, DEFAULT_K_LISTS, HEADLINE_METRIC, writeDemo } from '../../lib/index.js';
+import { checkOutDir, DEFAULT_K_LISTS, differenceTable, HEADLINE_METRIC, writeDemo } from '../../lib/index.js';
 import { type CompareRun, type CompareRunOptions, type MergeRunOptions, runCompare, runMerge } from '../../lib/runs/index.js';
-import { differenceTable } from '../../lib/report/markdown.js';
 import type { Context } from '../context.js';
 import { stripControl } from '../format.js';
 import { printScore, printShard } from './evaluate.js';

@@ -1,9 +1,6 @@
 // `emb-bench doctor`: which engines, providers and devices this host can use, and why not.
 import ort from 'onnxruntime-node';
-import { hardware, packageVersion } from '../../lib/host.js';
-import { defaultRegistryPath, redact } from '../../lib/registry/index.js';
-import { engineInfo } from '../../lib/score/index.js';
-import { VERSION } from '../../lib/version.js';
+import { defaultRegistryPath, engineInfo, hardware, packageVersion, redact, VERSION } from '../../lib/index.js';
 
 export interface DoctorCheck {
   what: string;
