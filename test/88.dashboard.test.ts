@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../lib/registry/index.js';
+import { queryTextsOf } from '../lib/runs/index.js';
 import { type PageContext, perQueryTable } from '../ui/pages.js';
 import { type Dashboard, startDashboard } from '../ui/server.js';
 import { cli, ROOT } from './helpers/shared.js';
@@ -127,6 +128,16 @@ describe('emb-bench ui', () => {
       expect((await r.showModel('fine-tuned')).versions[0].stage).toBe('production');
       expect((await r.stageHistory('fine-tuned', 1)).map((h) => [h.previous, h.stage, h.source])).toEqual([['none', 'production', 'dashboard']]);
       await r.close();
+    });
+
+    it("the per-query page shows each query's text while the dataset is where the run read it, and none after", async () => {
+      const queries = readFileSync(join(dir, 'demo', 'synthetic-synonyms', 'queries.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const page = await (await fetch(`${ro.url}runs/${runId}/queries?sort=id`)).text();
+      expect(page).toContain(`<td>${queries[0]._id}</td><td>${queries[0].text}</td>`);
+      expect(await queryTextsOf({ source: join(dir, 'gone'), split: 'test' })).toBeNull();
     });
 
     it('malformed requests get 4xx, never 500 or a reset: bad percent-encoding, an unparsable Referer, a form over 10 KB', async () => {

@@ -1,7 +1,7 @@
 // The dashboard's pages, rendered on the server from the Registry API.
-import { existsSync } from 'node:fs';
-import { loadDataset } from '../lib/data/load.js';
 import { HEADLINE_METRIC } from '../lib/defaults.js';
+import type { EvalResultsJson } from '../lib/report/results.js';
+import { queryTextsOf } from '../lib/runs/index.js';
 import { metricKey, parseMetricKey } from '../lib/metrics/keys.js';
 import { sortMetricNames } from '../lib/metrics/metrics.js';
 import type { Registry, ShownModel, ShownRun } from '../lib/registry/index.js';
@@ -332,20 +332,8 @@ ${results ? html`<h2>results.json</h2>${results.truncated ? html`<p class="muted
 // ---- Per query ----
 
 async function queryTexts(ctx: PageContext, runId: string): Promise<Map<string, string> | null> {
-  if (ctx.texts.has(runId)) return ctx.texts.get(runId)!;
-  let texts: Map<string, string> | null = null;
-  try {
-    const json = (await resultsJson(ctx, runId)) as { dataset?: { source?: string; split?: string | null } } | null;
-    const source = json?.dataset?.source;
-    if (source && existsSync(source)) {
-      const ds = await loadDataset(source, { split: json?.dataset?.split ?? undefined });
-      texts = new Map(ds.queries.ids.map((qid, i) => [qid, ds.queries.texts[i]]));
-    }
-  } catch {
-    texts = null;
-  }
-  ctx.texts.set(runId, texts);
-  return texts;
+  if (!ctx.texts.has(runId)) ctx.texts.set(runId, await queryTextsOf(((await resultsJson(ctx, runId)) as Partial<EvalResultsJson> | null)?.dataset));
+  return ctx.texts.get(runId)!;
 }
 
 export async function queriesPage(ctx: PageContext, id: string, params: URLSearchParams): Promise<Html> {

@@ -7,5 +7,6 @@ export { runScore, readEmbeddings, type ScoreRun, type ScoreRunOptions, type Sco
 export { runEncode, type EncodeRun, type EncodeRunOptions } from './encode.js';
 export { runMerge, type MergeRun, type MergeRunOptions } from './merge.js';
 export { shardFromEnv } from './scheduler.js';
+export { queryTextsOf } from './texts.js';
 export type { EncodingOptions, LoggingOptions, RunListeners, ScoringOptions } from './options.js';
 export type { CompareExtra, CompareHeader, CompareRunKey, ModelSettings, ScoreExtra, ScoreHeader, ScoreRunKey } from './parts.js';
