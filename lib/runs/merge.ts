@@ -13,8 +13,7 @@ import { checkHeadlineMetric, checkOutDir, writeEvalOutputs } from '../report/ou
 import { evalResultsJson } from '../report/results.js';
 import { mergePartials, type Partial, readPartial } from '../score/shards.js';
 import { type CompareRun, logCompare } from './compare.js';
-import type { LoggingOptions, RunListeners } from './options.js';
-import { registryOf } from './options.js';
+import { type LoggingOptions, registryOf, type RunListeners } from './options.js';
 import type { CompareExtra, CompareRunKey, ScoreExtra, ScoreRunKey } from './parts.js';
 import type { ScoreRun } from './score.js';
 

@@ -21,8 +21,9 @@ export interface TopKResult {
 export type Arithmetic = 'auto' | 'fp32' | 'bf16' | 'bf16-portable';
 export const ARITHMETICS: readonly Arithmetic[] = ['auto', 'fp32', 'bf16', 'bf16-portable'];
 /**
- * The CPU micro-kernel: 'auto' (the best this CPU runs) or one by name. 'avx2' and 'avx512' fuse
- * each multiply-add and give the same bits; 'generic' may differ from them in the last bits.
+ * The CPU micro-kernel: 'auto' (the best this CPU runs, or the one EMB_BENCH_KERNEL names) or one
+ * by name. 'avx2' and 'avx512' fuse each multiply-add and give the same bits; 'generic' may
+ * differ from them in the last bits.
  */
 export type KernelChoice = 'auto' | 'generic' | 'avx2' | 'avx512';
 export const KERNELS: readonly KernelChoice[] = ['auto', 'generic', 'avx2', 'avx512'];
