@@ -78,8 +78,14 @@ export function runText(r: Listed<'showRun'>): string {
 }
 
 export function diffText(d: Listed<'diffRuns'>): string {
-  return formatTable(
-    ['role', 'metric', d.a.slice(0, 8), d.b.slice(0, 8), 'change'],
-    d.rows.map((r) => [r.role, r.key, num(r.a), num(r.b), r.change === null ? '-' : `${r.change >= 0 ? '+' : ''}${r.change.toFixed(4)}`]),
+  const warning = d.sameDataset
+    ? ''
+    : `warning: the two runs read different datasets (${stripControl(d.datasets.a ?? '-')} and ${stripControl(d.datasets.b ?? '-')}): their numbers do not compare\n`;
+  return (
+    warning +
+    formatTable(
+      ['role', 'metric', d.a.slice(0, 8), d.b.slice(0, 8), 'change'],
+      d.rows.map((r) => [r.role, r.key, num(r.a), num(r.b), r.change === null ? '-' : `${r.change >= 0 ? '+' : ''}${r.change.toFixed(4)}`]),
+    )
   );
 }

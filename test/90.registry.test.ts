@@ -115,6 +115,47 @@ describe.each(backends)('registry (%s)', (backend) => {
     }
   });
 
+  it.skipIf(skip)("runs diff lists metrics by dim, then in the evaluator's order (accuracy@3 before @10), and warns when the datasets differ", async () => {
+    const s = await setup(backend);
+    const evalOn = async (data: string) => {
+      const r = await cli(['--registry', s.db, 'eval', s.base, '--data', data, '--dims', '8,4', '--out', join(s.dir, 'e'), '--no-cache', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).run_id as string;
+    };
+    const a = await evalOn(s.data);
+    const b = await evalOn(s.data);
+    const c = await evalOn(writeTinyBeir({ docs: 25, queries: 7 }));
+    const same = await cli(['--registry', s.db, 'runs', 'diff', a, b]);
+    const names = same.stdout
+      .trim()
+      .split('\n')
+      .slice(2)
+      .map((l) => l.split(/\s+/)[1]);
+    expect(names.slice(0, 4)).toEqual(['dim_8_cosine_accuracy@1', 'dim_8_cosine_accuracy@3', 'dim_8_cosine_accuracy@5', 'dim_8_cosine_accuracy@10']);
+    expect(names).toHaveLength(30);
+    expect(same.stdout).not.toMatch(/warning/);
+    expect((await cli(['--registry', s.db, 'runs', 'diff', a, c])).stdout).toMatch(/^warning: the two runs read different datasets/);
+  });
+
+  it.skipIf(skip)('a model given by a relative path is recorded by its absolute path', async () => {
+    const s = await setup(backend);
+    const rel = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        [join(ROOT, 'bin', 'emb-bench.js'), '--registry', s.db, 'eval', 'base', '--data', s.data, '--out', 'e2', '--no-cache'],
+        {
+          cwd: s.dir,
+        },
+      );
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      child.on('exit', (code) => resolve({ code, err }));
+    });
+    expect(rel.code, rel.err).toBe(0);
+    const paths = (await rows(s.db, 'SELECT path FROM model_versions')) as Array<{ path: string }>;
+    expect(paths.map((p) => p.path)).toEqual([s.base]);
+  });
+
   it.skipIf(skip)('the same files are the same version; changed files make the next version', async () => {
     const s = await setup(backend);
     await cli(['--registry', s.db, 'eval', s.base, '--data', s.data, '--out', join(s.dir, 'e1'), '--no-cache']);

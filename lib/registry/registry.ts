@@ -9,7 +9,7 @@ import { processAlive } from '../host.js';
 import { resolve } from 'node:path';
 import { invalidParameter, UserError } from '../errors.js';
 import type { ModelCard } from '../encode/card.js';
-import type { KLists } from '../metrics/index.js';
+import { type KLists, sortMetricNames } from '../metrics/index.js';
 import { metricKey, parseMetricKey } from '../metrics/keys.js';
 import { openStore, type Sql, type Store } from './store.js';
 
@@ -566,12 +566,20 @@ export class Registry {
     for (const role of roles) {
       const ma = ra.models.find((m) => m.role === role)?.metrics ?? {};
       const mb = rb.models.find((m) => m.role === role)?.metrics ?? {};
-      for (const key of [...new Set([...Object.keys(ma), ...Object.keys(mb)])]) {
+      for (const key of sortMetricKeys([...Object.keys(ma), ...Object.keys(mb)])) {
         const va = ma[key] ?? null;
         const vb = mb[key] ?? null;
         rows.push({ role, key, a: va, b: vb, change: va !== null && vb !== null ? vb - va : null });
       }
     }
-    return { a: ra.id, b: rb.id, rows };
+    const datasets = { a: ra.dataset_name, b: rb.dataset_name };
+    return { a: ra.id, b: rb.id, sameDataset: ra.dataset_fingerprint === rb.dataset_fingerprint, datasets, rows };
   }
+}
+
+/** Metric keys by dim (largest first), then in the evaluator's order of names (k ascending). */
+function sortMetricKeys(keys: string[]): string[] {
+  const parsed = [...new Set(keys)].map((key) => ({ key, p: parseMetricKey(key) }));
+  const names = sortMetricNames(parsed.map((x) => x.p?.name ?? x.key));
+  return parsed.sort((x, y) => (y.p?.dim ?? 0) - (x.p?.dim ?? 0) || names.indexOf(x.p?.name ?? x.key) - names.indexOf(y.p?.name ?? y.key)).map((x) => x.key);
 }
