@@ -29,7 +29,7 @@ export interface CompareResult {
  * Evaluates both models on the dataset and tests every difference.
  * @throws UserError on a bad model, dims or data; InterruptedError once options.signal fires.
  */
-export async function compare(base: string, tuned: string, dataset: Dataset, options: CompareOptions = {}): Promise<CompareResult> {
+export async function compare(base: string | Encoder, tuned: string | Encoder, dataset: Dataset, options: CompareOptions = {}): Promise<CompareResult> {
   const t0 = performance.now();
   return withModels(base, tuned, options, async (encoders, dims, kLists) => {
     const evalOptions = { ...options, dims, kLists };
@@ -39,23 +39,31 @@ export async function compare(base: string, tuned: string, dataset: Dataset, opt
   });
 }
 
-/** Loads both models once and checks the dims against both before anything is encoded. */
-async function withModels<T>(
-  base: string,
-  tuned: string,
+/**
+ * Loads both models once (a model given as an Encoder is used as it is, and left open) and
+ * checks the dims against both before anything is encoded.
+ */
+export async function withModels<T>(
+  base: string | Encoder,
+  tuned: string | Encoder,
   options: CompareOptions,
   work: (encoders: Encoder[], dims: number[], kLists: KLists, widths: number[]) => Promise<T>,
 ): Promise<T> {
   const encoderOptions = { signal: options.signal, ...options.encoder };
   const encoders: Encoder[] = [];
+  const loaded: Encoder[] = [];
   try {
-    for (const path of [base, tuned]) encoders.push(await Encoder.load(path, encoderOptions));
+    for (const model of [base, tuned]) {
+      const encoder = typeof model === 'string' ? await Encoder.load(model, encoderOptions) : model;
+      if (encoder !== model) loaded.push(encoder);
+      encoders.push(encoder);
+    }
     const widths = await Promise.all(encoders.map((e) => e.width()));
     const dims = options.dims ?? [Math.min(...widths)];
     encoders.forEach((e, i) => checkDims(dims, widths[i], `model ${e.spec.name}`));
     return await work(encoders, dims, options.kLists ?? DEFAULT_K_LISTS, widths);
   } finally {
-    await Promise.all(encoders.map((e) => e.close()));
+    await Promise.all(loaded.map((e) => e.close()));
   }
 }
 

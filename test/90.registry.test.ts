@@ -137,6 +137,24 @@ describe.each(backends)('registry (%s)', (backend) => {
     expect((await cli(['--registry', s.db, 'runs', 'diff', a, c])).stdout).toMatch(/^warning: the two runs read different datasets/);
   });
 
+  it.skipIf(skip)('usage errors are refused before a run starts: no failed run for a dim the model lacks, a dim twice, a model not there', async () => {
+    const s = await setup(backend);
+    for (const args of [
+      ['eval', s.base, '--dims', '9999'],
+      ['compare', s.base, s.tuned, '--dims', '4,4'],
+      ['compare', s.base, join(s.dir, 'no-such-model'), '--dims', '4'],
+    ]) {
+      const r = await cli(['--registry', s.db, ...args, '--data', s.data, '--out', join(s.dir, 'o'), '--no-cache']);
+      expect(r.code, args.join(' ')).toBe(2);
+    }
+    if (backend === 'sqlite' && !existsSync(s.db)) return; // never created: nothing recorded
+    const reg = await Registry.open(s.db, { readonly: true }).catch(() => null);
+    if (reg) {
+      expect(await reg.listRuns()).toEqual([]);
+      await reg.close();
+    }
+  });
+
   it.skipIf(skip)('a model given by a relative path is recorded by its absolute path', async () => {
     const s = await setup(backend);
     const rel = await new Promise<{ code: number | null; err: string }>((resolve) => {
@@ -183,13 +201,19 @@ describe.each(backends)('registry (%s)', (backend) => {
     expect(missing.stderr).toMatch(/has no version 7/);
   });
 
-  it.skipIf(skip)('a run that fails is marked failed, with no metrics', async () => {
+  it.skipIf(skip)('a run that fails is marked failed, with no metrics; a model that cannot load is refused before any run', async () => {
     const s = await setup(backend);
-    writeFileSync(join(s.tuned, 'onnx', 'model.onnx'), 'broken');
+    // fails while encoding: the model's embedding of a text holding "the" is NaN
+    writeTinyModel(s.tuned, { pooling: 'mean', seed: 2, nanWord: 'the' });
     const r = await cli(compareArgs(s));
     expect(r.code).toBe(2);
-    expect(await rows(s.db, 'SELECT status, error FROM runs')).toEqual([{ status: 'failed', error: expect.stringMatching(/onnxruntime cannot load/) }]);
+    expect(await rows(s.db, 'SELECT status, error FROM runs')).toEqual([{ status: 'failed', error: expect.stringMatching(/non-finite value/) }]);
     expect(await rows(s.db, 'SELECT COUNT(*) AS n FROM metrics')).toEqual([{ n: 0 }]);
+    writeFileSync(join(s.tuned, 'onnx', 'model.onnx'), 'broken');
+    const broken = await cli(compareArgs(s));
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/onnxruntime cannot load/);
+    expect(await rows(s.db, 'SELECT COUNT(*) AS n FROM runs')).toEqual([{ n: 1 }]);
   });
 
   it.skipIf(skip)('SIGINT during a run: exits promptly and the run is marked interrupted', async () => {

@@ -20,6 +20,14 @@ export function runStart(command: string, dataset: Dataset, dims: number[] | und
   };
 }
 
+/**
+ * Opens the registry at `location` (null: none) and closes it again: a run checks that its
+ * registry is there before it loads models or reads data, so an unreachable one fails it at once.
+ */
+export async function reachRegistry(location: string | null): Promise<void> {
+  if (location !== null) await (await Registry.open(location)).close();
+}
+
 /** A run's outputs, written but not yet in place (lib/report's StagedOutputs). */
 export interface PendingOutputs {
   files: Array<{ staged: string; target: string }>;

@@ -1,13 +1,13 @@
 // `compare`: base vs fine-tuned, whole (outputs, registry run) or one shard of it (a part file
 // for `merge`).
 import { mkdirSync } from 'node:fs';
-import { type CompareResult, compare, compareShard } from '../compare.js';
+import { type CompareResult, compare, compareShard, withModels } from '../compare.js';
 import type { Dataset } from '../data/dataset.js';
 import type { LoadOptions } from '../data/load.js';
 import { DEFAULT_OUT_DIR, DEFAULT_SEED, HEADLINE_METRIC } from '../defaults.js';
 import { checkAborted } from '../errors.js';
 import { DEFAULT_K_LISTS } from '../metrics/index.js';
-import { loggedRun, type RunStart, runStart } from '../registry/index.js';
+import { loggedRun, reachRegistry, type RunStart, runStart } from '../registry/index.js';
 import { checkHeadlineMetric, checkOutDir, stageCompareOutputs } from '../report/outputs.js';
 import { type CompareResultsJson, compareResultsJson } from '../report/results.js';
 import { engineArithmetic } from '../score/engine.js';
@@ -69,11 +69,16 @@ export async function runCompare(o: CompareRunOptions): Promise<CompareRun | Com
   const options = { ...scoring, kLists, signal: o.signal, encoder: encoderOptions(o) };
   if (o.shard) return compareShardRun(o, o.shard, dataset, out, options);
   const seed = o.seed ?? DEFAULT_SEED;
-  return logCompare(
-    { out, chartMetric, names: o.names, registry: registryOf(o), signal: o.signal },
-    dataset,
-    runStart('compare', dataset, o.dims, kLists, o.device ?? 'cpu', o.commandLine),
-    () => compare(o.base, o.tuned, dataset, { ...options, stats: { seed } }),
+  // The models are loaded and the dims checked against them before the registry hears of a run:
+  // a model that is not there or a dim it does not have is a usage error, not a failed run.
+  await reachRegistry(registryOf(o));
+  return withModels(o.base, o.tuned, options, (encoders) =>
+    logCompare(
+      { out, chartMetric, names: o.names, registry: registryOf(o), signal: o.signal },
+      dataset,
+      runStart('compare', dataset, o.dims, kLists, o.device ?? 'cpu', o.commandLine),
+      () => compare(encoders[0], encoders[1], dataset, { ...options, stats: { seed } }),
+    ),
   );
 }
 

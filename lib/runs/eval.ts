@@ -3,8 +3,10 @@ import type { Dataset } from '../data/dataset.js';
 import { loadDataset, type LoadOptions } from '../data/load.js';
 import { DEFAULT_OUT_DIR } from '../defaults.js';
 import { checkAborted } from '../errors.js';
+import { Encoder } from '../encode/encoder.js';
 import { evaluateModel, type ModelEvalResult } from '../evaluate.js';
-import { loggedRun, runStart } from '../registry/index.js';
+import { checkDims } from '../score/engine.js';
+import { loggedRun, reachRegistry, runStart } from '../registry/index.js';
 import { checkOutDir, stageEvalOutputs } from '../report/outputs.js';
 import { type EvalResultsJson, evalResultsJson } from '../report/results.js';
 import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
@@ -53,12 +55,22 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
   checkOutDir(out);
   const dataset = await datasetOf(o.data, o.load, o);
   let done: Pick<EvalRun, 'result' | 'results'> | undefined;
+  // Loaded, and the dims checked against it, before the registry hears of a run: a model that is
+  // not there or a dim it does not have is a usage error, not a failed run.
+  await reachRegistry(registryOf(o));
+  const encoder = await Encoder.load(o.model, { signal: o.signal, ...encoderOptions(o) });
+  try {
+    if (o.dims) checkDims(o.dims, await encoder.width(), `model ${encoder.spec.name}`);
+  } catch (e) {
+    await encoder.close();
+    throw e;
+  }
   const logged = await loggedRun(registryOf(o), runStart('eval', dataset, o.dims, o.kLists, o.device ?? 'cpu', o.commandLine), async () => {
-    const result = await evaluateModel(o.model, dataset, { ...scoring, signal: o.signal, encoder: encoderOptions(o) });
+    const result = await evaluateModel(encoder, dataset, { ...scoring, signal: o.signal });
     const results = evalResultsJson('eval', dataset, result, { modelName: o.modelName });
     checkAborted(o.signal);
     done = { result, results };
     return { models: [modelRecord('model', result, o.modelName, 'model_eval')], outputs: stageEvalOutputs(out, results, result) };
-  });
+  }).finally(() => encoder.close());
   return { dataset, ...done!, ...logged };
 }
