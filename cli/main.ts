@@ -249,11 +249,15 @@ models
 models
   .command('promote')
   .argument('<name>')
-  .argument('<version>')
+  .argument('<version>', "a version number, or 'latest'")
   .addOption(new Option('--stage <stage>', 'new stage').choices(['staging', 'production']).makeOptionMandatory())
   .option('--json', 'print JSON')
   .action((name: string, version: string, o) =>
-    registryCommand(openRegistry(), { kind: 'models-promote', name, version: parsePositiveInt(version, 'VERSION'), stage: o.stage }, o.json),
+    registryCommand(
+      openRegistry(),
+      { kind: 'models-promote', name, version: version === 'latest' ? 'latest' : parsePositiveInt(version, 'VERSION'), stage: o.stage },
+      o.json,
+    ),
   );
 models
   .command('log-metadata')

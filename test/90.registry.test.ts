@@ -155,6 +155,23 @@ describe.each(backends)('registry (%s)', (backend) => {
     }
   });
 
+  it.skipIf(skip)("promote takes 'latest' for the highest version", async () => {
+    const s = await setup(backend);
+    for (const seed of [1, 9]) {
+      writeTinyModel(s.base, { pooling: 'mean', seed });
+      expect((await cli(['--registry', s.db, 'eval', s.base, '--data', s.data, '--out', join(s.dir, 'e'), '--no-cache'])).code).toBe(0);
+    }
+    const r = await cli(['--registry', s.db, 'models', 'promote', 'base', 'latest', '--stage', 'production']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^base version 2 is now production/);
+    const reg = await Registry.open(s.db, { readonly: true });
+    expect((await reg.showModel('base')).versions.map((v) => [v.version, v.stage])).toEqual([
+      [1, 'none'],
+      [2, 'production'],
+    ]);
+    await reg.close();
+  });
+
   it.skipIf(skip)('a model given by a relative path is recorded by its absolute path', async () => {
     const s = await setup(backend);
     const rel = await new Promise<{ code: number | null; err: string }>((resolve) => {

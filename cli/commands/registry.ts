@@ -8,7 +8,7 @@ import { diffText, modelsText, modelText, runsText, runText } from '../registry-
 export type RegistryQuery =
   | { kind: 'models-list' }
   | { kind: 'models-show'; name: string }
-  | { kind: 'models-promote'; name: string; version: number; stage: Stage }
+  | { kind: 'models-promote'; name: string; version: number | 'latest'; stage: Stage }
   | { kind: 'runs-list' }
   | { kind: 'runs-show'; id: string }
   | { kind: 'runs-diff'; a: string; b: string }
@@ -23,9 +23,10 @@ async function answer(registry: Registry, q: RegistryQuery): Promise<{ value: un
       return as(await registry.listModels(), modelsText);
     case 'models-show':
       return as(await registry.showModel(q.name), modelText);
-    case 'models-promote':
-      await registry.promote(q.name, q.version, q.stage);
-      return { value: { name: q.name, version: q.version, stage: q.stage }, text: `${stripControl(q.name)} version ${q.version} is now ${q.stage}` };
+    case 'models-promote': {
+      const version = await registry.promote(q.name, q.version, q.stage);
+      return { value: { name: q.name, version, stage: q.stage }, text: `${stripControl(q.name)} version ${version} is now ${q.stage}` };
+    }
     case 'models-log-metadata':
       return {
         value: await registry.logMetadata(q.name, q.version, q.metadata),

@@ -368,10 +368,10 @@ export class Registry {
     return { name: card.baseModel, revision: card.baseRevision ?? null, version: match?.version ?? null };
   }
 
-  /** Gives `version` the stage; the previous holder of that stage becomes archived. */
-  async promote(name: string, version: number, stage: Stage, source = 'cli'): Promise<void> {
+  /** Gives `version` (or the latest) the stage; the previous holder becomes archived. Returns the version promoted. */
+  async promote(name: string, version: number | 'latest', stage: Stage, source = 'cli'): Promise<number> {
     if (!STAGES.includes(stage)) throw invalidParameter('stage', `one of ${STAGES.join(', ')}`, stage);
-    await this.store.write(async (tx) => {
+    return this.store.write(async (tx) => {
       const row = await this.versionRow(tx, name, version);
       const at = now();
       const log = (id: number, to: string, from: string) =>
@@ -388,17 +388,21 @@ export class Registry {
       }
       await tx.run('UPDATE model_versions SET stage = ? WHERE id = ?', stage, row.id);
       await log(row.id, stage, row.stage);
+      return (await tx.get<{ version: number }>('SELECT version FROM model_versions WHERE id = ?', row.id))!.version;
     });
   }
 
-  private async versionRow(sql: Sql, name: string, version: number): Promise<{ id: number; model_id: number; stage: string; metadata: string }> {
-    if (!Number.isInteger(version) || version < 1) throw invalidParameter('version', 'a positive integer', version);
+  /** A version's row; `latest` is the highest version number. */
+  private async versionRow(sql: Sql, name: string, version: number | 'latest'): Promise<{ id: number; model_id: number; stage: string; metadata: string }> {
+    if (version !== 'latest' && (!Number.isInteger(version) || version < 1)) throw invalidParameter('version', "a positive integer or 'latest'", version);
     const model = await sql.get<{ id: number }>('SELECT id FROM models WHERE name = ?', name);
     if (!model) throw new UserError(`model "${name}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
     const row = await sql.get<{ id: number; model_id: number; stage: string; metadata: string }>(
-      `SELECT id, model_id, stage, ${this.version >= 3 ? 'metadata' : `'{}' AS metadata`} FROM model_versions WHERE model_id = ? AND version = ?`,
+      `SELECT id, model_id, stage, ${this.version >= 3 ? 'metadata' : `'{}' AS metadata`} FROM model_versions WHERE model_id = ? AND ${
+        version === 'latest' ? 'version = (SELECT MAX(version) FROM model_versions WHERE model_id = ?)' : 'version = ?'
+      }`,
       model.id,
-      version,
+      version === 'latest' ? model.id : version,
     );
     if (!row) throw new UserError(`model "${name}" has no version ${version}`, 'ERR_NOT_FOUND');
     return row;
