@@ -262,17 +262,24 @@ models
 models
   .command('log-metadata')
   .description(
-    "attach metadata to a model version (as ZenML's log_model_metadata): --set key=value (dotted keys nest; values are JSON when they parse) or --file meta.json",
+    "attach metadata to a model version (as ZenML's log_model_metadata): --set key=value (dotted keys nest and merge into what was logged; values are JSON when they parse) or --file meta.json",
   )
   .argument('<name>')
   .argument('<version>')
   .option('--set <key=value...>', 'one or more key=value pairs')
   .option('--file <file>', 'a JSON object of metadata')
+  .option('--replace', 'each top-level key given replaces its whole value instead of merging into it')
   .option('--json', 'print JSON')
   .action((name: string, version: string, o) =>
     registryCommand(
       openRegistry(),
-      { kind: 'models-log-metadata', name, version: parsePositiveInt(version, 'VERSION'), metadata: parseMetadata(o.set, o.file) },
+      {
+        kind: 'models-log-metadata',
+        name,
+        version: parsePositiveInt(version, 'VERSION'),
+        metadata: parseMetadata(o.set, o.file),
+        replace: Boolean(o.replace),
+      },
       o.json,
     ),
   );

@@ -155,6 +155,19 @@ describe.each(backends)('registry (%s)', (backend) => {
     }
   });
 
+  it.skipIf(skip)('log-metadata merges dotted keys into what was logged before; --replace replaces a whole key', async () => {
+    const s = await setup(backend);
+    expect((await cli(['--registry', s.db, 'eval', s.base, '--data', s.data, '--out', join(s.dir, 'e'), '--no-cache'])).code).toBe(0);
+    const log = (...args: string[]) => cli(['--registry', s.db, 'models', 'log-metadata', 'base', '1', ...args, '--json']);
+    expect((await log('--set', 'training_params.learning_rate=2e-5', '--set', 'hardware.gpu=H100')).code).toBe(0);
+    const merged = JSON.parse((await log('--set', 'training_params.batch_size=32')).stdout);
+    expect(merged.training_params).toEqual({ learning_rate: 2e-5, batch_size: 32 });
+    expect(merged.hardware).toEqual({ gpu: 'H100' });
+    const replaced = JSON.parse((await log('--set', 'training_params.epochs=3', '--replace')).stdout);
+    expect(replaced.training_params).toEqual({ epochs: 3 });
+    expect(replaced.hardware).toEqual({ gpu: 'H100' });
+  });
+
   it.skipIf(skip)("promote takes 'latest' for the highest version", async () => {
     const s = await setup(backend);
     for (const seed of [1, 9]) {

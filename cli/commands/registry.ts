@@ -13,7 +13,7 @@ export type RegistryQuery =
   | { kind: 'runs-show'; id: string }
   | { kind: 'runs-diff'; a: string; b: string }
   | { kind: 'runs-prune' }
-  | { kind: 'models-log-metadata'; name: string; version: number; metadata: Record<string, unknown> };
+  | { kind: 'models-log-metadata'; name: string; version: number; metadata: Record<string, unknown>; replace: boolean };
 
 /** What a query returns and how it reads as text. */
 async function answer(registry: Registry, q: RegistryQuery): Promise<{ value: unknown; text: string }> {
@@ -29,7 +29,7 @@ async function answer(registry: Registry, q: RegistryQuery): Promise<{ value: un
     }
     case 'models-log-metadata':
       return {
-        value: await registry.logMetadata(q.name, q.version, q.metadata),
+        value: await registry.logMetadata(q.name, q.version, q.metadata, { replace: q.replace }),
         text: `${stripControl(q.name)} version ${q.version}: metadata ${Object.keys(q.metadata).map(stripControl).join(', ')} logged`,
       };
     case 'runs-prune': {

@@ -412,12 +412,18 @@ export class Registry {
    * Attaches metadata to a model version, as ZenML's log_model_metadata does: nested values,
    * merged key by key into what the version has (a key given again is replaced).
    */
-  async logMetadata(name: string, version: number, metadata: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /**
+   * Attaches metadata to a version, as ZenML's log_model_metadata does: nested objects merge into
+   * what was logged before (`training_params.learning_rate` keeps `training_params.batch_size`);
+   * with `replace`, each top-level key given replaces its whole value. Returns the version's metadata.
+   */
+  async logMetadata(name: string, version: number, metadata: Record<string, unknown>, { replace = false } = {}): Promise<Record<string, unknown>> {
     if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))
       throw invalidParameter('metadata', 'an object of keys and values', metadata);
     return this.store.write(async (tx) => {
       const row = await this.versionRow(tx, name, version);
-      const merged = { ...(JSON.parse(row.metadata) as Record<string, unknown>), ...metadata };
+      const before = JSON.parse(row.metadata) as Record<string, unknown>;
+      const merged = replace ? { ...before, ...metadata } : mergeObjects(before, metadata);
       await tx.run('UPDATE model_versions SET metadata = ? WHERE id = ?', JSON.stringify(merged), row.id);
       return merged;
     });
@@ -579,6 +585,15 @@ export class Registry {
     const datasets = { a: ra.dataset_name, b: rb.dataset_name };
     return { a: ra.id, b: rb.id, sameDataset: ra.dataset_fingerprint === rb.dataset_fingerprint, datasets, rows };
   }
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `b` merged into `a`: objects key by key, all else (arrays included) replaced. */
+function mergeObjects(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [key, value] of Object.entries(b)) out[key] = isPlainObject(value) && isPlainObject(out[key]) ? mergeObjects(out[key], value) : value;
+  return out;
 }
 
 /** Metric keys by dim (largest first), then in the evaluator's order of names (k ascending). */
