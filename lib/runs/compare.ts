@@ -71,10 +71,11 @@ export async function runCompare(o: CompareRunOptions): Promise<CompareRun | Com
   const seed = o.seed ?? DEFAULT_SEED;
   // The models are loaded and the dims checked against them before the registry hears of a run:
   // a model that is not there or a dim it does not have is a usage error, not a failed run.
-  await reachRegistry(registryOf(o));
+  const registry = registryOf(o);
+  await reachRegistry(registry);
   return withModels(o.base, o.tuned, options, (encoders) =>
     logCompare(
-      { out, chartMetric, names: o.names, registry: registryOf(o), signal: o.signal },
+      { out, chartMetric, names: o.names, registry, signal: o.signal },
       dataset,
       runStart('compare', dataset, o.dims, kLists, o.device ?? 'cpu', o.commandLine),
       () => compare(encoders[0], encoders[1], dataset, { ...options, stats: { seed } }),

@@ -55,17 +55,18 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
   checkOutDir(out);
   const dataset = await datasetOf(o.data, o.load, o);
   let done: Pick<EvalRun, 'result' | 'results'> | undefined;
+  const registry = registryOf(o);
+  await reachRegistry(registry);
   // Loaded, and the dims checked against it, before the registry hears of a run: a model that is
   // not there or a dim it does not have is a usage error, not a failed run.
-  await reachRegistry(registryOf(o));
-  const encoder = await Encoder.load(o.model, { signal: o.signal, ...encoderOptions(o) });
+  const encoder = await Encoder.load(o.model, encoderOptions(o));
   try {
     if (o.dims) checkDims(o.dims, await encoder.width(), `model ${encoder.spec.name}`);
   } catch (e) {
     await encoder.close();
     throw e;
   }
-  const logged = await loggedRun(registryOf(o), runStart('eval', dataset, o.dims, o.kLists, o.device ?? 'cpu', o.commandLine), async () => {
+  const logged = await loggedRun(registry, runStart('eval', dataset, o.dims, o.kLists, o.device ?? 'cpu', o.commandLine), async () => {
     const result = await evaluateModel(encoder, dataset, { ...scoring, signal: o.signal });
     const results = evalResultsJson('eval', dataset, result, { modelName: o.modelName });
     checkAborted(o.signal);
