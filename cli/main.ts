@@ -13,18 +13,21 @@ import {
   type Arithmetic,
   engineInfo,
   HEADLINE_METRIC,
+  isTrainingOutput,
   KERNELS,
   type KernelChoice,
   parseShard,
+  UserError,
   VERSION,
 } from '../lib/index.js';
 import { type EncodingOptions, type ScoringOptions, shardFromEnv } from '../lib/runs/index.js';
 import { compareCommand, demoCommand, mergeCommand } from './commands/compare.js';
 import { doctor } from './commands/doctor.js';
 import { encodeCommand, evalCommand, scoreCommand } from './commands/evaluate.js';
+import { trainingCommand } from './commands/training.js';
 import { copyCommand, registryCommand } from './commands/registry.js';
 import { context, installErrorHandlers, installSignalHandlers, reportError, waitForSignal, warn } from './context.js';
-import { parseIntList, parseKLists, parseMetadata, parsePort, parsePositiveInt, parseSeed, parseThreads } from './options.js';
+import { parseIntList, parseKLists, parseList, parseMetadata, parsePort, parsePositiveInt, parseSeed, parseThreads } from './options.js';
 import { startDashboard } from '../ui/server.js';
 
 const program = new Command('emb-bench')
@@ -98,6 +101,59 @@ const withEncoding = (c: Command) =>
     .option('--quiet', 'no progress bar')
     .option('--no-log', 'do not record the run in the registry');
 
+/** A training run's output folder given as the (fine-tuned) model: which checkpoints, and the watch. */
+const withTraining = (c: Command) =>
+  c
+    .option('--checkpoints <list>', 'a training output folder: only these checkpoints (steps, checkpoint-<step> names, or final; default: all)')
+    .option('--watch', 'a training output folder: evaluate each new checkpoint as the trainer writes it; Ctrl-C ends the watch and writes the results so far')
+    .option('--watch-interval <seconds>', 'with --watch: how often to look for new checkpoints', '5')
+    .option('--watch-idle <seconds>', 'with --watch: end after this long without a new checkpoint (default: never)');
+
+function trainingFlags(o: Record<string, unknown>, model: string) {
+  if (!o.watch && o.checkpoints === undefined && !isTrainingOutput(model)) return null;
+  const seconds = (v: unknown, flag: string) => (v === undefined ? undefined : parsePositiveInt(String(v), flag) * 1000);
+  return {
+    run: model,
+    checkpoints: o.checkpoints === undefined ? undefined : parseList(String(o.checkpoints), '--checkpoints'),
+    watch: o.watch
+      ? { stop: new AbortController().signal, intervalMs: seconds(o.watchInterval, '--watch-interval'), idleMs: seconds(o.watchIdle, '--watch-idle') }
+      : undefined,
+  };
+}
+
+/** How the data is read: a BEIR folder, or a pairs file with its field names. */
+const withData = (c: Command) =>
+  c
+    .requiredOption('--data <path>', 'BEIR folder, or a pairs file (JSONL, JSON array, CSV, Parquet)')
+    .addOption(new Option('--format <format>', 'dataset format (default: detected)').choices(['beir', 'jsonl', 'json', 'csv', 'parquet']))
+    .option('--split <name>', 'qrels split of a BEIR folder', DEFAULT_SPLIT)
+    .option('--query-field <name>', 'pairs: query text field (ZenML: anchor)')
+    .option('--doc-field <name>', 'pairs: document text field (ZenML: positive)')
+    .option('--id-field <name>', 'pairs: id field shared by a query and its document', 'id')
+    .option('--corpus <file>', 'pairs: a file of more documents for the corpus');
+const loadFlags = (o: Record<string, unknown>) => ({
+  format: o.format as 'beir' | 'jsonl' | 'json' | 'csv' | 'parquet' | undefined,
+  split: o.split as string,
+  corpus: o.corpus as string | undefined,
+  fields: { queryField: o.queryField as string | undefined, docField: o.docField as string | undefined, idField: o.idField as string },
+});
+
+/** What eval and compare take alike: encoding, engine, registry, data, dims, output. */
+function runFlags(o: Record<string, unknown>) {
+  return {
+    ...encodeFlags(o),
+    ...engineFlags(o),
+    registry: registryOption(o),
+    commandLine: commandLine(),
+    data: o.data as string,
+    load: loadFlags(o),
+    dims: o.dims !== undefined ? parseIntList(o.dims as string, '--dims') : undefined,
+    out: o.out as string,
+    json: Boolean(o.json),
+    kLists: parseKLists(o),
+  };
+}
+
 const registryOption = (o: Record<string, unknown>): string | null =>
   o.log === false ? null : ((program.opts().registry as string | undefined) ?? defaultRegistryPath());
 
@@ -114,37 +170,35 @@ function encodeFlags(o: Record<string, unknown>): EncodingOptions & Pick<Scoring
 
 withEngine(
   withKLists(
-    withEncoding(
-      program
-        .command('eval')
-        .description('encode a BEIR dataset with one ONNX model and score it at several Matryoshka dims')
-        .argument('<model>', 'model folder (ONNX or safetensors), .onnx file, or Hub id org/name[@revision]')
-        .requiredOption('--data <dir>', 'BEIR folder')
-        .option('--dims <list>', 'Matryoshka dims (default: the model width)')
-        .option('--split <name>', 'qrels split', DEFAULT_SPLIT)
-        .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
-        .option('--model-name <name>', 'name in the registry (default: the folder name)')
-        .option('--json', 'print results.json instead of the table'),
+    withTraining(
+      withData(
+        withEncoding(
+          program
+            .command('eval')
+            .description('encode a dataset with one model (or every checkpoint of a training run) and score it at several Matryoshka dims')
+            .argument(
+              '<model>',
+              'model folder (ONNX or safetensors), .onnx file, Hub id org/name[@revision], or a training output folder (checkpoint-<step>/ folders)',
+            )
+            .option('--dims <list>', 'Matryoshka dims (default: the model width)')
+            .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
+            .option('--model-name <name>', 'name in the registry (default: the folder name)')
+            .option('--chart-metric <name>', 'training runs: metric that picks the best checkpoint and draws the chart', HEADLINE_METRIC)
+            .option('--seed <n>', 'training runs: seed of the bootstrap and randomization test', String(DEFAULT_SEED))
+            .option('--json', 'print results.json instead of the table'),
+        ),
+      ),
     ),
   ),
 ).action(async (model: string, o) => {
-  await evalCommand(
-    {
-      ...encodeFlags(o),
-      ...engineFlags(o),
-      registry: registryOption(o),
-      commandLine: commandLine(),
-      modelName: o.modelName,
-      model,
-      data: o.data,
-      load: { split: o.split },
-      dims: o.dims !== undefined ? parseIntList(o.dims, '--dims') : undefined,
-      out: o.out,
-      json: Boolean(o.json),
-      kLists: parseKLists(o),
-    },
-    context({ quiet: o.quiet }),
-  );
+  const common = runFlags(o);
+  const training = trainingFlags(o, model);
+  if (training)
+    await trainingCommand(
+      { ...common, ...training, names: { run: o.modelName }, chartMetric: o.chartMetric, seed: parseSeed(o.seed) },
+      context({ quiet: o.quiet }),
+    );
+  else await evalCommand({ ...common, modelName: o.modelName, model }, context({ quiet: o.quiet }));
 });
 
 withEncoding(
@@ -163,59 +217,46 @@ withEncoding(
 
 withEngine(
   withKLists(
-    withEncoding(
-      program
-        .command('compare')
-        .description('base vs fine-tuned at every Matryoshka dim: metrics, significance, report.md and chart.png')
-        .argument('<base>', 'base model: folder, .onnx file, or Hub id org/name[@revision]')
-        .argument('<tuned>', 'fine-tuned model: folder, .onnx file, or Hub id')
-        .requiredOption('--data <path>', 'BEIR folder, or a pairs file (JSONL, JSON array, CSV, Parquet)')
-        .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: the smaller width)')
-        .addOption(new Option('--format <format>', 'dataset format (default: detected)').choices(['beir', 'jsonl', 'json', 'csv', 'parquet']))
-        .option('--split <name>', 'qrels split of a BEIR folder', DEFAULT_SPLIT)
-        .option('--query-field <name>', 'pairs: query text field (ZenML: anchor)')
-        .option('--doc-field <name>', 'pairs: document text field (ZenML: positive)')
-        .option('--id-field <name>', 'pairs: id field shared by a query and its document', 'id')
-        .option('--corpus <file>', 'pairs: a file of more documents for the corpus')
-        .option('--chart-metric <name>', 'metric for the chart and headline table', HEADLINE_METRIC)
-        .option('--seed <n>', 'seed of the bootstrap and randomization test', String(DEFAULT_SEED))
-        .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
-        .option('--base-name <name>', 'base model name in the registry (default: the folder name)')
-        .option('--tuned-name <name>', 'fine-tuned model name in the registry (default: the folder name)')
-        .option(
-          '--shard <I/N>',
-          'run shard I of N only (corpus slice I), for `emb-bench merge` (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with EMB_BENCH_SHARD_COUNT)',
-        )
-        .option('--json', 'print results.json instead of the table'),
+    withTraining(
+      withData(
+        withEncoding(
+          program
+            .command('compare')
+            .description('base vs fine-tuned at every Matryoshka dim: metrics, significance, report.md and chart.png')
+            .argument('<base>', 'base model: folder, .onnx file, or Hub id org/name[@revision]')
+            .argument('<tuned>', 'fine-tuned model: folder, .onnx file, Hub id, or a training output folder (every checkpoint against the base)')
+            .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: the smaller width)')
+            .option('--chart-metric <name>', 'metric for the chart and headline table', HEADLINE_METRIC)
+            .option('--seed <n>', 'seed of the bootstrap and randomization test', String(DEFAULT_SEED))
+            .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
+            .option('--base-name <name>', 'base model name in the registry (default: the folder name)')
+            .option('--tuned-name <name>', 'fine-tuned model name in the registry (default: the folder name)')
+            .option(
+              '--shard <I/N>',
+              'run shard I of N only (corpus slice I), for `emb-bench merge` (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with EMB_BENCH_SHARD_COUNT)',
+            )
+            .option('--json', 'print results.json instead of the table'),
+        ),
+      ),
     ),
   ),
 ).action(async (base: string, tuned: string, o) => {
-  await compareCommand(
-    {
-      ...encodeFlags(o),
-      ...engineFlags(o),
-      registry: registryOption(o),
-      commandLine: commandLine(),
-      names: { base: o.baseName, tuned: o.tunedName },
-      base,
-      tuned,
-      data: o.data,
-      load: {
-        format: o.format,
-        split: o.split,
-        corpus: o.corpus,
-        fields: { queryField: o.queryField, docField: o.docField, idField: o.idField },
+  const common = { ...runFlags(o), chartMetric: o.chartMetric as string, seed: parseSeed(o.seed) };
+  const training = trainingFlags(o, tuned);
+  if (training) {
+    if (o.shard !== undefined) throw new UserError('--shard: a training run is not sharded; give one model as <tuned>', 'ERR_OPTION');
+    await trainingCommand({ ...common, ...training, base, names: { base: o.baseName, run: o.tunedName } }, context({ quiet: o.quiet }));
+  } else
+    await compareCommand(
+      {
+        ...common,
+        names: { base: o.baseName, tuned: o.tunedName },
+        base,
+        tuned,
+        shard: o.shard !== undefined ? parseShard(o.shard, 'shard') : (shardFromEnv() ?? undefined),
       },
-      dims: o.dims !== undefined ? parseIntList(o.dims, '--dims') : undefined,
-      out: o.out,
-      json: Boolean(o.json),
-      chartMetric: o.chartMetric,
-      kLists: parseKLists(o),
-      seed: parseSeed(o.seed),
-      shard: o.shard !== undefined ? parseShard(o.shard, 'shard') : (shardFromEnv() ?? undefined),
-    },
-    context({ quiet: o.quiet }),
-  );
+      context({ quiet: o.quiet }),
+    );
 });
 
 program

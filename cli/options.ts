@@ -101,3 +101,12 @@ export function parseKLists(o: KListFlags): KLists {
     map: o.mapAt !== undefined ? parseIntList(o.mapAt, '--map-at') : DEFAULT_K_LISTS.map,
   };
 }
+
+/** A comma-separated list of names: none empty, none twice. */
+export function parseList(text: string, flag: string): string[] {
+  const items = text.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new UserError(`${flag}: expected a comma-separated list without empty entries, got "${text}"`, 'ERR_OPTION');
+  const dup = items.find((v, i) => items.indexOf(v) !== i);
+  if (dup !== undefined) throw new UserError(`${flag}: ${dup} is listed twice`, 'ERR_OPTION');
+  return items;
+}

@@ -30,6 +30,9 @@ export type ErrorCode =
   | 'ERR_INFERENCE'
   | 'ERR_EMBEDDING_VALUE'
   | 'ERR_NO_CUDA_EP'
+  // training runs
+  | 'ERR_TRAINING_OUTPUT'
+  | 'ERR_TRAINER_STATE'
   // the Hugging Face Hub
   | 'ERR_NETWORK'
   | 'ERR_HUB_AUTH'

@@ -4,6 +4,8 @@ import { html, type Html } from './html.js';
 export interface Series {
   label: string;
   color: string;
+  /** Drawn dashed (a reference such as the base model), without markers. */
+  dashed?: boolean;
   points: Array<{ x: number; y: number; low?: number; high?: number }>;
 }
 
@@ -41,8 +43,8 @@ ${series.map((s) => {
   const d = sorted.map((p, i) => `${i ? 'L' : 'M'}${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' ');
   return html`<g class="series" data-label="${s.label}">
 ${sorted.filter((p) => p.low !== undefined && p.high !== undefined).map((p) => html`<line x1="${X(p.x).toFixed(1)}" x2="${X(p.x).toFixed(1)}" y1="${Y(p.low!).toFixed(1)}" y2="${Y(p.high!).toFixed(1)}" stroke="${s.color}" class="interval"/>`)}
-<path d="${d}" stroke="${s.color}" fill="none" stroke-width="2"/>
-${sorted.map((p) => html`<circle cx="${X(p.x).toFixed(1)}" cy="${Y(p.y).toFixed(1)}" r="3.5" fill="${s.color}"><title>${s.label} at ${p.x}: ${p.y.toFixed(4)}</title></circle>`)}
+<path d="${d}" stroke="${s.color}" fill="none" stroke-width="2"${s.dashed ? html` stroke-dasharray="6 4"` : ''}/>
+${(s.dashed ? [] : sorted).map((p) => html`<circle cx="${X(p.x).toFixed(1)}" cy="${Y(p.y).toFixed(1)}" r="3.5" fill="${s.color}"><title>${s.label} at ${p.x}: ${p.y.toFixed(4)}</title></circle>`)}
 </g>`;
 })}
 </svg>

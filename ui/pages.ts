@@ -5,7 +5,7 @@ import { queryTextsOf } from '../lib/runs/index.js';
 import { metricKey, parseMetricKey } from '../lib/metrics/keys.js';
 import { sortMetricNames } from '../lib/metrics/metrics.js';
 import type { Registry, ShownModel, ShownRun } from '../lib/registry/index.js';
-import { lineChart } from './charts.js';
+import { lineChart, type Series } from './charts.js';
 import { Html, html, page, query } from './html.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -121,19 +121,39 @@ export async function modelPage(ctx: PageContext, name: string, params: URLSearc
       ? HEADLINE_METRIC
       : (names[0] ?? HEADLINE_METRIC);
   const dims = [...new Set(m.versions.flatMap((v) => [...byDim(v.latest_metrics, metric).keys()]))].sort((a, b) => b - a);
-  const trend = dims.map((d, i) => ({
-    label: `dim ${d}`,
-    color: DIM_COLORS[i % DIM_COLORS.length],
-    points: m.versions.flatMap((v) => {
-      const y = byDim(v.latest_metrics, metric).get(d);
-      return y === undefined ? [] : [{ x: v.version, y }];
-    }),
-  }));
   const histories = new Map<number, Awaited<ReturnType<Registry['stageHistory']>>>();
   const runs = new Map<string, ShownRun>();
   for (const v of m.versions) {
     histories.set(v.version, await ctx.registry.stageHistory(m.name, v.version));
-    if (v.latest_run) runs.set(v.latest_run, await ctx.registry.showRun(v.latest_run));
+    if (v.latest_run && !runs.has(v.latest_run)) runs.set(v.latest_run, await ctx.registry.showRun(v.latest_run));
+  }
+  // checkpoints of a training run: drawn by step, the run's base model dashed
+  const stepOf = (v: (typeof m.versions)[number]) => (v.metadata as { training?: { step?: unknown } }).training?.step;
+  const byStep = m.versions.length > 0 && m.versions.every((v) => typeof stepOf(v) === 'number');
+  const trend: Series[] = dims.map((d, i) => ({
+    label: `dim ${d}`,
+    color: DIM_COLORS[i % DIM_COLORS.length],
+    points: m.versions.flatMap((v) => {
+      const y = byDim(v.latest_metrics, metric).get(d);
+      return y === undefined ? [] : [{ x: byStep ? (stepOf(v) as number) : v.version, y }];
+    }),
+  }));
+  const baseOfRun = byStep ? [...runs.values()].flatMap((r) => r.models.filter((x) => x.role === 'base')).at(-1) : undefined;
+  if (baseOfRun) {
+    const xs = trend.flatMap((s) => s.points.map((p) => p.x));
+    dims.forEach((d, i) => {
+      const y = byDim(baseOfRun.metrics, metric).get(d);
+      if (y !== undefined && xs.length)
+        trend.push({
+          label: `${baseOfRun.name} dim ${d}`,
+          color: DIM_COLORS[i % DIM_COLORS.length],
+          dashed: true,
+          points: [
+            { x: Math.min(...xs), y },
+            { x: Math.max(...xs), y },
+          ],
+        });
+    });
   }
   const versionRows = m.versions.map((v) => {
     const history = histories.get(v.version) ?? [];
@@ -184,9 +204,9 @@ ${run ? metadataCard('Hardware (latest run)', run.hardware) : ''}
     html`<h1>${m.name}</h1>
 <h2>Versions</h2>
 <table><thead><tr><th class="num">version</th><th>sha256</th><th class="num">width</th><th>pooling</th><th>prompts</th><th>stage</th><th>created</th><th>latest run</th></tr></thead><tbody>${versionRows}</tbody></table>
-<h2>${metric} across versions, per dim</h2>
+<h2>${metric} across ${byStep ? 'training steps' : 'versions'}, per dim</h2>
 <form class="filters" method="get"><label>metric <select name="metric">${names.map((n) => html`<option${n === metric ? new Html(' selected') : ''}>${n}</option>`)}</select></label><button type="submit">show</button></form>
-${lineChart(trend, { xLabel: 'version', yLabel: metric, xLog: false })}
+${lineChart(trend, { xLabel: byStep ? 'training step' : 'version', yLabel: metric, xLog: false })}
 <h2>Metadata</h2>
 ${cards}`,
     'Models',

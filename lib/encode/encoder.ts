@@ -1,6 +1,8 @@
 // Text -> embeddings as sentence-transformers computes them for the same model: its tokenizer,
 // truncation to max_seq_length, the graph's inputs, pooling, Normalize; batches of similar
 // length under a token budget; and a cache so a second run does no inference.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import { Tokenizer } from 'tokenizers';
 import { checkAborted, RuntimeError, UserError } from '../errors.js';
@@ -29,6 +31,26 @@ export interface EncoderOptions extends ModelOverrides {
   signal?: AbortSignal;
   /** Where Hub ids are downloaded from and cached (default: the environment, as huggingface_hub reads it). */
   hub?: Pick<HubOptions, 'endpoint' | 'token' | 'cacheDir' | 'offline'>;
+  /** Tokenizations shared by encoders with the same tokenizer (a training run's checkpoints): each text is tokenized once. */
+  tokens?: TokenMemo;
+}
+
+/**
+ * Tokenized texts kept across encoders: keyed by the tokenizer file's sha256 and max_seq_length
+ * (what decides the tokens), so checkpoints of one training run tokenize the data once.
+ */
+export class TokenMemo {
+  private readonly byTokenizer = new Map<string, Map<string, Tokenized>>();
+  /** Texts tokenized, and texts served from the memo. */
+  tokenized = 0;
+  served = 0;
+
+  table(tokenizerPath: string, maxSeqLength: number): Map<string, Tokenized> {
+    const key = `${createHash('sha256').update(readFileSync(tokenizerPath)).digest('hex')}:${maxSeqLength}`;
+    let t = this.byTokenizer.get(key);
+    if (!t) this.byTokenizer.set(key, (t = new Map()));
+    return t;
+  }
 }
 
 /** Characters kept per max_seq_length token before tokenizing: a token spans at least one
@@ -38,7 +60,7 @@ const CHARS_PER_TOKEN = 16;
 
 export type TextKind = 'query' | 'document';
 
-interface Tokenized {
+export interface Tokenized {
   ids: number[];
   typeIds: number[];
 }
@@ -166,7 +188,22 @@ export class Encoder {
     return c;
   }
 
+  private memo: Map<string, Tokenized> | undefined;
+
   private async tokenize(texts: string[]): Promise<Tokenized[]> {
+    const shared = this.options.tokens;
+    if (!shared) return this.tokenizeAll(texts);
+    this.memo ??= shared.table(this.spec.tokenizerPath, this.spec.maxSeqLength);
+    const memo = this.memo;
+    const missing = [...new Set(texts.filter((t) => !memo.has(t)))];
+    const made = await this.tokenizeAll(missing);
+    missing.forEach((t, i) => memo.set(t, made[i]));
+    shared.tokenized += missing.length;
+    shared.served += texts.length - missing.length;
+    return texts.map((t) => memo.get(t)!);
+  }
+
+  private async tokenizeAll(texts: string[]): Promise<Tokenized[]> {
     const budget = this.spec.maxSeqLength * CHARS_PER_TOKEN;
     const cut = (t: string) => {
       if (t.length <= budget) return t;

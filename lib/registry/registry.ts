@@ -189,7 +189,10 @@ export class Registry {
       modelId,
     );
     const next = (last?.version ?? 0) + 1;
-    if (last && resolve(last.path) !== resolve(m.path))
+    // checkpoints of one training run are versions of one model by design
+    const run = (m.metadata?.training as { run?: string } | undefined)?.run;
+    const sameRun = run !== undefined && resolve(last?.path ?? '').startsWith(resolve(run));
+    if (last && resolve(last.path) !== resolve(m.path) && !sameRun)
       notes.push(
         `model "${m.name}": version ${next} is ${resolve(m.path)}, version ${last.version} was ${resolve(last.path)}; if these are different models, give them different names`,
       );

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import type { CompareResult } from '../compare.js';
 import { metricKey } from '../metrics/index.js';
+import type { TrainingResult } from '../training.js';
 
 const FONT = 'EmbBench DejaVu Sans';
 let fontReady = false;
@@ -107,6 +108,107 @@ export function renderChart(result: CompareResult, metric = HEADLINE_METRIC, nam
       ctx.fillStyle = '#555';
       ctx.fillText(`p ${d.pHolm < 0.001 ? '< 0.001' : `= ${d.pHolm.toFixed(3)}`} (Holm)`, left + plotWidth + 40, y0 + 52);
     }
+  });
+  return canvas.toBuffer('image/png');
+}
+
+/** Tick values at round steps (1, 2 or 5 x 10^n) covering [lo, hi]. */
+export function niceTicks(lo: number, hi: number, count = 5): number[] {
+  const span = Math.max(hi - lo, 1e-9);
+  const raw = span / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  const out: number[] = [];
+  const last = Math.ceil(hi / step - 1e-9) * step;
+  for (let v = Math.floor(lo / step + 1e-9) * step; v <= last + step * 1e-9; v += step) out.push(Number(v.toFixed(10)));
+  return out;
+}
+
+const DIM_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
+
+/**
+ * chart.png of a training run: `metric` x 100 against the training step, one line per dim, the
+ * base model as a dashed line per dim, the best checkpoint per dim ringed.
+ */
+export function renderTrainingChart(result: TrainingResult, names: { run: string; base?: string }): Buffer {
+  registerFont();
+  const width = 1100;
+  const height = 620;
+  const plot = { left: 90, right: 310, top: 80, bottom: 70 };
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = CHART_COLORS.background;
+  ctx.fillRect(0, 0, width, height);
+  const metric = result.metric;
+  const points = result.checkpoints.filter((c) => c.checkpoint.step !== null);
+  const steps = points.map((c) => c.checkpoint.step!);
+  const values = result.dims.flatMap((d) => [
+    ...points.map((c) => c.result.metrics[metricKey(d, metric)] * 100),
+    ...(result.base ? [result.base.metrics[metricKey(d, metric)] * 100] : []),
+  ]);
+  ctx.fillStyle = '#000';
+  ctx.font = `bold 22px "${FONT}"`;
+  ctx.fillText(`${metric} x 100 by training step: ${names.run}`, 20, 36);
+  ctx.font = `14px "${FONT}"`;
+  ctx.fillText(`one line per Matryoshka dim; ${result.base ? `dashed: ${names.base ?? 'base'}; ` : ''}ringed: the best checkpoint at that dim`, 20, 60);
+  if (!values.length) return canvas.toBuffer('image/png');
+  const yTicks = niceTicks(Math.min(...values), Math.max(...values));
+  const [y0, y1] = [yTicks[0], yTicks[yTicks.length - 1] === yTicks[0] ? yTicks[0] + 1 : yTicks[yTicks.length - 1]];
+  const xTicks = steps.length ? niceTicks(Math.min(...steps), Math.max(...steps)) : [0, 1];
+  const [x0, x1] = [xTicks[0], xTicks[xTicks.length - 1] === xTicks[0] ? xTicks[0] + 1 : xTicks[xTicks.length - 1]];
+  const pw = width - plot.left - plot.right;
+  const ph = height - plot.top - plot.bottom;
+  const X = (v: number) => plot.left + ((v - x0) / (x1 - x0)) * pw;
+  const Y = (v: number) => plot.top + (1 - (v - y0) / (y1 - y0)) * ph;
+  ctx.strokeStyle = '#ddd';
+  ctx.lineWidth = 1;
+  ctx.font = `13px "${FONT}"`;
+  ctx.fillStyle = '#444';
+  for (const t of yTicks) {
+    ctx.beginPath();
+    ctx.moveTo(plot.left, Y(t));
+    ctx.lineTo(plot.left + pw, Y(t));
+    ctx.stroke();
+    ctx.fillText(String(t), plot.left - 10 - ctx.measureText(String(t)).width, Y(t) + 4);
+  }
+  for (const t of xTicks) ctx.fillText(String(t), X(t) - ctx.measureText(String(t)).width / 2, plot.top + ph + 20);
+  ctx.fillStyle = '#000';
+  ctx.font = `15px "${FONT}"`;
+  ctx.fillText('training step', plot.left + pw / 2 - 45, height - 20);
+  result.dims.forEach((dim, i) => {
+    const color = DIM_COLORS[i % DIM_COLORS.length];
+    const key = metricKey(dim, metric);
+    ctx.strokeStyle = color;
+    ctx.fillStyle = color;
+    if (result.base) {
+      ctx.setLineDash([8, 6]);
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.moveTo(plot.left, Y(result.base.metrics[key] * 100));
+      ctx.lineTo(plot.left + pw, Y(result.base.metrics[key] * 100));
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+    ctx.lineWidth = 2.5;
+    ctx.beginPath();
+    points.forEach((c, j) => (j ? ctx.lineTo : ctx.moveTo).call(ctx, X(c.checkpoint.step!), Y(c.result.metrics[key] * 100)));
+    ctx.stroke();
+    const best = result.picks.find((p) => p.dim === dim)?.best;
+    for (const c of points) {
+      ctx.beginPath();
+      ctx.arc(X(c.checkpoint.step!), Y(c.result.metrics[key] * 100), 4, 0, Math.PI * 2);
+      ctx.fill();
+      if (c.checkpoint.name === best) {
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        ctx.arc(X(c.checkpoint.step!), Y(c.result.metrics[key] * 100), 10, 0, Math.PI * 2);
+        ctx.stroke();
+      }
+    }
+    ctx.fillRect(width - plot.right + 30, plot.top + i * 26, 16, 16);
+    ctx.fillStyle = '#000';
+    ctx.font = `15px "${FONT}"`;
+    ctx.fillText(`dim ${dim}${best ? ` (best: ${best})` : ''}`, width - plot.right + 52, plot.top + i * 26 + 13);
   });
   return canvas.toBuffer('image/png');
 }

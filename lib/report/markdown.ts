@@ -4,6 +4,7 @@ import type { CompareResult } from '../compare.js';
 import type { Dataset } from '../data/dataset.js';
 import { metricKey, metricNames } from '../metrics/index.js';
 import { codeSpan, escapeMarkdown } from './escape.js';
+import type { TrainingResult } from '../training.js';
 
 const pct = (v: number) => (v * 100).toFixed(2);
 const signed = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}`;
@@ -91,5 +92,68 @@ ${m.gained}
 ## Queries that lost most at dim ${m.dim} (${metric})
 
 ${m.lost}
+`;
+}
+
+/** report.md of a training run: the pick per dim, the metric at every checkpoint and dim, the trainer's own numbers beside. */
+export function trainingMarkdown(result: TrainingResult, dataset: Dataset, names: { run: string; base?: string }): string {
+  const metric = result.metric;
+  const cell = (c: TrainingResult['checkpoints'][number], dim: number) => {
+    const key = metricKey(dim, metric);
+    const d = result.againstBase[c.checkpoint.name]?.[key];
+    const mark = d?.significant ? (d.diff > 0 ? ' ▲' : ' ▼') : '';
+    return `${pct(c.result.metrics[key])}${mark}`;
+  };
+  const sameAs = (c: TrainingResult['checkpoints'][number]) => {
+    const twin = result.checkpoints.find((o) => o !== c && o.result.model.sha256 === c.result.model.sha256);
+    return twin && c.checkpoint.name === 'final' ? ` (= ${escapeMarkdown(twin.checkpoint.name)})` : '';
+  };
+  const table = [
+    `| checkpoint | step | epoch | ${result.dims.map((d) => `dim ${d}`).join(' | ')} |`,
+    `|---|---:|---:|${result.dims.map(() => '---:').join('|')}|`,
+    ...(result.base
+      ? [
+          `| base: ${escapeMarkdown(names.base ?? result.base.model.name)} | | | ${result.dims.map((d) => pct(result.base!.metrics[metricKey(d, metric)])).join(' | ')} |`,
+        ]
+      : []),
+    ...result.checkpoints.map(
+      (c) =>
+        `| ${escapeMarkdown(c.checkpoint.name)}${sameAs(c)} | ${c.checkpoint.step ?? ''} | ${c.checkpoint.epoch ?? ''} | ${result.dims.map((d) => cell(c, d)).join(' | ')} |`,
+    ),
+  ].join('\n');
+  const picks = [
+    '| dim | best checkpoint | best | earliest within noise of the best | its difference [95% CI] |',
+    '|---:|---|---:|---|---|',
+    ...result.picks.map((p) => {
+      const e = p.againstBest[p.earliest];
+      return `| ${p.dim} | ${escapeMarkdown(p.best)} | ${pct(p.bestValue)} | ${escapeMarkdown(p.earliest)} | ${e ? `${signed(e.diff)} [${signed(e.ciLow)}, ${signed(e.ciHigh)}], p ${pText(e.pHolm)} (Holm)` : 'the best itself'} |`;
+    }),
+  ].join('\n');
+  const trainer = result.checkpoints.flatMap((c) =>
+    c.trainer.map(
+      (t) =>
+        `| ${escapeMarkdown(c.checkpoint.name)} | ${escapeMarkdown(t.key)} | ${t.ours.toFixed(4)} | ${t.trainer.toFixed(4)} | ${t.agrees ? 'agree' : `**disagree**: ${escapeMarkdown(t.note ?? '')}`} |`,
+    ),
+  );
+  const disagreements = result.checkpoints.reduce((n, c) => n + c.trainer.filter((t) => !t.agrees).length, 0);
+  return `# emb-bench training run: ${escapeMarkdown(names.run)}
+
+Dataset **${escapeMarkdown(dataset.name)}**${dataset.split ? ` (split ${escapeMarkdown(dataset.split)})` : ''}: ${(result.checkpoints[0]?.result ?? result.base)?.counts.scoredQueries ?? 0} queries scored against ${dataset.corpus.ids.length} documents; ${result.checkpoints.length} checkpoints${result.skipped.length ? ` (${result.skipped.length} deleted by the trainer before they were read: ${result.skipped.map(escapeMarkdown).join(', ')})` : ''}.
+
+## The pick (${metric} x 100)
+
+${result.picks.length ? picks : 'No checkpoint was evaluated.'}
+
+The earliest checkpoint within noise is the first (by step) whose paired difference from the best is not significant (${result.stats.samples}-sample paired bootstrap interval, paired randomization test, Holm across the checkpoints at each dim, alpha ${result.stats.alpha}, seed ${result.stats.seed}).
+
+## ${metric} x 100 at every checkpoint
+
+${table}
+${result.base ? `\n▲ / ▼: significantly better / worse than the base (paired randomization test, Holm across every checkpoint and dim).\n` : ''}
+![chart](chart.png)
+
+## The trainer's own evaluator
+
+${trainer.length ? `${disagreements ? `**${disagreements} of the trainer's numbers disagree with emb-bench's** beyond one query's worth (1 / scored queries).` : "The trainer's numbers agree with emb-bench's within one query's worth (1 / scored queries)."}\n\n| checkpoint | key | emb-bench | trainer | |\n|---|---|---:|---:|---|\n${trainer.join('\n')}` : 'The trainer logged no evaluator numbers for the keys emb-bench computes (`eval_<name>_cosine_<metric>`, the name ending in `dim_<d>` for a truncation).'}
 `;
 }

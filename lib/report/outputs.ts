@@ -13,9 +13,11 @@ import { UserError } from '../errors.js';
 import type { EvalResult } from '../evaluate.js';
 import { metricNames, type KLists } from '../metrics/index.js';
 import { HEADLINE_METRIC } from '../defaults.js';
-import { renderChart } from './chart.js';
-import { compareMarkdown } from './markdown.js';
-import { compareResultsJson, perQueryJsonl } from './results.js';
+import { renderChart, renderTrainingChart } from './chart.js';
+import { compareMarkdown, trainingMarkdown } from './markdown.js';
+import { compareResultsJson, perQueryJsonl, type TrainingResultsJson, trainingResultsJson } from './results.js';
+import type { TrainingResult } from '../training.js';
+import { STATS_METHODS } from '../stats/index.js';
 
 const errText = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
@@ -140,6 +142,28 @@ export function stageCompareOutputs(dir: string, dataset: Dataset, result: Compa
 /** results.json, report.md, chart.png and per_query.jsonl of `compare`, as the command writes them. */
 export function writeCompareOutputs(dir: string, dataset: Dataset, result: CompareResult, options: CompareOutputOptions = {}): string[] {
   return stageCompareOutputs(dir, dataset, result, options).commit();
+}
+
+/** results.json, report.md, chart.png and per_query.jsonl of a training run, staged; with results.json's content. */
+export function stageTrainingOutputs(
+  dir: string,
+  dataset: Dataset,
+  result: TrainingResult,
+  o: { runName: string; runPath: string; baseName?: string; kLists: KLists; totalMs: number },
+): { outputs: StagedOutputs; results: TrainingResultsJson } {
+  const results = trainingResultsJson(dataset, result, { ...o, interval: STATS_METHODS.interval(result.stats), test: STATS_METHODS.test });
+  const names = { run: o.runName, base: o.baseName ?? result.base?.model.name };
+  const perQuery = Object.fromEntries([
+    ...(result.base ? [['base', result.base] as const] : []),
+    ...result.checkpoints.map((c) => [c.checkpoint.name, c.result] as const),
+  ]);
+  const outputs = stageOutputSet(dir, {
+    'results.json': () => JSON.stringify(results, null, 2) + '\n',
+    'report.md': () => trainingMarkdown(result, dataset, names),
+    'chart.png': () => renderTrainingChart(result, names),
+    ...(Object.keys(perQuery).length ? { 'per_query.jsonl': () => perQueryJsonl(perQuery) } : {}),
+  });
+  return { outputs, results };
 }
 
 /** query_embeddings.npy and corpus_embeddings.npy of `encode` (`suffix` names a shard: `.shard-0-of-4`). */

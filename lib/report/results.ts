@@ -2,10 +2,11 @@
 // declared here (EvalResultsJson, CompareResultsJson) and in schema/results.schema.json, which
 // the package ships; RESULTS_SCHEMA_VERSION changes whenever a field changes meaning or goes.
 import type { CompareResult } from '../compare.js';
-import { countsJson, type Dataset } from '../data/dataset.js';
+import { countsJson, type Dataset, datasetCounts, judgeQueries } from '../data/dataset.js';
 import type { EvalResult, ModelEvalResult } from '../evaluate.js';
 import type { Difference } from '../stats/index.js';
 import type { KLists } from '../metrics/index.js';
+import type { TrainingResult } from '../training.js';
 import { VERSION } from '../version.js';
 
 /** The version of results.json's shape (schema/results.schema.json). */
@@ -171,6 +172,95 @@ export function compareResultsJson(dataset: Dataset, result: CompareResult, name
     differences: Object.fromEntries(Object.entries(result.differences).map(([k, d]) => [k, differenceJson(d)])),
     stats: result.stats,
     timings_ms: result.timingsMs,
+    warnings: dataset.warnings,
+  };
+}
+
+/** One checkpoint of a training run in results.json. */
+export interface CheckpointJson {
+  /** `checkpoint-500`, or `final` for the model at the run's root. */
+  name: string;
+  step: number | null;
+  epoch: number | null;
+  model: Omit<ModelJson, 'files'>;
+  encode_ms: number;
+  score_ms: number;
+  inferred_texts: number;
+  metrics: Record<string, number>;
+  /** The trainer's training log at this step (loss, learning_rate, ...). */
+  train_log: Record<string, number>;
+  /** The trainer's own evaluator numbers for keys emb-bench computes, side by side. */
+  trainer: Array<{ key: string; trainer_key: string; ours: number; trainer: number; agrees: boolean; note?: string }>;
+  /** compare: the chart metric against the base at each dim. */
+  against_base?: Record<string, DifferenceJson>;
+}
+
+/** results.json of `eval` or `compare` on a training run (every checkpoint). */
+export interface TrainingResultsJson extends ResultsHeader {
+  command: 'training';
+  run: { name: string; path: string };
+  /** The metric that picks the best checkpoint. */
+  metric: string;
+  /** compare: the base model. */
+  base: CompareSideJson | null;
+  /** In step order. */
+  checkpoints: CheckpointJson[];
+  /** Per dim: the best checkpoint, the earliest within its noise, and every other against the best (base = the best, tuned = the checkpoint). */
+  picks: Array<{ dim: number; best: string; best_value: number; earliest: string; against_best: Record<string, DifferenceJson> }>;
+  /** Checkpoints the trainer deleted before they could be read. */
+  skipped: string[];
+  stats: { samples: number; permutations: number; seed: number; alpha: number; interval: string; test: string; correction: string };
+  timings_ms: { total: number };
+  warnings: string[];
+}
+
+/** results.json of a training run. */
+export function trainingResultsJson(
+  dataset: Dataset,
+  result: TrainingResult,
+  o: { runName: string; runPath: string; baseName?: string; kLists: KLists; totalMs: number; interval: string; test: string },
+): TrainingResultsJson {
+  const counts = result.checkpoints[0]?.result.counts ?? result.base?.counts ?? datasetCounts(dataset, judgeQueries(dataset));
+  const side = (r: ModelEvalResult, name?: string) => {
+    const { files: _files, ...model } = modelJson(r, name);
+    return { model, engine: r.engine, encode_ms: r.encodeMs, score_ms: r.timingsMs.score, inferred_texts: r.inferred, metrics: r.metrics };
+  };
+  const diffs = (d: Record<string, Difference>) => Object.fromEntries(Object.entries(d).map(([k, v]) => [k, differenceJson(v)]));
+  const { correction, samples, permutations, seed, alpha } = result.stats;
+  return {
+    schema_version: RESULTS_SCHEMA_VERSION,
+    emb_bench_version: VERSION,
+    command: 'training',
+    created: new Date().toISOString(),
+    dataset: { name: dataset.name, source: dataset.source, split: dataset.split ?? null, ...countsJson(counts) },
+    dims: result.dims,
+    k_lists: o.kLists,
+    run: { name: o.runName, path: o.runPath },
+    metric: result.metric,
+    base: result.base ? side(result.base, o.baseName) : null,
+    checkpoints: result.checkpoints.map((c) => {
+      const { engine: _engine, ...s } = side(c.result, o.runName);
+      return {
+        name: c.checkpoint.name,
+        step: c.checkpoint.step,
+        epoch: c.checkpoint.epoch,
+        ...s,
+        train_log: c.trainLog,
+        trainer: c.trainer.map((t) => ({
+          key: t.key,
+          trainer_key: t.trainerKey,
+          ours: t.ours,
+          trainer: t.trainer,
+          agrees: t.agrees,
+          ...(t.note ? { note: t.note } : {}),
+        })),
+        ...(result.base ? { against_base: diffs(result.againstBase[c.checkpoint.name] ?? {}) } : {}),
+      };
+    }),
+    picks: result.picks.map((p) => ({ dim: p.dim, best: p.best, best_value: p.bestValue, earliest: p.earliest, against_best: diffs(p.againstBest) })),
+    skipped: result.skipped,
+    stats: { samples, permutations, seed, alpha, interval: o.interval, test: o.test, correction },
+    timings_ms: { total: o.totalMs },
     warnings: dataset.warnings,
   };
 }

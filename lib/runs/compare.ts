@@ -4,16 +4,15 @@ import { mkdirSync } from 'node:fs';
 import { type CompareResult, compare, compareShard, withModels } from '../compare.js';
 import type { Dataset } from '../data/dataset.js';
 import type { LoadOptions } from '../data/load.js';
-import { DEFAULT_OUT_DIR, DEFAULT_SEED, HEADLINE_METRIC } from '../defaults.js';
+import { DEFAULT_SEED } from '../defaults.js';
 import { checkAborted } from '../errors.js';
-import { DEFAULT_K_LISTS } from '../metrics/index.js';
 import { loggedRun, reachRegistry, type RunStart, runStart } from '../registry/index.js';
-import { checkHeadlineMetric, checkOutDir, stageCompareOutputs } from '../report/outputs.js';
+import { stageCompareOutputs } from '../report/outputs.js';
 import { type CompareResultsJson, compareResultsJson } from '../report/results.js';
 import { engineArithmetic } from '../score/engine.js';
 import { type Shard, shardRange, writePartial } from '../score/shards.js';
 import { datasetOf } from './eval.js';
-import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
+import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, reportingOptions, type RunListeners, type ScoringOptions } from './options.js';
 import { type CompareExtra, type CompareRunKey, dataKey, modelSettings, partPath } from './parts.js';
 import { modelRecord } from './records.js';
 
@@ -58,13 +57,8 @@ export interface CompareShardRun {
  * @throws UserError on bad input; InterruptedError once `signal` fires (nothing written).
  */
 export async function runCompare(o: CompareRunOptions): Promise<CompareRun | CompareShardRun> {
-  const chartMetric = o.chartMetric ?? HEADLINE_METRIC;
-  const kLists = o.kLists ?? DEFAULT_K_LISTS;
-  const out = o.out ?? DEFAULT_OUT_DIR;
   // Every option is checked before any data is read or any model encodes.
-  checkHeadlineMetric(chartMetric, kLists);
-  const scoring = scoringOptions(o);
-  checkOutDir(out);
+  const { chartMetric, kLists, out, scoring } = reportingOptions(o);
   const dataset = await datasetOf(o.data, o.load, o);
   const options = { ...scoring, kLists, signal: o.signal, encoder: encoderOptions(o) };
   if (o.shard) return compareShardRun(o, o.shard, dataset, out, options);

@@ -6,6 +6,7 @@ export { runCompare, type CompareRun, type CompareRunOptions, type CompareShardR
 export { runScore, readEmbeddings, type ScoreRun, type ScoreRunOptions, type ScoreShardRun } from './score.js';
 export { runEncode, type EncodeRun, type EncodeRunOptions } from './encode.js';
 export { runMerge, type MergeRun, type MergeRunOptions } from './merge.js';
+export { runTraining, type TrainingRun, type TrainingRunOptions, type WatchOptions } from './training.js';
 export { shardFromEnv } from './scheduler.js';
 export { queryTextsOf } from './texts.js';
 export type { EncodingOptions, LoggingOptions, RunListeners, ScoringOptions } from './options.js';

@@ -1,7 +1,8 @@
 // What every run takes: where it logs, how it encodes, and who hears about it.
-import { DEFAULT_CACHE_DIR, defaultRegistryPath } from '../defaults.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_OUT_DIR, defaultRegistryPath, HEADLINE_METRIC } from '../defaults.js';
 import type { EncoderOptions } from '../encode/encoder.js';
-import type { KLists } from '../metrics/index.js';
+import { DEFAULT_K_LISTS, type KLists } from '../metrics/index.js';
+import { checkHeadlineMetric, checkOutDir } from '../report/outputs.js';
 import type { ProgressListener } from '../progress.js';
 import { engineSettings } from '../score/engine.js';
 import type { Arithmetic, Device, KernelChoice } from '../score/types.js';
@@ -25,6 +26,25 @@ export interface ScoringOptions {
   /** The CPU engine's arithmetic and micro-kernel (default: the environment, else auto); the same scores from each. */
   arithmetic?: Arithmetic;
   kernel?: KernelChoice;
+}
+
+/**
+ * A reporting run's settings with their defaults, checked before any data is read or any model
+ * loads: the headline metric against the k lists, the scoring settings, the output folder.
+ */
+export function reportingOptions(o: ScoringOptions & { chartMetric?: string; out?: string }): {
+  chartMetric: string;
+  kLists: KLists;
+  out: string;
+  scoring: ScoringOptions;
+} {
+  const chartMetric = o.chartMetric ?? HEADLINE_METRIC;
+  const kLists = o.kLists ?? DEFAULT_K_LISTS;
+  const out = o.out ?? DEFAULT_OUT_DIR;
+  checkHeadlineMetric(chartMetric, kLists);
+  const scoring = scoringOptions(o);
+  checkOutDir(out);
+  return { chartMetric, kLists, out, scoring };
 }
 
 /** The scoring settings of a run, checked before any data is read (a kernel the CPU cannot run is a usage error). */
