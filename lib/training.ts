@@ -4,7 +4,7 @@
 // own evaluator numbers beside emb-bench's where it logged the same keys.
 import type { Dataset } from './data/dataset.js';
 import { type Checkpoint, trainerLogAt } from './encode/checkpoints.js';
-import { Encoder, type EncoderOptions, type TokenMemo } from './encode/encoder.js';
+import { Encoder, type EncoderOptions } from './encode/encoder.js';
 import { type EvalOptions, evaluateModel, type ModelEvalResult } from './evaluate.js';
 import { metricKey } from './metrics/index.js';
 import { checkDims } from './score/index.js';
@@ -94,15 +94,15 @@ export function trainerAgreement(result: ModelEvalResult, trainerEval: Record<st
 }
 
 /**
- * Encodes and scores one checkpoint (with `tokens`, the texts are tokenized once for all of a
- * run's checkpoints). The numbers are `eval`'s for that folder.
+ * Encodes and scores one checkpoint (with `encoder.tokens`, the texts are tokenized once for all
+ * of a run's checkpoints). The numbers are `eval`'s for that folder.
  */
 export async function evaluateCheckpoint(
   checkpoint: Checkpoint,
   dataset: Dataset,
-  options: EvalOptions & { encoder?: EncoderOptions; tokens?: TokenMemo },
+  options: EvalOptions & { encoder?: EncoderOptions },
 ): Promise<CheckpointResult> {
-  const encoder = await Encoder.load(checkpoint.path, { signal: options.signal, ...options.encoder, tokens: options.tokens });
+  const encoder = await Encoder.load(checkpoint.path, { signal: options.signal, ...options.encoder });
   try {
     if (options.dims) checkDims(options.dims, await encoder.width(), `checkpoint ${checkpoint.name}`);
     const result = await evaluateModel(encoder, dataset, options);

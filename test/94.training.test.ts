@@ -3,7 +3,7 @@
 // skipped, the watch takes a checkpoint written while it runs, and the registry keeps each
 // checkpoint as a version with its step.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,6 +76,10 @@ describe('runTraining', () => {
       onCheckpoint: (c) => seen.push(c.checkpoint.name),
     });
     expect(seen).toEqual(['checkpoint-100', 'checkpoint-200', 'checkpoint-300', 'final']);
+    // the texts were tokenized once: every later checkpoint was served the first one's tokens
+    const texts = 120 + 30;
+    expect(run.tokenization.tokenized).toBeLessThanOrEqual(texts + 2); // + the width probe
+    expect(run.tokenization.served).toBeGreaterThanOrEqual(3 * texts);
     for (const c of run.result.checkpoints) expect(c.result.metrics).toEqual(alone[c.checkpoint.name]);
     // the pick: the highest ndcg@10 per dim, the earliest of equals
     for (const p of run.result.picks) {
@@ -197,6 +201,44 @@ describe('runTraining', () => {
     expect(taken).toEqual(['checkpoint-5', 'checkpoint-6']);
     expect(run.result.checkpoints.map((c) => c.checkpoint.step)).toEqual([5, 6]);
     expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).checkpoints).toHaveLength(2);
+  });
+
+  it('interrupted between checkpoints: nothing written, the registry run marked interrupted', async () => {
+    const root = writeTrainingRun(tmp(), [1, 2, 3]);
+    const out = tmp();
+    const registry = join(tmp(), 'registry.db');
+    const controller = new AbortController();
+    await expect(
+      runTraining({
+        run: root,
+        data,
+        dims: [8],
+        out,
+        registry,
+        cacheDir: null,
+        signal: controller.signal,
+        onCheckpoint: (c) => c.checkpoint.name === 'checkpoint-1' && controller.abort('SIGINT'),
+      }),
+    ).rejects.toThrow(/interrupted \(SIGINT\)/);
+    expect(readdirSync(out)).toEqual([]);
+    const reg = await Registry.open(registry);
+    const [run] = await reg.listRuns();
+    await reg.close();
+    expect(run.status).toBe('interrupted');
+  });
+
+  it('usage errors are refused before a run starts: a dim wider than the checkpoints, --checkpoints with --watch', async () => {
+    const root = writeTrainingRun(tmp(), [1]);
+    const registry = join(tmp(), 'registry.db');
+    await expect(runTraining({ run: root, data, dims: [32], out: tmp(), registry, cacheDir: null })).rejects.toThrow(
+      /dims: 32 is larger than the checkpoint checkpoint-1 width 16/,
+    );
+    await expect(
+      runTraining({ run: root, data, out: tmp(), registry, cacheDir: null, checkpoints: ['1'], watch: { stop: new AbortController().signal } }),
+    ).rejects.toThrow(/a watch takes every checkpoint/);
+    const reg = await Registry.open(registry);
+    expect(await reg.listRuns()).toEqual([]);
+    await reg.close();
   });
 
   it('trainer numbers that match no dim point at the eval set', () => {
