@@ -57,6 +57,8 @@ export interface TrainingRun {
   files: string[];
   runId: string | null;
   notes: string[];
+  /** Texts tokenized, and tokenizations served again to a later checkpoint (the same tokenizer). */
+  tokenization: { tokenized: number; served: number };
 }
 
 const isDirectory = (p: string) => statSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
@@ -142,7 +144,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRun> {
     done = { result, results: staged.results };
     return { models: trainingRecords(result, runName, runDir, o.names?.base), outputs: staged.outputs };
   }).finally(() => base?.close());
-  return { kind: 'training', dataset, chartMetric, ...done!, ...logged };
+  return { kind: 'training', dataset, chartMetric, ...done!, ...logged, tokenization: { tokenized: tokens.tokenized, served: tokens.served } };
 }
 
 /** Polls the run's folder until `w.stop` fires (or `w.idleMs` passes without a new checkpoint), taking each checkpoint once it is complete. */
