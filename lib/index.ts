@@ -36,8 +36,43 @@ export type { CheckpointJson, CompareResultsJson, EvalResultsJson, TrainingResul
 export { compareMarkdown, differenceTable, trainingMarkdown } from './report/markdown.js';
 export { stripControl } from './report/escape.js';
 export { renderChart, renderTrainingChart } from './report/chart.js';
-export { Registry, defaultRegistryPath, STAGES, loggedRun, runStart, copyRegistry, redact } from './registry/index.js';
-export type { ModelIdentity, RunModelRecord, RunStart, RunStatus, ListedRunStatus, Stage, CopySummary } from './registry/index.js';
+export {
+  Registry,
+  defaultRegistryPath,
+  STAGES,
+  loggedRun,
+  runStart,
+  copyRegistry,
+  redact,
+  parseMetricCondition,
+  parseTag,
+  exportRuns,
+  exportRows,
+  rowsToCsv,
+  rowsToParquet,
+  zenmlMetadata,
+  EXPORT_COLUMNS,
+  EXPORT_FORMATS,
+  compareSelection,
+  storedDifferences,
+  storedPerQuery,
+} from './registry/index.js';
+export type {
+  ModelIdentity,
+  RunModelRecord,
+  RunStart,
+  RunStatus,
+  ListedRunStatus,
+  Stage,
+  CopySummary,
+  RunFilter,
+  MetricCondition,
+  ExportFormat,
+  ExportRow,
+  SelectionGroup,
+  SelectionItem,
+  SelectionRow,
+} from './registry/index.js';
 export { software, hardware, packageVersion } from './host.js';
 export { seededRandom } from './random.js';
 export type { ProgressEvent, ProgressListener } from './progress.js';

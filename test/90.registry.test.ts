@@ -5,23 +5,19 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { copyRegistry, Registry, runStart } from '../lib/registry/index.js';
 import { InterruptedError } from '../lib/errors.js';
 import { loadBeir } from '../lib/data/beir.js';
-import { postgresUnavailable, startPostgres, type PostgresServer } from './helpers/postgres.js';
+import { postgresForFile } from './helpers/postgres.js';
 import { cli, ROOT } from './helpers/shared.js';
 import { writeTinyBeir } from './helpers/tiny-data.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
 
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
-const pgReason = postgresUnavailable();
-let server: PostgresServer | null = null;
-beforeAll(async () => {
-  if (!pgReason) server = await startPostgres();
-}, 120_000);
-afterAll(() => server?.stop());
+const pg = postgresForFile();
+const pgReason = pg.reason;
 
 type Backend = 'sqlite' | 'postgres';
 const backends: Backend[] = ['sqlite', 'postgres'];
@@ -30,7 +26,7 @@ async function setup(backend: Backend) {
   const dir = tmp('emb-reg-');
   const base = writeTinyModel(join(dir, 'base'), { pooling: 'mean', seed: 1 });
   const tuned = writeTinyModel(join(dir, 'tuned'), { pooling: 'mean', seed: 2 });
-  const db = backend === 'sqlite' ? join(dir, 'registry.db') : await server!.database();
+  const db = backend === 'sqlite' ? join(dir, 'registry.db') : await pg.server().database();
   return { dir, base: base.dir, tuned: tuned.dir, data: writeTinyBeir(), db };
 }
 
@@ -85,7 +81,7 @@ describe.each(backends)('registry (%s)', (backend) => {
     expect(shown.dataset_fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(shown.hardware?.cores).toBeGreaterThan(0);
     expect(shown.argv).toContain(s.db.replace(/:[^:@/]*@/, '@'));
-    if (backend === 'postgres') expect(JSON.stringify(shown)).not.toContain(server!.password);
+    if (backend === 'postgres') expect(JSON.stringify(shown)).not.toContain(pg.server().password);
     await reg.close();
   });
 

@@ -123,6 +123,7 @@ describe.skipIf(reason)(`PostgreSQL registry${reason ? ` (skipped: ${reason})` :
       'artifact_blobs',
       'artifacts',
       'metadata',
+      'metadata_history',
       'metrics',
       'model_versions',
       'models',
@@ -135,11 +136,17 @@ describe.skipIf(reason)(`PostgreSQL registry${reason ? ` (skipped: ${reason})` :
     expect(pg).toEqual(lite);
   });
 
-  it('a database at an older schema takes the later migrations (artifacts kept as bytes from schema 5)', async () => {
+  it('a database at an older schema takes the later migrations (artifacts kept as bytes from 5, the team record from 6)', async () => {
     const url = await server.database();
     const reg = await Registry.open(url);
+    // back to schema 4 as it was released
     await reg.store.write(async (tx) => {
       await tx.run('DROP TABLE artifact_blobs');
+      await tx.run('DROP TABLE metadata_history');
+      await tx.run('DROP INDEX runs_by_dataset');
+      await tx.run('ALTER TABLE models DROP COLUMN description, DROP COLUMN tags');
+      await tx.run('ALTER TABLE model_versions DROP COLUMN description');
+      await tx.run('ALTER TABLE runs DROP COLUMN note, DROP COLUMN tags');
       await tx.run('UPDATE emb_bench_schema SET version = 4');
     });
     await reg.close();
@@ -147,6 +154,7 @@ describe.skipIf(reason)(`PostgreSQL registry${reason ? ` (skipped: ${reason})` :
     try {
       expect(again.store.version).toBe(SCHEMA_VERSION);
       expect((await again.store.get<{ n: number }>('SELECT count(*) AS n FROM artifact_blobs'))?.n).toBe(0);
+      expect((await again.store.get<{ n: number }>('SELECT count(*) AS n FROM metadata_history'))?.n).toBe(0);
     } finally {
       await again.close();
     }

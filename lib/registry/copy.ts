@@ -52,11 +52,15 @@ export async function copyRegistry(from: Registry, to: Registry, { signal }: { s
     );
   const src = from.store;
   const all = (sql: string) => src.all<Row>(sql);
-  const models = await all('SELECT id, name, created_at FROM models ORDER BY id');
+  const models = await all('SELECT id, name, created_at, description, tags FROM models ORDER BY id');
   const versions = await all(
-    'SELECT id, model_id, version, sha256, path, width, pooling, prompts, tags, metadata, stage, created_at FROM model_versions ORDER BY model_id, version',
+    'SELECT id, model_id, version, sha256, path, width, pooling, prompts, tags, metadata, description, stage, created_at FROM model_versions ORDER BY model_id, version',
   );
   const history = groupBy(await all('SELECT model_version_id, stage, previous, changed_at, source FROM stage_history ORDER BY id'), 'model_version_id');
+  const metadataHistory = groupBy(
+    await all('SELECT model_version_id, key, old_value, new_value, changed_at, changed_by, source FROM metadata_history ORDER BY id'),
+    'model_version_id',
+  );
   const runs = await all('SELECT * FROM runs ORDER BY started_at, id');
   const byRun = async (table: string, columns: string) => groupBy(await all(`SELECT run_id, ${columns} FROM ${table}`), 'run_id');
   const runModels = await byRun('run_models', 'model_version_id, role');
@@ -70,7 +74,13 @@ export async function copyRegistry(from: Registry, to: Registry, { signal }: { s
     const modelId = new Map<string, number>();
     for (const m of models) {
       checkAborted(signal);
-      summary.models += await tx.run('INSERT INTO models (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING', m.name, m.created_at);
+      summary.models += await tx.run(
+        'INSERT INTO models (name, created_at, description, tags) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+        m.name,
+        m.created_at,
+        m.description,
+        m.tags,
+      );
       modelId.set(m.name as string, (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', m.name))!.id);
     }
     const versionId = new Map<number, number>(); // source id -> target id
@@ -100,7 +110,7 @@ export async function copyRegistry(from: Registry, to: Registry, { signal }: { s
         }
       }
       const row = await tx.get<{ id: number }>(
-        'INSERT INTO model_versions (model_id, version, sha256, path, width, pooling, prompts, tags, metadata, stage, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+        'INSERT INTO model_versions (model_id, version, sha256, path, width, pooling, prompts, tags, metadata, description, stage, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
         target,
         number,
         v.sha256,
@@ -110,6 +120,7 @@ export async function copyRegistry(from: Registry, to: Registry, { signal }: { s
         v.prompts,
         v.tags,
         v.metadata,
+        v.description,
         stage,
         v.created_at,
       );
@@ -121,6 +132,12 @@ export async function copyRegistry(from: Registry, to: Registry, { signal }: { s
         'stage_history',
         ['model_version_id', 'stage', 'previous', 'changed_at', 'source'],
         changes.map((h) => [row!.id, h.stage, h.previous, h.changed_at, h.source]),
+      );
+      await insertMany(
+        tx,
+        'metadata_history',
+        ['model_version_id', 'key', 'old_value', 'new_value', 'changed_at', 'changed_by', 'source'],
+        (metadataHistory.get(v.id) ?? []).map((h) => [row!.id, h.key, h.old_value, h.new_value, h.changed_at, h.changed_by, h.source]),
       );
     }
     const runColumns = Object.keys(runs[0] ?? {});

@@ -4,7 +4,7 @@
 // transaction that no other writer, on any host, interleaves with.
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { processAlive } from '../host.js';
 import { resolve } from 'node:path';
 import { invalidParameter, UserError } from '../errors.js';
@@ -21,10 +21,77 @@ export type ListedRunStatus = RunStatus | 'abandoned';
 
 export interface RunFilter {
   model?: string;
+  /** A version of `model`. */
+  version?: number;
+  /** A dataset name, or a prefix of its fingerprint. */
   dataset?: string;
   status?: ListedRunStatus;
   command?: string;
+  /** Runs started at or after this ISO 8601 date or time. */
+  since?: string;
+  /** Every condition holds for some model of the run. */
+  where?: MetricCondition[];
+  /** `key` (present) or `key=value`. */
+  tag?: string;
+  /** Text found in the run's id, note, dataset name or a model's name. */
+  search?: string;
+  /** Lists each run's value of this metric (`metric_value`: its best model's, the base left out). */
+  metric?: { dim: number; name: string };
+  /** Newest first (default), or by `metric`. */
+  order?: 'newest' | 'metric-desc' | 'metric-asc';
   offset?: number;
+}
+
+export const CONDITION_OPS = ['>=', '<=', '!=', '>', '<', '='] as const;
+
+/** A metric threshold: `dim_256_cosine_ndcg@10>0.4`, optionally for one role (`tuned.dim_256_cosine_ndcg@10>0.4`). */
+export interface MetricCondition {
+  role?: string;
+  dim: number;
+  name: string;
+  op: (typeof CONDITION_OPS)[number];
+  value: number;
+}
+
+/** Parses `[role.]dim_<d>_cosine_<metric><op><number>`. @throws UserError naming the text and what was expected. */
+export function parseMetricCondition(text: string): MetricCondition {
+  const m = /^(?:([A-Za-z0-9_-]+)\.)?(dim_\d+_cosine_[^<>=!\s]+)\s*(>=|<=|!=|>|<|=)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$/.exec(text.trim());
+  const key = m && parseMetricKey(m[2]);
+  if (!m || !key)
+    throw new UserError(
+      `where: "${text}" is not a metric condition (expected e.g. dim_256_cosine_ndcg@10>0.4 or tuned.dim_256_cosine_ndcg@10>=0.5)`,
+      'ERR_OPTION',
+      'where',
+    );
+  return { ...(m[1] ? { role: m[1] } : {}), dim: key.dim, name: key.name, op: m[3] as MetricCondition['op'], value: Number(m[4]) };
+}
+
+/** Tag keys: letters, digits and `_ . : -` (they are looked up inside the stored JSON). */
+const TAG_KEY = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+/** `key=value` (or a bare `key`, value "") as a tag. @throws UserError on a key outside TAG_KEY. */
+export function parseTag(text: string): [string, string] {
+  const at = text.indexOf('=');
+  const [key, value] = at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at + 1)];
+  if (!TAG_KEY.test(key)) throw new UserError(`tag: "${key}" is not a tag key (letters, digits and _ . : - only, 1 to 100 of them)`, 'ERR_OPTION', 'tag');
+  return [key, value];
+}
+
+/** `since` as an ISO timestamp to compare with started_at: a date or date-time. @throws UserError otherwise. */
+function sinceTime(text: string): string {
+  const t = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(t))
+    throw invalidParameter('since', 'an ISO 8601 date or time, e.g. 2026-12-01 or 2026-12-01T09:00:00Z', text);
+  return new Date(t).toISOString();
+}
+
+/** Who changes the registry, as its history records it. */
+function changedBy(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}@${hostname()}`;
+  }
 }
 
 export interface ModelIdentity {
@@ -108,6 +175,9 @@ interface RunRow {
   hardware: string | null;
   pid: number | null;
   host: string | null;
+  /** From schema 6. */
+  note?: string;
+  tags?: string;
 }
 
 const now = () => new Date().toISOString();
@@ -313,45 +383,108 @@ export class Registry {
     );
   }
 
+  /**
+   * A model, its versions, and what each version's runs measured: per dataset (name and
+   * fingerprint) the latest succeeded run's metrics, and across datasets the latest run's. A few
+   * batched queries, however many versions and runs.
+   */
   async showModel(name: string) {
-    const model = await this.store.get<{ id: number; name: string; created_at: string }>('SELECT id, name, created_at FROM models WHERE name = ?', name);
+    const v6 = this.version >= 6;
+    const model = await this.store.get<{ id: number; name: string; created_at: string; description: string; tags: string }>(
+      `SELECT id, name, created_at, ${v6 ? 'description, tags' : `'' AS description, '{}' AS tags`} FROM models WHERE name = ?`,
+      name,
+    );
     if (!model) throw new UserError(`model "${name}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
-    const rows = await this.store.all<VersionRow>(
-      `SELECT id, version, sha256, path, width, pooling, prompts, tags, ${this.version >= 3 ? 'metadata' : 'NULL AS metadata'}, stage, created_at FROM model_versions WHERE model_id = ? ORDER BY version`,
+    const rows = await this.store.all<VersionRow & { description: string }>(
+      `SELECT id, version, sha256, path, width, pooling, prompts, tags, ${this.version >= 3 ? 'metadata' : 'NULL AS metadata'}, ${v6 ? 'description' : `'' AS description`}, stage, created_at FROM model_versions WHERE model_id = ? ORDER BY version`,
       model.id,
     );
+    // every succeeded run of every version, newest first
+    const links = await this.store.all<{
+      version_id: number;
+      run_id: string;
+      role: string;
+      dataset_name: string | null;
+      dataset_fingerprint: string | null;
+      ended_at: string;
+    }>(
+      `SELECT rm.model_version_id AS version_id, r.id AS run_id, rm.role, r.dataset_name, r.dataset_fingerprint, r.ended_at
+       FROM run_models rm JOIN runs r ON r.id = rm.run_id JOIN model_versions v ON v.id = rm.model_version_id
+       WHERE v.model_id = ? AND r.status = 'succeeded' ORDER BY r.ended_at DESC, r.id`,
+      model.id,
+    );
+    type Link = (typeof links)[number];
+    const latest = new Map<number, Link>();
+    const perDataset = new Map<number, Map<string, { link: Link; runs: number }>>();
+    for (const l of links) {
+      if (!latest.has(l.version_id)) latest.set(l.version_id, l);
+      const byData = perDataset.get(l.version_id) ?? new Map<string, { link: Link; runs: number }>();
+      perDataset.set(l.version_id, byData);
+      const key = l.dataset_fingerprint ?? '';
+      const seen = byData.get(key);
+      if (seen) seen.runs++;
+      else byData.set(key, { link: l, runs: 1 });
+    }
+    // the metrics of those (run, role) pairs: keyed by role from schema 2, by version before
+    const wanted = [...new Set([...latest.values(), ...[...perDataset.values()].flatMap((m) => [...m.values()].map((x) => x.link))])];
+    const metricsOf = new Map<string, Record<string, number>>();
+    const pairKey = (runId: string, roleOrVersion: string | number) => `${runId}\t${roleOrVersion}`;
+    const runIds = [...new Set(wanted.map((l) => l.run_id))];
+    for (let i = 0; i < runIds.length; i += 500) {
+      const chunk = runIds.slice(i, i + 500);
+      const got = await this.store.all<{ run_id: string; role: string | null; model_version_id: number; dim: number; name: string; value: number }>(
+        `SELECT run_id, ${this.version >= 2 ? 'role' : 'NULL AS role'}, model_version_id, dim, name, value FROM metrics WHERE run_id IN (${chunk.map(() => '?').join(', ')})`,
+        ...chunk,
+      );
+      for (const m of got) {
+        const key = pairKey(m.run_id, this.version >= 2 ? m.role! : m.model_version_id);
+        const into = metricsOf.get(key) ?? {};
+        into[metricKey(m.dim, m.name)] = m.value;
+        metricsOf.set(key, into);
+      }
+    }
+    const metricsFor = (l: Link | undefined) => (l ? (metricsOf.get(pairKey(l.run_id, this.version >= 2 ? l.role : l.version_id)) ?? {}) : {});
+    const lineage = new Map<string, Awaited<ReturnType<Registry['lineage']>>>();
     const versions = [];
     for (const v of rows) {
-      const latestRun = await this.store.get<{ id: string; role: string }>(
-        `SELECT r.id, rm.role FROM runs r JOIN run_models rm ON rm.run_id = r.id WHERE rm.model_version_id = ? AND r.status = 'succeeded' ORDER BY r.ended_at DESC LIMIT 1`,
-        v.id,
-      );
-      // by (run, role): the primary key, not the version index (a base model shared by 10,000 runs)
-      const metrics = latestRun
-        ? Object.fromEntries(
-            (
-              await this.store.all<{ dim: number; name: string; value: number }>(
-                `SELECT dim, name, value FROM metrics WHERE run_id = ? AND ${this.version >= 2 ? 'role' : 'model_version_id'} = ?`,
-                latestRun.id,
-                this.version >= 2 ? latestRun.role : v.id,
-              )
-            ).map((m) => [metricKey(m.dim, m.name), m.value]),
-          )
-        : {};
       const { id: _id, ...rest } = v;
       const metadata = JSON.parse(v.metadata ?? '{}') as Record<string, unknown> & { card?: ModelCard };
+      const card = metadata.card;
+      const lineageKey = `${card?.baseModel ?? ''}\t${card?.baseRevision ?? ''}`;
+      if (!lineage.has(lineageKey)) lineage.set(lineageKey, await this.lineage(card));
+      const last = latest.get(v.id);
       versions.push({
         ...rest,
         metadata,
-        base_model: await this.lineage(metadata.card),
+        base_model: lineage.get(lineageKey) ?? null,
         pooling: JSON.parse(v.pooling) as string[],
         prompts: JSON.parse(v.prompts) as Record<string, string>,
         tags: JSON.parse(v.tags) as Record<string, string>,
-        latest_run: latestRun?.id ?? null,
-        latest_metrics: metrics,
+        latest_run: last?.run_id ?? null,
+        /** The latest run's dataset: the dataset `latest_metrics` were measured on. */
+        latest_dataset: last ? { name: last.dataset_name, fingerprint: last.dataset_fingerprint } : null,
+        latest_metrics: metricsFor(last),
+        /** Per dataset, newest first: how many runs, and the latest run's metrics. */
+        datasets: [...(perDataset.get(v.id)?.values() ?? [])].map(({ link, runs }) => ({
+          name: link.dataset_name,
+          fingerprint: link.dataset_fingerprint,
+          runs,
+          latest_run: link.run_id,
+          role: link.role,
+          metrics: metricsFor(link),
+        })),
       });
     }
-    return { name: model.name, created_at: model.created_at, versions };
+    // the datasets any version was measured on, most recent first
+    const datasets = [...new Map(links.map((l) => [l.dataset_fingerprint ?? '', { name: l.dataset_name, fingerprint: l.dataset_fingerprint }])).values()];
+    return {
+      name: model.name,
+      created_at: model.created_at,
+      description: model.description,
+      tags: JSON.parse(model.tags) as Record<string, string>,
+      datasets,
+      versions,
+    };
   }
 
   /**
@@ -412,15 +545,18 @@ export class Registry {
   }
 
   /**
-   * Attaches metadata to a model version, as ZenML's log_model_metadata does: nested values,
-   * merged key by key into what the version has (a key given again is replaced).
-   */
-  /**
    * Attaches metadata to a version, as ZenML's log_model_metadata does: nested objects merge into
    * what was logged before (`training_params.learning_rate` keeps `training_params.batch_size`);
-   * with `replace`, each top-level key given replaces its whole value. Returns the version's metadata.
+   * with `replace`, each top-level key given replaces its whole value. Every top-level key that
+   * changes is kept in the version's metadata history (who, when, the old value and the new).
+   * Returns the version's metadata.
    */
-  async logMetadata(name: string, version: number, metadata: Record<string, unknown>, { replace = false } = {}): Promise<Record<string, unknown>> {
+  async logMetadata(
+    name: string,
+    version: number | 'latest',
+    metadata: Record<string, unknown>,
+    { replace = false, source = 'library' }: { replace?: boolean; source?: string } = {},
+  ): Promise<Record<string, unknown>> {
     if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata))
       throw invalidParameter('metadata', 'an object of keys and values', metadata);
     return this.store.write(async (tx) => {
@@ -428,8 +564,147 @@ export class Registry {
       const before = JSON.parse(row.metadata) as Record<string, unknown>;
       const merged = replace ? { ...before, ...metadata } : mergeObjects(before, metadata);
       await tx.run('UPDATE model_versions SET metadata = ? WHERE id = ?', JSON.stringify(merged), row.id);
+      const at = now();
+      const by = changedBy();
+      for (const key of Object.keys(metadata)) {
+        const [old, value] = [before[key] === undefined ? null : JSON.stringify(before[key]), JSON.stringify(merged[key])];
+        if (old !== value)
+          await tx.run(
+            'INSERT INTO metadata_history (model_version_id, key, old_value, new_value, changed_at, changed_by, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
+            row.id,
+            key,
+            old,
+            value,
+            at,
+            by,
+            source,
+          );
+      }
       return merged;
     });
+  }
+
+  /** A version's metadata changes, oldest first: the top-level key, its old and new values (null: absent), when, who, from where. */
+  async metadataHistory(name: string, version: number | 'latest') {
+    const row = await this.versionRow(this.store, name, version);
+    const rows = await this.store.all<{
+      key: string;
+      old_value: string | null;
+      new_value: string | null;
+      changed_at: string;
+      changed_by: string;
+      source: string;
+    }>('SELECT key, old_value, new_value, changed_at, changed_by, source FROM metadata_history WHERE model_version_id = ? ORDER BY id', row.id);
+    const parse = (v: string | null) => (v === null ? null : (JSON.parse(v) as unknown));
+    return rows.map((r) => ({
+      key: r.key,
+      old: parse(r.old_value),
+      new: parse(r.new_value),
+      changedAt: r.changed_at,
+      changedBy: r.changed_by,
+      source: r.source,
+    }));
+  }
+
+  /** Sets a description on a model (version undefined) or one version. */
+  async describe(name: string, version: number | 'latest' | undefined, text: string): Promise<void> {
+    await this.store.write(async (tx) => {
+      if (version === undefined) {
+        if (!(await tx.run('UPDATE models SET description = ? WHERE name = ?', text, name)))
+          throw new UserError(`model "${name}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
+      } else await tx.run('UPDATE model_versions SET description = ? WHERE id = ?', text, (await this.versionRow(tx, name, version)).id);
+    });
+  }
+
+  /** Adds (`key=value`) and removes tags of a model (version undefined) or one version; returns its tags. */
+  async tagModel(name: string, version: number | 'latest' | undefined, set: Record<string, string>, remove: string[] = []): Promise<Record<string, string>> {
+    return this.store.write(async (tx) => {
+      const [table, id] =
+        version === undefined
+          ? ['models', (await tx.get<{ id: number }>('SELECT id FROM models WHERE name = ?', name))?.id]
+          : ['model_versions', (await this.versionRow(tx, name, version)).id];
+      if (id === undefined) throw new UserError(`model "${name}" is not in the registry ${this.path}`, 'ERR_NOT_FOUND');
+      return this.retag(tx, table, id, set, remove);
+    });
+  }
+
+  /** Adds and removes a run's tags; returns them. */
+  async tagRun(idOrPrefix: string, set: Record<string, string>, remove: string[] = []): Promise<Record<string, string>> {
+    const id = await this.runId(idOrPrefix);
+    return this.store.write((tx) => this.retag(tx, 'runs', id, set, remove));
+  }
+
+  private async retag(tx: Sql, table: string, id: number | string, set: Record<string, string>, remove: string[]): Promise<Record<string, string>> {
+    for (const key of [...Object.keys(set), ...remove]) parseTag(key);
+    const row = await tx.get<{ tags: string }>(`SELECT tags FROM ${table} WHERE id = ?`, id);
+    const tags = { ...(JSON.parse(row?.tags ?? '{}') as Record<string, string>), ...set };
+    for (const key of remove) delete tags[key];
+    await tx.run(`UPDATE ${table} SET tags = ? WHERE id = ?`, JSON.stringify(tags), id);
+    return tags;
+  }
+
+  /** Sets a run's note (why it was run). */
+  async noteRun(idOrPrefix: string, text: string): Promise<string> {
+    const id = await this.runId(idOrPrefix);
+    await this.store.write((tx) => tx.run('UPDATE runs SET note = ? WHERE id = ?', text, id));
+    return id;
+  }
+
+  /**
+   * Steps a version down by hand: production to staging, staging to none (`demote`), or any
+   * stage to archived (`archive`); kept in its stage history. Returns the new stage.
+   */
+  async demote(name: string, version: number | 'latest', how: 'demote' | 'archive', source = 'library'): Promise<string> {
+    return this.store.write(async (tx) => {
+      const row = await this.versionRow(tx, name, version);
+      const to = how === 'archive' ? 'archived' : row.stage === 'production' ? 'staging' : row.stage === 'staging' ? 'none' : null;
+      if (to === null)
+        throw new UserError(
+          `model "${name}" version ${version}: ${row.stage === 'none' ? 'has no stage' : `is ${row.stage}`}; only staging and production step down`,
+          'ERR_OPTION',
+        );
+      if (to === row.stage) return to;
+      await tx.run('UPDATE model_versions SET stage = ? WHERE id = ?', to, row.id);
+      await tx.run(
+        'INSERT INTO stage_history (model_version_id, stage, previous, changed_at, source) VALUES (?, ?, ?, ?, ?)',
+        row.id,
+        to,
+        row.stage,
+        now(),
+        source,
+      );
+      return to;
+    });
+  }
+
+  /**
+   * Deletes a run: its models' links, metrics, metadata and artifacts, and the artifacts' bytes no
+   * other run holds. The versions stay. A run still running (its process alive) is refused.
+   */
+  async deleteRun(idOrPrefix: string): Promise<{ id: string; artifacts: number }> {
+    const id = await this.runId(idOrPrefix);
+    return this.store.write(async (tx) => {
+      const run = (await tx.get<{ status: string; pid: number | null; host: string | null }>('SELECT status, pid, host FROM runs WHERE id = ?', id))!;
+      if (run.status === 'running' && !abandoned(run))
+        throw new UserError(`run ${id} is still running (process ${run.pid} on ${run.host}); stop it first`, 'ERR_OPTION');
+      const blobs = (await tx.all<{ sha256: string }>('SELECT DISTINCT sha256 FROM artifacts WHERE run_id = ?', id)).map((r) => r.sha256);
+      for (const table of ['metrics', 'metadata', 'artifacts', 'run_models']) await tx.run(`DELETE FROM ${table} WHERE run_id = ?`, id);
+      await tx.run('DELETE FROM runs WHERE id = ?', id);
+      for (const sha of blobs) await tx.run('DELETE FROM artifact_blobs WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM artifacts WHERE sha256 = ?)', sha, sha);
+      return { id, artifacts: blobs.length };
+    });
+  }
+
+  /** Every version's stage changes, oldest first, keyed by version: one query. */
+  async stageHistories(name: string): Promise<Record<number, Array<{ stage: string; previous: string; changed_at: string; source: string }>>> {
+    if (this.version < 4) return {};
+    const rows = await this.store.all<{ version: number; stage: string; previous: string; changed_at: string; source: string }>(
+      'SELECT v.version, h.stage, h.previous, h.changed_at, h.source FROM stage_history h JOIN model_versions v ON v.id = h.model_version_id JOIN models m ON m.id = v.model_id WHERE m.name = ? ORDER BY h.id',
+      name,
+    );
+    const out: Record<number, Array<{ stage: string; previous: string; changed_at: string; source: string }>> = {};
+    for (const { version, ...h } of rows) (out[version] ??= []).push(h);
+    return out;
   }
 
   /** A version's stage changes, oldest first. */
@@ -445,6 +720,9 @@ export class Registry {
    */
   async listRuns(limit = 50, filter: RunFilter = {}) {
     const hasPid = this.version >= 2;
+    if (filter.order && filter.order !== 'newest' && !filter.metric) throw new UserError(`order: ${filter.order} needs a metric`, 'ERR_OPTION', 'order');
+    // runs without the metric last, whichever the direction
+    const order = filter.order === 'metric-desc' ? 'metric_value DESC NULLS LAST,' : filter.order === 'metric-asc' ? 'metric_value ASC NULLS LAST,' : '';
     const where: string[] = [];
     const args: unknown[] = [];
     const when = (clause: string, ...values: unknown[]) => {
@@ -452,13 +730,44 @@ export class Registry {
       args.push(...values);
     };
     if (filter.command) when('r.command = ?', filter.command);
-    if (filter.dataset) when('r.dataset_name = ?', filter.dataset);
+    if (filter.dataset) {
+      // a name, or (8 hex digits or more) the start of a fingerprint
+      if (/^[0-9a-f]{8,64}$/i.test(filter.dataset))
+        when('(r.dataset_name = ? OR r.dataset_fingerprint LIKE ?)', filter.dataset, `${filter.dataset.toLowerCase()}%`);
+      else when('r.dataset_name = ?', filter.dataset);
+    }
+    if (filter.since) when('r.started_at >= ?', sinceTime(filter.since));
+    if (filter.tag !== undefined) {
+      const [key, value] = parseTag(filter.tag);
+      if (filter.tag.includes('=')) when(`${this.store.jsonText('r.tags')} = ?`, key, value);
+      else when(`${this.store.jsonText('r.tags')} IS NOT NULL`, key);
+    }
+    if (filter.search) {
+      const like = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      when(
+        `(r.id LIKE ? ESCAPE '\\' OR ${this.version >= 6 ? `r.note LIKE ? ESCAPE '\\'` : '? IS NULL'} OR r.dataset_name LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM run_models rm JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id AND m.name LIKE ? ESCAPE '\\'))`,
+        like,
+        like,
+        like,
+        like,
+      );
+    }
+    for (const c of filter.where ?? [])
+      when(
+        `EXISTS (SELECT 1 FROM metrics mt WHERE mt.run_id = r.id AND mt.dim = ? AND mt.name = ? AND mt.value ${c.op === '!=' ? '<>' : c.op} ?${c.role ? ' AND mt.role = ?' : ''})`,
+        c.dim,
+        c.name,
+        c.value,
+        ...(c.role ? [c.role] : []),
+      );
     // abandoned runs are stored as running; which of them are gone is decided below
     if (filter.status) when('r.status = ?', filter.status === 'abandoned' ? 'running' : filter.status);
+    if (filter.version !== undefined && !filter.model) throw new UserError('version: give the model too', 'ERR_OPTION', 'version');
     if (filter.model)
       when(
-        'EXISTS (SELECT 1 FROM run_models rm JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id AND m.name = ?)',
+        `EXISTS (SELECT 1 FROM run_models rm JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id AND m.name = ?${filter.version !== undefined ? ' AND v.version = ?' : ''})`,
         filter.model,
+        ...(filter.version !== undefined ? [filter.version] : []),
       );
     const rows = await this.store.all<{
       id: string;
@@ -467,19 +776,32 @@ export class Registry {
       started_at: string;
       ended_at: string | null;
       dataset_name: string | null;
+      dataset_fingerprint: string | null;
       pid: number | null;
       host: string | null;
+      note: string;
+      tags: string;
+      metric_value: number | null;
+      dims: string | null;
       models: string | null;
     }>(
-      `SELECT r.id, r.command, r.status, r.started_at, r.ended_at, r.dataset_name, ${hasPid ? 'r.pid, r.host' : 'NULL AS pid, NULL AS host'},
+      `SELECT r.id, r.command, r.status, r.started_at, r.ended_at, r.dataset_name, r.dataset_fingerprint, r.dims, ${hasPid ? 'r.pid, r.host' : 'NULL AS pid, NULL AS host'},
+              ${this.version >= 6 ? 'r.note, r.tags' : `'' AS note, '{}' AS tags`},
+              ${filter.metric ? `(SELECT MAX(mt.value) FROM metrics mt WHERE mt.run_id = r.id AND mt.dim = ? AND mt.name = ?${this.version >= 2 ? ` AND mt.role <> 'base'` : ''})` : 'NULL'} AS metric_value,
               (SELECT ${this.store.concat(`rm.role || '=' || m.name || ' v' || v.version`)} FROM run_models rm
                  JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id) AS models
-       FROM runs r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.started_at DESC, r.id LIMIT ? OFFSET ?`,
+       FROM runs r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} r.started_at DESC, r.id LIMIT ? OFFSET ?`,
+      ...(filter.metric ? [filter.metric.dim, filter.metric.name] : []),
       ...args,
       limit,
       filter.offset ?? 0,
     );
-    const listed = rows.map((r) => ({ ...r, status: abandoned(r) ? ('abandoned' as const) : r.status }));
+    const listed = rows.map((r) => ({
+      ...r,
+      dims: r.dims === null ? null : (JSON.parse(r.dims) as number[] | null),
+      tags: JSON.parse(r.tags) as Record<string, string>,
+      status: abandoned(r) ? ('abandoned' as const) : r.status,
+    }));
     return filter.status ? listed.filter((r) => r.status === filter.status) : listed;
   }
 
@@ -566,6 +888,8 @@ export class Registry {
       k_lists: parse<KLists>(run.k_lists),
       software: parse<Record<string, string>>(run.software),
       hardware: parse<Record<string, unknown>>(run.hardware),
+      note: run.note ?? '',
+      tags: parse<Record<string, string>>(run.tags ?? '{}') ?? {},
       models,
       artifacts,
     };

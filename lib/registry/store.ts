@@ -22,6 +22,8 @@ export interface Store extends Sql {
   readonly version: number;
   /** `string_agg` / `group_concat` of an expression, comma separated. */
   concat(expr: string): string;
+  /** The text at top-level key `?` (the next parameter) of a JSON-object text column, NULL when absent. */
+  jsonText(column: string): string;
   /** Runs `fn` as one transaction, alone among writers (retried on a busy or conflicting writer). */
   write<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -139,6 +141,10 @@ export class SqliteStore implements Store {
 
   concat(expr: string): string {
     return `group_concat(${expr}, ', ')`;
+  }
+
+  jsonText(column: string): string {
+    return `json_extract(${column}, '$."' || ? || '"')`;
   }
 
   /** A statement, with SQLite's failures (a damaged page, a full disk) as one line naming the file. */
@@ -338,6 +344,10 @@ export class PostgresStore implements Store {
 
   concat(expr: string): string {
     return `string_agg(${expr}, ', ')`;
+  }
+
+  jsonText(column: string): string {
+    return `((${column})::json ->> ?)`;
   }
 
   private async query<T>(client: pg.Pool | pg.PoolClient, sql: string, args: unknown[]): Promise<pg.QueryResult<T & pg.QueryResultRow>> {

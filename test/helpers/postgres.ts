@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface PostgresServer {
   /** postgres://emb:PASSWORD@127.0.0.1:PORT/ (append a database name). */
@@ -103,6 +104,26 @@ export async function startPostgres(): Promise<PostgresServer> {
         /* already stopped */
       }
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One throwaway server for a test file, started before its tests and stopped after them:
+ * `reason` says why there is none; `server()` is the running one.
+ */
+export function postgresForFile(): { reason: string | null; server: () => PostgresServer } {
+  const reason = postgresUnavailable();
+  let running: PostgresServer | null = null;
+  beforeAll(async () => {
+    if (!reason) running = await startPostgres();
+  }, 120_000);
+  afterAll(() => running?.stop());
+  return {
+    reason,
+    server: () => {
+      if (!running) throw new Error(`no PostgreSQL server: ${reason ?? 'not started yet'}`);
+      return running;
     },
   };
 }
