@@ -69,6 +69,11 @@ const FLAGS: Record<string, string> = {
   allowWrite: '--allow-write',
   arithmetic: '--arithmetic',
   kernel: '--kernel',
+  where: '--where',
+  since: '--since',
+  tag: '--tag',
+  checkpoints: '--checkpoints',
+  moversDim: '--movers-dim',
 };
 
 /** A failed allocation: the heap, an ArrayBuffer, or WebAssembly memory under a virtual-memory limit. */

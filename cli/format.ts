@@ -11,7 +11,11 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 
+/** A metric as every table on the terminal shows it: x 100, two decimals (as sentence-transformers prints percentages). */
+export const pct = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '-' : (v * 100).toFixed(2));
+
+/** Every metric at every dim, x 100 (the header says so). */
 export function metricsTable(metrics: Record<string, number>, dims: number[], kLists: KLists): string {
-  const rows = metricNames(kLists).map((name) => [name, ...dims.map((d) => metrics[metricKey(d, name)].toFixed(4))]);
-  return formatTable(['metric', ...dims.map((d) => `dim ${d}`)], rows);
+  const rows = metricNames(kLists).map((name) => [name, ...dims.map((d) => pct(metrics[metricKey(d, name)]))]);
+  return formatTable(['metric (x 100)', ...dims.map((d) => `dim ${d}`)], rows);
 }

@@ -1,5 +1,5 @@
 // emb-bench's command line: parse flags, call one command, print. No logic here.
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import {
   compactCacheDir,
   DEFAULT_CACHE_DIR,
@@ -16,7 +16,10 @@ import {
   isTrainingOutput,
   KERNELS,
   type KernelChoice,
+  parseMetricCondition,
   parseShard,
+  parseTag,
+  type RunFilter,
   UserError,
   VERSION,
 } from '../lib/index.js';
@@ -25,7 +28,7 @@ import { compareCommand, demoCommand, mergeCommand } from './commands/compare.js
 import { doctor } from './commands/doctor.js';
 import { encodeCommand, evalCommand, scoreCommand } from './commands/evaluate.js';
 import { trainingCommand } from './commands/training.js';
-import { copyCommand, registryCommand } from './commands/registry.js';
+import { copyCommand, exportCommand, registryCommand } from './commands/registry.js';
 import { context, installErrorHandlers, installSignalHandlers, reportError, waitForSignal, warn } from './context.js';
 import { parseIntList, parseKLists, parseList, parseMetadata, parsePort, parsePositiveInt, parseSeed, parseThreads } from './options.js';
 import { startDashboard } from '../ui/server.js';
@@ -35,7 +38,9 @@ const program = new Command('emb-bench')
   .version(VERSION)
   .option('--verbose', 'show stack traces on errors')
   .option('--registry <file|url>', 'registry: a SQLite file or postgres://user@host:port/db (default: $EMB_BENCH_REGISTRY or .emb-bench/registry.db)')
-  .showHelpAfterError();
+  // a usage error is one line and exit code 2 (main() below), not the whole help
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`emb-bench: ${text.trim().replace(/^error: /, '')} (see --help)\n`) });
 
 const kDefault = (list: number[]) => ` (default: ${list.join(',')})`;
 const withKLists = (c: Command) =>
@@ -46,6 +51,22 @@ const withKLists = (c: Command) =>
     .option('--ndcg-at <list>', `k values for nDCG@k${kDefault(DEFAULT_K_LISTS.ndcg)}`)
     .option('--map-at <list>', `k values for MAP@k${kDefault(DEFAULT_K_LISTS.map)}`);
 const commandLine = () => process.argv.slice(2);
+/** How the data is read: a BEIR folder, or a pairs file with its field names. */
+const withData = (c: Command) =>
+  c
+    .requiredOption('--data <path>', 'BEIR folder, or a pairs file (JSONL, JSON array, CSV, Parquet)')
+    .addOption(new Option('--format <format>', 'dataset format (default: detected)').choices(['beir', 'jsonl', 'json', 'csv', 'parquet']))
+    .option('--split <name>', 'qrels split of a BEIR folder', DEFAULT_SPLIT)
+    .option('--query-field <name>', 'pairs: query text field (ZenML: anchor)')
+    .option('--doc-field <name>', 'pairs: document text field (ZenML: positive)')
+    .option('--id-field <name>', 'pairs: id field shared by a query and its document', 'id')
+    .option('--corpus <file>', 'pairs: a file of more documents for the corpus');
+const loadFlags = (o: Record<string, unknown>) => ({
+  format: o.format as 'beir' | 'jsonl' | 'json' | 'csv' | 'parquet' | undefined,
+  split: o.split as string,
+  corpus: o.corpus as string | undefined,
+  fields: { queryField: o.queryField as string | undefined, docField: o.docField as string | undefined, idField: o.idField as string },
+});
 /** The CPU engine's two settings (the scores are the same from each; only the time differs). */
 const withEngine = (c: Command) =>
   c
@@ -55,14 +76,14 @@ const engineFlags = (o: Record<string, unknown>) => ({ arithmetic: o.arithmetic 
 
 withEngine(
   withKLists(
-    program
-      .command('score')
-      .description('score precomputed embeddings (.npy) of a BEIR dataset at several Matryoshka dims')
-      .requiredOption('--data <dir>', 'BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv')
-      .requiredOption('--query-embeddings <file>', '.npy, row i = line i of queries.jsonl')
-      .requiredOption('--corpus-embeddings <file>', '.npy, row i = line i of corpus.jsonl')
-      .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: full width)')
-      .option('--split <name>', 'qrels split', DEFAULT_SPLIT)
+    withData(
+      program
+        .command('score')
+        .description('score precomputed embeddings (.npy) of a dataset at several Matryoshka dims')
+        .requiredOption('--query-embeddings <file>', ".npy, row i = the dataset's query i (queries.jsonl's line i; what encode writes)")
+        .requiredOption('--corpus-embeddings <file>', ".npy, row i = the dataset's document i")
+        .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: full width)'),
+    )
       .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
       .option('--threads <n>', 'CPU threads (default: all cores)')
       .addOption(new Option('--device <device>', 'scoring device').choices(['cpu', 'cuda']).default('cpu'))
@@ -77,7 +98,7 @@ withEngine(
       queryEmbeddings: o.queryEmbeddings,
       corpusEmbeddings: o.corpusEmbeddings,
       dims: o.dims !== undefined ? parseIntList(o.dims, '--dims') : undefined,
-      split: o.split,
+      load: loadFlags(o),
       out: o.out,
       threads: parseThreads(o.threads),
       device: o.device,
@@ -98,8 +119,9 @@ const withEncoding = (c: Command) =>
     .option('--no-prompts', 'use no prompts')
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder', DEFAULT_CACHE_DIR)
-    .option('--quiet', 'no progress bar')
-    .option('--no-log', 'do not record the run in the registry');
+    .option('--quiet', 'no progress bar');
+/** Runs that the registry records (eval, compare); encode and score write files only. */
+const withLog = (c: Command) => c.option('--no-log', 'do not record the run in the registry');
 
 /** A training run's output folder given as the (fine-tuned) model: which checkpoints, and the watch. */
 const withTraining = (c: Command) =>
@@ -120,23 +142,6 @@ function trainingFlags(o: Record<string, unknown>, model: string) {
       : undefined,
   };
 }
-
-/** How the data is read: a BEIR folder, or a pairs file with its field names. */
-const withData = (c: Command) =>
-  c
-    .requiredOption('--data <path>', 'BEIR folder, or a pairs file (JSONL, JSON array, CSV, Parquet)')
-    .addOption(new Option('--format <format>', 'dataset format (default: detected)').choices(['beir', 'jsonl', 'json', 'csv', 'parquet']))
-    .option('--split <name>', 'qrels split of a BEIR folder', DEFAULT_SPLIT)
-    .option('--query-field <name>', 'pairs: query text field (ZenML: anchor)')
-    .option('--doc-field <name>', 'pairs: document text field (ZenML: positive)')
-    .option('--id-field <name>', 'pairs: id field shared by a query and its document', 'id')
-    .option('--corpus <file>', 'pairs: a file of more documents for the corpus');
-const loadFlags = (o: Record<string, unknown>) => ({
-  format: o.format as 'beir' | 'jsonl' | 'json' | 'csv' | 'parquet' | undefined,
-  split: o.split as string,
-  corpus: o.corpus as string | undefined,
-  fields: { queryField: o.queryField as string | undefined, docField: o.docField as string | undefined, idField: o.idField as string },
-});
 
 /** What eval and compare take alike: encoding, engine, registry, data, dims, output. */
 function runFlags(o: Record<string, unknown>) {
@@ -173,8 +178,7 @@ withEngine(
     withTraining(
       withData(
         withEncoding(
-          program
-            .command('eval')
+          withLog(program.command('eval'))
             .description('encode a dataset with one model (or every checkpoint of a training run) and score it at several Matryoshka dims')
             .argument(
               '<model>',
@@ -201,18 +205,17 @@ withEngine(
   else await evalCommand({ ...common, modelName: o.modelName, model }, context({ quiet: o.quiet }));
 });
 
-withEncoding(
-  program
-    .command('encode')
-    .description('write query_embeddings.npy and corpus_embeddings.npy (file order) for `score`')
-    .argument('<model>', 'model folder (ONNX or safetensors), .onnx file, or Hub id org/name[@revision]')
-    .requiredOption('--data <dir>', 'BEIR folder')
-    .option('--split <name>', 'qrels split', DEFAULT_SPLIT)
-    .requiredOption('--out <dir>', 'output folder')
-    .option('--shard <I/N>', 'encode slice I of N of the corpus and of the queries (default: from the Slurm or Kubernetes variables)'),
+withData(
+  withEncoding(
+    program
+      .command('encode')
+      .description("write query_embeddings.npy and corpus_embeddings.npy (the dataset's order) for `score`")
+      .argument('<model>', 'model folder (ONNX or safetensors), .onnx file, or Hub id org/name[@revision]')
+      .requiredOption('--out <dir>', 'output folder'),
+  ).option('--shard <I/N>', 'encode slice I of N of the corpus and of the queries (default: from the Slurm or Kubernetes variables)'),
 ).action(async (model: string, o) => {
   const shard = o.shard !== undefined ? parseShard(o.shard, 'shard') : (shardFromEnv() ?? undefined);
-  await encodeCommand({ ...encodeFlags(o), model, data: o.data, split: o.split, out: o.out, shard }, context({ quiet: o.quiet }));
+  await encodeCommand({ ...encodeFlags(o), model, data: o.data, load: loadFlags(o), out: o.out, shard }, context({ quiet: o.quiet }));
 });
 
 withEngine(
@@ -220,8 +223,7 @@ withEngine(
     withTraining(
       withData(
         withEncoding(
-          program
-            .command('compare')
+          withLog(program.command('compare'))
             .description('base vs fine-tuned at every Matryoshka dim: metrics, significance, report.md and chart.png')
             .argument('<base>', 'base model: folder, .onnx file, or Hub id org/name[@revision]')
             .argument('<tuned>', 'fine-tuned model: folder, .onnx file, Hub id, or a training output folder (every checkpoint against the base)')
@@ -231,6 +233,7 @@ withEngine(
             .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
             .option('--base-name <name>', 'base model name in the registry (default: the folder name)')
             .option('--tuned-name <name>', 'fine-tuned model name in the registry (default: the folder name)')
+            .option('--movers-dim <d>', "the dim of report.md's gained and lost queries (default: the smallest)")
             .option(
               '--shard <I/N>',
               'run shard I of N only (corpus slice I), for `emb-bench merge` (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with EMB_BENCH_SHARD_COUNT)',
@@ -253,6 +256,7 @@ withEngine(
         names: { base: o.baseName, tuned: o.tunedName },
         base,
         tuned,
+        moversDim: o.moversDim === undefined ? undefined : parsePositiveInt(o.moversDim, '--movers-dim'),
         shard: o.shard !== undefined ? parseShard(o.shard, 'shard') : (shardFromEnv() ?? undefined),
       },
       context({ quiet: o.quiet }),
@@ -276,6 +280,7 @@ program
     );
   });
 
+const parseVersion = (text: string): number | 'latest' => (text === 'latest' ? 'latest' : parsePositiveInt(text, 'VERSION'));
 const openRegistry = () => (program.opts().registry as string | undefined) ?? defaultRegistryPath();
 const models = program.command('models').description('models and versions in the registry');
 models
@@ -294,19 +299,15 @@ models
   .addOption(new Option('--stage <stage>', 'new stage').choices(['staging', 'production']).makeOptionMandatory())
   .option('--json', 'print JSON')
   .action((name: string, version: string, o) =>
-    registryCommand(
-      openRegistry(),
-      { kind: 'models-promote', name, version: version === 'latest' ? 'latest' : parsePositiveInt(version, 'VERSION'), stage: o.stage },
-      o.json,
-    ),
+    registryCommand(openRegistry(), { kind: 'models-promote', name, version: parseVersion(version), stage: o.stage }, o.json),
   );
 models
   .command('log-metadata')
   .description(
-    "attach metadata to a model version (as ZenML's log_model_metadata): --set key=value (dotted keys nest and merge into what was logged; values are JSON when they parse) or --file meta.json",
+    "attach metadata to a model version (as ZenML's log_model_metadata): --set key=value (dotted keys nest and merge into what was logged; values are JSON when they parse) or --file meta.json; every change is kept (models history)",
   )
   .argument('<name>')
-  .argument('<version>')
+  .argument('<version>', "a version number, or 'latest'")
   .option('--set <key=value...>', 'one or more key=value pairs')
   .option('--file <file>', 'a JSON object of metadata')
   .option('--replace', 'each top-level key given replaces its whole value instead of merging into it')
@@ -314,21 +315,99 @@ models
   .action((name: string, version: string, o) =>
     registryCommand(
       openRegistry(),
+      { kind: 'models-log-metadata', name, version: parseVersion(version), metadata: parseMetadata(o.set, o.file), replace: Boolean(o.replace) },
+      o.json,
+    ),
+  );
+models
+  .command('history')
+  .description("a version's metadata changes: when, who, from where, the old value and the new")
+  .argument('<name>')
+  .argument('<version>', "a version number, or 'latest'")
+  .option('--json', 'print JSON')
+  .action((name: string, version: string, o) => registryCommand(openRegistry(), { kind: 'models-history', name, version: parseVersion(version) }, o.json));
+models
+  .command('describe')
+  .description('set the description of a model, or of one version with --model-version')
+  .argument('<name>')
+  .argument('<text>')
+  .option('--model-version <n>', "a version number, or 'latest'")
+  .option('--json', 'print JSON')
+  .action((name: string, text: string, o) =>
+    registryCommand(
+      openRegistry(),
+      { kind: 'models-describe', name, text, version: o.modelVersion === undefined ? undefined : parseVersion(o.modelVersion) },
+      o.json,
+    ),
+  );
+models
+  .command('tag')
+  .description('tag a model, or one version with --model-version: key=value or a bare key')
+  .argument('<name>')
+  .argument('[tags...]', 'key=value or key')
+  .option('--model-version <n>', "a version number, or 'latest'")
+  .option('--remove <keys...>', 'tag keys to remove')
+  .option('--json', 'print JSON')
+  .action((name: string, tags: string[], o) =>
+    registryCommand(
+      openRegistry(),
       {
-        kind: 'models-log-metadata',
+        kind: 'models-tag',
         name,
-        version: parsePositiveInt(version, 'VERSION'),
-        metadata: parseMetadata(o.set, o.file),
-        replace: Boolean(o.replace),
+        version: o.modelVersion === undefined ? undefined : parseVersion(o.modelVersion),
+        set: Object.fromEntries(tags.map(parseTag)),
+        remove: o.remove ?? [],
       },
       o.json,
     ),
   );
+for (const [how, what] of [
+  ['demote', 'step a version down: production to staging, staging to none'],
+  ['archive', 'archive a version (from any stage)'],
+] as const)
+  models
+    .command(how)
+    .description(what)
+    .argument('<name>')
+    .argument('<version>', "a version number, or 'latest'")
+    .option('--json', 'print JSON')
+    .action((name: string, version: string, o) =>
+      registryCommand(openRegistry(), { kind: 'models-demote', name, version: parseVersion(version), how }, o.json),
+    );
+
+/** The run filters of `runs list` and `runs export`. */
+const withRunFilters = (c: Command) =>
+  c
+    .option('--model <name>', 'runs of this model')
+    .option('--model-version <n>', 'with --model: of this version')
+    .option('--dataset <name>', 'runs on this dataset (its name, or 8+ hex digits of its fingerprint)')
+    .addOption(new Option('--status <status>', 'runs with this status').choices(['running', 'succeeded', 'failed', 'interrupted', 'abandoned']))
+    .option('--command <command>', 'runs of this command (eval, compare, ...)')
+    .option('--since <date>', 'runs started at or after this date or time (ISO 8601)')
+    .option('--where <condition...>', "metric thresholds, all must hold: e.g. 'dim_256_cosine_ndcg@10>0.4' or 'tuned.dim_64_cosine_ndcg@10>=0.3'")
+    .option('--tag <tag>', 'runs with this tag (key, or key=value)')
+    .option('--limit <n>', 'at most this many runs, newest first');
+const runFilter = (o: Record<string, unknown>): RunFilter => ({
+  model: o.model as string | undefined,
+  version: o.modelVersion === undefined ? undefined : parsePositiveInt(String(o.modelVersion), '--model-version'),
+  dataset: o.dataset as string | undefined,
+  status: o.status as RunFilter['status'],
+  command: o.command as string | undefined,
+  since: o.since as string | undefined,
+  where: ((o.where as string[] | undefined) ?? []).map(parseMetricCondition),
+  tag: o.tag as string | undefined,
+});
+
 const runs = program.command('runs').description('runs in the registry');
-runs
-  .command('list')
+withRunFilters(runs.command('list').description('runs, newest first (50 unless --limit)'))
   .option('--json', 'print JSON')
-  .action((o) => registryCommand(openRegistry(), { kind: 'runs-list' }, o.json));
+  .action((o) =>
+    registryCommand(
+      openRegistry(),
+      { kind: 'runs-list', filter: runFilter(o), limit: o.limit === undefined ? 50 : parsePositiveInt(o.limit, '--limit') },
+      o.json,
+    ),
+  );
 runs
   .command('show')
   .argument('<id>', 'run id or a unique prefix')
@@ -341,12 +420,73 @@ runs
   .option('--json', 'print JSON')
   .action((a: string, b: string, o) => registryCommand(openRegistry(), { kind: 'runs-diff', a, b }, o.json));
 runs
+  .command('compare')
+  .description(
+    "several runs' models side by side, one table per dataset, each tested against the reference from the per-query values the runs stored (Holm across the selection)",
+  )
+  .argument('<runs...>', 'run ids (or prefixes), each optionally :ROLE (base, tuned, model, checkpoint-500; default: its only model, else tuned)')
+  .option('--reference <run>', 'the reference, one of the runs given (default: the first of each dataset)')
+  .option('--metric <name>', 'metric', HEADLINE_METRIC)
+  .option('--json', 'print JSON')
+  .action((items: string[], o) => {
+    const parsed = items.map((s) => {
+      const at = s.indexOf(':');
+      return at < 0 ? { run: s } : { run: s.slice(0, at), role: s.slice(at + 1) };
+    });
+    const reference = o.reference === undefined ? undefined : parsed.findIndex((p) => p.run === o.reference || `${p.run}:${p.role}` === o.reference);
+    if (reference === -1) throw new UserError(`--reference: "${o.reference}" is not one of the runs given`, 'ERR_OPTION');
+    return registryCommand(openRegistry(), { kind: 'runs-compare', items: parsed, reference, metric: o.metric }, o.json);
+  });
+runs
+  .command('note')
+  .description('say why a run was run (replaces its note)')
+  .argument('<id>')
+  .argument('<text>')
+  .option('--json', 'print JSON')
+  .action((id: string, text: string, o) => registryCommand(openRegistry(), { kind: 'runs-note', id, text }, o.json));
+runs
+  .command('tag')
+  .argument('<id>')
+  .argument('[tags...]', 'key=value or key')
+  .option('--remove <keys...>', 'tag keys to remove')
+  .option('--json', 'print JSON')
+  .action((id: string, tags: string[], o) =>
+    registryCommand(openRegistry(), { kind: 'runs-tag', id, set: Object.fromEntries(tags.map(parseTag)), remove: o.remove ?? [] }, o.json),
+  );
+runs
+  .command('delete')
+  .description('delete a run, its metrics and its stored artifacts (the model versions stay)')
+  .argument('<id>')
+  .option('--yes', 'really delete')
+  .option('--json', 'print JSON')
+  .action((id: string, o) => {
+    if (!o.yes) throw new UserError(`runs delete ${id}: deleting removes the run's metrics and stored artifacts for good; add --yes`, 'ERR_OPTION');
+    return registryCommand(openRegistry(), { kind: 'runs-delete', id }, o.json);
+  });
+withRunFilters(
+  runs
+    .command('export')
+    .description(
+      "the runs as a tidy table (run, model, version, dataset, dim, metric, value, and the run's settings) in CSV, Parquet or JSON; or one run's metadata as a ZenML step logs it (--format zenml)",
+    )
+    .argument('[ids...]', 'runs to export (default: those the filters select)')
+    .addOption(new Option('--format <format>', 'file format').choices(['csv', 'parquet', 'json', 'zenml']).default('csv'))
+    .option('--out <file>', 'write here (default: stdout; parquet needs a file)'),
+).action((ids: string[], o) =>
+  exportCommand(openRegistry(), {
+    ids,
+    format: o.format,
+    filter: runFilter(o),
+    limit: o.limit === undefined ? undefined : parsePositiveInt(o.limit, '--limit'),
+    out: o.out,
+  }),
+);
+runs
   .command('prune')
   .description('mark runs whose process ended without finishing them (killed, crashed) as failed')
   .requiredOption('--abandoned', 'prune abandoned runs (the only kind there is)')
   .option('--json', 'print JSON')
   .action((o) => registryCommand(openRegistry(), { kind: 'runs-prune' }, o.json));
-
 program
   .command('registry')
   .description('the registry itself')
@@ -413,7 +553,9 @@ async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
-    process.exitCode = reportError(e, process.argv.includes('--verbose'));
+    // commander has printed its one line; --help and --version end here too, with 0
+    if (e instanceof CommanderError) process.exitCode = e.exitCode === 0 ? 0 : 2;
+    else process.exitCode = reportError(e, process.argv.includes('--verbose'));
   }
 }
 

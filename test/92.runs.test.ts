@@ -73,7 +73,7 @@ describe('runs, outputs and values', () => {
     ]);
     expect(r.code, r.stderr).toBe(0);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(report).toMatch(/Queries that gained most at dim \d+ \(ndcg@5\)/);
+    expect(report).toMatch(/Queries that gained most at dim \d+ \(ndcg@5;/);
     expect(report).not.toMatch(/ndcg@10/);
     const bad = join(tmp(), 'never');
     const refused = await cli(['compare', m, m, '--data', data, '--out', bad, '--no-log', '--chart-metric', 'ndcg@5']);

@@ -3,7 +3,7 @@
 import { metricKey } from '../../lib/index.js';
 import { runTraining, type TrainingRunOptions } from '../../lib/runs/index.js';
 import type { Context } from '../context.js';
-import { formatTable, stripControl } from '../format.js';
+import { formatTable, pct, stripControl } from '../format.js';
 
 export async function trainingCommand(c: TrainingRunOptions & { json: boolean }, ctx: Context): Promise<void> {
   const tty = process.stderr.isTTY === true;
@@ -43,7 +43,7 @@ export async function trainingCommand(c: TrainingRunOptions & { json: boolean },
     (p) => `dim ${p.dim}: best ${p.best} (${(p.best_value * 100).toFixed(2)})${p.earliest !== p.best ? `, earliest within noise ${p.earliest}` : ''}`,
   );
   const disagree = results.checkpoints.flatMap((cp) =>
-    cp.trainer.filter((t) => !t.agrees).map((t) => `${cp.name} ${t.key}: emb-bench ${t.ours.toFixed(4)}, trainer ${t.trainer.toFixed(4)} (${t.note})`),
+    cp.trainer.filter((t) => !t.agrees).map((t) => `${cp.name} ${t.key}: emb-bench ${pct(t.ours)}, trainer ${pct(t.trainer)} (x 100) (${t.note})`),
   );
   process.stdout.write(
     `${stripControl(results.run.name)} on ${stripControl(results.dataset.name)}: ${results.checkpoints.length} checkpoints, ${results.dataset.scored_queries} queries, ${results.dataset.corpus} documents; ${results.metric} x 100${results.base ? ' (+/-: significantly better/worse than the base, Holm)' : ''}\n\n` +

@@ -39,7 +39,9 @@ export function renderChart(result: CompareResult, metric = HEADLINE_METRIC, nam
 
   const values = dims.flatMap((d) => [result.base.metrics[metricKey(d, metric)], result.tuned.metrics[metricKey(d, metric)]]);
   const maxValue = Math.max(1e-9, ...values) * 100;
-  const scaleMax = Math.min(100, Math.ceil((maxValue * 1.1) / 10) * 10 || 10);
+  // round ticks (1, 2 or 5 x 10^n) from 0 past the largest bar, room for its label
+  const ticks = niceTicks(0, Math.min(100, maxValue * 1.08));
+  const scaleMax = ticks[ticks.length - 1];
   const x = (v: number) => left + (plotWidth * v) / scaleMax;
 
   ctx.fillStyle = '#000';
@@ -58,18 +60,21 @@ export function renderChart(result: CompareResult, metric = HEADLINE_METRIC, nam
     ctx.fillText(label, lx + 22, 66);
   });
   ctx.fillText('difference [95% CI]', left + plotWidth + 40, 66);
+  ctx.font = `13px "${FONT}"`;
+  ctx.fillStyle = '#555';
+  ctx.fillText(`* significant: p < ${result.stats.alpha} after Holm across dims`, left + plotWidth + 40, height - 22);
 
   // grid and x axis
   ctx.strokeStyle = '#ddd';
   ctx.lineWidth = 1;
   ctx.font = `13px "${FONT}"`;
-  for (let v = 0; v <= scaleMax; v += scaleMax / 5) {
+  for (const v of ticks) {
     ctx.beginPath();
     ctx.moveTo(x(v), top - 6);
     ctx.lineTo(x(v), top + group * dims.length);
     ctx.stroke();
     ctx.fillStyle = '#444';
-    ctx.fillText(v.toFixed(0), x(v) - 8, top + group * dims.length + 20);
+    ctx.fillText(String(v), x(v) - ctx.measureText(String(v)).width / 2, top + group * dims.length + 20);
   }
   ctx.fillStyle = '#000';
   ctx.font = `15px "${FONT}"`;

@@ -21,9 +21,14 @@ export function differenceTable(result: CompareResult, metric: string): string {
   );
 }
 
-/** The queries whose `metric` rose and fell most at the smallest dim. */
-export function movers(result: CompareResult, dataset: Dataset, metric: string, count = 5): { gained: string; lost: string; dim: number } {
-  const dim = Math.min(...result.dims);
+/** The queries whose `metric` rose and fell most at `dim` (default: the smallest). */
+export function movers(
+  result: CompareResult,
+  dataset: Dataset,
+  metric: string,
+  count = 5,
+  dim = Math.min(...result.dims),
+): { gained: string; lost: string; dim: number } {
   const key = metricKey(dim, metric);
   const base = result.base.perQuery[key];
   const tuned = result.tuned.perQuery[key];
@@ -54,7 +59,7 @@ export function movers(result: CompareResult, dataset: Dataset, metric: string, 
   };
 }
 
-export function compareMarkdown(result: CompareResult, dataset: Dataset, metric: string, names: { base: string; tuned: string }): string {
+export function compareMarkdown(result: CompareResult, dataset: Dataset, metric: string, names: { base: string; tuned: string }, moversDim?: number): string {
   const b = result.base.model;
   const t = result.tuned.model;
   const all = [
@@ -65,7 +70,7 @@ export function compareMarkdown(result: CompareResult, dataset: Dataset, metric:
         `| ${n} | ${result.dims.map((d) => `${result.base.metrics[metricKey(d, n)].toFixed(4)} | ${result.tuned.metrics[metricKey(d, n)].toFixed(4)}`).join(' | ')} |`,
     ),
   ].join('\n');
-  const m = movers(result, dataset, metric);
+  const m = movers(result, dataset, metric, 5, moversDim);
   return `# emb-bench compare: ${escapeMarkdown(names.base)} vs ${escapeMarkdown(names.tuned)}
 
 Dataset **${escapeMarkdown(dataset.name)}**${dataset.split ? ` (split ${escapeMarkdown(dataset.split)})` : ''}: ${result.base.counts.scoredQueries} queries scored against ${result.base.counts.corpus} documents.
@@ -85,7 +90,7 @@ Differences are fine-tuned minus base. Interval: ${result.stats.interval}; p: ${
 
 ${all}
 
-## Queries that gained most at dim ${m.dim} (${metric})
+## Queries that gained most at dim ${m.dim} (${metric}; \`--movers-dim\` picks the dim)
 
 ${m.gained}
 

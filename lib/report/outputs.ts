@@ -124,16 +124,24 @@ export interface CompareOutputOptions {
   chartMetric?: string;
   /** Display names (default: the model folders' names). */
   names?: { base?: string; tuned?: string };
+  /** The dim of the report's gained and lost queries (default: the smallest). */
+  moversDim?: number;
+}
+
+/** Checks that the report's movers dim is one of the run's dims. */
+export function checkMoversDim(dim: number | undefined, dims: number[]): void {
+  if (dim !== undefined && !dims.includes(dim)) throw new UserError(`moversDim: ${dim} is not one of the dims ${dims.join(',')}`, 'ERR_OPTION', 'moversDim');
 }
 
 /** results.json, report.md, chart.png and per_query.jsonl of `compare`, staged. */
 export function stageCompareOutputs(dir: string, dataset: Dataset, result: CompareResult, options: CompareOutputOptions = {}): StagedOutputs {
   const metric = options.chartMetric ?? HEADLINE_METRIC;
   checkHeadlineMetric(metric, result.base.kLists);
+  checkMoversDim(options.moversDim, result.dims);
   const names = { base: options.names?.base ?? result.base.model.name, tuned: options.names?.tuned ?? result.tuned.model.name };
   return stageOutputSet(dir, {
     'results.json': () => JSON.stringify(compareResultsJson(dataset, result, names), null, 2) + '\n',
-    'report.md': () => compareMarkdown(result, dataset, metric, names),
+    'report.md': () => compareMarkdown(result, dataset, metric, names, options.moversDim),
     'chart.png': () => renderChart(result, metric, names),
     'per_query.jsonl': () => perQueryJsonl({ base: result.base, tuned: result.tuned }),
   });

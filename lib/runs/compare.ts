@@ -7,13 +7,13 @@ import type { LoadOptions } from '../data/load.js';
 import { DEFAULT_SEED } from '../defaults.js';
 import { checkAborted } from '../errors.js';
 import { loggedRun, reachRegistry, type RunStart, runStart } from '../registry/index.js';
-import { stageCompareOutputs } from '../report/outputs.js';
+import { checkMoversDim, stageCompareOutputs } from '../report/outputs.js';
 import { type CompareResultsJson, compareResultsJson } from '../report/results.js';
 import { engineArithmetic } from '../score/engine.js';
 import { type Shard, shardRange, writePartial } from '../score/shards.js';
 import { datasetOf } from './eval.js';
 import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, reportingOptions, type RunListeners, type ScoringOptions } from './options.js';
-import { type CompareExtra, type CompareRunKey, dataKey, modelSettings, partPath } from './parts.js';
+import { type CompareExtra, type CompareRunKey, dataKey, loadKey, modelSettings, partPath } from './parts.js';
 import { modelRecord } from './records.js';
 
 export interface CompareRunOptions extends ScoringOptions, EncodingOptions, LoggingOptions, RunListeners {
@@ -31,6 +31,8 @@ export interface CompareRunOptions extends ScoringOptions, EncodingOptions, Logg
   seed?: number;
   /** Run only this shard: its partial top-k lists, for runMerge. */
   shard?: Shard;
+  /** The dim of the report's gained and lost queries (default: the smallest). */
+  moversDim?: number;
 }
 
 export interface CompareRun {
@@ -67,19 +69,20 @@ export async function runCompare(o: CompareRunOptions): Promise<CompareRun | Com
   // a model that is not there or a dim it does not have is a usage error, not a failed run.
   const registry = registryOf(o);
   await reachRegistry(registry);
-  return withModels(o.base, o.tuned, options, (encoders) =>
-    logCompare(
-      { out, chartMetric, names: o.names, registry, signal: o.signal },
+  return withModels(o.base, o.tuned, options, (encoders, dims) => {
+    checkMoversDim(o.moversDim, dims); // a usage error, before the registry hears of a run
+    return logCompare(
+      { out, chartMetric, names: o.names, registry, signal: o.signal, moversDim: o.moversDim },
       dataset,
       runStart('compare', dataset, o.dims, kLists, o.device ?? 'cpu', o.commandLine),
       () => compare(encoders[0], encoders[1], dataset, { ...options, stats: { seed } }),
-    ),
-  );
+    );
+  });
 }
 
 /** Runs `work` (a compare, or a merge of its shards) as a logged registry run and writes its outputs. */
 export async function logCompare(
-  o: { out: string; chartMetric: string; names?: { base?: string; tuned?: string }; registry: string | null; signal?: AbortSignal },
+  o: { out: string; chartMetric: string; names?: { base?: string; tuned?: string }; registry: string | null; signal?: AbortSignal; moversDim?: number },
   dataset: Dataset,
   start: RunStart,
   work: () => Promise<CompareResult>,
@@ -93,7 +96,7 @@ export async function logCompare(
     done = { result, results };
     return {
       models: [modelRecord('base', result.base, names.base, 'base_model_eval'), modelRecord('tuned', result.tuned, names.tuned, 'finetuned_model_eval')],
-      outputs: stageCompareOutputs(o.out, dataset, result, { chartMetric: o.chartMetric, names }),
+      outputs: stageCompareOutputs(o.out, dataset, result, { chartMetric: o.chartMetric, names, moversDim: o.moversDim }),
     };
   });
   return { kind: 'compare', dataset, chartMetric: o.chartMetric, ...done!, ...logged };
@@ -109,11 +112,10 @@ async function compareShardRun(
   const r = await compareShard(o.base, o.tuned, dataset, shard, options);
   checkAborted(o.signal);
   const part = partPath(out, 'compare', shard);
-  const { hub: _hub, ...load } = o.load ?? {};
   const run: CompareRunKey = {
     command: 'compare',
     models: { base: modelSettings(r.models.base), tuned: modelSettings(r.models.tuned) },
-    data: { ...dataKey(dataset), load },
+    data: { ...dataKey(dataset), load: loadKey(o.load) },
     dims: r.dims,
     k_lists: r.kLists,
     seed: o.seed ?? DEFAULT_SEED,

@@ -1,5 +1,6 @@
 // `encode`: a model's query and corpus embeddings as .npy files (file order), whole or one slice.
-import { loadBeir } from '../data/beir.js';
+import type { Dataset } from '../data/dataset.js';
+import type { LoadOptions } from '../data/load.js';
 import { DEFAULT_SPLIT } from '../defaults.js';
 import { Encoder } from '../encode/encoder.js';
 import { checkAborted } from '../errors.js';
@@ -7,12 +8,15 @@ import { embedDataset } from '../evaluate.js';
 import type { Matrix } from '../data/matrix.js';
 import { checkOutDir, writeEmbeddings } from '../report/outputs.js';
 import { type Shard, shardRange } from '../score/shards.js';
+import { datasetOf } from './eval.js';
 import { encoderOptions, type EncodingOptions, type RunListeners, type ScoringOptions } from './options.js';
 
 export interface EncodeRunOptions extends Pick<ScoringOptions, 'device' | 'threads'>, EncodingOptions, RunListeners {
   model: string;
-  /** A BEIR folder. */
-  data: string;
+  /** A BEIR folder or a pairs file (read with `load`), or a loaded Dataset: rows in its order, as `score` reads them. */
+  data: string | Dataset;
+  load?: LoadOptions;
+  /** The qrels split (`load.split` takes it too). */
   split?: string;
   out: string;
   /** Encode only slice I of N of the corpus and of the queries. */
@@ -32,7 +36,7 @@ export interface EncodeRun {
  * @throws UserError on bad input; InterruptedError once `signal` fires.
  */
 export async function runEncode(o: EncodeRunOptions): Promise<EncodeRun> {
-  const full = loadBeir(o.data, o.split ?? DEFAULT_SPLIT);
+  const full = await datasetOf(o.data, { ...o.load, split: o.load?.split ?? o.split ?? DEFAULT_SPLIT }, o);
   checkOutDir(o.out);
   // A shard encodes slice I of the corpus and slice I of the queries (file order); `score`
   // takes the query shards as a comma-separated list and a corpus shard with its shard option.

@@ -1,7 +1,6 @@
 // `merge`: the part files of a sharded compare or score, merged into the outputs (and, for
 // compare, the registry run) that one host would have written, exactly.
 import { compareFromTopK } from '../compare.js';
-import { loadBeir } from '../data/beir.js';
 import { type Dataset, datasetFingerprint, judgeQueries } from '../data/dataset.js';
 import { loadDataset } from '../data/load.js';
 import { HEADLINE_METRIC } from '../defaults.js';
@@ -77,7 +76,7 @@ async function mergeCompare(parts: Array<Part<CompareRunKey, CompareExtra>>, o: 
 async function mergeScore(parts: Array<Part<ScoreRunKey, ScoreExtra>>, out: string): Promise<ScoreRun> {
   const run = parts[0].partial.header.run;
   const merged = mergePartials(parts, maxK(run.k_lists));
-  const dataset = loadBeir(run.data.path, run.data.split);
+  const dataset = await loadDataset(run.data.path, run.data.load);
   checkFingerprint(dataset, run);
   const result = rankingMetrics(dataset, judgeQueries(dataset), merged.model, run.k_lists);
   const results = evalResultsJson('score', dataset, result, { inputs: parts[0].partial.header.extra.inputs });

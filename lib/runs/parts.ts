@@ -57,7 +57,7 @@ export interface CompareExtra {
 
 export interface ScoreRunKey {
   command: 'score';
-  data: DataKey & { split: string };
+  data: DataKey & { load: Omit<LoadOptions, 'hub'> };
   /** sha256 of the query embeddings every shard scores. */
   query_embeddings: string;
   dims: number[];
@@ -72,6 +72,12 @@ export interface ScoreExtra {
 
 export type CompareHeader = PartialHeader<CompareRunKey, CompareExtra>;
 export type ScoreHeader = PartialHeader<ScoreRunKey, ScoreExtra>;
+
+/** How a dataset was read, as a part file keeps it (the Hub's connection settings left out). */
+export function loadKey(load: LoadOptions | undefined): Omit<LoadOptions, 'hub'> {
+  const { hub: _hub, ...rest } = load ?? {};
+  return rest;
+}
 
 export function dataKey(dataset: Dataset): DataKey {
   return { path: dataset.source, fingerprint: datasetFingerprint(dataset) };

@@ -1,7 +1,7 @@
-// `score`: precomputed embeddings of a BEIR dataset at every dim, whole or one corpus shard.
+// `score`: precomputed embeddings of a dataset at every dim, whole or one corpus shard.
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { loadBeir } from '../data/beir.js';
+import type { LoadOptions } from '../data/load.js';
 import { type Dataset, judgeQueries } from '../data/dataset.js';
 import { type Matrix, takeRows } from '../data/matrix.js';
 import { readNpy } from '../data/npy.js';
@@ -14,11 +14,14 @@ import { type EvalResultsJson, evalResultsJson } from '../report/results.js';
 import { checkDims, engineArithmetic, scoreSlice } from '../score/engine.js';
 import { type Shard, shardRange, writePartial } from '../score/shards.js';
 import { type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
-import { dataKey, partPath, type ScoreExtra, type ScoreRunKey } from './parts.js';
+import { dataKey, loadKey, partPath, type ScoreExtra, type ScoreRunKey } from './parts.js';
+import { datasetOf } from './eval.js';
 
 export interface ScoreRunOptions extends ScoringOptions, RunListeners {
-  /** A BEIR folder. */
-  data: string;
+  /** A BEIR folder or a pairs file (read with `load`; rows follow its order, as `encode` writes them), or a loaded Dataset. */
+  data: string | Dataset;
+  load?: LoadOptions;
+  /** The qrels split (`load.split` takes it too). */
   split?: string;
   /** .npy files, comma-separated when several (the shards `encode --shard` wrote), stacked in order. */
   queryEmbeddings: string;
@@ -66,11 +69,11 @@ export function readEmbeddings(list: string): Matrix {
  * @throws UserError on bad input; InterruptedError once `signal` fires.
  */
 export async function runScore(o: ScoreRunOptions): Promise<ScoreRun | ScoreShardRun> {
-  const split = o.split ?? DEFAULT_SPLIT;
   const out = o.out ?? DEFAULT_OUT_DIR;
   const kLists = o.kLists ?? DEFAULT_K_LISTS;
   const scoring = scoringOptions(o);
-  const dataset = loadBeir(o.data, split);
+  const load = { ...o.load, split: o.load?.split ?? o.split ?? DEFAULT_SPLIT };
+  const dataset = await datasetOf(o.data, load, {});
   const queries = readEmbeddings(o.queryEmbeddings);
   const corpus = readEmbeddings(o.corpusEmbeddings);
   const dims = o.dims ?? [corpus.cols];
@@ -78,7 +81,7 @@ export async function runScore(o: ScoreRunOptions): Promise<ScoreRun | ScoreShar
   checkOutDir(out);
   dataset.warnings.forEach((w) => o.onWarning?.(w));
   const inputs = { query_embeddings: o.queryEmbeddings, corpus_embeddings: o.corpusEmbeddings };
-  if (o.shard) return scoreShard({ ...o, ...scoring, kLists, dims, out, split }, o.shard, dataset, queries, corpus, inputs);
+  if (o.shard) return scoreShard({ ...o, ...scoring, kLists, dims, out, load }, o.shard, dataset, queries, corpus, inputs);
   const result = await evaluateEmbeddings(dataset, queries, corpus, { ...scoring, dims, kLists, signal: o.signal });
   const results = evalResultsJson('score', dataset, result, { inputs });
   checkAborted(o.signal);
@@ -86,7 +89,7 @@ export async function runScore(o: ScoreRunOptions): Promise<ScoreRun | ScoreShar
 }
 
 async function scoreShard(
-  o: ScoreRunOptions & Required<Pick<ScoreRunOptions, 'kLists' | 'dims' | 'out' | 'split'>>,
+  o: ScoreRunOptions & Required<Pick<ScoreRunOptions, 'kLists' | 'dims' | 'out' | 'load'>>,
   shard: Shard,
   dataset: Dataset,
   queries: Matrix,
@@ -110,7 +113,7 @@ async function scoreShard(
   checkAborted(o.signal);
   const run: ScoreRunKey = {
     command: 'score',
-    data: { ...dataKey(dataset), split: o.split },
+    data: { ...dataKey(dataset), load: loadKey(o.load) },
     query_embeddings: createHash('sha256')
       .update(new Uint8Array(queries.data.buffer, queries.data.byteOffset, queries.data.byteLength))
       .digest('hex'),
