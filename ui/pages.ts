@@ -4,7 +4,16 @@ import type { EvalResultsJson } from '../lib/report/results.js';
 import { queryTextsOf } from '../lib/runs/index.js';
 import { metricKey, parseMetricKey } from '../lib/metrics/keys.js';
 import { sortMetricNames } from '../lib/metrics/metrics.js';
-import type { Registry, ShownModel, ShownRun } from '../lib/registry/index.js';
+import {
+  compareSelection,
+  parseMetricCondition,
+  storedDifferences,
+  type Registry,
+  type RunFilter,
+  type ShownModel,
+  type ShownRun,
+} from '../lib/registry/index.js';
+import { UserError } from '../lib/errors.js';
 import { lineChart, type Series } from './charts.js';
 import { Html, html, page, query } from './html.js';
 import { renderMarkdown } from './markdown.js';
@@ -113,50 +122,59 @@ export async function modelPage(ctx: PageContext, name: string, params: URLSearc
   } catch {
     throw new NotFound(`model ${name}`);
   }
-  const allMetrics = m.versions.flatMap((v) => metricNamesOf(v.latest_metrics));
+  const allMetrics = m.versions.flatMap((v) => v.datasets.flatMap((d) => metricNamesOf(d.metrics)));
   const names = [...new Set(allMetrics)];
   const metric = names.includes(params.get('metric') ?? '')
     ? params.get('metric')!
     : names.includes(HEADLINE_METRIC)
       ? HEADLINE_METRIC
       : (names[0] ?? HEADLINE_METRIC);
-  const dims = [...new Set(m.versions.flatMap((v) => [...byDim(v.latest_metrics, metric).keys()]))].sort((a, b) => b - a);
-  const histories = new Map<number, Awaited<ReturnType<Registry['stageHistory']>>>();
+  const histories = await ctx.registry.stageHistories(m.name);
   const runs = new Map<string, ShownRun>();
-  for (const v of m.versions) {
-    histories.set(v.version, await ctx.registry.stageHistory(m.name, v.version));
-    if (v.latest_run && !runs.has(v.latest_run)) runs.set(v.latest_run, await ctx.registry.showRun(v.latest_run));
-  }
+  for (const v of m.versions) if (v.latest_run && !runs.has(v.latest_run)) runs.set(v.latest_run, await ctx.registry.showRun(v.latest_run));
   // checkpoints of a training run: drawn by step, the run's base model dashed
   const stepOf = (v: (typeof m.versions)[number]) => (v.metadata as { training?: { step?: unknown } }).training?.step;
   const byStep = m.versions.length > 0 && m.versions.every((v) => typeof stepOf(v) === 'number');
-  const trend: Series[] = dims.map((d, i) => ({
-    label: `dim ${d}`,
-    color: DIM_COLORS[i % DIM_COLORS.length],
-    points: m.versions.flatMap((v) => {
-      const y = byDim(v.latest_metrics, metric).get(d);
-      return y === undefined ? [] : [{ x: byStep ? (stepOf(v) as number) : v.version, y }];
-    }),
-  }));
-  const baseOfRun = byStep ? [...runs.values()].flatMap((r) => r.models.filter((x) => x.role === 'base')).at(-1) : undefined;
-  if (baseOfRun) {
-    const xs = trend.flatMap((s) => s.points.map((p) => p.x));
-    dims.forEach((d, i) => {
-      const y = byDim(baseOfRun.metrics, metric).get(d);
-      if (y !== undefined && xs.length)
-        trend.push({
-          label: `${baseOfRun.name} dim ${d}`,
-          color: DIM_COLORS[i % DIM_COLORS.length],
-          dashed: true,
-          points: [
-            { x: Math.min(...xs), y },
-            { x: Math.max(...xs), y },
-          ],
-        });
-    });
+  // one section per dataset (name and fingerprint): the trend across versions, and its runs
+  const sections = [];
+  for (const d of m.datasets) {
+    const at = (v: (typeof m.versions)[number]) => v.datasets.find((x) => x.fingerprint === d.fingerprint);
+    const dims = [...new Set(m.versions.flatMap((v) => [...byDim(at(v)?.metrics ?? {}, metric).keys()]))].sort((a, b) => b - a);
+    const trend: Series[] = dims.map((dim, i) => ({
+      label: `dim ${dim}`,
+      color: DIM_COLORS[i % DIM_COLORS.length],
+      points: m.versions.flatMap((v) => {
+        const y = byDim(at(v)?.metrics ?? {}, metric).get(dim);
+        return y === undefined ? [] : [{ x: byStep ? (stepOf(v) as number) : v.version, y }];
+      }),
+    }));
+    const listed = await ctx.registry.listRuns(20, { model: m.name, dataset: d.fingerprint ?? d.name ?? undefined });
+    const newest = listed.find((r) => r.status === 'succeeded');
+    const baseOfRun = byStep && newest ? (await ctx.registry.showRun(newest.id)).models.find((x) => x.role === 'base') : undefined;
+    if (baseOfRun) {
+      const xs = trend.flatMap((t) => t.points.map((p) => p.x));
+      dims.forEach((dim, i) => {
+        const y = byDim(baseOfRun.metrics, metric).get(dim);
+        if (y !== undefined && xs.length)
+          trend.push({
+            label: `${baseOfRun.name} dim ${dim}`,
+            color: DIM_COLORS[i % DIM_COLORS.length],
+            dashed: true,
+            points: [
+              { x: Math.min(...xs), y },
+              { x: Math.max(...xs), y },
+            ],
+          });
+      });
+    }
+    sections.push(html`<h3>${d.name ?? '–'} <span class="muted">dataset ${(d.fingerprint ?? '').slice(0, 12)}</span></h3>
+${lineChart(trend, { xLabel: byStep ? 'training step' : 'version', yLabel: metric, xLog: false })}
+<table><thead><tr><th>run</th><th>command</th><th>status</th><th>started</th><th>models</th><th>note</th></tr></thead><tbody>
+${listed.map((r) => html`<tr><td><a href="${runHref(r.id)}"><code>${r.id.slice(0, 8)}</code></a></td><td>${r.command}</td><td>${badge(r.status)}</td><td>${r.started_at.slice(0, 19).replace('T', ' ')}</td><td>${r.models ?? ''}</td><td>${r.note}</td></tr>`)}
+</tbody></table>${listed.length === 20 ? html`<p><a href="/runs${query({ model: m.name, dataset: d.fingerprint ?? undefined })}">all runs on this dataset</a></p>` : ''}`);
   }
   const versionRows = m.versions.map((v) => {
-    const history = histories.get(v.version) ?? [];
+    const history = histories[v.version] ?? [];
     const promote = ctx.allowWrite
       ? html`<form class="inline" method="post" action="/promote">
 <input type="hidden" name="csrf" value="${ctx.csrf}"><input type="hidden" name="name" value="${m.name}"><input type="hidden" name="version" value="${v.version}">
@@ -201,12 +219,12 @@ ${run ? metadataCard('Hardware (latest run)', run.hardware) : ''}
   });
   return page(
     m.name,
-    html`<h1>${m.name}</h1>
+    html`<h1>${m.name}</h1>${m.description ? html`<p>${m.description}</p>` : ''}${Object.keys(m.tags).length ? html`<p>${Object.entries(m.tags).map(([k, v]) => html`<span class="tag">${v === '' ? k : `${k}=${v}`}</span> `)}</p>` : ''}
 <h2>Versions</h2>
 <table><thead><tr><th class="num">version</th><th>sha256</th><th class="num">width</th><th>pooling</th><th>prompts</th><th>stage</th><th>created</th><th>latest run</th></tr></thead><tbody>${versionRows}</tbody></table>
-<h2>${metric} across ${byStep ? 'training steps' : 'versions'}, per dim</h2>
+<h2>${metric} across ${byStep ? 'training steps' : 'versions'}, per dim, by dataset</h2>
 <form class="filters" method="get"><label>metric <select name="metric">${names.map((n) => html`<option${n === metric ? new Html(' selected') : ''}>${n}</option>`)}</select></label><button type="submit">show</button></form>
-${lineChart(trend, { xLabel: byStep ? 'training step' : 'version', yLabel: metric, xLog: false })}
+${sections.length ? sections : html`<p class="muted">no succeeded runs</p>`}
 <h2>Metadata</h2>
 ${cards}`,
     'Models',
@@ -216,31 +234,132 @@ ${cards}`,
 // ---- Runs ----
 
 export async function runsPage(ctx: PageContext, params: URLSearchParams): Promise<Html> {
-  const filter = {
-    model: params.get('model') || undefined,
-    dataset: params.get('dataset') || undefined,
-    status: (params.get('status') || undefined) as never,
-    command: params.get('command') || undefined,
+  const get = (k: string) => params.get(k)?.trim() || undefined;
+  const metricKeyText = get('metric');
+  const metric = metricKeyText ? parseMetricKey(metricKeyText) : null;
+  const order = get('order') === 'metric-asc' || get('order') === 'metric-desc' ? (get('order') as 'metric-asc' | 'metric-desc') : undefined;
+  const filter: RunFilter = {
+    model: get('model'),
+    dataset: get('dataset'),
+    status: get('status') as never,
+    command: get('command'),
+    since: get('since'),
+    tag: get('tag'),
+    search: get('q'),
+    metric: metric ?? undefined,
+    order: metric ? order : undefined,
   };
+  const problems: string[] = [];
+  const whereText = get('where');
+  if (whereText) {
+    try {
+      filter.where = whereText
+        .split(/\s*;\s*|\s+and\s+/i)
+        .filter(Boolean)
+        .map(parseMetricCondition);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  if (metricKeyText && !metric) problems.push(`metric: "${metricKeyText}" is not a metric key (e.g. dim_256_cosine_ndcg@10)`);
   const pageNo = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
-  const rows = await ctx.registry.listRuns(PAGE_SIZE + 1, { ...filter, offset: (pageNo - 1) * PAGE_SIZE });
+  let rows: Awaited<ReturnType<Registry['listRuns']>> = [];
+  try {
+    rows = await ctx.registry.listRuns(PAGE_SIZE + 1, { ...filter, offset: (pageNo - 1) * PAGE_SIZE });
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    problems.push(e.message);
+  }
   const facets = await ctx.registry.runFacets();
   const select = (name: string, label: string, values: string[]) =>
     html`<label>${label}<select name="${name}"><option value="">any</option>${values.map((v) => html`<option${params.get(name) === v ? new Html(' selected') : ''}>${v}</option>`)}</select></label>`;
-  const link = (p: number) => `/runs${query({ ...filter, page: p })}`;
+  const text = (name: string, label: string, placeholder: string, type = 'text') =>
+    html`<label>${label}<input type="${type}" name="${name}" value="${params.get(name) ?? ''}" placeholder="${placeholder}"></label>`;
+  const state = {
+    model: filter.model,
+    dataset: filter.dataset,
+    status: get('status'),
+    command: filter.command,
+    since: filter.since,
+    tag: filter.tag,
+    q: filter.search,
+    where: whereText,
+    metric: metricKeyText,
+    order,
+  };
+  const link = (p: number) => `/runs${query({ ...state, page: p })}`;
+  const sortLink = (o: 'metric-desc' | 'metric-asc') => `/runs${query({ ...state, order: o })}`;
+  const suggestions = [...new Set(rows.flatMap((r) => (r.dims ?? []).map((d) => metricKey(d, HEADLINE_METRIC))))];
   return page(
     'Runs',
     html`<h1>Runs</h1>
 <form class="filters" method="get">
-${select('model', 'model', facets.models)}${select('dataset', 'dataset', facets.datasets)}${select('status', 'status', ['running', 'succeeded', 'failed', 'interrupted', 'abandoned'])}${select('command', 'command', facets.commands)}
+${text('q', 'search', 'id, note, dataset or model')}${select('model', 'model', facets.models)}${select('dataset', 'dataset', facets.datasets)}${select('status', 'status', ['running', 'succeeded', 'failed', 'interrupted', 'abandoned'])}${select('command', 'command', facets.commands)}
+${text('since', 'since', '2026-12-01', 'date')}${text('tag', 'tag', 'key or key=value')}${text('where', 'where', 'dim_256_cosine_ndcg@10>0.4')}
+<label>metric column<input name="metric" list="metric-keys" value="${metricKeyText ?? ''}" placeholder="dim_256_cosine_ndcg@10"></label><datalist id="metric-keys">${suggestions.map((k) => html`<option value="${k}">`)}</datalist>
 <button type="submit">filter</button></form>
-<table><thead><tr><th>run</th><th>command</th><th>status</th><th>started</th><th>ended</th><th>dataset</th><th>models</th></tr></thead><tbody>
+${problems.map((p) => html`<p class="warning">${p}</p>`)}
+<form method="get" action="/compare-runs">
+<table><thead><tr><th>compare</th><th>run</th><th>command</th><th>status</th><th>started</th><th>dataset</th><th>models</th><th>tags</th><th>note</th>${
+      metric
+        ? html`<th class="num">${metricKeyText} <a href="${sortLink('metric-desc')}" title="highest first">▼</a> <a href="${sortLink('metric-asc')}" title="lowest first">▲</a></th>`
+        : ''
+    }</tr></thead><tbody>
 ${rows.slice(0, PAGE_SIZE).map(
-  (r) => html`<tr><td><a href="${runHref(r.id)}"><code>${r.id.slice(0, 8)}</code></a></td><td>${r.command}</td><td>${badge(r.status)}</td>
-<td>${r.started_at.slice(0, 19).replace('T', ' ')}</td><td>${r.ended_at ? r.ended_at.slice(0, 19).replace('T', ' ') : '–'}</td><td>${r.dataset_name ?? '–'}</td><td>${r.models ?? ''}</td></tr>`,
+  (
+    r,
+  ) => html`<tr><td><input type="checkbox" name="run" value="${r.id}" aria-label="select run ${r.id.slice(0, 8)}"></td><td><a href="${runHref(r.id)}"><code>${r.id.slice(0, 8)}</code></a></td><td>${r.command}</td><td>${badge(r.status)}</td>
+<td>${r.started_at.slice(0, 19).replace('T', ' ')}</td><td>${r.dataset_name ?? '–'} <span class="muted">${(r.dataset_fingerprint ?? '').slice(0, 8)}</span></td><td>${r.models ?? ''}</td>
+<td>${Object.entries(r.tags).map(([k, v]) => html`<span class="tag">${v === '' ? k : `${k}=${v}`}</span> `)}</td><td>${r.note}</td>${metric ? html`<td class="num">${fmt(r.metric_value ?? undefined)}</td>` : ''}</tr>`,
 )}
 </tbody></table>
-<p class="pager">${pageNo > 1 ? html`<a href="${link(pageNo - 1)}">← newer</a>` : ''}${rows.length > PAGE_SIZE ? html`<a href="${link(pageNo + 1)}">older →</a>` : ''}</p>`,
+<p><button type="submit">compare selected</button></p></form>
+<p class="pager">${pageNo > 1 ? html`<a href="${link(pageNo - 1)}">← previous</a>` : ''}${rows.length > PAGE_SIZE ? html`<a href="${link(pageNo + 1)}">next →</a>` : ''}</p>`,
+    'Runs',
+  );
+}
+
+/** Several runs side by side: one table and one chart per dataset, each against the reference (stored per-query values, Holm across the selection). */
+export async function compareRunsPage(ctx: PageContext, params: URLSearchParams): Promise<Html> {
+  const items = params.getAll('run').map((s) => {
+    const at = s.indexOf(':');
+    return at < 0 ? { run: s } : { run: s.slice(0, at), role: s.slice(at + 1) };
+  });
+  const metric = params.get('metric') || HEADLINE_METRIC;
+  const refText = params.get('reference');
+  const reference = refText ? items.findIndex((i) => i.run === refText) : undefined;
+  let selection: Awaited<ReturnType<typeof compareSelection>>;
+  try {
+    selection = await compareSelection(ctx.registry, items, { metric, reference: reference === -1 ? undefined : reference });
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return page('Compare runs', html`<h1>Compare runs</h1><p class="warning">${e.message}</p><p><a href="/runs">choose runs</a></p>`, 'Runs');
+  }
+  const signed = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}`;
+  const groups = selection.groups.map((g) => {
+    const series: Series[] = g.rows.map((r, i) => ({
+      label: r.label,
+      color: DIM_COLORS[i % DIM_COLORS.length],
+      points: g.dims.filter((d) => r.values[d] !== undefined).map((d) => ({ x: d, y: r.values[d] })),
+    }));
+    return html`<h2>${g.dataset ?? '–'} <span class="muted">${(g.fingerprint ?? '').slice(0, 12)}</span></h2>
+<p>Reference: ${g.reference}</p>
+${lineChart(series, { yLabel: metric })}
+<table><thead><tr><th>model</th>${g.dims.map((d) => html`<th class="num">dim ${d}</th>`)}<th></th></tr></thead><tbody>
+${g.rows.map(
+  (r) =>
+    html`<tr><td><a href="${runHref(r.run)}">${r.label}</a></td>${g.dims.map((d) => {
+      const t = r.tests?.[d];
+      return html`<td class="num">${fmt(r.values[d])}${t ? html`<div class="${t.significant ? (t.diff > 0 ? 'better' : 'worse') : 'muted'}">${signed(t.diff)} [${signed(t.ciLow)}, ${signed(t.ciHigh)}] p ${t.pHolm < 0.001 ? '<0.001' : t.pHolm.toFixed(3)}</div>` : ''}</td>`;
+    })}<td>${r.problem ? html`<span class="muted">no tests: ${r.problem}</span>` : ''}${r.tests === null && !r.problem ? html`<span class="muted">reference</span>` : ''}</td></tr>`,
+)}
+</tbody></table>`;
+  });
+  return page(
+    'Compare runs',
+    html`<h1>${selection.groups.reduce((n, g) => n + g.rows.length, 0)} models side by side: ${metric}</h1>
+<p class="muted">Differences x 100 against each dataset's reference with 95% intervals and p-values from the runs' stored per-query values (${selection.correction}).</p>
+${groups}`,
     'Runs',
   );
 }
@@ -493,7 +612,20 @@ export async function comparePage(ctx: PageContext, params: URLSearchParams): Pr
   // intervals and tests exist when both sides come from one compare run (its results.json)
   let differences: Record<string, { ci_low: number; ci_high: number; p_holm: number; significant: boolean }> = {};
   const pairRun = sameRun ?? (left.run && right.run && left.run.id === right.run.id ? left.run : null);
+  let testsFrom = pairRun ? 'from the compare run' : '';
   if (pairRun) differences = ((await resultsJson(ctx, pairRun.id)) as { differences?: typeof differences } | null)?.differences ?? {};
+  else if (left.run && right.run && left.run.dataset_fingerprint === right.run.dataset_fingerprint) {
+    // two runs on the same data: the paired tests from the per-query values each run stored
+    const roleOf = (x: Side) => x.run!.models.find((m) => m.name === x.name && m.version === x.version)?.role;
+    const [ra, rb] = [roleOf(left), roleOf(right)];
+    const r = ra && rb ? await storedDifferences(ctx.registry, { run: left.run.id, role: ra }, { run: right.run.id, role: rb }) : { problem: 'no role' };
+    if ('differences' in r) {
+      differences = Object.fromEntries(
+        Object.entries(r.differences).map(([k, d]) => [k, { ci_low: d.ciLow, ci_high: d.ciHigh, p_holm: d.pHolm, significant: d.significant }]),
+      );
+      testsFrom = "from the two runs' stored per-query values";
+    } else testsFrom = `no tests: ${r.problem}`;
+  }
   const sa = settings(left.run);
   const sb = settings(right.run);
   const showAll = params.get('settings') === 'all';
@@ -533,7 +665,7 @@ ${differentData ? html`<p class="warning">The two evaluations used different dat
 <label>metric<select name="metric">${names.map((n) => html`<option${n === metric ? new Html(' selected') : ''}>${n}</option>`)}</select></label><button type="submit">show</button></form>
 <h2>The Matryoshka curve: ${metric}</h2>
 ${lineChart(series, { yLabel: metric })}
-<h2>Difference, with its 95% interval where both come from one compare run</h2>
+<h2>Difference, with its 95% interval${testsFrom ? ` (${testsFrom})` : ''}</h2>
 ${lineChart(diffSeries, { yLabel: `Δ ${metric}`, zero: true, height: 220 })}
 <h2>Every metric by dim</h2>
 <table><thead><tr><th>metric</th><th class="num">dim</th><th class="num">${la}</th><th class="num">${lb}</th><th class="num">difference</th><th>95% CI</th><th class="num">p (Holm)</th><th>verdict</th></tr></thead><tbody>
