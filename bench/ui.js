@@ -1,5 +1,6 @@
-// Dashboard pages at scale: a registry of 10,000 compare runs (5 models x 20 versions, five dims,
-// every metric) beside the same pages on 100 runs, from the same process. Each figure is the
+// Dashboard pages at scale: a registry of 10,000 compare runs (5 models x 20 versions, 20
+// datasets, five dims, every metric; a tag and a note on every tenth run) beside the same pages on
+// 100 runs, from the same process: every page, and the runs page under each filter. Each figure is the
 // median (and max) of 7 requests after one warm-up, wall time on 127.0.0.1. With
 // EMB_BENCH_POSTGRES=postgres://.../db (an empty database) the 10,000-run registry is also copied
 // there (`registry copy`, timed) and the same pages are timed against PostgreSQL.
@@ -24,7 +25,13 @@ async function fill(path, runs, artifacts) {
     const id = await reg.startRun({
       command: 'compare',
       argv: ['compare'],
-      dataset: { name: `data-${i % 3}`, fingerprint: `fp${i % 3}`, counts: { queries: 300 } },
+      dataset: {
+        name: `data-${i % 20}`,
+        fingerprint: createHash('sha256')
+          .update(`data-${i % 20}`)
+          .digest('hex'),
+        counts: { queries: 300 },
+      },
       dims: DIMS,
       kLists: {},
     });
@@ -40,23 +47,41 @@ async function fill(path, runs, artifacts) {
       ],
       artifacts,
     );
+    if (i % 10 === 0) {
+      await reg.tagRun(id, { nightly: '', gpu: i % 20 === 0 ? 'h100' : 'a100' });
+      await reg.noteRun(id, `sweep point ${i}`);
+    }
     ids.push(id);
   }
   await reg.close();
   return ids;
 }
 
-async function timePages(path, runId) {
+async function timePages(path, ids) {
+  const runId = ids[ids.length - 1];
   const dashboard = await startDashboard({ registry: path, port: 0 });
+  const fp = createHash('sha256').update('data-7').digest('hex').slice(0, 12);
   const pages = [
     '',
     'models/model-1',
     'runs',
+    'runs?page=3',
     'runs?model=model-2&status=succeeded',
+    'runs?dataset=data-7',
+    `runs?dataset=${fp}`,
+    'runs?since=2026-01-01&command=compare',
+    'runs?tag=gpu%3Dh100',
+    'runs?q=sweep+point+99',
+    `runs?where=${encodeURIComponent('dim_256_cosine_ndcg@10>0.55')}`,
+    `runs?metric=${encodeURIComponent('dim_256_cosine_ndcg@10')}&order=metric-desc`,
     `runs/${runId}`,
     `runs/${runId}/queries`,
     `compare?run=${runId}`,
     'compare?a=model-0@1&b=model-1@20',
+    `compare-runs?${ids
+      .slice(-8)
+      .map((id) => `run=${id}`)
+      .join('&')}`,
   ];
   const out = {};
   for (const p of pages) {
@@ -93,9 +118,10 @@ export async function uiBench() {
     const t0 = performance.now();
     const ids = await fill(path, runs, [results, perQuery]);
     const fillS = (performance.now() - t0) / 1000;
-    sizes[runs] = { fill_s: +fillS.toFixed(1), pages: await timePages(path, ids[ids.length - 1]) };
+    sizes[runs] = { fill_s: +fillS.toFixed(1), pages: await timePages(path, ids) };
     console.log(`${runs} runs (filled in ${fillS.toFixed(1)} s)`);
-    for (const [p, t] of Object.entries(sizes[runs].pages)) console.log(`  ${p.padEnd(42)} median ${String(t.median_ms).padStart(6)} ms  max ${t.max_ms} ms`);
+    for (const [p, t] of Object.entries(sizes[runs].pages))
+      console.log(`  ${p.slice(0, 60).padEnd(60)} median ${String(t.median_ms).padStart(6)} ms  max ${t.max_ms} ms`);
     const url = process.env.EMB_BENCH_POSTGRES;
     if (url && runs === 10000) {
       const [from, to] = [await Registry.open(path, { readonly: true }), await Registry.open(url)];
@@ -103,10 +129,10 @@ export async function uiBench() {
       const copied = await copyRegistry(from, to);
       const copyS = (performance.now() - c0) / 1000;
       await Promise.all([from.close(), to.close()]);
-      sizes.postgres = { copy_s: +copyS.toFixed(1), copied_runs: copied.runs, pages: await timePages(url, ids[ids.length - 1]) };
+      sizes.postgres = { copy_s: +copyS.toFixed(1), copied_runs: copied.runs, pages: await timePages(url, ids) };
       console.log(`${runs} runs in PostgreSQL (registry copy ${copyS.toFixed(1)} s)`);
       for (const [p, t] of Object.entries(sizes.postgres.pages))
-        console.log(`  ${p.padEnd(42)} median ${String(t.median_ms).padStart(6)} ms  max ${t.max_ms} ms`);
+        console.log(`  ${p.slice(0, 60).padEnd(60)} median ${String(t.median_ms).padStart(6)} ms  max ${t.max_ms} ms`);
     }
   }
   return { machine: machine(), sizes };
