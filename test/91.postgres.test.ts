@@ -131,7 +131,7 @@ describe.skipIf(reason)(`PostgreSQL registry${reason ? ` (skipped: ${reason})` :
       'runs',
       'stage_history',
     ]);
-    expect(lite.metrics.indexes).toEqual(['metrics_by_version']);
+    expect(lite.metrics.indexes).toEqual(['metrics_by_name', 'metrics_by_version']);
     expect(lite.metrics.key).toEqual(['run_id', 'role', 'dim', 'name']);
     expect(pg).toEqual(lite);
   });
@@ -144,6 +144,7 @@ describe.skipIf(reason)(`PostgreSQL registry${reason ? ` (skipped: ${reason})` :
       await tx.run('DROP TABLE artifact_blobs');
       await tx.run('DROP TABLE metadata_history');
       await tx.run('DROP INDEX runs_by_dataset');
+      await tx.run('DROP INDEX metrics_by_name');
       await tx.run('ALTER TABLE models DROP COLUMN description, DROP COLUMN tags');
       await tx.run('ALTER TABLE model_versions DROP COLUMN description');
       await tx.run('ALTER TABLE runs DROP COLUMN note, DROP COLUMN tags');

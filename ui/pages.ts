@@ -77,23 +77,25 @@ function metricNamesOf(metrics: Record<string, number>): string[] {
 
 export async function modelsPage(ctx: PageContext): Promise<Html> {
   const rows = [];
-  for (const m of await ctx.registry.listModels()) {
-    const shown = await ctx.registry.showModel(m.name);
-    const latest = shown.versions[shown.versions.length - 1];
-    const ndcg = latest ? byDim(latest.latest_metrics, HEADLINE_METRIC) : new Map<number, number>();
+  for (const m of await ctx.registry.modelsOverview(HEADLINE_METRIC)) {
+    const ndcg = byDim(m.metrics, HEADLINE_METRIC);
     const dims = [...ndcg.keys()].sort((a, b) => b - a);
+    const stages = [
+      ['production', m.production],
+      ['staging', m.staging],
+    ].filter(([, v]) => v !== null);
     rows.push(html`<tr>
 <td><a href="${modelHref(m.name)}">${m.name}</a></td>
 <td class="num">${m.versions}</td>
 <td class="num">${m.latest ?? '–'}</td>
-<td>${shown.versions.filter((v) => v.stage === 'production' || v.stage === 'staging').map((v) => html`${badge(v.stage)} v${v.version} `)}</td>
-<td>${dims.length ? dims.map((d) => html`<span class="muted">${d}:</span> ${fmt(ndcg.get(d))} `) : html`<span class="muted">no run yet</span>`}</td>
+<td>${stages.map(([stage, v]) => html`${badge(String(stage))} v${v} `)}</td>
+<td>${dims.length ? html`${dims.map((d) => html`<span class="muted">${d}:</span> ${fmt(ndcg.get(d))} `)}<div class="muted">on ${m.latest_dataset?.name ?? '–'} ${(m.latest_dataset?.fingerprint ?? '').slice(0, 12)}, run <a href="${runHref(m.latest_run!)}">${m.latest_run!.slice(0, 8)}</a></div>` : html`<span class="muted">no run yet</span>`}</td>
 </tr>`);
   }
   return page(
     'Models',
     html`<h1>Models</h1>
-${rows.length ? html`<table><thead><tr><th>model</th><th class="num">versions</th><th class="num">latest</th><th>stages</th><th>nDCG@10 by dim (latest version, latest run)</th></tr></thead><tbody>${rows}</tbody></table>` : html`<p>No models yet: run <code>emb-bench compare</code> or <code>emb-bench eval</code>.</p>`}`,
+${rows.length ? html`<table><thead><tr><th>model</th><th class="num">versions</th><th class="num">latest</th><th>stages</th><th>nDCG@10 by dim (latest version, latest run, its dataset)</th></tr></thead><tbody>${rows}</tbody></table>` : html`<p>No models yet: run <code>emb-bench compare</code> or <code>emb-bench eval</code>.</p>`}`,
     'Models',
   );
 }
@@ -130,8 +132,8 @@ export async function modelPage(ctx: PageContext, name: string, params: URLSearc
       ? HEADLINE_METRIC
       : (names[0] ?? HEADLINE_METRIC);
   const histories = await ctx.registry.stageHistories(m.name);
-  const runs = new Map<string, ShownRun>();
-  for (const v of m.versions) if (v.latest_run && !runs.has(v.latest_run)) runs.set(v.latest_run, await ctx.registry.showRun(v.latest_run));
+  // the versions' latest runs' hardware and metadata, in one batch
+  const details = await ctx.registry.runDetails([...new Set(m.versions.flatMap((v) => (v.latest_run ? [v.latest_run] : [])))]);
   // checkpoints of a training run: drawn by step, the run's base model dashed
   const stepOf = (v: (typeof m.versions)[number]) => (v.metadata as { training?: { step?: unknown } }).training?.step;
   const byStep = m.versions.length > 0 && m.versions.every((v) => typeof stepOf(v) === 'number');
@@ -148,9 +150,8 @@ export async function modelPage(ctx: PageContext, name: string, params: URLSearc
         return y === undefined ? [] : [{ x: byStep ? (stepOf(v) as number) : v.version, y }];
       }),
     }));
-    const listed = await ctx.registry.listRuns(20, { model: m.name, dataset: d.fingerprint ?? d.name ?? undefined });
-    const newest = listed.find((r) => r.status === 'succeeded');
-    const baseOfRun = byStep && newest ? (await ctx.registry.showRun(newest.id)).models.find((x) => x.role === 'base') : undefined;
+    const newest = d.recent[0];
+    const baseOfRun = byStep && newest ? (await ctx.registry.showRun(newest.run)).models.find((x) => x.role === 'base') : undefined;
     if (baseOfRun) {
       const xs = trend.flatMap((t) => t.points.map((p) => p.x));
       dims.forEach((dim, i) => {
@@ -169,9 +170,9 @@ export async function modelPage(ctx: PageContext, name: string, params: URLSearc
     }
     sections.push(html`<h3>${d.name ?? '–'} <span class="muted">dataset ${(d.fingerprint ?? '').slice(0, 12)}</span></h3>
 ${lineChart(trend, { xLabel: byStep ? 'training step' : 'version', yLabel: metric, xLog: false })}
-<table><thead><tr><th>run</th><th>command</th><th>status</th><th>started</th><th>models</th><th>note</th></tr></thead><tbody>
-${listed.map((r) => html`<tr><td><a href="${runHref(r.id)}"><code>${r.id.slice(0, 8)}</code></a></td><td>${r.command}</td><td>${badge(r.status)}</td><td>${r.started_at.slice(0, 19).replace('T', ' ')}</td><td>${r.models ?? ''}</td><td>${r.note}</td></tr>`)}
-</tbody></table>${listed.length === 20 ? html`<p><a href="/runs${query({ model: m.name, dataset: d.fingerprint ?? undefined })}">all runs on this dataset</a></p>` : ''}`);
+<table><thead><tr><th>run</th><th class="num">version</th><th>role</th><th>ended</th></tr></thead><tbody>
+${d.recent.map((r) => html`<tr><td><a href="${runHref(r.run)}"><code>${r.run.slice(0, 8)}</code></a></td><td class="num">${r.version}</td><td>${r.role}</td><td>${r.ended_at.slice(0, 19).replace('T', ' ')}</td></tr>`)}
+</tbody></table><p class="muted">${d.runs} succeeded run(s) on this dataset${d.runs > d.recent.length ? html`; <a href="/runs${query({ model: m.name, dataset: d.fingerprint ?? undefined })}">all of them</a>` : ''}</p>`);
   }
   const versionRows = m.versions.map((v) => {
     const history = histories[v.version] ?? [];
@@ -194,8 +195,8 @@ ${listed.map((r) => html`<tr><td><a href="${runHref(r.id)}"><code>${r.id.slice(0
   const cards = [...m.versions].reverse().map((v) => {
     const meta = v.metadata as Record<string, unknown> & { card?: Record<string, unknown> };
     const { card, ...user } = meta;
-    const run = v.latest_run ? (runs.get(v.latest_run) ?? null) : null;
-    const evalMeta = run?.models.find((x) => x.name === m.name && x.version === v.version)?.metadata ?? {};
+    const run = v.latest_run ? (details.get(v.latest_run) ?? null) : null;
+    const evalMeta = (run && v.latest_role ? run.metadata[v.latest_role] : undefined) ?? {};
     const lineage = v.base_model
       ? html`<div class="card"><h3>Base model</h3><p>${v.base_model.version ? html`<a href="${modelHref(v.base_model.name)}#v${v.base_model.version}">${v.base_model.name} v${v.base_model.version}</a>` : v.base_model.name}${v.base_model.revision ? html` <span class="muted">at ${v.base_model.revision.slice(0, 12)}</span>` : ''}</p></div>`
       : '';

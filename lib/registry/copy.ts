@@ -69,7 +69,7 @@ export async function copyRegistry(from: Registry, to: Registry, { signal }: { s
   const artifacts = await byRun('artifacts', 'name, path, size, sha256');
   const modelName = new Map(models.map((m) => [m.id as number, m.name as string]));
 
-  return to.store.write(async (tx) => {
+  const summary = await to.store.write(async (tx) => {
     const summary: CopySummary = { models: 0, versions: 0, runs: 0, skippedRuns: 0, notes: [] };
     const modelId = new Map<string, number>();
     for (const m of models) {
@@ -184,4 +184,8 @@ export async function copyRegistry(from: Registry, to: Registry, { signal }: { s
     checkAborted(signal); // the last moment to roll back: a signal now means nothing is committed
     return summary;
   });
+  // PostgreSQL after a bulk load: fresh statistics and visibility, so its planner reads the new
+  // rows from the indexes at once instead of after autovacuum's next pass
+  if (to.store.kind === 'postgres' && summary.runs > 0) await to.store.run('VACUUM ANALYZE runs, run_models, metrics, metadata, artifacts, model_versions, models');
+  return summary;
 }

@@ -461,6 +461,8 @@ export class Registry {
         prompts: JSON.parse(v.prompts) as Record<string, string>,
         tags: JSON.parse(v.tags) as Record<string, string>,
         latest_run: last?.run_id ?? null,
+        /** The version's role in its latest run. */
+        latest_role: last?.role ?? null,
         /** The latest run's dataset: the dataset `latest_metrics` were measured on. */
         latest_dataset: last ? { name: last.dataset_name, fingerprint: last.dataset_fingerprint } : null,
         latest_metrics: metricsFor(last),
@@ -475,8 +477,20 @@ export class Registry {
         })),
       });
     }
-    // the datasets any version was measured on, most recent first
-    const datasets = [...new Map(links.map((l) => [l.dataset_fingerprint ?? '', { name: l.dataset_name, fingerprint: l.dataset_fingerprint }])).values()];
+    // the datasets any version was measured on, most recent first, each with its newest runs
+    const versionOf = new Map(rows.map((v) => [v.id, v.version]));
+    const datasetMap = new Map<
+      string,
+      { name: string | null; fingerprint: string | null; runs: number; recent: Array<{ run: string; role: string; version: number; ended_at: string }> }
+    >();
+    for (const l of links) {
+      const key = l.dataset_fingerprint ?? '';
+      const d = datasetMap.get(key) ?? { name: l.dataset_name, fingerprint: l.dataset_fingerprint, runs: 0, recent: [] };
+      datasetMap.set(key, d);
+      d.runs++;
+      if (d.recent.length < 10) d.recent.push({ run: l.run_id, role: l.role, version: versionOf.get(l.version_id)!, ended_at: l.ended_at });
+    }
+    const datasets = [...datasetMap.values()];
     return {
       name: model.name,
       created_at: model.created_at,
@@ -485,6 +499,59 @@ export class Registry {
       datasets,
       versions,
     };
+  }
+
+  /** Several runs' hardware and their models' metadata (by role), in two queries. */
+  async runDetails(ids: string[]): Promise<Map<string, { hardware: Record<string, unknown> | null; metadata: Record<string, Record<string, unknown>> }>> {
+    const out = new Map<string, { hardware: Record<string, unknown> | null; metadata: Record<string, Record<string, unknown>> }>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const marks = chunk.map(() => '?').join(', ');
+      for (const r of await this.store.all<{ id: string; hardware: string | null }>(`SELECT id, hardware FROM runs WHERE id IN (${marks})`, ...chunk))
+        out.set(r.id, { hardware: r.hardware === null ? null : (JSON.parse(r.hardware) as Record<string, unknown>), metadata: {} });
+      const rows = await this.store.all<{ run_id: string; role: string; key: string; value: string }>(
+        `SELECT run_id, ${this.version >= 2 ? 'role' : `'' AS role`}, key, value FROM metadata WHERE run_id IN (${marks})`,
+        ...chunk,
+      );
+      for (const m of rows) {
+        const d = out.get(m.run_id);
+        if (d) (d.metadata[m.role] ??= {})[m.key] = JSON.parse(m.value);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Every model with its version count, stages, and its latest version's latest succeeded run:
+   * the run, the dataset it read, and `metric` at each dim there. A query per model at most.
+   */
+  async modelsOverview(metric: string) {
+    const models = await this.listModels();
+    const out = [];
+    for (const m of models) {
+      const last = await this.store.get<{ run_id: string; role: string; version_id: number; dataset_name: string | null; dataset_fingerprint: string | null }>(
+        `SELECT r.id AS run_id, rm.role, v.id AS version_id, r.dataset_name, r.dataset_fingerprint
+         FROM models mo JOIN model_versions v ON v.model_id = mo.id JOIN run_models rm ON rm.model_version_id = v.id JOIN runs r ON r.id = rm.run_id
+         WHERE mo.name = ? AND v.version = ? AND r.status = 'succeeded' ORDER BY r.ended_at DESC, r.id LIMIT 1`,
+        m.name,
+        m.latest,
+      );
+      const values = last
+        ? await this.store.all<{ dim: number; value: number }>(
+            `SELECT dim, value FROM metrics WHERE run_id = ? AND ${this.version >= 2 ? 'role' : 'model_version_id'} = ? AND name = ? ORDER BY dim DESC`,
+            last.run_id,
+            this.version >= 2 ? last.role : last.version_id,
+            metric,
+          )
+        : [];
+      out.push({
+        ...m,
+        latest_run: last?.run_id ?? null,
+        latest_dataset: last ? { name: last.dataset_name, fingerprint: last.dataset_fingerprint } : null,
+        metrics: Object.fromEntries(values.map((v) => [metricKey(v.dim, metric), v.value])),
+      });
+    }
+    return out;
   }
 
   /**
@@ -722,7 +789,7 @@ export class Registry {
     const hasPid = this.version >= 2;
     if (filter.order && filter.order !== 'newest' && !filter.metric) throw new UserError(`order: ${filter.order} needs a metric`, 'ERR_OPTION', 'order');
     // runs without the metric last, whichever the direction
-    const order = filter.order === 'metric-desc' ? 'metric_value DESC NULLS LAST,' : filter.order === 'metric-asc' ? 'metric_value ASC NULLS LAST,' : '';
+    const order = filter.order === 'metric-desc' ? 'mv.value DESC NULLS LAST,' : filter.order === 'metric-asc' ? 'mv.value ASC NULLS LAST,' : '';
     const where: string[] = [];
     const args: unknown[] = [];
     const when = (clause: string, ...values: unknown[]) => {
@@ -754,7 +821,7 @@ export class Registry {
     }
     for (const c of filter.where ?? [])
       when(
-        `EXISTS (SELECT 1 FROM metrics mt WHERE mt.run_id = r.id AND mt.dim = ? AND mt.name = ? AND mt.value ${c.op === '!=' ? '<>' : c.op} ?${c.role ? ' AND mt.role = ?' : ''})`,
+        `r.id IN (SELECT mt.run_id FROM metrics mt WHERE mt.dim = ? AND mt.name = ? AND mt.value ${c.op === '!=' ? '<>' : c.op} ?${c.role ? ' AND mt.role = ?' : ''})`,
         c.dim,
         c.name,
         c.value,
@@ -787,10 +854,12 @@ export class Registry {
     }>(
       `SELECT r.id, r.command, r.status, r.started_at, r.ended_at, r.dataset_name, r.dataset_fingerprint, r.dims, ${hasPid ? 'r.pid, r.host' : 'NULL AS pid, NULL AS host'},
               ${this.version >= 6 ? 'r.note, r.tags' : `'' AS note, '{}' AS tags`},
-              ${filter.metric ? `(SELECT MAX(mt.value) FROM metrics mt WHERE mt.run_id = r.id AND mt.dim = ? AND mt.name = ?${this.version >= 2 ? ` AND mt.role <> 'base'` : ''})` : 'NULL'} AS metric_value,
+              ${filter.metric ? 'mv.value' : 'NULL'} AS metric_value,
               (SELECT ${this.store.concat(`rm.role || '=' || m.name || ' v' || v.version`)} FROM run_models rm
                  JOIN model_versions v ON v.id = rm.model_version_id JOIN models m ON m.id = v.model_id WHERE rm.run_id = r.id) AS models
-       FROM runs r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} r.started_at DESC, r.id LIMIT ? OFFSET ?`,
+       FROM runs r
+       ${filter.metric ? `LEFT JOIN (SELECT run_id, MAX(value) AS value FROM metrics WHERE dim = ? AND name = ?${this.version >= 2 ? ` AND role <> 'base'` : ''} GROUP BY run_id) mv ON mv.run_id = r.id` : ''}
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} r.started_at DESC, r.id LIMIT ? OFFSET ?`,
       ...(filter.metric ? [filter.metric.dim, filter.metric.name] : []),
       ...args,
       limit,

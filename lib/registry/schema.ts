@@ -21,6 +21,7 @@ function teamRecord(key: string, ref: string): string {
   );
   CREATE INDEX metadata_history_by_version ON metadata_history (model_version_id);
   CREATE INDEX runs_by_dataset ON runs (dataset_name, started_at);
+  CREATE INDEX metrics_by_name ON metrics (dim, name, value, run_id, role);
   `;
 }
 
