@@ -19,3 +19,31 @@ export function metricsTable(metrics: Record<string, number>, dims: number[], kL
   const rows = metricNames(kLists).map((name) => [name, ...dims.map((d) => pct(metrics[metricKey(d, name)]))]);
   return formatTable(['metric (x 100)', ...dims.map((d) => `dim ${d}`)], rows);
 }
+
+/** Fields whose values are data as stored (user metadata, metric keys, tags...): their keys stay as they are. */
+const OPAQUE = new Set([
+  'metadata',
+  'metrics',
+  'latestMetrics',
+  'tags',
+  'prompts',
+  'hardware',
+  'software',
+  'datasetCounts',
+  'kLists',
+  'card',
+  'old',
+  'new',
+  'values',
+  'tests',
+]);
+
+/** The library's camelCase rows as the CLI's JSON prints them: snake_case keys, data fields untouched. */
+export function snakeCase(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeCase);
+  if (value instanceof Map) return snakeCase(Object.fromEntries(value));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), OPAQUE.has(k) ? v : snakeCase(v)]),
+  );
+}

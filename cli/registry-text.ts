@@ -46,13 +46,13 @@ export function modelText(m: Listed<'showModel'>): string {
   const byDataset = m.datasets.map((d) => {
     const rows = m.versions.flatMap((v) => {
       const at = v.datasets.find((x) => x.fingerprint === d.fingerprint);
-      return at ? [[String(v.version), at.role, at.latest_run.slice(0, 8), String(at.runs), headlineByDim(at.metrics)]] : [];
+      return at ? [[String(v.version), at.role, at.latestRun.slice(0, 8), String(at.runs), headlineByDim(at.metrics)]] : [];
     });
     return `dataset ${datasetLabel(d)}\n${formatTable(['version', 'role', 'latest run', 'runs', `${HEADLINE_METRIC} x 100 by dim`], rows)}`;
   });
   const lineage = m.versions.flatMap((v) => {
     const card = v.metadata.card;
-    const base = v.base_model;
+    const base = v.baseModel;
     if (!card && !base) return [];
     const from = base
       ? ` fine-tuned from ${stripControl(base.name)}${base.revision ? `@${base.revision.slice(0, 12)}` : ''}${base.version ? ` (registry version ${base.version})` : ''}`
@@ -102,8 +102,8 @@ export function runsText(rows: Listed<'listRuns'>): string {
       String(r.id).slice(0, 8),
       String(r.command),
       String(r.status),
-      String(r.started_at).slice(0, 19).replace('T', ' '),
-      datasetLabel({ name: r.dataset_name, fingerprint: r.dataset_fingerprint }),
+      String(r.startedAt).slice(0, 19).replace('T', ' '),
+      datasetLabel({ name: r.datasetName, fingerprint: r.datasetFingerprint }),
       String(r.models ?? '-'),
       tagsText(r.tags),
       (r.note || '-').slice(0, 60),
@@ -112,7 +112,7 @@ export function runsText(rows: Listed<'listRuns'>): string {
 }
 
 export function runText(r: Listed<'showRun'>): string {
-  const seconds = r.ended_at ? (Date.parse(r.ended_at) - Date.parse(r.started_at)) / 1000 : null;
+  const seconds = r.endedAt ? (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000 : null;
   const hw = r.hardware ?? {};
   const hardware = Object.entries(hw)
     .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
@@ -120,10 +120,10 @@ export function runText(r: Listed<'showRun'>): string {
   return [
     `run ${r.id}: ${r.command} ${r.status}${r.error ? `: ${stripControl(r.error)}` : ''}`,
     `command: emb-bench ${r.argv.map(stripControl).join(' ')}`,
-    `started ${r.started_at}, ended ${r.ended_at ?? '...'}${seconds !== null ? ` (${seconds.toFixed(1)} s)` : ''}`,
+    `started ${r.startedAt}, ended ${r.endedAt ?? '...'}${seconds !== null ? ` (${seconds.toFixed(1)} s)` : ''}`,
     ...(r.note ? [`note: ${stripControl(r.note)}`] : []),
     ...(Object.keys(r.tags).length ? [`tags: ${tagsText(r.tags)}`] : []),
-    `dataset ${datasetLabel({ name: r.dataset_name, fingerprint: r.dataset_fingerprint })} ${JSON.stringify(r.dataset_counts)}`,
+    `dataset ${datasetLabel({ name: r.datasetName, fingerprint: r.datasetFingerprint })} ${JSON.stringify(r.datasetCounts)}`,
     `dims ${(r.dims ?? []).join(',') || '-'}`,
     `hardware: ${stripControl(hardware) || '-'}`,
     `software: ${

@@ -280,7 +280,7 @@ describe('emb-bench ui', () => {
       expect(dialogs).toEqual([]);
       await expect(page.getByRole('link', { name: XSS }).count()).resolves.toBe(1);
       const r = await Registry.open(reg, { readonly: true });
-      const tuned = (await r.showModel('fine-tuned')).versions[0].latest_metrics as Record<string, number>;
+      const tuned = (await r.showModel('fine-tuned')).versions[0].latestMetrics as Record<string, number>;
       await r.close();
       const row = await page.getByRole('row', { name: /^fine-tuned/ }).textContent();
       expect(row).toContain(`64: ${tuned['dim_64_cosine_ndcg@10'].toFixed(4)}`);

@@ -247,10 +247,10 @@ describe.skipIf(reason)(`PostgreSQL registry${reason ? ` (skipped: ${reason})` :
     const shared = await server.database();
     const first = await cli(['registry', 'copy', local, shared, '--json']);
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ models: 2, versions: 3, runs: 2, skippedRuns: 0, notes: [] });
+    expect(JSON.parse(first.stdout)).toMatchObject({ models: 2, versions: 3, runs: 2, skipped_runs: 0, notes: [] }); // the CLI prints snake_case
     expect(first.stdout).not.toContain(server.password);
     const again = await cli(['registry', 'copy', local, shared, '--json']);
-    expect(JSON.parse(again.stdout)).toMatchObject({ models: 0, versions: 0, runs: 0, skippedRuns: 2 });
+    expect(JSON.parse(again.stdout)).toMatchObject({ models: 0, versions: 0, runs: 0, skipped_runs: 2 });
 
     const back = join(dir, 'back.db');
     expect((await cli(['registry', 'copy', shared, back])).code).toBe(0);

@@ -92,7 +92,7 @@ describe.each<Backend>(['sqlite', 'postgres'])('the registry as a record (%s)', 
     try {
       const all = await reg.listRuns(100);
       expect(all).toHaveLength(5);
-      const fp = all.find((r) => r.id === w.evals.base1)!.dataset_fingerprint!;
+      const fp = all.find((r) => r.id === w.evals.base1)!.datasetFingerprint!;
       expect((await reg.listRuns(100, { model: 'tuned' })).map((r) => r.id).sort()).toEqual([w.evals.tuned0, w.evals.tuned1, w.compare.runId!].sort());
       expect((await reg.listRuns(100, { model: 'tuned', version: 1 })).length).toBe(3);
       expect((await reg.listRuns(100, { model: 'tuned', version: 2 })).length).toBe(0);
@@ -121,7 +121,7 @@ describe.each<Backend>(['sqlite', 'postgres'])('the registry as a record (%s)', 
       expect((await reg.listRuns(100, { search: 'new loss' })).map((r) => r.id)).toEqual([w.evals.base0]);
       expect((await reg.listRuns(100, { search: '50%_' })).length).toBe(0); // LIKE's wildcards are literal
       const sorted = await reg.listRuns(100, { metric: { dim: 8, name: 'ndcg@10' }, order: 'metric-desc' });
-      expect(sorted.map((r) => r.metric_value)).toEqual([...sorted.map((r) => r.metric_value)].sort((a, b) => b! - a!));
+      expect(sorted.map((r) => r.metricValue)).toEqual([...sorted.map((r) => r.metricValue)].sort((a, b) => b! - a!));
       const shown = await reg.showRun(w.evals.base0);
       expect([shown.note, shown.tags]).toEqual(['baseline before the new loss', { nightly: '', gpu: 'h100' }]);
       expect(await reg.tagRun(w.evals.base0, {}, ['gpu'])).toEqual({ nightly: '' });

@@ -89,7 +89,7 @@ export async function modelsPage(ctx: PageContext): Promise<Html> {
 <td class="num">${m.versions}</td>
 <td class="num">${m.latest ?? '–'}</td>
 <td>${stages.map(([stage, v]) => html`${badge(String(stage))} v${v} `)}</td>
-<td>${dims.length ? html`${dims.map((d) => html`<span class="muted">${d}:</span> ${fmt(ndcg.get(d))} `)}<div class="muted">on ${m.latest_dataset?.name ?? '–'} ${(m.latest_dataset?.fingerprint ?? '').slice(0, 12)}, run <a href="${runHref(m.latest_run!)}">${m.latest_run!.slice(0, 8)}</a></div>` : html`<span class="muted">no run yet</span>`}</td>
+<td>${dims.length ? html`${dims.map((d) => html`<span class="muted">${d}:</span> ${fmt(ndcg.get(d))} `)}<div class="muted">on ${m.latestDataset?.name ?? '–'} ${(m.latestDataset?.fingerprint ?? '').slice(0, 12)}, run <a href="${runHref(m.latestRun!)}">${m.latestRun!.slice(0, 8)}</a></div>` : html`<span class="muted">no run yet</span>`}</td>
 </tr>`);
   }
   return page(
@@ -133,7 +133,7 @@ export async function modelPage(ctx: PageContext, name: string, params: URLSearc
       : (names[0] ?? HEADLINE_METRIC);
   const histories = await ctx.registry.stageHistories(m.name);
   // the versions' latest runs' hardware and metadata, in one batch
-  const details = await ctx.registry.runDetails([...new Set(m.versions.flatMap((v) => (v.latest_run ? [v.latest_run] : [])))]);
+  const details = await ctx.registry.runDetails([...new Set(m.versions.flatMap((v) => (v.latestRun ? [v.latestRun] : [])))]);
   // checkpoints of a training run: drawn by step, the run's base model dashed
   const stepOf = (v: (typeof m.versions)[number]) => (v.metadata as { training?: { step?: unknown } }).training?.step;
   const byStep = m.versions.length > 0 && m.versions.every((v) => typeof stepOf(v) === 'number');
@@ -171,7 +171,7 @@ export async function modelPage(ctx: PageContext, name: string, params: URLSearc
     sections.push(html`<h3>${d.name ?? '–'} <span class="muted">dataset ${(d.fingerprint ?? '').slice(0, 12)}</span></h3>
 ${lineChart(trend, { xLabel: byStep ? 'training step' : 'version', yLabel: metric, xLog: false })}
 <table><thead><tr><th>run</th><th class="num">version</th><th>role</th><th>ended</th></tr></thead><tbody>
-${d.recent.map((r) => html`<tr><td><a href="${runHref(r.run)}"><code>${r.run.slice(0, 8)}</code></a></td><td class="num">${r.version}</td><td>${r.role}</td><td>${r.ended_at.slice(0, 19).replace('T', ' ')}</td></tr>`)}
+${d.recent.map((r) => html`<tr><td><a href="${runHref(r.run)}"><code>${r.run.slice(0, 8)}</code></a></td><td class="num">${r.version}</td><td>${r.role}</td><td>${r.endedAt.slice(0, 19).replace('T', ' ')}</td></tr>`)}
 </tbody></table><p class="muted">${d.runs} succeeded run(s) on this dataset${d.runs > d.recent.length ? html`; <a href="/runs${query({ model: m.name, dataset: d.fingerprint ?? undefined })}">all of them</a>` : ''}</p>`);
   }
   const versionRows = m.versions.map((v) => {
@@ -187,18 +187,18 @@ ${d.recent.map((r) => html`<tr><td><a href="${runHref(r.run)}"><code>${r.run.sli
 <td>${Object.entries(v.prompts)
       .filter(([, t]) => t)
       .map(([k, t]) => html`<div><span class="muted">${k}:</span> ${t}</div>`)}</td>
-<td>${badge(v.stage)}${history.length ? html`<div class="muted">${history.map((h) => html`<div>${h.changed_at.slice(0, 19).replace('T', ' ')}: ${h.previous} → ${h.stage} (${h.source})</div>`)}</div>` : ''}${promote}</td>
-<td>${v.created_at.slice(0, 19).replace('T', ' ')}</td>
-<td>${v.latest_run ? html`<a href="${runHref(v.latest_run)}">${v.latest_run.slice(0, 8)}</a>` : '–'}</td>
+<td>${badge(v.stage)}${history.length ? html`<div class="muted">${history.map((h) => html`<div>${h.changedAt.slice(0, 19).replace('T', ' ')}: ${h.previous} → ${h.stage} (${h.source})</div>`)}</div>` : ''}${promote}</td>
+<td>${v.createdAt.slice(0, 19).replace('T', ' ')}</td>
+<td>${v.latestRun ? html`<a href="${runHref(v.latestRun)}">${v.latestRun.slice(0, 8)}</a>` : '–'}</td>
 </tr>`;
   });
   const cards = [...m.versions].reverse().map((v) => {
     const meta = v.metadata as Record<string, unknown> & { card?: Record<string, unknown> };
     const { card, ...user } = meta;
-    const run = v.latest_run ? (details.get(v.latest_run) ?? null) : null;
-    const evalMeta = (run && v.latest_role ? run.metadata[v.latest_role] : undefined) ?? {};
-    const lineage = v.base_model
-      ? html`<div class="card"><h3>Base model</h3><p>${v.base_model.version ? html`<a href="${modelHref(v.base_model.name)}#v${v.base_model.version}">${v.base_model.name} v${v.base_model.version}</a>` : v.base_model.name}${v.base_model.revision ? html` <span class="muted">at ${v.base_model.revision.slice(0, 12)}</span>` : ''}</p></div>`
+    const run = v.latestRun ? (details.get(v.latestRun) ?? null) : null;
+    const evalMeta = (run && v.latestRole ? run.metadata[v.latestRole] : undefined) ?? {};
+    const lineage = v.baseModel
+      ? html`<div class="card"><h3>Base model</h3><p>${v.baseModel.version ? html`<a href="${modelHref(v.baseModel.name)}#v${v.baseModel.version}">${v.baseModel.name} v${v.baseModel.version}</a>` : v.baseModel.name}${v.baseModel.revision ? html` <span class="muted">at ${v.baseModel.revision.slice(0, 12)}</span>` : ''}</p></div>`
       : '';
     const training = card
       ? {
@@ -310,8 +310,8 @@ ${rows.slice(0, PAGE_SIZE).map(
   (
     r,
   ) => html`<tr><td><input type="checkbox" name="run" value="${r.id}" aria-label="select run ${r.id.slice(0, 8)}"></td><td><a href="${runHref(r.id)}"><code>${r.id.slice(0, 8)}</code></a></td><td>${r.command}</td><td>${badge(r.status)}</td>
-<td>${r.started_at.slice(0, 19).replace('T', ' ')}</td><td>${r.dataset_name ?? '–'} <span class="muted">${(r.dataset_fingerprint ?? '').slice(0, 8)}</span></td><td>${r.models ?? ''}</td>
-<td>${Object.entries(r.tags).map(([k, v]) => html`<span class="tag">${v === '' ? k : `${k}=${v}`}</span> `)}</td><td>${r.note}</td>${metric ? html`<td class="num">${fmt(r.metric_value ?? undefined)}</td>` : ''}</tr>`,
+<td>${r.startedAt.slice(0, 19).replace('T', ' ')}</td><td>${r.datasetName ?? '–'} <span class="muted">${(r.datasetFingerprint ?? '').slice(0, 8)}</span></td><td>${r.models ?? ''}</td>
+<td>${Object.entries(r.tags).map(([k, v]) => html`<span class="tag">${v === '' ? k : `${k}=${v}`}</span> `)}</td><td>${r.note}</td>${metric ? html`<td class="num">${fmt(r.metricValue ?? undefined)}</td>` : ''}</tr>`,
 )}
 </tbody></table>
 <p><button type="submit">compare selected</button></p></form>
@@ -448,8 +448,8 @@ ${names.map((n) => html`<tr><td>${n}</td>${dims.map((d) => run.models.map((m) =>
     html`<h1>Run <code>${run.id.slice(0, 8)}</code> ${badge(run.status)}</h1>
 ${run.error ? html`<p class="warning">${run.error}</p>` : ''}
 <div class="cards">
-<div class="card"><h3>Command</h3><dl><dt>command</dt><dd><code>emb-bench ${run.argv.join(' ')}</code></dd><dt>started</dt><dd>${run.started_at}</dd><dt>ended</dt><dd>${run.ended_at ?? '–'}</dd></dl></div>
-<div class="card"><h3>Dataset</h3><dl><dt>name</dt><dd>${run.dataset_name ?? '–'}</dd><dt>fingerprint</dt><dd><code>${(run.dataset_fingerprint ?? '–').slice(0, 16)}</code></dd>${Object.entries(run.dataset_counts ?? {}).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl></div>
+<div class="card"><h3>Command</h3><dl><dt>command</dt><dd><code>emb-bench ${run.argv.join(' ')}</code></dd><dt>started</dt><dd>${run.startedAt}</dd><dt>ended</dt><dd>${run.endedAt ?? '–'}</dd></dl></div>
+<div class="card"><h3>Dataset</h3><dl><dt>name</dt><dd>${run.datasetName ?? '–'}</dd><dt>fingerprint</dt><dd><code>${(run.datasetFingerprint ?? '–').slice(0, 16)}</code></dd>${Object.entries(run.datasetCounts ?? {}).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl></div>
 ${metadataCard('Software', run.software)}
 ${metadataCard('Hardware', run.hardware)}
 <div class="card"><h3>Models</h3><dl>${run.models.map((m) => html`<dt>${m.role}</dt><dd><a href="${modelHref(m.name)}#v${m.version}">${m.name} v${m.version}</a></dd>`)}</dl>
@@ -457,7 +457,7 @@ ${base && tuned ? html`<p><a href="/compare${query({ run: run.id })}">compare ba
 </div>
 <h2>Results</h2>
 ${dims.length ? table : html`<p class="muted">no metrics recorded</p>`}
-${art('chart.png') && !report ? html`<h2>Chart</h2><img src="${artifactHref(run.id, 'chart.png')}" alt="chart of ${run.dataset_name ?? ''}" width="880">` : ''}
+${art('chart.png') && !report ? html`<h2>Chart</h2><img src="${artifactHref(run.id, 'chart.png')}" alt="chart of ${run.datasetName ?? ''}" width="880">` : ''}
 ${problemNote('report.md', reportRead)}${problemNote('results.json', resultsRead)}
 ${report ? html`<h2>Report</h2><div class="report">${renderMarkdown(report.text, (src) => (art(src) ? artifactHref(run.id, src) : null))}</div>` : ''}
 <h2>Artifacts</h2>
@@ -550,7 +550,7 @@ async function side(ctx: PageContext, spec: string | null): Promise<Side | null>
   const version = at > 0 ? Number(spec.slice(at + 1)) : m.versions[m.versions.length - 1]?.version;
   const v = m.versions.find((x) => x.version === version);
   if (!v) throw new NotFound(`${name} version ${version}`);
-  return { name, version, metrics: v.latest_metrics, run: v.latest_run ? await ctx.registry.showRun(v.latest_run) : null };
+  return { name, version, metrics: v.latestMetrics, run: v.latestRun ? await ctx.registry.showRun(v.latestRun) : null };
 }
 
 /** Flattens nested settings into dotted keys, for a side-by-side "what differs" table. */
@@ -564,9 +564,9 @@ function flatten(value: unknown, prefix = '', out: Record<string, string> = {}):
 function settings(run: Side['run']): Record<string, string> {
   if (!run) return {};
   return flatten({
-    dataset: { name: run.dataset_name, fingerprint: run.dataset_fingerprint, counts: run.dataset_counts },
+    dataset: { name: run.datasetName, fingerprint: run.datasetFingerprint, counts: run.datasetCounts },
     dims: run.dims,
-    k_lists: run.k_lists,
+    k_lists: run.kLists,
     command: run.command,
     software: run.software,
     hardware: run.hardware,
@@ -615,7 +615,7 @@ export async function comparePage(ctx: PageContext, params: URLSearchParams): Pr
   const pairRun = sameRun ?? (left.run && right.run && left.run.id === right.run.id ? left.run : null);
   let testsFrom = pairRun ? 'from the compare run' : '';
   if (pairRun) differences = ((await resultsJson(ctx, pairRun.id)) as { differences?: typeof differences } | null)?.differences ?? {};
-  else if (left.run && right.run && left.run.dataset_fingerprint === right.run.dataset_fingerprint) {
+  else if (left.run && right.run && left.run.datasetFingerprint === right.run.datasetFingerprint) {
     // two runs on the same data: the paired tests from the per-query values each run stored
     const roleOf = (x: Side) => x.run!.models.find((m) => m.name === x.name && m.version === x.version)?.role;
     const [ra, rb] = [roleOf(left), roleOf(right)];
@@ -631,7 +631,7 @@ export async function comparePage(ctx: PageContext, params: URLSearchParams): Pr
   const sb = settings(right.run);
   const showAll = params.get('settings') === 'all';
   const keys = [...new Set([...Object.keys(sa), ...Object.keys(sb)])].filter((k) => showAll || sa[k] !== sb[k]).sort();
-  const differentData = left.run && right.run && left.run.dataset_fingerprint !== right.run.dataset_fingerprint;
+  const differentData = left.run && right.run && left.run.datasetFingerprint !== right.run.datasetFingerprint;
   const la = `${left.name} v${left.version}`;
   const lb = `${right.name} v${right.version}`;
   const series = [
@@ -661,7 +661,7 @@ export async function comparePage(ctx: PageContext, params: URLSearchParams): Pr
     'Compare',
     html`<h1>${la} vs ${lb}</h1>
 ${chooser}
-${differentData ? html`<p class="warning">The two evaluations used different datasets (fingerprints ${String(left.run!.dataset_fingerprint).slice(0, 12)} and ${String(right.run!.dataset_fingerprint).slice(0, 12)}): their numbers are not comparable.</p>` : ''}
+${differentData ? html`<p class="warning">The two evaluations used different datasets (fingerprints ${String(left.run!.datasetFingerprint).slice(0, 12)} and ${String(right.run!.datasetFingerprint).slice(0, 12)}): their numbers are not comparable.</p>` : ''}
 <form class="filters" method="get"><input type="hidden" name="a" value="${a}"><input type="hidden" name="b" value="${b}">${runId ? html`<input type="hidden" name="run" value="${runId}">` : ''}
 <label>metric<select name="metric">${names.map((n) => html`<option${n === metric ? new Html(' selected') : ''}>${n}</option>`)}</select></label><button type="submit">show</button></form>
 <h2>The Matryoshka curve: ${metric}</h2>

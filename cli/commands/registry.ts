@@ -14,7 +14,7 @@ import {
   UserError,
   writeOutputSet,
 } from '../../lib/index.js';
-import { stripControl } from '../format.js';
+import { snakeCase, stripControl } from '../format.js';
 import { diffText, historyText, modelsText, modelText, runsText, runText, selectionText, tagsText } from '../registry-text.js';
 
 export type RegistryQuery =
@@ -128,7 +128,7 @@ export async function registryCommand(path: string, q: RegistryQuery, json: bool
   const registry = await Registry.open(path, { readonly: !writes });
   try {
     const { value, text } = await answer(registry, q);
-    process.stdout.write((json ? JSON.stringify(value, null, 2) : text) + '\n');
+    process.stdout.write((json ? JSON.stringify(snakeCase(value), null, 2) : text) + '\n');
   } finally {
     await registry.close();
   }
@@ -145,7 +145,7 @@ export async function copyCommand(from: string, to: string, json: boolean, signa
         `copied ${s.models} model(s), ${s.versions} version(s), ${s.runs} run(s) from ${stripControl(source.path)} to ${stripControl(target.path)}${s.skippedRuns ? ` (${s.skippedRuns} run(s) already there)` : ''}`,
         ...s.notes.map((n) => `note: ${stripControl(n)}`),
       ].join('\n');
-      process.stdout.write((json ? JSON.stringify({ from: source.path, to: target.path, ...s }, null, 2) : text) + '\n');
+      process.stdout.write((json ? JSON.stringify(snakeCase({ from: source.path, to: target.path, ...s }), null, 2) : text) + '\n');
     } finally {
       await target.close();
     }

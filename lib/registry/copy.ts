@@ -186,6 +186,7 @@ export async function copyRegistry(from: Registry, to: Registry, { signal }: { s
   });
   // PostgreSQL after a bulk load: fresh statistics and visibility, so its planner reads the new
   // rows from the indexes at once instead of after autovacuum's next pass
-  if (to.store.kind === 'postgres' && summary.runs > 0) await to.store.run('VACUUM ANALYZE runs, run_models, metrics, metadata, artifacts, model_versions, models');
+  if (to.store.kind === 'postgres' && summary.runs > 0)
+    await to.store.run('VACUUM ANALYZE runs, run_models, metrics, metadata, artifacts, model_versions, models');
   return summary;
 }

@@ -68,7 +68,7 @@ export async function exportRows(registry: Registry, o: { ids?: string[]; filter
     const r = await registry.showRun(id);
     const settings = {
       dims: JSON.stringify(r.dims),
-      k_lists: JSON.stringify(r.k_lists),
+      k_lists: JSON.stringify(r.kLists),
       argv: JSON.stringify(r.argv),
       software: JSON.stringify(r.software),
       hardware: JSON.stringify(r.hardware),
@@ -81,8 +81,8 @@ export async function exportRows(registry: Registry, o: { ids?: string[]; filter
       for (const { key, p } of keys)
         rows.push({
           run_id: r.id,
-          started_at: r.started_at,
-          ended_at: r.ended_at,
+          started_at: r.startedAt,
+          ended_at: r.endedAt,
           command: r.command,
           status: r.status,
           note: r.note,
@@ -90,8 +90,8 @@ export async function exportRows(registry: Registry, o: { ids?: string[]; filter
           model: m.name,
           version: m.version,
           model_sha256: m.sha256,
-          dataset: r.dataset_name,
-          dataset_fingerprint: r.dataset_fingerprint,
+          dataset: r.datasetName,
+          dataset_fingerprint: r.datasetFingerprint,
           dim: p.dim,
           metric: p.name,
           value: m.metrics[key],

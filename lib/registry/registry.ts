@@ -42,6 +42,35 @@ export interface RunFilter {
   offset?: number;
 }
 
+/** A stage change, as the stage history keeps it. */
+export interface StageChange {
+  stage: string;
+  previous: string;
+  changedAt: string;
+  /** Where it came from: cli, dashboard, library. */
+  source: string;
+}
+
+/** A run as `listRuns` lists it. */
+export interface ListedRun {
+  id: string;
+  command: string;
+  status: ListedRunStatus;
+  startedAt: string;
+  endedAt: string | null;
+  datasetName: string | null;
+  datasetFingerprint: string | null;
+  dims: number[] | null;
+  pid: number | null;
+  host: string | null;
+  note: string;
+  tags: Record<string, string>;
+  /** With `filter.metric`: the run's best model's value of it (the base left out). */
+  metricValue: number | null;
+  /** `role=name vVERSION, ...` */
+  models: string | null;
+}
+
 export const CONDITION_OPS = ['>=', '<=', '!=', '>', '<', '='] as const;
 
 /** A metric threshold: `dim_256_cosine_ndcg@10>0.4`, optionally for one role (`tuned.dim_256_cosine_ndcg@10>0.4`). */
@@ -447,7 +476,7 @@ export class Registry {
     const lineage = new Map<string, Awaited<ReturnType<Registry['lineage']>>>();
     const versions = [];
     for (const v of rows) {
-      const { id: _id, ...rest } = v;
+      const { id: _id, created_at, ...rest } = v;
       const metadata = JSON.parse(v.metadata ?? '{}') as Record<string, unknown> & { card?: ModelCard };
       const card = metadata.card;
       const lineageKey = `${card?.baseModel ?? ''}\t${card?.baseRevision ?? ''}`;
@@ -455,23 +484,24 @@ export class Registry {
       const last = latest.get(v.id);
       versions.push({
         ...rest,
+        createdAt: created_at,
         metadata,
-        base_model: lineage.get(lineageKey) ?? null,
+        baseModel: lineage.get(lineageKey) ?? null,
         pooling: JSON.parse(v.pooling) as string[],
         prompts: JSON.parse(v.prompts) as Record<string, string>,
         tags: JSON.parse(v.tags) as Record<string, string>,
-        latest_run: last?.run_id ?? null,
+        latestRun: last?.run_id ?? null,
         /** The version's role in its latest run. */
-        latest_role: last?.role ?? null,
-        /** The latest run's dataset: the dataset `latest_metrics` were measured on. */
-        latest_dataset: last ? { name: last.dataset_name, fingerprint: last.dataset_fingerprint } : null,
-        latest_metrics: metricsFor(last),
+        latestRole: last?.role ?? null,
+        /** The latest run's dataset: the dataset `latestMetrics` were measured on. */
+        latestDataset: last ? { name: last.dataset_name, fingerprint: last.dataset_fingerprint } : null,
+        latestMetrics: metricsFor(last),
         /** Per dataset, newest first: how many runs, and the latest run's metrics. */
         datasets: [...(perDataset.get(v.id)?.values() ?? [])].map(({ link, runs }) => ({
           name: link.dataset_name,
           fingerprint: link.dataset_fingerprint,
           runs,
-          latest_run: link.run_id,
+          latestRun: link.run_id,
           role: link.role,
           metrics: metricsFor(link),
         })),
@@ -481,19 +511,19 @@ export class Registry {
     const versionOf = new Map(rows.map((v) => [v.id, v.version]));
     const datasetMap = new Map<
       string,
-      { name: string | null; fingerprint: string | null; runs: number; recent: Array<{ run: string; role: string; version: number; ended_at: string }> }
+      { name: string | null; fingerprint: string | null; runs: number; recent: Array<{ run: string; role: string; version: number; endedAt: string }> }
     >();
     for (const l of links) {
       const key = l.dataset_fingerprint ?? '';
       const d = datasetMap.get(key) ?? { name: l.dataset_name, fingerprint: l.dataset_fingerprint, runs: 0, recent: [] };
       datasetMap.set(key, d);
       d.runs++;
-      if (d.recent.length < 10) d.recent.push({ run: l.run_id, role: l.role, version: versionOf.get(l.version_id)!, ended_at: l.ended_at });
+      if (d.recent.length < 10) d.recent.push({ run: l.run_id, role: l.role, version: versionOf.get(l.version_id)!, endedAt: l.ended_at });
     }
     const datasets = [...datasetMap.values()];
     return {
       name: model.name,
-      created_at: model.created_at,
+      createdAt: model.created_at,
       description: model.description,
       tags: JSON.parse(model.tags) as Record<string, string>,
       datasets,
@@ -546,8 +576,8 @@ export class Registry {
         : [];
       out.push({
         ...m,
-        latest_run: last?.run_id ?? null,
-        latest_dataset: last ? { name: last.dataset_name, fingerprint: last.dataset_fingerprint } : null,
+        latestRun: last?.run_id ?? null,
+        latestDataset: last ? { name: last.dataset_name, fingerprint: last.dataset_fingerprint } : null,
         metrics: Object.fromEntries(values.map((v) => [metricKey(v.dim, metric), v.value])),
       });
     }
@@ -763,29 +793,33 @@ export class Registry {
   }
 
   /** Every version's stage changes, oldest first, keyed by version: one query. */
-  async stageHistories(name: string): Promise<Record<number, Array<{ stage: string; previous: string; changed_at: string; source: string }>>> {
+  async stageHistories(name: string): Promise<Record<number, StageChange[]>> {
     if (this.version < 4) return {};
     const rows = await this.store.all<{ version: number; stage: string; previous: string; changed_at: string; source: string }>(
       'SELECT v.version, h.stage, h.previous, h.changed_at, h.source FROM stage_history h JOIN model_versions v ON v.id = h.model_version_id JOIN models m ON m.id = v.model_id WHERE m.name = ? ORDER BY h.id',
       name,
     );
-    const out: Record<number, Array<{ stage: string; previous: string; changed_at: string; source: string }>> = {};
-    for (const { version, ...h } of rows) (out[version] ??= []).push(h);
+    const out: Record<number, StageChange[]> = {};
+    for (const { version, changed_at, ...h } of rows) (out[version] ??= []).push({ ...h, changedAt: changed_at });
     return out;
   }
 
   /** A version's stage changes, oldest first. */
-  async stageHistory(name: string, version: number): Promise<Array<{ stage: string; previous: string; changed_at: string; source: string }>> {
+  async stageHistory(name: string, version: number): Promise<StageChange[]> {
     if (this.version < 4) return [];
     const row = await this.versionRow(this.store, name, version);
-    return this.store.all('SELECT stage, previous, changed_at, source FROM stage_history WHERE model_version_id = ? ORDER BY id', row.id);
+    const rows = await this.store.all<{ stage: string; previous: string; changed_at: string; source: string }>(
+      'SELECT stage, previous, changed_at, source FROM stage_history WHERE model_version_id = ? ORDER BY id',
+      row.id,
+    );
+    return rows.map(({ changed_at, ...h }) => ({ ...h, changedAt: changed_at }));
   }
 
   /**
    * The newest runs first, filtered by model name, dataset name, status or command; a `running`
    * run whose process is gone is listed as `abandoned`.
    */
-  async listRuns(limit = 50, filter: RunFilter = {}) {
+  async listRuns(limit = 50, filter: RunFilter = {}): Promise<ListedRun[]> {
     const hasPid = this.version >= 2;
     if (filter.order && filter.order !== 'newest' && !filter.metric) throw new UserError(`order: ${filter.order} needs a metric`, 'ERR_OPTION', 'order');
     // runs without the metric last, whichever the direction
@@ -865,11 +899,21 @@ export class Registry {
       limit,
       filter.offset ?? 0,
     );
-    const listed = rows.map((r) => ({
-      ...r,
-      dims: r.dims === null ? null : (JSON.parse(r.dims) as number[] | null),
-      tags: JSON.parse(r.tags) as Record<string, string>,
+    const listed: ListedRun[] = rows.map((r) => ({
+      id: r.id,
+      command: r.command,
       status: abandoned(r) ? ('abandoned' as const) : r.status,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      datasetName: r.dataset_name,
+      datasetFingerprint: r.dataset_fingerprint,
+      dims: r.dims === null ? null : (JSON.parse(r.dims) as number[] | null),
+      pid: r.pid,
+      host: r.host,
+      note: r.note,
+      tags: JSON.parse(r.tags) as Record<string, string>,
+      metricValue: r.metric_value,
+      models: r.models,
     }));
     return filter.status ? listed.filter((r) => r.status === filter.status) : listed;
   }
@@ -949,14 +993,22 @@ export class Registry {
       id,
     );
     return {
-      ...run,
-      status: abandoned(run) ? ('abandoned' as const) : (run.status as ListedRunStatus),
+      id: run.id,
+      command: run.command,
       argv: parse<string[]>(run.argv) ?? [],
-      dataset_counts: parse<Record<string, number>>(run.dataset_counts),
+      status: abandoned(run) ? ('abandoned' as const) : (run.status as ListedRunStatus),
+      error: run.error,
+      startedAt: run.started_at,
+      endedAt: run.ended_at,
+      datasetName: run.dataset_name,
+      datasetFingerprint: run.dataset_fingerprint,
+      datasetCounts: parse<Record<string, number>>(run.dataset_counts),
       dims: parse<number[]>(run.dims),
-      k_lists: parse<KLists>(run.k_lists),
+      kLists: parse<KLists>(run.k_lists),
       software: parse<Record<string, string>>(run.software),
       hardware: parse<Record<string, unknown>>(run.hardware),
+      pid: run.pid,
+      host: run.host,
       note: run.note ?? '',
       tags: parse<Record<string, string>>(run.tags ?? '{}') ?? {},
       models,
@@ -978,8 +1030,8 @@ export class Registry {
         rows.push({ role, key, a: va, b: vb, change: va !== null && vb !== null ? vb - va : null });
       }
     }
-    const datasets = { a: ra.dataset_name, b: rb.dataset_name };
-    return { a: ra.id, b: rb.id, sameDataset: ra.dataset_fingerprint === rb.dataset_fingerprint, datasets, rows };
+    const datasets = { a: ra.datasetName, b: rb.datasetName };
+    return { a: ra.id, b: rb.id, sameDataset: ra.datasetFingerprint === rb.datasetFingerprint, datasets, rows };
   }
 }
 

@@ -60,7 +60,7 @@ export async function storedDifferences(
   options: { stats?: StatsOptions; signal?: AbortSignal; metrics?: string[] } = {},
 ): Promise<{ differences: Record<string, Difference> } | { problem: string }> {
   const [ra, rb] = [await registry.showRun(a.run), await registry.showRun(b.run)];
-  if (ra.dataset_fingerprint !== rb.dataset_fingerprint) return { problem: 'the two runs read different datasets' };
+  if (ra.datasetFingerprint !== rb.datasetFingerprint) return { problem: 'the two runs read different datasets' };
   const pa = await storedPerQuery(registry, ra.id, a.role);
   if ('problem' in pa) return pa;
   const pb = await storedPerQuery(registry, rb.id, b.role);
@@ -128,7 +128,7 @@ export async function compareSelection(
   }
   const groups = new Map<string, typeof picked>();
   for (const p of picked) {
-    const key = p.run.dataset_fingerprint ?? '';
+    const key = p.run.datasetFingerprint ?? '';
     groups.set(key, [...(groups.get(key) ?? []), p]);
   }
   const reference = o.reference !== undefined ? picked[o.reference] : undefined;
@@ -176,7 +176,7 @@ export async function compareSelection(
       }
       rows.push(row);
     }
-    out.push({ dataset: ref.run.dataset_name, fingerprint: ref.run.dataset_fingerprint, reference: rows[members.indexOf(ref)].label, dims, rows });
+    out.push({ dataset: ref.run.datasetName, fingerprint: ref.run.datasetFingerprint, reference: rows[members.indexOf(ref)].label, dims, rows });
   }
   const alpha = o.stats?.alpha ?? DEFAULT_STATS.alpha;
   const adjusted = holm(tests.map((t) => t.d.pValue));
