@@ -272,6 +272,42 @@ describe.each<Backend>(['sqlite', 'postgres'])('the registry as a record (%s)', 
   });
 });
 
+const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser', process.env.CHROMIUM_PATH].find((p) => p && existsSync(p));
+
+describe.skipIf(!chromium)('in Chromium', () => {
+  it('a model on two datasets: one section and one chart per dataset, no console error; runs selected and compared', async () => {
+    const w = await world('sqlite');
+    const dash = await startDashboard({ registry: w.registry, port: 0 });
+    const { chromium: browserType } = await import('playwright-core');
+    const browser = await browserType.launch({ executablePath: chromium!, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${dash.url}models/base`);
+      const reg = await Registry.open(w.registry, { readonly: true });
+      const m = await reg.showModel('base');
+      await reg.close();
+      for (const d of m.datasets) await expect(page.getByText(`dataset ${d.fingerprint!.slice(0, 12)}`).count()).resolves.toBe(1);
+      await expect(page.locator('svg.chart').count()).resolves.toBe(2);
+      // the runs page: tick two runs, compare them
+      await page.goto(`${dash.url}runs?dataset=${encodeURIComponent(m.datasets[0].name!)}`);
+      const boxes = page.locator('input[type=checkbox][name=run]');
+      await boxes.nth(0).check();
+      await boxes.nth(1).check();
+      await page.getByRole('button', { name: 'compare selected' }).click();
+      await page.waitForURL(/\/compare-runs\?/);
+      await expect(page.locator('svg.chart').count()).resolves.toBe(1);
+      await expect(page.getByText('reference').count()).resolves.toBeGreaterThan(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+      await dash.close();
+    }
+  }, 120_000);
+});
+
 it('runs show prints the command, the timings, the hardware and the note', async () => {
   const w = await world('sqlite');
   const r = await cli(['--registry', w.registry, 'runs', 'note', w.evals.base0, 'why: a baseline']);
