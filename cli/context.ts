@@ -74,6 +74,10 @@ const FLAGS: Record<string, string> = {
   tag: '--tag',
   checkpoints: '--checkpoints',
   moversDim: '--movers-dim',
+  retrievedK: '--retrieved-k',
+  trecRun: '--trec-run',
+  ranxRun: '--ranx-run',
+  mtebResults: '--mteb-results',
 };
 
 /** A failed allocation: the heap, an ArrayBuffer, or WebAssembly memory under a virtual-memory limit. */

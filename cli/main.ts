@@ -4,7 +4,9 @@ import {
   compactCacheDir,
   DEFAULT_CACHE_DIR,
   DEFAULT_DEMO_DIR,
+  CONVENTIONS,
   DEFAULT_K_LISTS,
+  MTEB_K_VALUES,
   DEFAULT_OUT_DIR,
   DEFAULT_SEED,
   DEFAULT_SPLIT,
@@ -42,15 +44,37 @@ const program = new Command('emb-bench')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`emb-bench: ${text.trim().replace(/^error: /, '')} (see --help)\n`) });
 
-const kDefault = (list: number[]) => ` (default: ${list.join(',')})`;
+const kDefault = (list: number[]) => ` (default: ${list.join(',')}; trec: ${MTEB_K_VALUES.join(',')})`;
 const withKLists = (c: Command) =>
   c
-    .option('--accuracy-at <list>', `k values for accuracy@k${kDefault(DEFAULT_K_LISTS.accuracy)}`)
+    .addOption(
+      new Option('--conventions <name>', "metric conventions: st (sentence-transformers' evaluator) or trec (trec_eval's: graded, MTEB's names and k values)")
+        .choices([...CONVENTIONS])
+        .default('st'),
+    )
+    .option('--ignore-identical-ids', "trec: leave a document whose id equals the query's out of its ranking (MTEB's ignore_identical_ids)")
+    .option('--accuracy-at <list>', `k values for accuracy@k (trec: hit_rate_at_k)${kDefault(DEFAULT_K_LISTS.accuracy)}`)
     .option('--precision-recall-at <list>', `k values for precision@k and recall@k${kDefault(DEFAULT_K_LISTS.precisionRecall)}`)
     .option('--mrr-at <list>', `k values for MRR@k${kDefault(DEFAULT_K_LISTS.mrr)}`)
     .option('--ndcg-at <list>', `k values for nDCG@k${kDefault(DEFAULT_K_LISTS.ndcg)}`)
     .option('--map-at <list>', `k values for MAP@k${kDefault(DEFAULT_K_LISTS.map)}`);
 const commandLine = () => process.argv.slice(2);
+/** What each query retrieved, beside the results. */
+const withRetrieval = (c: Command) =>
+  c
+    .option('--retrieved-k <n>', "documents per query and dim in retrieved.jsonl (each query's top documents and scores; 0: none)", '10')
+    .option('--trec-run <dir>', 'also write TREC run files (one per model and dim, the whole scored top k) and qrels.txt here, for trec_eval and ranx')
+    .option('--ranx-run <dir>', "also write ranx's JSON runs (one per model and dim) and qrels.json here")
+    .option(
+      '--mteb-results <dir>',
+      "also write MTEB's result files here (<org>__<model>[-dim<d>]/<revision>/<Task>.json, model_meta.json; needs --conventions trec)",
+    );
+const retrievalFlags = (o: Record<string, unknown>) => ({
+  retrievedK: o.retrievedK === '0' ? 0 : parsePositiveInt(String(o.retrievedK ?? '10'), '--retrieved-k'),
+  trecRun: o.trecRun as string | undefined,
+  ranxRun: o.ranxRun as string | undefined,
+  mtebResults: o.mtebResults as string | undefined,
+});
 /** How the data is read: a BEIR folder, or a pairs file with its field names. */
 const withData = (c: Command) =>
   c
@@ -77,8 +101,7 @@ const engineFlags = (o: Record<string, unknown>) => ({ arithmetic: o.arithmetic 
 withEngine(
   withKLists(
     withData(
-      program
-        .command('score')
+      withRetrieval(program.command('score'))
         .description('score precomputed embeddings (.npy) of a dataset at several Matryoshka dims')
         .requiredOption('--query-embeddings <file>', ".npy, row i = the dataset's query i (queries.jsonl's line i; what encode writes)")
         .requiredOption('--corpus-embeddings <file>', ".npy, row i = the dataset's document i")
@@ -99,6 +122,7 @@ withEngine(
       corpusEmbeddings: o.corpusEmbeddings,
       dims: o.dims !== undefined ? parseIntList(o.dims, '--dims') : undefined,
       load: loadFlags(o),
+      ...retrievalFlags(o),
       out: o.out,
       threads: parseThreads(o.threads),
       device: o.device,
@@ -156,6 +180,7 @@ function runFlags(o: Record<string, unknown>) {
     out: o.out as string,
     json: Boolean(o.json),
     kLists: parseKLists(o),
+    ...retrievalFlags(o),
   };
 }
 
@@ -178,7 +203,7 @@ withEngine(
     withTraining(
       withData(
         withEncoding(
-          withLog(program.command('eval'))
+          withLog(withRetrieval(program.command('eval')))
             .description('encode a dataset with one model (or every checkpoint of a training run) and score it at several Matryoshka dims')
             .argument(
               '<model>',
@@ -187,7 +212,10 @@ withEngine(
             .option('--dims <list>', 'Matryoshka dims (default: the model width)')
             .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
             .option('--model-name <name>', 'name in the registry (default: the folder name)')
-            .option('--chart-metric <name>', 'training runs: metric that picks the best checkpoint and draws the chart', HEADLINE_METRIC)
+            .option(
+              '--chart-metric <name>',
+              `training runs: metric that picks the best checkpoint and draws the chart (default: ${HEADLINE_METRIC}; trec: ndcg_at_10)`,
+            )
             .option('--seed <n>', 'training runs: seed of the bootstrap and randomization test', String(DEFAULT_SEED))
             .option('--json', 'print results.json instead of the table'),
         ),
@@ -223,12 +251,12 @@ withEngine(
     withTraining(
       withData(
         withEncoding(
-          withLog(program.command('compare'))
+          withLog(withRetrieval(program.command('compare')))
             .description('base vs fine-tuned at every Matryoshka dim: metrics, significance, report.md and chart.png')
             .argument('<base>', 'base model: folder, .onnx file, or Hub id org/name[@revision]')
             .argument('<tuned>', 'fine-tuned model: folder, .onnx file, Hub id, or a training output folder (every checkpoint against the base)')
             .option('--dims <list>', 'Matryoshka dims, e.g. 768,512,256,128,64 (default: the smaller width)')
-            .option('--chart-metric <name>', 'metric for the chart and headline table', HEADLINE_METRIC)
+            .option('--chart-metric <name>', `metric for the chart and headline table (default: ${HEADLINE_METRIC}; trec: ndcg_at_10)`)
             .option('--seed <n>', 'seed of the bootstrap and randomization test', String(DEFAULT_SEED))
             .option('--out <dir>', 'output folder', DEFAULT_OUT_DIR)
             .option('--base-name <name>', 'base model name in the registry (default: the folder name)')

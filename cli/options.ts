@@ -1,7 +1,7 @@
 // Turning flag strings into typed values; every bad value is a UserError naming the flag.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { DEFAULT_K_LISTS, type KLists, UserError } from '../lib/index.js';
+import { DEFAULT_K_LISTS, type KLists, TREC_K_LISTS, UserError } from '../lib/index.js';
 import { warn } from './context.js';
 
 export function parseIntList(text: string, flag: string): number[] {
@@ -85,6 +85,8 @@ export function parseMetadata(pairs: string[] | undefined, file: string | undefi
 }
 
 export interface KListFlags {
+  conventions?: string;
+  ignoreIdenticalIds?: boolean;
   accuracyAt?: string;
   precisionRecallAt?: string;
   mrrAt?: string;
@@ -92,13 +94,19 @@ export interface KListFlags {
   mapAt?: string;
 }
 
+/** The k lists of the command line: its conventions' defaults, each list replaceable. */
 export function parseKLists(o: KListFlags): KLists {
+  const trec = o.conventions === 'trec';
+  if (o.ignoreIdenticalIds && !trec)
+    throw new UserError("--ignore-identical-ids: only with --conventions trec (sentence-transformers' evaluator keeps such documents)", 'ERR_OPTION');
+  const d = trec ? TREC_K_LISTS : DEFAULT_K_LISTS;
   return {
-    accuracy: o.accuracyAt !== undefined ? parseIntList(o.accuracyAt, '--accuracy-at') : DEFAULT_K_LISTS.accuracy,
-    precisionRecall: o.precisionRecallAt !== undefined ? parseIntList(o.precisionRecallAt, '--precision-recall-at') : DEFAULT_K_LISTS.precisionRecall,
-    mrr: o.mrrAt !== undefined ? parseIntList(o.mrrAt, '--mrr-at') : DEFAULT_K_LISTS.mrr,
-    ndcg: o.ndcgAt !== undefined ? parseIntList(o.ndcgAt, '--ndcg-at') : DEFAULT_K_LISTS.ndcg,
-    map: o.mapAt !== undefined ? parseIntList(o.mapAt, '--map-at') : DEFAULT_K_LISTS.map,
+    accuracy: o.accuracyAt !== undefined ? parseIntList(o.accuracyAt, '--accuracy-at') : d.accuracy,
+    precisionRecall: o.precisionRecallAt !== undefined ? parseIntList(o.precisionRecallAt, '--precision-recall-at') : d.precisionRecall,
+    mrr: o.mrrAt !== undefined ? parseIntList(o.mrrAt, '--mrr-at') : d.mrr,
+    ndcg: o.ndcgAt !== undefined ? parseIntList(o.ndcgAt, '--ndcg-at') : d.ndcg,
+    map: o.mapAt !== undefined ? parseIntList(o.mapAt, '--map-at') : d.map,
+    ...(trec ? { conventions: 'trec' as const, ...(o.ignoreIdenticalIds ? { ignoreIdenticalIds: true } : {}) } : {}),
   };
 }
 

@@ -12,6 +12,7 @@ export function headlineByDim(metrics: Record<string, number>): string {
     Object.entries(metrics)
       .map(([key, value]) => ({ key: parseMetricKey(key), value }))
       .filter((m) => m.key?.name === HEADLINE_METRIC)
+      .sort((a, b) => b.key!.dim - a.key!.dim)
       .map((m) => `${m.key!.dim}:${pct(m.value)}`)
       .join(' ') || '-'
   );

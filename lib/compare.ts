@@ -99,7 +99,7 @@ export interface CompareShardResult {
  */
 export async function compareShard(base: string, tuned: string, dataset: Dataset, shard: Shard, options: CompareOptions = {}): Promise<CompareShardResult> {
   return withModels(base, tuned, options, async (encoders, dims, kLists, widths) => {
-    const judged = judgeQueries(dataset);
+    const judged = judgeQueries(dataset, kLists.conventions);
     const total = dataset.corpus.ids.length;
     const range = shardRange(total, shard);
     const t0 = performance.now();
@@ -133,7 +133,7 @@ export async function compareFromTopK(
   kLists: KLists,
   options: CompareOptions & { encodeMs?: number; inferred?: number } = {},
 ): Promise<CompareResult> {
-  const judged = judgeQueries(dataset);
+  const judged = judgeQueries(dataset, kLists.conventions);
   const side = (role: 'base' | 'tuned'): ModelEvalResult => ({
     ...rankingMetrics(dataset, judged, topk[role], kLists, 0, options.signal),
     model: models[role],

@@ -4,7 +4,7 @@ import { datasetCounts, judgeQueries, type JudgedQueries } from './data/dataset.
 import type { Matrix } from './data/matrix.js';
 import { takeRows } from './data/matrix.js';
 import { checkAborted, UserError } from './errors.js';
-import { computeMetrics, DEFAULT_K_LISTS, maxK, metricKey, type KLists } from './metrics/index.js';
+import { computeMetrics, computeTrecMetrics, DEFAULT_K_LISTS, maxK, metricKey, trecOrder, type KLists } from './metrics/index.js';
 import { checkDims, scoreTopK } from './score/index.js';
 import type { Arithmetic, Device, KernelChoice, TopKResult } from './score/types.js';
 import { Encoder, type EncoderOptions } from './encode/encoder.js';
@@ -34,6 +34,8 @@ export interface EvalResult {
   counts: DatasetCounts;
   engine: string;
   timingsMs: { score: number; metrics: number };
+  /** The ranked lists the metrics were computed from (retrieved.jsonl and TREC run files write them). */
+  top?: TopKResult;
 }
 
 /** Scores precomputed embeddings (row i = the dataset's query / document i). */
@@ -42,8 +44,8 @@ export async function evaluateEmbeddings(dataset: Dataset, queryEmbeddings: Matr
     throw new UserError(`query embeddings have ${queryEmbeddings.rows} rows but the dataset has ${dataset.queries.ids.length} queries`, 'ERR_ROWS');
   if (corpusEmbeddings.rows !== dataset.corpus.ids.length)
     throw new UserError(`corpus embeddings have ${corpusEmbeddings.rows} rows but the dataset has ${dataset.corpus.ids.length} documents`, 'ERR_ROWS');
-  const judged = judgeQueries(dataset);
-  // Only queries with a relevant document are scored (as the evaluator does).
+  const judged = judgeQueries(dataset, options.kLists?.conventions);
+  // Only queries with a relevant document are scored (as the evaluator does; trec: a judged one).
   const queries = judged.queryRows.length === dataset.queries.ids.length ? queryEmbeddings : takeRows(queryEmbeddings, judged.queryRows);
   return evaluateJudged(dataset, judged, queries, corpusEmbeddings, options);
 }
@@ -66,17 +68,23 @@ async function evaluateJudged(dataset: Dataset, judged: JudgedQueries, queries: 
 }
 
 /**
- * sentence-transformers' metrics of the judged queries' top-k lists (one row per
- * judged.queryRows entry): what scoring gives, or what merging shards gives.
+ * The metrics of the judged queries' top-k lists (one row per judged.queryRows entry) in the
+ * k lists' conventions: what scoring gives, or what merging shards gives. Under trec the lists
+ * are put in trec_eval's order first (and identical ids left out where asked): the result's
+ * `top` is then that order, as the run files write it.
  */
-export function rankingMetrics(dataset: Dataset, judged: JudgedQueries, top: TopKResult, kLists: KLists, scoreMs = 0, signal?: AbortSignal): EvalResult {
+export function rankingMetrics(dataset: Dataset, judged: JudgedQueries, scored: TopKResult, kLists: KLists, scoreMs = 0, signal?: AbortSignal): EvalResult {
   const t1 = performance.now();
   const metrics: Record<string, number> = {};
   const perQuery: Record<string, Float64Array> = {};
+  const queryIds = judged.queryRows.map((r) => dataset.queries.ids[r]);
+  const trec = kLists.conventions === 'trec';
+  if (trec && !judged.graded) throw new Error('rankingMetrics: trec conventions need judgeQueries(dataset, "trec")');
+  const top = trec ? trecOrder(scored, dataset.corpus.ids, queryIds, kLists.ignoreIdenticalIds === true) : scored;
   top.dims.forEach((dim, o) => {
     checkAborted(signal);
     const ranked = (q: number) => top.indices[o].subarray(q * top.k, (q + 1) * top.k);
-    const m = computeMetrics(ranked, judged, kLists);
+    const m = trec && judged.graded ? computeTrecMetrics(ranked, judged.graded, kLists) : computeMetrics(ranked, judged, kLists);
     m.names.forEach((name, i) => {
       metrics[metricKey(dim, name)] = m.mean[i];
       perQuery[metricKey(dim, name)] = m.perQuery[i];
@@ -87,10 +95,11 @@ export function rankingMetrics(dataset: Dataset, judged: JudgedQueries, top: Top
     kLists,
     metrics,
     perQuery,
-    queryIds: judged.queryRows.map((r) => dataset.queries.ids[r]),
+    queryIds,
     counts: datasetCounts(dataset, judged),
     engine: top.engine,
     timingsMs: { score: scoreMs, metrics: performance.now() - t1 },
+    top,
   };
 }
 
@@ -127,7 +136,7 @@ export async function evaluateModel(
     if (options.dims) checkDims(options.dims, await encoder.width(), `model ${encoder.spec.name}`);
     const before = encoder.inferred;
     // Only the queries that get scored (those with a relevant document) are encoded.
-    const judged = judgeQueries(dataset);
+    const judged = judgeQueries(dataset, options.kLists?.conventions);
     const { queries, corpus, ms } = await embedDataset(encoder, dataset, judged.queryRows);
     const result = await evaluateJudged(dataset, judged, queries, corpus, options);
     return { ...result, model: { ...encoder.spec, width: corpus.cols }, encodeMs: ms, inferred: encoder.inferred - before };

@@ -12,8 +12,20 @@ export type { Matrix } from './data/matrix.js';
 export { scoreTopK, scoreTopKReference, selectEngine, engineInfo, checkDims } from './score/index.js';
 export type { Engine, EngineInfo, EngineSettings, ScoreOptions, TopKResult, Device, Arithmetic, KernelChoice } from './score/index.js';
 export { ARITHMETICS, KERNELS, engineSettings } from './score/index.js';
-export { computeMetrics, metricNames, metricKey, parseMetricKey, maxK, DEFAULT_K_LISTS } from './metrics/index.js';
-export type { KLists, Judgments, QueryMetrics } from './metrics/index.js';
+export {
+  computeMetrics,
+  computeTrecMetrics,
+  metricNames,
+  metricKey,
+  parseMetricKey,
+  maxK,
+  DEFAULT_K_LISTS,
+  TREC_K_LISTS,
+  MTEB_K_VALUES,
+  CONVENTIONS,
+  trecOrder,
+} from './metrics/index.js';
+export type { KLists, Judgments, QueryMetrics, Conventions, GradedJudgments } from './metrics/index.js';
 export { pairedBootstrapCI, pairedRandomizationTest, holm, compareMetrics, DEFAULT_STATS } from './stats/index.js';
 export type { Difference, StatsOptions } from './stats/index.js';
 export { evaluateEmbeddings, evaluateModel, embedDataset } from './evaluate.js';
@@ -88,5 +100,6 @@ export {
   DEFAULT_SEED,
   DEFAULT_SPLIT,
   HEADLINE_METRIC,
+  headlineMetric,
 } from './defaults.js';
 export * from './runs/index.js';

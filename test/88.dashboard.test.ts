@@ -136,7 +136,9 @@ describe('emb-bench ui', () => {
         .split('\n')
         .map((l) => JSON.parse(l));
       const page = await (await fetch(`${ro.url}runs/${runId}/queries?sort=id`)).text();
-      expect(page).toContain(`<td>${queries[0]._id}</td><td>${queries[0].text}</td>`);
+      expect(page).toMatch(
+        new RegExp(`<td><a href="[^"]*query=${queries[0]._id}#retrieved" title="what it retrieved">${queries[0]._id}</a></td><td>${queries[0].text}</td>`),
+      );
       expect(await queryTextsOf({ source: join(dir, 'gone'), split: 'test' })).toBeNull();
     });
 

@@ -77,7 +77,13 @@ describe.each(backends)('registry (%s)', (backend) => {
     expect(Object.keys(shown.models[1].metrics)).toHaveLength(2 * 15);
     expect(shown.models[0].metadata.base_model_eval['dim_8_cosine_ndcg@10']).toBe(results.base.metrics['dim_8_cosine_ndcg@10']);
     expect(shown.models[1].metadata.finetuned_model_eval).toEqual(results.tuned.metrics);
-    expect((shown.artifacts as Array<{ name: string }>).map((a) => a.name)).toEqual(['chart.png', 'per_query.jsonl', 'report.md', 'results.json']);
+    expect((shown.artifacts as Array<{ name: string }>).map((a) => a.name)).toEqual([
+      'chart.png',
+      'per_query.jsonl',
+      'report.md',
+      'results.json',
+      'retrieved.jsonl',
+    ]);
     expect(shown.datasetFingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(shown.hardware?.cores).toBeGreaterThan(0);
     expect(shown.argv).toContain(s.db.replace(/:[^:@/]*@/, '@'));

@@ -123,7 +123,7 @@ describe('runs, outputs and values', () => {
     db.close();
     await expect(runEval({ model: model({ seed: 5 }), data, out, registry: reg, cacheDir: null })).rejects.toThrow(/disk is full/);
     expect(readFileSync(join(out, 'results.json')).equals(before)).toBe(true);
-    expect(readdirSync(out).sort()).toEqual(['per_query.jsonl', 'results.json']);
+    expect(readdirSync(out).sort()).toEqual(['per_query.jsonl', 'results.json', 'retrieved.jsonl']);
     const r = await Registry.open(reg, { readonly: true });
     const [last] = await r.listRuns();
     expect([last.status, (await r.showRun(last.id!)).error]).toEqual(['failed', expect.stringMatching(/^recording the results failed: .*disk is full/)]);

@@ -511,6 +511,8 @@ export async function queriesPage(ctx: PageContext, id: string, params: URLSearc
   const shown = rows.slice((pageNo - 1) * PAGE_SIZE, pageNo * PAGE_SIZE);
   const texts = await queryTexts(ctx, run.id);
   const link = (p: number) => `${runHref(run.id)}/queries${query({ dim, metric, sort: order, page: p })}`;
+  const queryLink = (qid: string) => `${runHref(run.id)}/queries${query({ dim, metric, sort: order, page: pageNo, query: qid })}#retrieved`;
+  const detail = params.get('query') ? await retrievedPanel(ctx, run.id, params.get('query')!, dim, texts) : '';
   return page(
     `Queries of ${run.id.slice(0, 8)}`,
     html`${heading}
@@ -520,12 +522,32 @@ export async function queriesPage(ctx: PageContext, id: string, params: URLSearc
 <label>sort<select name="sort">${['loss', 'gain', 'id'].map((s) => html`<option value="${s}"${s === order ? new Html(' selected') : ''}>${s === 'loss' ? 'lost most first' : s === 'gain' ? 'gained most first' : 'query id'}</option>`)}</select></label>
 <button type="submit">show</button></form>
 <p class="muted">${rows.length} queries; page ${pageNo} of ${Math.max(1, Math.ceil(rows.length / PAGE_SIZE))}${texts ? '' : '; query texts unavailable (the dataset is not where the run read it)'}</p>
+${detail}
 <table><thead><tr><th>query</th><th>text</th><th class="num">base</th><th class="num">tuned</th><th class="num">change</th></tr></thead><tbody>
-${shown.map((r) => html`<tr><td>${r.id}</td><td>${texts?.get(r.id) ?? ''}</td><td class="num">${fmt(r.b, 3)}</td><td class="num">${fmt(r.t, 3)}</td><td class="num ${r.change > 0 ? 'better' : r.change < 0 ? 'worse' : ''}">${Number.isNaN(r.change) ? '–' : signed(r.change)}</td></tr>`)}
+${shown.map((r) => html`<tr><td><a href="${queryLink(r.id)}" title="what it retrieved">${r.id}</a></td><td>${texts?.get(r.id) ?? ''}</td><td class="num">${fmt(r.b, 3)}</td><td class="num">${fmt(r.t, 3)}</td><td class="num ${r.change > 0 ? 'better' : r.change < 0 ? 'worse' : ''}">${Number.isNaN(r.change) ? '–' : signed(r.change)}</td></tr>`)}
 </tbody></table>
 <p class="pager">${pageNo > 1 ? html`<a href="${link(pageNo - 1)}">← previous</a>` : ''}${pageNo * PAGE_SIZE < rows.length ? html`<a href="${link(pageNo + 1)}">next →</a>` : ''}</p>`,
     'Runs',
   );
+}
+
+/** One query's retrieved documents (retrieved.jsonl) per model at `dim`, the relevant ones marked, beside its relevant documents. */
+async function retrievedPanel(ctx: PageContext, runId: string, qid: string, dim: number, texts: Map<string, string> | null): Promise<Html> {
+  const a = await ctx.registry.artifact(runId, 'retrieved.jsonl', { maxBytes: PER_QUERY_LIMIT });
+  const head = html`<h2 id="retrieved">Query ${qid}</h2>${texts?.get(qid) ? html`<p>${texts.get(qid)}</p>` : ''}`;
+  if (!a) return html`${head}<p class="muted">this run kept no retrieved.jsonl (runs before it existed, or --retrieved-k 0)</p>`;
+  if (!a.bytes) return html`${head}<p class="warning">retrieved.jsonl: ${a.problem}</p>`;
+  const text = a.bytes.toString('utf8');
+  const at = text.indexOf(`{"query_id":${JSON.stringify(qid)},`);
+  if (at < 0) return html`${head}<p class="muted">not a scored query of this run</p>`;
+  const row = JSON.parse(text.slice(at, text.indexOf('\n', at))) as Record<string, unknown> & { relevant: string[] };
+  const relevant = new Set(row.relevant);
+  const labels = Object.keys(row).filter((k) => k !== 'query_id' && k !== 'relevant');
+  const lists = labels.map((label) => {
+    const list = ((row[label] as Record<string, Array<[string, number]>>)[String(dim)] ?? []) as Array<[string, number]>;
+    return html`<div class="card"><h3>${label} at dim ${dim}</h3><ol>${list.map(([doc, score]) => html`<li class="${relevant.has(doc) ? 'better' : ''}">${relevant.has(doc) ? '✓ ' : ''}<code>${doc}</code> <span class="muted">${score.toFixed(4)}</span></li>`)}</ol></div>`;
+  });
+  return html`${head}<div class="cards"><div class="card"><h3>relevant</h3><ul>${row.relevant.map((d) => html`<li><code>${d}</code></li>`)}</ul></div>${lists}</div>`;
 }
 
 // ---- Compare ----

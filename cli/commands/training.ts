@@ -1,6 +1,6 @@
 // `eval` and `compare` on a training run's output folder: flags in, runTraining, the table of
 // checkpoints and the pick printed.
-import { metricKey } from '../../lib/index.js';
+import { headlineMetric, metricKey } from '../../lib/index.js';
 import { runTraining, type TrainingRunOptions } from '../../lib/runs/index.js';
 import type { Context } from '../context.js';
 import { formatTable, pct, stripControl } from '../format.js';
@@ -15,7 +15,7 @@ export async function trainingCommand(c: TrainingRunOptions & { json: boolean },
     onCheckpoint: (r) => {
       if (!tty) return;
       const m = r.result.metrics;
-      const dims = r.result.dims.map((d) => `${d}: ${(m[metricKey(d, c.chartMetric ?? 'ndcg@10')] * 100).toFixed(2)}`).join(', ');
+      const dims = r.result.dims.map((d) => `${d}: ${(m[metricKey(d, c.chartMetric ?? headlineMetric(c.kLists))] * 100).toFixed(2)}`).join(', ');
       process.stderr.write(`\r\x1b[2K${stripControl(r.checkpoint.name)} (step ${r.checkpoint.step ?? '?'}): ${dims}\n`);
     },
   });

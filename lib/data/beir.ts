@@ -24,8 +24,13 @@ function readTexts(path: string, what: string, withTitle: boolean): Texts {
   return { ids, texts };
 }
 
-export function readQrels(path: string, queryIds: Set<string>, corpusIds: Set<string>): { qrels: Map<string, Set<string>>; warnings: string[] } {
+export function readQrels(
+  path: string,
+  queryIds: Set<string>,
+  corpusIds: Set<string>,
+): { qrels: Map<string, Set<string>>; grades: Map<string, Map<string, number>>; warnings: string[] } {
   const qrels = new Map<string, Set<string>>();
+  const grades = new Map<string, Map<string, number>>();
   let unknownQueries = 0;
   let unknownDocs = 0;
   const lines = readText(path, 'qrels').split('\n');
@@ -44,6 +49,9 @@ export function readQrels(path: string, queryIds: Set<string>, corpusIds: Set<st
       return;
     }
     if (!corpusIds.has(did)) unknownDocs++;
+    let judged = grades.get(qid);
+    if (!judged) grades.set(qid, (judged = new Map()));
+    judged.set(did, score);
     if (score <= 0) return; // judged, not relevant
     let set = qrels.get(qid);
     if (!set) qrels.set(qid, (set = new Set()));
@@ -53,7 +61,7 @@ export function readQrels(path: string, queryIds: Set<string>, corpusIds: Set<st
   if (unknownQueries) warnings.push(`${path}: ${unknownQueries} qrels rows name a query id not in queries.jsonl (ignored)`);
   if (unknownDocs)
     warnings.push(`${path}: ${unknownDocs} qrels rows name a document id not in corpus.jsonl (still counted as relevant, as sentence-transformers does)`);
-  return { qrels, warnings };
+  return { qrels, grades, warnings };
 }
 
 function splitsIn(dir: string): string {
@@ -86,7 +94,7 @@ export function loadBeir(folder: string, split = 'test'): Dataset {
   const corpus = readTexts(join(dir, 'corpus.jsonl'), 'corpus', true);
   const queries = readTexts(join(dir, 'queries.jsonl'), 'queries', false);
   if (corpus.ids.length === 0) throw new UserError(`${join(folder, 'corpus.jsonl')}: the corpus is empty`, 'ERR_EMPTY');
-  const { qrels, warnings } = readQrels(qrelsPath, new Set(queries.ids), new Set(corpus.ids));
+  const { qrels, grades, warnings } = readQrels(qrelsPath, new Set(queries.ids), new Set(corpus.ids));
   if (qrels.size === 0) throw new UserError(`${qrelsPath}: no query in queries.jsonl has a relevant document (score > 0)`, 'ERR_EMPTY');
-  return { name: basename(dir), source: dir, split, queries, corpus, qrels, warnings };
+  return { name: basename(dir), source: dir, split, queries, corpus, qrels, grades, warnings };
 }

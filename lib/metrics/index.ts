@@ -1,2 +1,3 @@
 export * from './metrics.js';
 export * from './keys.js';
+export * from './trec.js';

@@ -1,6 +1,7 @@
 // Retrieval metrics exactly as sentence-transformers' InformationRetrievalEvaluator defines
 // them: binary relevance, precision@k = hits/k, recall@k = hits/|relevant|, MRR@k, nDCG@k with
 // a 1/log2(rank+1) discount over min(|relevant|, k) ideal hits, MAP@k over min(k, |relevant|).
+import { trecMetricNames } from './trec.js';
 
 export interface KLists {
   accuracy: number[];
@@ -8,7 +9,18 @@ export interface KLists {
   mrr: number[];
   ndcg: number[];
   map: number[];
+  /**
+   * Whose conventions: 'st' (sentence-transformers' evaluator, the default) or 'trec' (trec_eval's,
+   * as MTEB reports them, under MTEB's names: trec.ts). The lists keep their places: accuracy is
+   * hit_rate there.
+   */
+  conventions?: Conventions;
+  /** trec: a document whose id equals the query's is left out of its ranking (MTEB's ignore_identical_ids). */
+  ignoreIdenticalIds?: boolean;
 }
+
+export type Conventions = 'st' | 'trec';
+export const CONVENTIONS: readonly Conventions[] = ['st', 'trec'];
 
 export const DEFAULT_K_LISTS: KLists = {
   accuracy: [1, 3, 5, 10],
@@ -18,21 +30,32 @@ export const DEFAULT_K_LISTS: KLists = {
   map: [100],
 };
 
-/** Metric names in the evaluator's order: accuracy@k, precision@k, recall@k, ndcg@k, mrr@k, map@k. */
-/** The metric families in the order sentence-transformers' evaluator writes them. */
+/**
+ * The metric families in the order the two conventions write them: sentence-transformers'
+ * (`ndcg@10`), then MTEB's (`ndcg_at_10`).
+ */
 export const METRIC_FAMILIES = ['accuracy', 'precision', 'recall', 'ndcg', 'mrr', 'map'] as const;
+const TREC_FAMILIES = ['ndcg', 'map', 'recall', 'precision', 'mrr', 'hit_rate'];
 
-/** Metric names (`ndcg@10`) in the evaluator's order: by family, then k ascending; unknown names last. */
+/** Metric names in their evaluator's order: st names, then trec names, each by family, then k ascending; unknown names last. */
 export function sortMetricNames(names: Iterable<string>): string[] {
   const rank = (n: string) => {
-    const [family, k] = n.split('@');
-    const f = (METRIC_FAMILIES as readonly string[]).indexOf(family);
-    return (f < 0 ? METRIC_FAMILIES.length : f) * 1e6 + (Number(k) || 0);
+    const st = /^([a-z_]+)@(\d+)$/.exec(n);
+    const trec = /^([a-z_]+)_at_(\d+)$/.exec(n);
+    const [families, m, base]: [readonly string[], RegExpExecArray | null, number] = st
+      ? [METRIC_FAMILIES, st, 0]
+      : trec
+        ? [TREC_FAMILIES, trec, 10]
+        : [[], null, 20];
+    const f = m ? families.indexOf(m[1]) : -1;
+    return (base + (f < 0 ? families.length : f)) * 1e6 + (m ? Number(m[2]) : 0);
   };
   return [...new Set(names)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
+/** The metric names a k list computes, in its conventions' order. */
 export function metricNames(k: KLists = DEFAULT_K_LISTS): string[] {
+  if (k.conventions === 'trec') return trecMetricNames(k);
   return [
     ...k.accuracy.map((v) => `accuracy@${v}`),
     ...k.precisionRecall.map((v) => `precision@${v}`),
@@ -43,8 +66,9 @@ export function metricNames(k: KLists = DEFAULT_K_LISTS): string[] {
   ];
 }
 
+/** How many documents a query's list needs: the largest k, one more where identical ids are left out. */
 export function maxK(k: KLists = DEFAULT_K_LISTS): number {
-  return Math.max(...k.accuracy, ...k.precisionRecall, ...k.mrr, ...k.ndcg, ...k.map);
+  return Math.max(...k.accuracy, ...k.precisionRecall, ...k.mrr, ...k.ndcg, ...k.map) + (k.ignoreIdenticalIds ? 1 : 0);
 }
 
 /** Relevance for the scored queries: which corpus rows are relevant, and how many relevant ids

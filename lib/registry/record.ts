@@ -3,6 +3,7 @@
 import type { Dataset } from '../data/dataset.js';
 import { countsJson, datasetFingerprint, judgeQueries, datasetCounts } from '../data/dataset.js';
 import { InterruptedError } from '../errors.js';
+import type { KLists } from '../metrics/index.js';
 import { hardware, software } from '../host.js';
 import { Registry, type RunModelRecord, type RunStart } from './registry.js';
 import { redact } from './store.js';
@@ -12,7 +13,11 @@ export function runStart(command: string, dataset: Dataset, dims: number[] | und
   return {
     command,
     argv: argv.map(redact), // a --registry URL's password is never stored
-    dataset: { name: dataset.name, fingerprint: datasetFingerprint(dataset), counts: countsJson(datasetCounts(dataset, judgeQueries(dataset))) },
+    dataset: {
+      name: dataset.name,
+      fingerprint: datasetFingerprint(dataset),
+      counts: countsJson(datasetCounts(dataset, judgeQueries(dataset, (kLists as KLists | undefined)?.conventions))),
+    },
     dims,
     kLists,
     software: software(),

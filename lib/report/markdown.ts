@@ -2,7 +2,7 @@
 // Every text that comes from the data or the user is escaped (escape.ts).
 import type { CompareResult } from '../compare.js';
 import type { Dataset } from '../data/dataset.js';
-import { metricKey, metricNames } from '../metrics/index.js';
+import { type KLists, metricKey, metricNames } from '../metrics/index.js';
 import { codeSpan, escapeMarkdown } from './escape.js';
 import type { TrainingResult } from '../training.js';
 
@@ -11,6 +11,12 @@ const signed = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}`;
 const pText = (p: number) => (p < 0.001 ? '<0.001' : p.toFixed(3));
 
 /** The headline table: `metric` at every dim, both models, the difference and its test. */
+/** The sentence naming the metric conventions where they are not sentence-transformers'. */
+function conventionsLine(kLists: KLists | undefined): string {
+  if (kLists?.conventions !== 'trec') return '';
+  return ` Metrics in trec_eval's conventions under MTEB's names (graded relevance, a judged query without a relevant document scored 0, MAP over every relevant document, ties ordered by document id descending${kLists.ignoreIdenticalIds ? ", a document whose id equals the query's left out" : ''}), as the MTEB leaderboard reports them.`;
+}
+
 export function differenceTable(result: CompareResult, metric: string): string {
   const rows = result.dims.map((dim) => {
     const d = result.differences[metricKey(dim, metric)];
@@ -73,7 +79,7 @@ export function compareMarkdown(result: CompareResult, dataset: Dataset, metric:
   const m = movers(result, dataset, metric, 5, moversDim);
   return `# emb-bench compare: ${escapeMarkdown(names.base)} vs ${escapeMarkdown(names.tuned)}
 
-Dataset **${escapeMarkdown(dataset.name)}**${dataset.split ? ` (split ${escapeMarkdown(dataset.split)})` : ''}: ${result.base.counts.scoredQueries} queries scored against ${result.base.counts.corpus} documents.
+Dataset **${escapeMarkdown(dataset.name)}**${dataset.split ? ` (split ${escapeMarkdown(dataset.split)})` : ''}: ${result.base.counts.scoredQueries} queries scored against ${result.base.counts.corpus} documents.${conventionsLine(result.base.kLists)}
 
 - base: ${codeSpan(b.path)} (width ${b.width}, ${b.pooling.join('+') || 'graph'} pooling, sha256 ${b.sha256.slice(0, 12)})
 - fine-tuned: ${codeSpan(t.path)} (width ${t.width}, ${t.pooling.join('+') || 'graph'} pooling, sha256 ${t.sha256.slice(0, 12)})
@@ -143,7 +149,7 @@ export function trainingMarkdown(result: TrainingResult, dataset: Dataset, names
   const disagreements = result.checkpoints.reduce((n, c) => n + c.trainer.filter((t) => !t.agrees).length, 0);
   return `# emb-bench training run: ${escapeMarkdown(names.run)}
 
-Dataset **${escapeMarkdown(dataset.name)}**${dataset.split ? ` (split ${escapeMarkdown(dataset.split)})` : ''}: ${(result.checkpoints[0]?.result ?? result.base)?.counts.scoredQueries ?? 0} queries scored against ${dataset.corpus.ids.length} documents; ${result.checkpoints.length} checkpoints${result.skipped.length ? ` (${result.skipped.length} deleted by the trainer before they were read: ${result.skipped.map(escapeMarkdown).join(', ')})` : ''}.
+Dataset **${escapeMarkdown(dataset.name)}**${dataset.split ? ` (split ${escapeMarkdown(dataset.split)})` : ''}: ${(result.checkpoints[0]?.result ?? result.base)?.counts.scoredQueries ?? 0} queries scored against ${dataset.corpus.ids.length} documents; ${result.checkpoints.length} checkpoints${result.skipped.length ? ` (${result.skipped.length} deleted by the trainer before they were read: ${result.skipped.map(escapeMarkdown).join(', ')})` : ''}.${conventionsLine((result.checkpoints[0]?.result ?? result.base)?.kLists)}
 
 ## The pick (${metric} x 100)
 

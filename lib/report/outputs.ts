@@ -12,12 +12,13 @@ import type { Matrix } from '../data/matrix.js';
 import { UserError } from '../errors.js';
 import type { EvalResult } from '../evaluate.js';
 import { metricNames, type KLists } from '../metrics/index.js';
-import { HEADLINE_METRIC } from '../defaults.js';
+import { headlineMetric } from '../defaults.js';
 import { renderChart, renderTrainingChart } from './chart.js';
 import { compareMarkdown, trainingMarkdown } from './markdown.js';
 import { compareResultsJson, perQueryJsonl, type TrainingResultsJson, trainingResultsJson } from './results.js';
 import type { TrainingResult } from '../training.js';
 import { STATS_METHODS } from '../stats/index.js';
+import { DEFAULT_RETRIEVED_K, retrievedJsonl } from './retrieved.js';
 
 const errText = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
@@ -66,7 +67,10 @@ export function stageOutputSet(dir: string, files: Record<string, () => string |
   const names = Object.keys(files);
   try {
     mkdirSync(tmp, { recursive: true });
-    for (const name of names) writeFileSync(join(tmp, name), files[name]());
+    for (const name of names) {
+      mkdirSync(dirname(join(tmp, name)), { recursive: true }); // names may hold folders (MTEB's layout)
+      writeFileSync(join(tmp, name), files[name]());
+    }
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     if (e instanceof UserError) throw e;
@@ -82,6 +86,7 @@ export function stageOutputSet(dir: string, files: Record<string, () => string |
       try {
         for (const name of names) {
           const target = join(dir, name);
+          mkdirSync(dirname(target), { recursive: true });
           if (existsSync(target)) {
             renameSync(target, join(tmp, `${name}.old`));
             kept.push(name);
@@ -106,17 +111,32 @@ export function writeOutputSet(dir: string, files: Record<string, () => string |
   return stageOutputSet(dir, files).commit();
 }
 
-/** results.json and per_query.jsonl of `score` and `eval`, staged. */
-export function stageEvalOutputs(dir: string, resultsJson: object, result: EvalResult): StagedOutputs {
+/** What each query retrieved: retrieved.jsonl's top `retrievedK` (0: no file), with the dataset's ids. */
+export interface RetrievedOptions {
+  dataset?: Dataset;
+  retrievedK?: number;
+}
+
+/** retrieved.jsonl of these results, when the dataset is given, retrievedK is not 0 and every result kept its ranked lists. */
+function retrievedFile(results: Record<string, EvalResult>, o: RetrievedOptions): Record<string, () => string> {
+  const k = o.retrievedK ?? DEFAULT_RETRIEVED_K;
+  if (!o.dataset || k === 0 || !Object.values(results).every((r) => r.top)) return {};
+  const dataset = o.dataset;
+  return { 'retrieved.jsonl': () => retrievedJsonl(dataset, results, k) };
+}
+
+/** results.json, per_query.jsonl and retrieved.jsonl of `score` and `eval`, staged. */
+export function stageEvalOutputs(dir: string, resultsJson: object, result: EvalResult, o: RetrievedOptions = {}): StagedOutputs {
   return stageOutputSet(dir, {
     'per_query.jsonl': () => perQueryJsonl({ model: result }),
+    ...retrievedFile({ model: result }, o),
     'results.json': () => JSON.stringify(resultsJson, null, 2) + '\n',
   });
 }
 
-/** results.json and per_query.jsonl of `score` and `eval`. */
-export function writeEvalOutputs(dir: string, resultsJson: object, result: EvalResult): string[] {
-  return stageEvalOutputs(dir, resultsJson, result).commit();
+/** results.json, per_query.jsonl and retrieved.jsonl of `score` and `eval`. */
+export function writeEvalOutputs(dir: string, resultsJson: object, result: EvalResult, o: RetrievedOptions = {}): string[] {
+  return stageEvalOutputs(dir, resultsJson, result, o).commit();
 }
 
 export interface CompareOutputOptions {
@@ -126,6 +146,8 @@ export interface CompareOutputOptions {
   names?: { base?: string; tuned?: string };
   /** The dim of the report's gained and lost queries (default: the smallest). */
   moversDim?: number;
+  /** Documents per query and dim in retrieved.jsonl (default DEFAULT_RETRIEVED_K; 0: no file). */
+  retrievedK?: number;
 }
 
 /** Checks that the report's movers dim is one of the run's dims. */
@@ -135,7 +157,7 @@ export function checkMoversDim(dim: number | undefined, dims: number[]): void {
 
 /** results.json, report.md, chart.png and per_query.jsonl of `compare`, staged. */
 export function stageCompareOutputs(dir: string, dataset: Dataset, result: CompareResult, options: CompareOutputOptions = {}): StagedOutputs {
-  const metric = options.chartMetric ?? HEADLINE_METRIC;
+  const metric = options.chartMetric ?? headlineMetric(result.base.kLists);
   checkHeadlineMetric(metric, result.base.kLists);
   checkMoversDim(options.moversDim, result.dims);
   const names = { base: options.names?.base ?? result.base.model.name, tuned: options.names?.tuned ?? result.tuned.model.name };
@@ -144,6 +166,7 @@ export function stageCompareOutputs(dir: string, dataset: Dataset, result: Compa
     'report.md': () => compareMarkdown(result, dataset, metric, names, options.moversDim),
     'chart.png': () => renderChart(result, metric, names),
     'per_query.jsonl': () => perQueryJsonl({ base: result.base, tuned: result.tuned }),
+    ...retrievedFile({ base: result.base, tuned: result.tuned }, { dataset, retrievedK: options.retrievedK }),
   });
 }
 
@@ -157,7 +180,7 @@ export function stageTrainingOutputs(
   dir: string,
   dataset: Dataset,
   result: TrainingResult,
-  o: { runName: string; runPath: string; baseName?: string; kLists: KLists; totalMs: number },
+  o: { runName: string; runPath: string; baseName?: string; kLists: KLists; totalMs: number; retrievedK?: number },
 ): { outputs: StagedOutputs; results: TrainingResultsJson } {
   const results = trainingResultsJson(dataset, result, { ...o, interval: STATS_METHODS.interval(result.stats), test: STATS_METHODS.test });
   const names = { run: o.runName, base: o.baseName ?? result.base?.model.name };
@@ -169,7 +192,9 @@ export function stageTrainingOutputs(
     'results.json': () => JSON.stringify(results, null, 2) + '\n',
     'report.md': () => trainingMarkdown(result, dataset, names),
     'chart.png': () => renderTrainingChart(result, names),
-    ...(Object.keys(perQuery).length ? { 'per_query.jsonl': () => perQueryJsonl(perQuery) } : {}),
+    ...(Object.keys(perQuery).length
+      ? { 'per_query.jsonl': () => perQueryJsonl(perQuery), ...retrievedFile(perQuery, { dataset, retrievedK: o.retrievedK }) }
+      : {}),
   });
   return { outputs, results };
 }

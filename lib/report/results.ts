@@ -220,7 +220,7 @@ export function trainingResultsJson(
   result: TrainingResult,
   o: { runName: string; runPath: string; baseName?: string; kLists: KLists; totalMs: number; interval: string; test: string },
 ): TrainingResultsJson {
-  const counts = result.checkpoints[0]?.result.counts ?? result.base?.counts ?? datasetCounts(dataset, judgeQueries(dataset));
+  const counts = result.checkpoints[0]?.result.counts ?? result.base?.counts ?? datasetCounts(dataset, judgeQueries(dataset, o.kLists.conventions));
   const side = (r: ModelEvalResult, name?: string) => {
     const { files: _files, ...model } = modelJson(r, name);
     return { model, engine: r.engine, encode_ms: r.encodeMs, score_ms: r.timingsMs.score, inferred_texts: r.inferred, metrics: r.metrics };

@@ -12,11 +12,22 @@ import { type CompareResultsJson, compareResultsJson } from '../report/results.j
 import { engineArithmetic } from '../score/engine.js';
 import { type Shard, shardRange, writePartial } from '../score/shards.js';
 import { datasetOf } from './eval.js';
-import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, reportingOptions, type RunListeners, type ScoringOptions } from './options.js';
+import {
+  encoderOptions,
+  type EncodingOptions,
+  type LoggingOptions,
+  registryOf,
+  reportingOptions,
+  type RetrievalOutputOptions,
+  retrievalOutputs,
+  type RunListeners,
+  type ScoringOptions,
+} from './options.js';
+import { checkTrecIds } from '../report/retrieved.js';
 import { type CompareExtra, type CompareRunKey, dataKey, loadKey, modelSettings, partPath } from './parts.js';
 import { modelRecord } from './records.js';
 
-export interface CompareRunOptions extends ScoringOptions, EncodingOptions, LoggingOptions, RunListeners {
+export interface CompareRunOptions extends ScoringOptions, EncodingOptions, LoggingOptions, RunListeners, RetrievalOutputOptions {
   base: string;
   tuned: string;
   /** Names in results.json, the report and the registry (default: the folders' names). */
@@ -61,7 +72,9 @@ export interface CompareShardRun {
 export async function runCompare(o: CompareRunOptions): Promise<CompareRun | CompareShardRun> {
   // Every option is checked before any data is read or any model encodes.
   const { chartMetric, kLists, out, scoring } = reportingOptions(o);
+  const retrieval = retrievalOutputs(o);
   const dataset = await datasetOf(o.data, o.load, o);
+  if (o.trecRun !== undefined) checkTrecIds(dataset);
   const options = { ...scoring, kLists, signal: o.signal, encoder: encoderOptions(o) };
   if (o.shard) return compareShardRun(o, o.shard, dataset, out, options);
   const seed = o.seed ?? DEFAULT_SEED;
@@ -72,7 +85,7 @@ export async function runCompare(o: CompareRunOptions): Promise<CompareRun | Com
   return withModels(o.base, o.tuned, options, (encoders, dims) => {
     checkMoversDim(o.moversDim, dims); // a usage error, before the registry hears of a run
     return logCompare(
-      { out, chartMetric, names: o.names, registry, signal: o.signal, moversDim: o.moversDim },
+      { out, chartMetric, names: o.names, registry, signal: o.signal, moversDim: o.moversDim, retrievedK: o.retrievedK, retrieval },
       dataset,
       runStart('compare', dataset, o.dims, kLists, o.device ?? 'cpu', o.commandLine),
       () => compare(encoders[0], encoders[1], dataset, { ...options, stats: { seed } }),
@@ -82,7 +95,16 @@ export async function runCompare(o: CompareRunOptions): Promise<CompareRun | Com
 
 /** Runs `work` (a compare, or a merge of its shards) as a logged registry run and writes its outputs. */
 export async function logCompare(
-  o: { out: string; chartMetric: string; names?: { base?: string; tuned?: string }; registry: string | null; signal?: AbortSignal; moversDim?: number },
+  o: {
+    out: string;
+    chartMetric: string;
+    names?: { base?: string; tuned?: string };
+    registry: string | null;
+    signal?: AbortSignal;
+    moversDim?: number;
+    retrievedK?: number;
+    retrieval?: ReturnType<typeof retrievalOutputs>;
+  },
   dataset: Dataset,
   start: RunStart,
   work: () => Promise<CompareResult>,
@@ -96,10 +118,11 @@ export async function logCompare(
     done = { result, results };
     return {
       models: [modelRecord('base', result.base, names.base, 'base_model_eval'), modelRecord('tuned', result.tuned, names.tuned, 'finetuned_model_eval')],
-      outputs: stageCompareOutputs(o.out, dataset, result, { chartMetric: o.chartMetric, names, moversDim: o.moversDim }),
+      outputs: stageCompareOutputs(o.out, dataset, result, { chartMetric: o.chartMetric, names, moversDim: o.moversDim, retrievedK: o.retrievedK }),
     };
   });
-  return { kind: 'compare', dataset, chartMetric: o.chartMetric, ...done!, ...logged };
+  const trec = o.retrieval?.write(dataset, { base: done!.result.base, tuned: done!.result.tuned }) ?? [];
+  return { kind: 'compare', dataset, chartMetric: o.chartMetric, ...done!, ...logged, files: [...logged.files, ...trec] };
 }
 
 async function compareShardRun(

@@ -9,10 +9,21 @@ import { checkDims } from '../score/engine.js';
 import { loggedRun, reachRegistry, runStart } from '../registry/index.js';
 import { checkOutDir, stageEvalOutputs } from '../report/outputs.js';
 import { type EvalResultsJson, evalResultsJson } from '../report/results.js';
-import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
+import {
+  encoderOptions,
+  type EncodingOptions,
+  type LoggingOptions,
+  registryOf,
+  type RetrievalOutputOptions,
+  retrievalOutputs,
+  type RunListeners,
+  type ScoringOptions,
+  scoringOptions,
+} from './options.js';
+import { checkTrecIds } from '../report/retrieved.js';
 import { modelRecord } from './records.js';
 
-export interface EvalRunOptions extends ScoringOptions, EncodingOptions, LoggingOptions, RunListeners {
+export interface EvalRunOptions extends ScoringOptions, EncodingOptions, LoggingOptions, RunListeners, RetrievalOutputOptions {
   /** A model folder, .onnx file, or Hub id. */
   model: string;
   /** The model's name in results.json and the registry (default: its folder's name). */
@@ -53,7 +64,9 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
   const out = o.out ?? DEFAULT_OUT_DIR;
   const scoring = scoringOptions(o);
   checkOutDir(out);
+  const retrieval = retrievalOutputs(o);
   const dataset = await datasetOf(o.data, o.load, o);
+  if (o.trecRun !== undefined) checkTrecIds(dataset);
   let done: Pick<EvalRun, 'result' | 'results'> | undefined;
   const registry = registryOf(o);
   await reachRegistry(registry);
@@ -71,7 +84,11 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
     const results = evalResultsJson('eval', dataset, result, { modelName: o.modelName });
     checkAborted(o.signal);
     done = { result, results };
-    return { models: [modelRecord('model', result, o.modelName, 'model_eval')], outputs: stageEvalOutputs(out, results, result) };
+    return {
+      models: [modelRecord('model', result, o.modelName, 'model_eval')],
+      outputs: stageEvalOutputs(out, results, result, { dataset, retrievedK: o.retrievedK }),
+    };
   }).finally(() => encoder.close());
-  return { dataset, ...done!, ...logged };
+  const files = [...logged.files, ...retrieval.write(dataset, { model: done!.result })];
+  return { dataset, ...done!, ...logged, files };
 }

@@ -3,7 +3,7 @@
 import { compareFromTopK } from '../compare.js';
 import { type Dataset, datasetFingerprint, judgeQueries } from '../data/dataset.js';
 import { loadDataset } from '../data/load.js';
-import { HEADLINE_METRIC } from '../defaults.js';
+import { headlineMetric } from '../defaults.js';
 import { invalidParameter, UserError } from '../errors.js';
 import { rankingMetrics } from '../evaluate.js';
 import { maxK } from '../metrics/index.js';
@@ -52,7 +52,7 @@ function checkFingerprint(dataset: Dataset, run: { data: { path: string; fingerp
 
 async function mergeCompare(parts: Array<Part<CompareRunKey, CompareExtra>>, o: MergeRunOptions): Promise<CompareRun> {
   const run = parts[0].partial.header.run;
-  const chartMetric = o.chartMetric ?? HEADLINE_METRIC;
+  const chartMetric = o.chartMetric ?? headlineMetric(run.k_lists);
   checkHeadlineMetric(chartMetric, run.k_lists);
   const topk = mergePartials(parts, maxK(run.k_lists));
   const dataset = await loadDataset(run.data.path, run.data.load);
@@ -78,7 +78,7 @@ async function mergeScore(parts: Array<Part<ScoreRunKey, ScoreExtra>>, out: stri
   const merged = mergePartials(parts, maxK(run.k_lists));
   const dataset = await loadDataset(run.data.path, run.data.load);
   checkFingerprint(dataset, run);
-  const result = rankingMetrics(dataset, judgeQueries(dataset), merged.model, run.k_lists);
+  const result = rankingMetrics(dataset, judgeQueries(dataset, run.k_lists.conventions), merged.model, run.k_lists);
   const results = evalResultsJson('score', dataset, result, { inputs: parts[0].partial.header.extra.inputs });
-  return { kind: 'score', dataset, result, results, files: writeEvalOutputs(out, results, result) };
+  return { kind: 'score', dataset, result, results, files: writeEvalOutputs(out, results, result, { dataset }) };
 }

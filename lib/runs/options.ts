@@ -1,8 +1,13 @@
 // What every run takes: where it logs, how it encodes, and who hears about it.
-import { DEFAULT_CACHE_DIR, DEFAULT_OUT_DIR, defaultRegistryPath, HEADLINE_METRIC } from '../defaults.js';
+import { DEFAULT_CACHE_DIR, DEFAULT_OUT_DIR, defaultRegistryPath, headlineMetric } from '../defaults.js';
 import type { EncoderOptions } from '../encode/encoder.js';
 import { DEFAULT_K_LISTS, type KLists } from '../metrics/index.js';
-import { checkHeadlineMetric, checkOutDir } from '../report/outputs.js';
+import { checkHeadlineMetric, checkOutDir, writeOutputSet } from '../report/outputs.js';
+import { mtebModel, mtebResultFiles } from '../report/mteb.js';
+import { checkTrecIds, ranxFiles, trecRunFiles } from '../report/retrieved.js';
+import type { Dataset } from '../data/dataset.js';
+import type { EvalResult, ModelEvalResult } from '../evaluate.js';
+import { invalidParameter, UserError } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import { engineSettings } from '../score/engine.js';
 import type { Arithmetic, Device, KernelChoice } from '../score/types.js';
@@ -38,8 +43,8 @@ export function reportingOptions(o: ScoringOptions & { chartMetric?: string; out
   out: string;
   scoring: ScoringOptions;
 } {
-  const chartMetric = o.chartMetric ?? HEADLINE_METRIC;
   const kLists = o.kLists ?? DEFAULT_K_LISTS;
+  const chartMetric = o.chartMetric ?? headlineMetric(kLists);
   const out = o.out ?? DEFAULT_OUT_DIR;
   checkHeadlineMetric(chartMetric, kLists);
   const scoring = scoringOptions(o);
@@ -51,6 +56,59 @@ export function reportingOptions(o: ScoringOptions & { chartMetric?: string; out
 export function scoringOptions(o: ScoringOptions): ScoringOptions {
   const { arithmetic, kernel } = engineSettings(o);
   return { dims: o.dims, kLists: o.kLists, device: o.device, threads: o.threads, arithmetic, kernel };
+}
+
+/** The files a run writes beside its results: what each query retrieved, and what other IR tools read. */
+export interface RetrievalOutputOptions {
+  /** Documents per query and dim in retrieved.jsonl (default 10; 0: no retrieved.jsonl). */
+  retrievedK?: number;
+  /** Also write TREC run files (one per model and dim, the whole scored top k) and the qrels here, for trec_eval and ranx. */
+  trecRun?: string;
+  /** Also write ranx's JSON run (one per model and dim) and qrels here. */
+  ranxRun?: string;
+  /** Also write MTEB's result files here, in its results repository's layout (needs the trec conventions). */
+  mtebResults?: string;
+}
+
+/**
+ * Checks the retrieval outputs' settings before any work (`models`: whether the run has models
+ * to name, which MTEB's files need); returns the writer of the other tools' files, run once the
+ * run's outputs are in place.
+ */
+export function retrievalOutputs(
+  o: RetrievalOutputOptions & { kLists?: KLists },
+  models = true,
+): { write(dataset: Dataset, results: Record<string, EvalResult>): string[] } {
+  if (o.retrievedK !== undefined && (!Number.isInteger(o.retrievedK) || o.retrievedK < 0))
+    throw invalidParameter('retrievedK', 'a whole number of documents (0: none)', o.retrievedK);
+  if (o.mtebResults !== undefined) {
+    if (o.kLists?.conventions !== 'trec')
+      throw new UserError("mtebResults: MTEB's result files hold MTEB's numbers: run with conventions trec (--conventions trec)", 'ERR_OPTION', 'mtebResults');
+    if (!models)
+      throw new UserError('mtebResults: MTEB result files name a model; precomputed embeddings have none (use eval or compare)', 'ERR_OPTION', 'mtebResults');
+  }
+  for (const dir of [o.trecRun, o.ranxRun, o.mtebResults]) if (dir !== undefined) checkOutDir(dir);
+  return {
+    write(dataset, results) {
+      const files: string[] = [];
+      if (o.trecRun !== undefined) {
+        checkTrecIds(dataset);
+        files.push(...writeOutputSet(o.trecRun, trecRunFiles(dataset, results)));
+      }
+      if (o.ranxRun !== undefined) files.push(...writeOutputSet(o.ranxRun, ranxFiles(dataset, results)));
+      if (o.mtebResults !== undefined) {
+        const entries = Object.values(results) as ModelEvalResult[];
+        const base = results.base as ModelEvalResult | undefined;
+        const list = entries.map((r) => ({
+          model: mtebModel(r, r !== base && base ? mtebModel(base).name : undefined),
+          result: r,
+          seconds: (r.encodeMs + r.timingsMs.score + r.timingsMs.metrics) / 1000,
+        }));
+        files.push(...writeOutputSet(o.mtebResults, mtebResultFiles(dataset, list)));
+      }
+      return files;
+    },
+  };
 }
 
 export interface EncodingOptions {

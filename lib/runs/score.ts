@@ -13,11 +13,12 @@ import { checkOutDir, writeEvalOutputs } from '../report/outputs.js';
 import { type EvalResultsJson, evalResultsJson } from '../report/results.js';
 import { checkDims, engineArithmetic, scoreSlice } from '../score/engine.js';
 import { type Shard, shardRange, writePartial } from '../score/shards.js';
-import { type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
+import { type RetrievalOutputOptions, retrievalOutputs, type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
+import { checkTrecIds } from '../report/retrieved.js';
 import { dataKey, loadKey, partPath, type ScoreExtra, type ScoreRunKey } from './parts.js';
 import { datasetOf } from './eval.js';
 
-export interface ScoreRunOptions extends ScoringOptions, RunListeners {
+export interface ScoreRunOptions extends ScoringOptions, RunListeners, RetrievalOutputOptions {
   /** A BEIR folder or a pairs file (read with `load`; rows follow its order, as `encode` writes them), or a loaded Dataset. */
   data: string | Dataset;
   load?: LoadOptions;
@@ -72,8 +73,10 @@ export async function runScore(o: ScoreRunOptions): Promise<ScoreRun | ScoreShar
   const out = o.out ?? DEFAULT_OUT_DIR;
   const kLists = o.kLists ?? DEFAULT_K_LISTS;
   const scoring = scoringOptions(o);
+  const retrieval = retrievalOutputs(o, false);
   const load = { ...o.load, split: o.load?.split ?? o.split ?? DEFAULT_SPLIT };
   const dataset = await datasetOf(o.data, load, {});
+  if (o.trecRun !== undefined) checkTrecIds(dataset);
   const queries = readEmbeddings(o.queryEmbeddings);
   const corpus = readEmbeddings(o.corpusEmbeddings);
   const dims = o.dims ?? [corpus.cols];
@@ -85,7 +88,8 @@ export async function runScore(o: ScoreRunOptions): Promise<ScoreRun | ScoreShar
   const result = await evaluateEmbeddings(dataset, queries, corpus, { ...scoring, dims, kLists, signal: o.signal });
   const results = evalResultsJson('score', dataset, result, { inputs });
   checkAborted(o.signal);
-  return { kind: 'score', dataset, result, results, files: writeEvalOutputs(out, results, result) };
+  const files = writeEvalOutputs(out, results, result, { dataset, retrievedK: o.retrievedK });
+  return { kind: 'score', dataset, result, results, files: [...files, ...retrieval.write(dataset, { model: result })] };
 }
 
 async function scoreShard(
@@ -108,7 +112,7 @@ async function scoreShard(
     );
   const slice =
     corpus.rows === total ? { data: corpus.data.subarray(range.start * corpus.cols, range.end * corpus.cols), rows: sliceRows, cols: corpus.cols } : corpus;
-  const judged = judgeQueries(dataset);
+  const judged = judgeQueries(dataset, o.kLists.conventions);
   const top = await scoreSlice(takeRows(queries, judged.queryRows), slice, range.start, o.dims, maxK(o.kLists), o);
   checkAborted(o.signal);
   const run: ScoreRunKey = {

@@ -15,7 +15,18 @@ import type { TrainingResultsJson } from '../report/results.js';
 import { checkDims } from '../score/engine.js';
 import { type CheckpointResult, evaluateCheckpoint, summarizeTraining, type TrainingResult } from '../training.js';
 import { datasetOf } from './eval.js';
-import { encoderOptions, type EncodingOptions, type LoggingOptions, registryOf, reportingOptions, type RunListeners, type ScoringOptions } from './options.js';
+import {
+  encoderOptions,
+  type EncodingOptions,
+  type LoggingOptions,
+  registryOf,
+  reportingOptions,
+  type RetrievalOutputOptions,
+  retrievalOutputs,
+  type RunListeners,
+  type ScoringOptions,
+} from './options.js';
+import { checkTrecIds } from '../report/retrieved.js';
 import { modelIdentity, modelRecord } from './records.js';
 
 export interface WatchOptions {
@@ -27,7 +38,7 @@ export interface WatchOptions {
   idleMs?: number;
 }
 
-export interface TrainingRunOptions extends ScoringOptions, EncodingOptions, LoggingOptions, RunListeners {
+export interface TrainingRunOptions extends ScoringOptions, EncodingOptions, LoggingOptions, RunListeners, RetrievalOutputOptions {
   /** A training run's output folder: its checkpoint-<step> folders, and the final model at its root when saved there. */
   run: string;
   /** Some of its checkpoints only: step numbers, checkpoint names, or `final` (default: all). */
@@ -78,6 +89,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  */
 export async function runTraining(o: TrainingRunOptions): Promise<TrainingRun> {
   const { chartMetric, kLists, out, scoring } = reportingOptions(o);
+  const retrieval = retrievalOutputs(o);
   const t0 = performance.now();
   const runDir = resolve(o.run);
   if (o.watch && o.checkpoints)
@@ -87,6 +99,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRun> {
   if (o.watch && !isDirectory(runDir)) throw new UserError(`${o.run}: not a folder (a watch needs the trainer's output folder)`, 'ERR_TRAINING_OUTPUT');
   if (!o.watch && listed.length === 0) throw new UserError(`${o.run}: no checkpoint holds a model yet`, 'ERR_TRAINING_OUTPUT');
   const dataset = await datasetOf(o.data, o.load, o);
+  if (o.trecRun !== undefined) checkTrecIds(dataset);
   const registry = registryOf(o);
   await reachRegistry(registry);
   const runName = o.names?.run ?? basename(runDir);
@@ -140,11 +153,31 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRun> {
     else for (const [i, c] of listed.entries()) await take(c, o.signal, `${c.name} (${i + 1} of ${listed.length})`);
     checkAborted(o.signal);
     const result = await summarizeTraining(evaluated, baseResult, chartMetric, { stats, signal: o.signal, skipped });
-    const staged = stageTrainingOutputs(out, dataset, result, { runName, runPath: runDir, baseName: o.names?.base, kLists, totalMs: performance.now() - t0 });
+    const staged = stageTrainingOutputs(out, dataset, result, {
+      runName,
+      runPath: runDir,
+      baseName: o.names?.base,
+      kLists,
+      totalMs: performance.now() - t0,
+      retrievedK: o.retrievedK,
+    });
     done = { result, results: staged.results };
     return { models: trainingRecords(result, runName, runDir, o.names?.base), outputs: staged.outputs };
   }).finally(() => base?.close());
-  return { kind: 'training', dataset, chartMetric, ...done!, ...logged, tokenization: { tokenized: tokens.tokenized, served: tokens.served } };
+  const labelled = Object.fromEntries([
+    ...(done!.result.base ? [['base', done!.result.base] as const] : []),
+    ...done!.result.checkpoints.map((c) => [c.checkpoint.name, c.result] as const),
+  ]);
+  const trec = Object.keys(labelled).length ? retrieval.write(dataset, labelled) : [];
+  return {
+    kind: 'training',
+    dataset,
+    chartMetric,
+    ...done!,
+    ...logged,
+    files: [...logged.files, ...trec],
+    tokenization: { tokenized: tokens.tokenized, served: tokens.served },
+  };
 }
 
 /** Polls the run's folder until `w.stop` fires (or `w.idleMs` passes without a new checkpoint), taking each checkpoint once it is complete. */
