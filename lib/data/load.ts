@@ -1,10 +1,10 @@
 // One entry point for every dataset format: a BEIR folder or a pairs file.
 import { existsSync, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
-import { loadBeir } from './beir.js';
+import { beirDataset, loadBeir, type Row, tsvQrelsRows } from './beir.js';
 import type { Dataset } from './dataset.js';
-import { loadPairs, ZENML_FIELDS, type PairsFields, type PairsFormat } from './pairs.js';
-import { datasetSplit, type HubOptions, parseRepoRef } from '../hub/hub.js';
+import { detectPairsFormat, loadPairs, readPairRows, ZENML_FIELDS, type PairsFields, type PairsFormat } from './pairs.js';
+import { type BeirLayout, beirSplit, datasetSplit, type HubOptions, parseRepoRef } from '../hub/hub.js';
 
 export interface LoadOptions {
   /** Hub datasets: where they come from and are cached (default: the environment). */
@@ -24,6 +24,8 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   const hub = existsSync(path) ? null : parseRepoRef(path);
   if (hub?.type === 'dataset') {
     const split = options.split ?? 'test';
+    const beir = await beirSplit(hub, split, options.hub);
+    if (beir) return hubBeir(hub.id, split, beir);
     const { files, commit, ref } = await datasetSplit(hub, split, options.hub);
     const fields = { ...ZENML_FIELDS, ...Object.fromEntries(Object.entries(options.fields ?? {}).filter(([, v]) => v !== undefined)) };
     const ds = await loadPairs(files, { fields, corpus: options.corpus, name: hub.id, source: `hf://datasets/${hub.id}@${commit}` });
@@ -41,4 +43,23 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
     fields: { ...ZENML_FIELDS, ...Object.fromEntries(Object.entries(options.fields ?? {}).filter(([, v]) => v !== undefined)) },
     corpus: options.corpus,
   });
+}
+
+/** NanoBEIR's repos (sentence-transformers/NanoBEIR-en and its variants, zeta-alpha-ai/Nano<Name>). */
+export const isNanoBeirRepo = (id: string) => /^Nano/i.test(id.split('/').pop() ?? '');
+
+/**
+ * A BEIR-shaped Hub dataset (MTEB's or NanoBEIR's layout) from its downloaded files. NanoBEIR's
+ * are read as sentence-transformers' NanoBEIREvaluator reads them: a document's text without its
+ * title, empty texts left out, each split named after its dataset (the run's name: NanoSciFact).
+ */
+async function hubBeir(id: string, split: string, files: BeirLayout & { commit: string }): Promise<Dataset> {
+  const rowsOf = async (paths: string[]): Promise<Row[]> =>
+    (await Promise.all(paths.map((f) => (f.endsWith('.tsv') ? tsvQrelsRows(f) : readPairRows(f, detectPairsFormat(f)))))).flat();
+  const nano = isNanoBeirRepo(id);
+  return beirDataset(
+    { corpus: await rowsOf(files.corpus), queries: await rowsOf(files.queries), qrels: await rowsOf(files.qrels) },
+    { name: nano ? split : id, source: `hf://datasets/${id}@${files.commit}`, split, corpus: files.corpus[0], queries: files.queries[0], qrels: files.qrels[0] },
+    nano ? { titles: false, dropEmpty: true } : undefined,
+  );
 }

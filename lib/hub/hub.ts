@@ -525,3 +525,75 @@ function listFiles(dir: string, prefix = ''): string[] {
     return [];
   }
 }
+
+/** The files of a BEIR-shaped dataset repo for one split (repo paths), or null when the repo is not BEIR-shaped. */
+export interface BeirLayout {
+  corpus: string[];
+  queries: string[];
+  qrels: string[];
+}
+
+/**
+ * The BEIR shape in a dataset repo's files: MTEB's older layout (corpus.jsonl, queries.jsonl,
+ * qrels/<split>.tsv), or configs as folders (MTEB's `corpus/`, `queries/` and `default/` or
+ * `qrels/` Parquet; NanoBEIR's `corpus/`, `queries/`, `qrels/` with one split per dataset).
+ * A config whose files name the split gives those, else all its files (MTEB's corpus and
+ * queries are one split of their own); the qrels must name the split. null: not BEIR-shaped.
+ */
+export function beirLayout(files: string[], split: string): BeirLayout | null {
+  if (files.includes('corpus.jsonl') && files.includes('queries.jsonl'))
+    return { corpus: ['corpus.jsonl'], queries: ['queries.jsonl'], qrels: files.filter((f) => f === `qrels/${split}.tsv`) };
+  const under = (dir: string) => files.filter((f) => f.startsWith(`${dir}/`) && DATA_EXTENSIONS.includes(f.split('.').pop()!.toLowerCase()));
+  const corpus = under('corpus');
+  if (corpus.length === 0) return null;
+  const pick = (group: string[]) => {
+    const named = splitFiles(group, split);
+    if (named.length) return named;
+    const ext = DATA_EXTENSIONS.find((e) => group.some((f) => f.toLowerCase().endsWith(`.${e}`)));
+    return group.filter((f) => ext && f.toLowerCase().endsWith(`.${ext}`)).sort();
+  };
+  const qrels = [...files.filter((f) => f === `qrels/${split}.tsv`), ...splitFiles([...under('qrels'), ...under('default'), ...under('data')], split)];
+  return { corpus: pick(corpus), queries: pick(under('queries')), qrels: qrels.slice(0, qrels[0]?.endsWith('.tsv') ? 1 : qrels.length) };
+}
+
+/** The splits a BEIR-shaped repo's qrels name (for errors). */
+function qrelsSplits(files: string[]): string {
+  const names = files
+    .filter((f) => /^(qrels|default|data)\//.test(f))
+    .map((f) => (f.split('/').pop() ?? '').replace(/\.[a-z]+$/i, '').replace(/-\d{5}-of-\d{5}$/, ''));
+  return [...new Set(names)].sort().join(', ') || 'none';
+}
+
+/**
+ * A BEIR-shaped dataset repo's files for `split`, downloaded into the shared cache (offline: the
+ * cached snapshot's), as local paths; null when the repo is not BEIR-shaped (a pairs dataset).
+ */
+export async function beirSplit(ref: RepoRef, split: string, o: HubOptions = {}): Promise<(BeirLayout & { commit: string }) | null> {
+  const s = settings(o);
+  const folder = repoFolder(s, ref);
+  let commit: string;
+  let files: string[];
+  if (s.offline) {
+    const cached = cachedCommit(s, ref);
+    if (!cached) return null; // datasetSplit says what the cache lacks
+    commit = cached;
+    files = listFiles(join(folder, 'snapshots', commit));
+  } else {
+    ({ commit, files } = await repoInfo(s, ref));
+  }
+  const layout = beirLayout(files, split);
+  if (!layout) return null;
+  if (layout.qrels.length === 0 || layout.queries.length === 0)
+    throw new UserError(
+      `${formatRef(ref)}: ${layout.queries.length === 0 ? 'no queries' : `no qrels for split "${split}" (the repo's qrels: ${qrelsSplits(files)})`}`,
+      'ERR_NOT_FOUND',
+      'split',
+    );
+  const all = [...layout.corpus, ...layout.queries, ...layout.qrels];
+  if (!s.offline) {
+    for (const f of all) await downloadFile(s, ref, commit, f, o);
+    writeRef(s, ref, commit);
+  }
+  const local = (fs: string[]) => fs.map((f) => join(folder, 'snapshots', commit, f));
+  return { corpus: local(layout.corpus), queries: local(layout.queries), qrels: local(layout.qrels), commit };
+}
