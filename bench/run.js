@@ -1,4 +1,4 @@
-// npm run bench -- <score|scale|exact|auto|bound|encode|e2e|ui|shards|training|all> (or: ab BEFORE.node AFTER.node [reps]): figures beside their baselines, from one run;
+// npm run bench -- <score|scale|exact|auto|bound|encode|e2e|ui|shards|training|suite|all> (or: ab BEFORE.node AFTER.node [reps]): figures beside their baselines, from one run;
 // each writes bench/results/<name>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { scoreBench } from './score.js';
@@ -15,6 +15,7 @@ const benches = {
   ui: async () => (await import('./ui.js')).uiBench(),
   shards: async () => (await import('./shards.js')).shardsBench(),
   training: async () => (await import('./training.js')).trainingBench(),
+  suite: async () => (await import('./suite.js')).suiteBench(),
   ab: async () => (await import('./ab.js')).abBench(process.argv.slice(3)),
 };
 const names = which === 'all' ? Object.keys(benches).filter((n) => n !== 'ab') : [which];

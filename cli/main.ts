@@ -25,10 +25,11 @@ import {
   UserError,
   VERSION,
 } from '../lib/index.js';
-import { type EncodingOptions, type ScoringOptions, shardFromEnv } from '../lib/runs/index.js';
+import { type EncodingOptions, expandData, isSuite, type ScoringOptions, shardFromEnv } from '../lib/runs/index.js';
 import { compareCommand, demoCommand, mergeCommand } from './commands/compare.js';
 import { doctor } from './commands/doctor.js';
 import { encodeCommand, evalCommand, scoreCommand } from './commands/evaluate.js';
+import { compareSuiteCommand, evalSuiteCommand } from './commands/suite.js';
 import { trainingCommand } from './commands/training.js';
 import { copyCommand, exportCommand, registryCommand } from './commands/registry.js';
 import { context, installErrorHandlers, installSignalHandlers, reportError, waitForSignal, warn } from './context.js';
@@ -78,7 +79,11 @@ const retrievalFlags = (o: Record<string, unknown>) => ({
 /** How the data is read: a BEIR folder, or a pairs file with its field names. */
 const withData = (c: Command) =>
   c
-    .requiredOption('--data <path>', 'BEIR folder, or a pairs file (JSONL, JSON array, CSV, Parquet)')
+    .requiredOption(
+      '--data <path>',
+      'BEIR folder, pairs file (JSONL, JSON array, CSV, Parquet) or hf://datasets/org/name; eval and compare: again for more datasets, or nanobeir[:scifact,nfcorpus]',
+      (v: string, list: string[] = []) => [...list, v],
+    )
     .addOption(new Option('--format <format>', 'dataset format (default: detected)').choices(['beir', 'jsonl', 'json', 'csv', 'parquet']))
     .option('--split <name>', 'qrels split of a BEIR folder', DEFAULT_SPLIT)
     .option('--query-field <name>', 'pairs: query text field (ZenML: anchor)')
@@ -117,7 +122,7 @@ withEngine(
   await scoreCommand(
     {
       ...engineFlags(o),
-      data: o.data,
+      data: oneData(o),
       queryEmbeddings: o.queryEmbeddings,
       corpusEmbeddings: o.corpusEmbeddings,
       dims: o.dims !== undefined ? parseIntList(o.dims, '--dims') : undefined,
@@ -167,14 +172,20 @@ function trainingFlags(o: Record<string, unknown>, model: string) {
   };
 }
 
-/** What eval and compare take alike: encoding, engine, registry, data, dims, output. */
+/** The one dataset of a command that takes one (or of a run that is not a suite). */
+function oneData(o: Record<string, unknown>): string {
+  const data = o.data as string[];
+  if (isSuite(data)) throw new UserError(`--data: this run takes one dataset, got ${data.join(', ')} (eval and compare take several)`, 'ERR_OPTION');
+  return data[0];
+}
+
+/** What eval and compare take alike: encoding, engine, registry, dims, output (not the data: one dataset or a suite). */
 function runFlags(o: Record<string, unknown>) {
   return {
     ...encodeFlags(o),
     ...engineFlags(o),
     registry: registryOption(o),
     commandLine: commandLine(),
-    data: o.data as string,
     load: loadFlags(o),
     dims: o.dims !== undefined ? parseIntList(o.dims as string, '--dims') : undefined,
     out: o.out as string,
@@ -223,7 +234,12 @@ withEngine(
     ),
   ),
 ).action(async (model: string, o) => {
-  const common = runFlags(o);
+  if (isSuite(o.data)) {
+    if (trainingFlags(o, model)) throw new UserError('--data: a training run evaluates on one dataset', 'ERR_OPTION');
+    await evalSuiteCommand({ ...runFlags(o), data: expandData(o.data), modelName: o.modelName, model }, context({ quiet: o.quiet }));
+    return;
+  }
+  const common = { ...runFlags(o), data: oneData(o) };
   const training = trainingFlags(o, model);
   if (training)
     await trainingCommand(
@@ -243,7 +259,7 @@ withData(
   ).option('--shard <I/N>', 'encode slice I of N of the corpus and of the queries (default: from the Slurm or Kubernetes variables)'),
 ).action(async (model: string, o) => {
   const shard = o.shard !== undefined ? parseShard(o.shard, 'shard') : (shardFromEnv() ?? undefined);
-  await encodeCommand({ ...encodeFlags(o), model, data: o.data, load: loadFlags(o), out: o.out, shard }, context({ quiet: o.quiet }));
+  await encodeCommand({ ...encodeFlags(o), model, data: oneData(o), load: loadFlags(o), out: o.out, shard }, context({ quiet: o.quiet }));
 });
 
 withEngine(
@@ -272,7 +288,24 @@ withEngine(
     ),
   ),
 ).action(async (base: string, tuned: string, o) => {
-  const common = { ...runFlags(o), chartMetric: o.chartMetric as string, seed: parseSeed(o.seed) };
+  if (isSuite(o.data)) {
+    if (trainingFlags(o, tuned)) throw new UserError('--data: a training run is compared on one dataset', 'ERR_OPTION');
+    if (o.shard !== undefined) throw new UserError('--shard: a suite runs whole datasets; shard one dataset at a time', 'ERR_OPTION');
+    await compareSuiteCommand(
+      {
+        ...runFlags(o),
+        data: expandData(o.data),
+        chartMetric: o.chartMetric as string | undefined,
+        seed: parseSeed(o.seed),
+        names: { base: o.baseName, tuned: o.tunedName },
+        base,
+        tuned,
+      },
+      context({ quiet: o.quiet }),
+    );
+    return;
+  }
+  const common = { ...runFlags(o), data: oneData(o), chartMetric: o.chartMetric as string, seed: parseSeed(o.seed) };
   const training = trainingFlags(o, tuned);
   if (training) {
     if (o.shard !== undefined) throw new UserError('--shard: a training run is not sharded; give one model as <tuned>', 'ERR_OPTION');

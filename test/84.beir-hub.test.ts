@@ -37,7 +37,7 @@ describe('BEIR-shaped Hub datasets', () => {
   let hub: FakeHub;
   // a local BEIR folder with graded qrels (0, 1, 2) and titles: the reference the Hub copies must equal
   const local = writeTinyBeir({ docs: 40, queries: 10, seed: 9 });
-  const corpus = jsonl(join(local, 'corpus.jsonl')).map((d, i) => ({ ...d, title: i % 3 === 0 ? `title ${i}` : '' }));
+  const corpus: Rec[] = jsonl(join(local, 'corpus.jsonl')).map((d, i) => ({ ...d, title: i % 3 === 0 ? `title ${i}` : '' }));
   writeFileSync(join(local, 'corpus.jsonl'), corpus.map((d) => JSON.stringify(d)).join('\n') + '\n');
   const queries = jsonl(join(local, 'queries.jsonl'));
   const qrels: Rec[] = queries.flatMap((q, i) => [

@@ -59,7 +59,14 @@ async function hubBeir(id: string, split: string, files: BeirLayout & { commit: 
   const nano = isNanoBeirRepo(id);
   return beirDataset(
     { corpus: await rowsOf(files.corpus), queries: await rowsOf(files.queries), qrels: await rowsOf(files.qrels) },
-    { name: nano ? split : id, source: `hf://datasets/${id}@${files.commit}`, split, corpus: files.corpus[0], queries: files.queries[0], qrels: files.qrels[0] },
+    {
+      name: nano ? split : id,
+      source: `hf://datasets/${id}@${files.commit}`,
+      split,
+      corpus: files.corpus[0],
+      queries: files.queries[0],
+      qrels: files.qrels[0],
+    },
     nano ? { titles: false, dropEmpty: true } : undefined,
   );
 }

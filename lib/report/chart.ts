@@ -217,3 +217,56 @@ export function renderTrainingChart(result: TrainingResult, names: { run: string
   });
   return canvas.toBuffer('image/png');
 }
+
+/** One cell of a suite chart: its label and its fill. */
+export interface SuiteCell {
+  text: string;
+  fill: string;
+  bold?: boolean;
+}
+
+/**
+ * chart.png of a suite: a grid of datasets (rows, the means last) by dims (columns), each cell
+ * the value `cell` gives (a compare: the difference x 100 with its verdict's colour; an eval:
+ * the metric x 100), a title and a footnote.
+ */
+export function renderSuiteChart(title: string, rows: string[], dims: number[], cell: (row: string, dim: number) => SuiteCell, footnote: string): Buffer {
+  registerFont();
+  const left = 220;
+  const cw = 110;
+  const ch = 34;
+  const top = 86;
+  const width = Math.max(760, left + cw * dims.length + 40);
+  const height = top + ch * rows.length + 60;
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = CHART_COLORS.background;
+  ctx.fillRect(0, 0, width, height);
+  ctx.fillStyle = '#000';
+  ctx.font = `bold 20px "${FONT}"`;
+  ctx.fillText(title, 20, 34);
+  ctx.font = `bold 14px "${FONT}"`;
+  dims.forEach((d, j) => {
+    const label = `dim ${d}`;
+    ctx.fillText(label, left + j * cw + (cw - ctx.measureText(label).width) / 2, top - 12);
+  });
+  rows.forEach((row, i) => {
+    const y = top + i * ch;
+    ctx.fillStyle = '#000';
+    ctx.font = `${/mean$/.test(row) ? 'bold ' : ''}14px "${FONT}"`;
+    const name = row.length > 28 ? `${row.slice(0, 27)}…` : row;
+    ctx.fillText(name, 20, y + 22);
+    dims.forEach((d, j) => {
+      const c = cell(row, d);
+      ctx.fillStyle = c.fill;
+      ctx.fillRect(left + j * cw + 2, y + 2, cw - 4, ch - 4);
+      ctx.fillStyle = '#000';
+      ctx.font = `${c.bold ? 'bold ' : ''}14px "${FONT}"`;
+      ctx.fillText(c.text, left + j * cw + (cw - ctx.measureText(c.text).width) / 2, y + 22);
+    });
+  });
+  ctx.font = `13px "${FONT}"`;
+  ctx.fillStyle = '#555';
+  ctx.fillText(footnote, 20, height - 22);
+  return canvas.toBuffer('image/png');
+}

@@ -8,6 +8,20 @@ export { runEncode, type EncodeRun, type EncodeRunOptions } from './encode.js';
 export { runMerge, type MergeRun, type MergeRunOptions } from './merge.js';
 export { runTraining, type TrainingRun, type TrainingRunOptions, type WatchOptions } from './training.js';
 export { shardFromEnv } from './scheduler.js';
+export {
+  runEvalSuite,
+  runCompareSuite,
+  expandData,
+  isSuite,
+  suiteKey,
+  NANOBEIR_DATASETS,
+  NANOBEIR_REPO,
+  type DataSpec,
+  type EvalSuiteRun,
+  type CompareSuiteRun,
+  type SuiteDataset,
+  type SuiteDifference,
+} from './suite.js';
 export { queryTextsOf } from './texts.js';
 export type { EncodingOptions, LoggingOptions, RunListeners, ScoringOptions } from './options.js';
 export type { CompareExtra, CompareHeader, CompareRunKey, ModelSettings, ScoreExtra, ScoreHeader, ScoreRunKey } from './parts.js';

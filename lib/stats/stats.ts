@@ -164,3 +164,39 @@ export async function compareMetrics(
   }
   return out;
 }
+
+/**
+ * The mean over groups (datasets) of each group's mean paired difference, tested as the groups
+ * were sampled: a stratified bootstrap (queries resampled within each group) for the interval,
+ * and the paired sign-flip test of that weighted mean for the p-value (each query's difference
+ * weighted 1 / (groups x its group's queries), so every dataset counts once, as a suite's mean
+ * of means counts it).
+ */
+export function groupedMeanTest(
+  groups: ArrayLike<number>[],
+  { samples = 10000, permutations = 10000, seed = 0, level = 0.95 } = {},
+): { diff: number; ciLow: number; ciHigh: number; pValue: number } {
+  const live = groups.filter((g) => g.length > 0);
+  const G = live.length;
+  if (G === 0) return { diff: 0, ciLow: 0, ciHigh: 0, pValue: 1 };
+  const diff = live.reduce((s, g) => s + mean(g), 0) / G;
+  const rand = seededRandom(seed);
+  const means = new Float64Array(samples);
+  for (let b = 0; b < samples; b++) {
+    let total = 0;
+    for (const g of live) {
+      let s = 0;
+      for (let i = 0; i < g.length; i++) s += g[Math.floor(rand() * g.length)];
+      total += s / g.length;
+    }
+    means[b] = total / G;
+  }
+  means.sort();
+  // sign flips of x_i = d_i N / (G n_g): mean(x) is the mean of means, a flip of x_i is a flip of d_i
+  const n = live.reduce((s, g) => s + g.length, 0);
+  const scaled = new Float64Array(n);
+  let at = 0;
+  for (const g of live) for (let i = 0; i < g.length; i++) scaled[at++] = (g[i] * n) / (G * g.length);
+  const pValue = run(randomizationSteps(scaled, permutations, seed));
+  return { diff, ciLow: quantile(means, (1 - level) / 2), ciHigh: quantile(means, 1 - (1 - level) / 2), pValue };
+}

@@ -1,0 +1,438 @@
+// Several datasets in one run: `--data` given more than once, or a suite name (`nanobeir`, its 13
+// sets; `nanobeir:scifact,nfcorpus` for some). Each dataset is one ordinary eval or compare run
+// (the model encoded once for it, every dim scored in one pass, its own output set in a
+// subfolder, its own registry run); the suite then sums them up as sentence-transformers'
+// NanoBEIREvaluator does (read at UKPLab/sentence-transformers 85ec645): each dataset's metrics
+// under `<Dataset>_<dim>_cosine_<metric>` (its evaluator named after the dataset, truncate_dim
+// joined in), and the plain mean over datasets under `NanoBEIR_mean_<dim>_cosine_<metric>`
+// (`mean_<dim>_...` over every dataset when the suite holds others too). A compare's suite
+// differences are tested as queries were sampled, within their datasets (groupedMeanTest), with
+// Holm across every test the suite report makes.
+import { basename, join } from 'node:path';
+import type { Dataset } from '../data/dataset.js';
+import { isNanoBeirRepo } from '../data/load.js';
+import { datasetFingerprint } from '../data/dataset.js';
+import { headlineMetric } from '../defaults.js';
+import { DEFAULT_OUT_DIR } from '../defaults.js';
+import { UserError } from '../errors.js';
+import { metricKey, metricNames, type KLists, DEFAULT_K_LISTS } from '../metrics/index.js';
+import { checkOutDir, writeOutputSet } from '../report/outputs.js';
+import { renderSuiteChart } from '../report/chart.js';
+import { escapeMarkdown } from '../report/escape.js';
+import { DEFAULT_STATS, type Difference, groupedMeanTest, holm, type StatsOptions } from '../stats/index.js';
+import { VERSION } from '../version.js';
+import { type CompareRun, type CompareRunOptions, runCompare } from './compare.js';
+import { type EvalRun, type EvalRunOptions, runEval } from './eval.js';
+
+/** NanoBEIR's Hub repo (its 13 datasets as splits of corpus / queries / qrels). */
+export const NANOBEIR_REPO = 'sentence-transformers/NanoBEIR-en';
+/** NanoBEIR's datasets in sentence-transformers' order, by the names its evaluator takes. */
+export const NANOBEIR_DATASETS: Record<string, string> = {
+  climatefever: 'ClimateFEVER',
+  dbpedia: 'DBPedia',
+  fever: 'FEVER',
+  fiqa2018: 'FiQA2018',
+  hotpotqa: 'HotpotQA',
+  msmarco: 'MSMARCO',
+  nfcorpus: 'NFCorpus',
+  nq: 'NQ',
+  quoraretrieval: 'QuoraRetrieval',
+  scidocs: 'SCIDOCS',
+  arguana: 'ArguAna',
+  scifact: 'SciFact',
+  touche2020: 'Touche2020',
+};
+
+/** One dataset of a run: a path or Hub id, and its split (default: the run's). */
+export interface DataSpec {
+  path: string;
+  split?: string;
+}
+
+/** The `--data` values as datasets: paths and Hub ids as they are, suite names expanded. */
+export function expandData(values: string[]): DataSpec[] {
+  const out: DataSpec[] = [];
+  for (const value of values) {
+    const m = /^nanobeir(?::(.*))?$/i.exec(value);
+    if (!m) {
+      out.push({ path: value });
+      continue;
+    }
+    const names = m[1] === undefined ? Object.keys(NANOBEIR_DATASETS) : m[1].split(',').map((s) => s.trim().toLowerCase());
+    for (const name of names) {
+      if (!(name in NANOBEIR_DATASETS))
+        throw new UserError(`data ${value}: "${name}" is not a NanoBEIR dataset (one of ${Object.keys(NANOBEIR_DATASETS).join(', ')})`, 'ERR_OPTION', 'data');
+      out.push({ path: `hf://datasets/${NANOBEIR_REPO}`, split: `Nano${NANOBEIR_DATASETS[name]}` });
+    }
+  }
+  const seen = new Set<string>();
+  for (const s of out) {
+    const key = `${s.path}\0${s.split ?? ''}`;
+    if (seen.has(key)) throw new UserError(`data: ${s.split ? `${s.path} split ${s.split}` : s.path} is given twice`, 'ERR_OPTION', 'data');
+    seen.add(key);
+  }
+  if (out.length === 0) throw new UserError('data: no dataset given', 'ERR_OPTION', 'data');
+  return out;
+}
+
+/** Whether a list of --data values is a suite (more than one dataset, or a suite name). */
+export const isSuite = (values: string[]) => values.length > 1 || values.some((v) => /^nanobeir(:|$)/i.test(v));
+
+/** A dataset's name in the suite's keys: letters, digits, `.`, `-` (others become `_`). */
+const keyName = (name: string) => name.replace(/[^A-Za-z0-9.-]/g, '_');
+/** A suite key, as NanoBEIREvaluator with truncate_dim writes it: `NanoSciFact_256_cosine_ndcg@10`, `NanoBEIR_mean_256_cosine_ndcg@10`. */
+export const suiteKey = (dataset: string, dim: number, metric: string) => `${keyName(dataset)}_${dim}_cosine_${metric}`;
+
+/** A subfolder name per dataset, unique within the suite. */
+function folders(specs: DataSpec[]): string[] {
+  const names = specs.map((s) => keyName(s.split && isNanoBeirRepo(s.path.replace(/^hf:\/\/datasets\//, '')) ? s.split : basename(s.path.replace(/@.*$/, ''))));
+  return names.map((n, i) => (names.indexOf(n) === i && names.lastIndexOf(n) === i ? n : `${n}-${i + 1}`));
+}
+
+export interface SuiteDataset {
+  name: string;
+  source: string;
+  split?: string;
+  fingerprint: string;
+  /** Its run's output folder. */
+  folder: string;
+  scoredQueries: number;
+  corpus: number;
+  nanoBeir: boolean;
+}
+
+/** The means a suite reports: over NanoBEIR's members as `NanoBEIR_mean`, over all as `mean` when there are others. */
+function meanGroups(datasets: SuiteDataset[]): Array<{ label: string; members: number[] }> {
+  const nano = datasets.flatMap((d, i) => (d.nanoBeir ? [i] : []));
+  const groups: Array<{ label: string; members: number[] }> = [];
+  if (nano.length) groups.push({ label: 'NanoBEIR_mean', members: nano });
+  if (nano.length < datasets.length) groups.push({ label: 'mean', members: datasets.map((_, i) => i) });
+  return groups;
+}
+
+function describe(dataset: Dataset, folder: string): SuiteDataset {
+  const fp = datasetFingerprint(dataset);
+  return {
+    name: dataset.name,
+    source: dataset.source,
+    split: dataset.split,
+    fingerprint: fp,
+    folder,
+    scoredQueries: 0,
+    corpus: dataset.corpus.ids.length,
+    nanoBeir: isNanoBeirRepo(dataset.source.replace(/^hf:\/\/datasets\//, '').replace(/@.*$/, '')),
+  };
+}
+
+/** Per-dataset and mean metrics in the suite's keys, from each dataset's `dim_<d>_cosine_<m>` metrics. */
+function suiteMetrics(datasets: SuiteDataset[], metrics: Array<Record<string, number>>, dims: number[], names: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  datasets.forEach((d, i) => {
+    for (const dim of dims) for (const n of names) out[suiteKey(d.name, dim, n)] = metrics[i][metricKey(dim, n)];
+  });
+  for (const g of meanGroups(datasets))
+    for (const dim of dims)
+      for (const n of names) out[suiteKey(g.label, dim, n)] = g.members.reduce((s, i) => s + metrics[i][metricKey(dim, n)], 0) / g.members.length;
+  return out;
+}
+
+/** A suite difference: Difference without the two values (base_metrics and tuned_metrics hold them). */
+export type SuiteDifference = Omit<Difference, 'base' | 'tuned'>;
+
+export interface EvalSuiteRun {
+  kind: 'eval-suite';
+  datasets: SuiteDataset[];
+  /** The rows of the suite's table: each dataset's name, then the means' (NanoBEIR_mean, mean). */
+  labels: string[];
+  runs: EvalRun[];
+  dims: number[];
+  kLists: KLists;
+  /** Suite keys -> value: each dataset's metrics and the means. */
+  metrics: Record<string, number>;
+  files: string[];
+}
+
+export interface CompareSuiteRun {
+  kind: 'compare-suite';
+  datasets: SuiteDataset[];
+  /** The rows of the suite's table: each dataset's name, then the means' (NanoBEIR_mean, mean). */
+  labels: string[];
+  runs: CompareRun[];
+  dims: number[];
+  kLists: KLists;
+  chartMetric: string;
+  base: Record<string, number>;
+  tuned: Record<string, number>;
+  /** Suite keys -> tuned - base, its interval and p-values (Holm across every dataset-or-mean x dim test of a metric). */
+  differences: Record<string, SuiteDifference>;
+  files: string[];
+}
+
+function runOut(o: { out?: string }): string {
+  const out = o.out ?? DEFAULT_OUT_DIR;
+  checkOutDir(out);
+  return out;
+}
+
+/**
+ * `eval` over several datasets: one eval run per dataset into `<out>/<dataset>/`, then
+ * `suite.json` and `report.md` in `out` with the per-dataset and mean metrics.
+ * @throws UserError on bad input (nothing of a failed dataset is written; the ones before it
+ * keep their complete outputs and registry runs, and no suite files are written).
+ */
+export async function runEvalSuite(o: Omit<EvalRunOptions, 'data'> & { data: DataSpec[] }): Promise<EvalSuiteRun> {
+  const out = runOut(o);
+  const dirs = folders(o.data);
+  const runs: EvalRun[] = [];
+  const datasets: SuiteDataset[] = [];
+  for (const [i, spec] of o.data.entries()) {
+    const folder = join(out, dirs[i]);
+    const run = await runEval({ ...o, data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
+    runs.push(run);
+    datasets.push({ ...describe(run.dataset, folder), scoredQueries: run.result.counts.scoredQueries });
+  }
+  const dims = runs[0].result.dims;
+  const kLists = runs[0].result.kLists;
+  const metrics = suiteMetrics(
+    datasets,
+    runs.map((r) => r.result.metrics),
+    dims,
+    metricNames(kLists),
+  );
+  const model = runs[0].results.model!; // eval results always name their model
+  const json = {
+    schema_version: 1,
+    emb_bench_version: VERSION,
+    command: 'eval',
+    model: { name: model.name, path: model.path, sha256: model.sha256, width: model.width },
+    datasets: datasets.map(datasetJson),
+    dims,
+    k_lists: kLists,
+    metrics,
+  };
+  const headline = headlineMetric(kLists);
+  const report = evalSuiteMarkdown(model.name, datasets, metrics, dims, headline);
+  const rows = [...datasets.map((d) => d.name), ...meanGroups(datasets).map((g) => g.label)];
+  const value = (row: string, dim: number) => metrics[suiteKey(row, dim, headline)];
+  const chart = () =>
+    renderSuiteChart(
+      `${headline} x 100: ${model.name}`,
+      rows,
+      dims,
+      (row, dim) => ({ text: x100(value(row, dim)), fill: shade(value(row, dim)), bold: !datasets.some((d) => d.name === row) }),
+      'each dataset evaluated on its own; the means are plain means over datasets',
+    );
+  const files = writeOutputSet(out, { 'suite.json': () => `${JSON.stringify(json, null, 2)}\n`, 'report.md': () => report, 'chart.png': chart });
+  return { kind: 'eval-suite', datasets, labels: rows, runs, dims, kLists, metrics, files };
+}
+
+/**
+ * `compare` over several datasets: one compare run per dataset into `<out>/<dataset>/`, then the
+ * suite's differences per dataset and on each mean, with Holm across all of them per metric.
+ */
+export async function runCompareSuite(o: Omit<CompareRunOptions, 'data'> & { data: DataSpec[] }): Promise<CompareSuiteRun> {
+  if (o.shard) throw new UserError('shard: a suite runs whole datasets (shard one dataset at a time)', 'ERR_OPTION', 'shard');
+  const out = runOut(o);
+  const dirs = folders(o.data);
+  const runs: CompareRun[] = [];
+  const datasets: SuiteDataset[] = [];
+  for (const [i, spec] of o.data.entries()) {
+    const folder = join(out, dirs[i]);
+    const run = await runCompare({ ...o, data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
+    if (run.kind !== 'compare') throw new UserError('tuned: a suite compares two models, not a training run', 'ERR_OPTION', 'tuned');
+    runs.push(run);
+    datasets.push({ ...describe(run.dataset, folder), scoredQueries: run.result.base.counts.scoredQueries });
+  }
+  const { dims } = runs[0].result;
+  const kLists = runs[0].result.base.kLists ?? DEFAULT_K_LISTS;
+  const names = metricNames(kLists);
+  const base = suiteMetrics(
+    datasets,
+    runs.map((r) => r.result.base.metrics),
+    dims,
+    names,
+  );
+  const tuned = suiteMetrics(
+    datasets,
+    runs.map((r) => r.result.tuned.metrics),
+    dims,
+    names,
+  );
+  const stats = { ...DEFAULT_STATS, ...(o.seed !== undefined ? { seed: o.seed } : {}) } satisfies Required<StatsOptions>;
+  const differences: Record<string, SuiteDifference> = {};
+  for (const name of names) {
+    const tests: Array<{ key: string; diff: number; ciLow: number; ciHigh: number; pValue: number }> = [];
+    for (const dim of dims) {
+      const k = metricKey(dim, name);
+      const perQuery = runs.map((r) => Float64Array.from(r.result.tuned.perQuery[k], (v, q) => v - r.result.base.perQuery[k][q]));
+      runs.forEach((r, i) => {
+        const d = r.result.differences[k];
+        tests.push({ key: suiteKey(datasets[i].name, dim, name), diff: d.diff, ciLow: d.ciLow, ciHigh: d.ciHigh, pValue: d.pValue });
+      });
+      for (const g of meanGroups(datasets)) {
+        const t = groupedMeanTest(
+          g.members.map((i) => perQuery[i]),
+          stats,
+        );
+        tests.push({ key: suiteKey(g.label, dim, name), ...t });
+      }
+    }
+    const adjusted = holm(tests.map((t) => t.pValue));
+    tests.forEach((t, i) => {
+      differences[t.key] = { diff: t.diff, ciLow: t.ciLow, ciHigh: t.ciHigh, pValue: t.pValue, pHolm: adjusted[i], significant: adjusted[i] < stats.alpha };
+    });
+  }
+  const chartMetric = o.chartMetric ?? headlineMetric(kLists);
+  const names2 = { base: runs[0].results.base.model.name, tuned: runs[0].results.tuned.model.name };
+  const json = {
+    schema_version: 1,
+    emb_bench_version: VERSION,
+    command: 'compare',
+    models: { base: runs[0].results.base.model, tuned: runs[0].results.tuned.model },
+    datasets: datasets.map(datasetJson),
+    dims,
+    k_lists: kLists,
+    chart_metric: chartMetric,
+    base_metrics: base,
+    tuned_metrics: tuned,
+    differences: Object.fromEntries(
+      Object.entries(differences).map(([k, d]) => [
+        k,
+        { diff: d.diff, ci_low: d.ciLow, ci_high: d.ciHigh, p_value: d.pValue, p_holm: d.pHolm, significant: d.significant },
+      ]),
+    ),
+    stats: {
+      interval: `per dataset: its compare's ${stats.samples}-sample paired bootstrap; means: ${stats.samples}-sample bootstrap resampling queries within each dataset`,
+      test: 'paired randomization (sign-flip) test, two-sided; for a mean, of the mean of dataset means (each query weighted 1 / (datasets x its dataset queries))',
+      correction: 'Holm across every test of a metric: each dataset and each mean at each dim',
+      seed: stats.seed,
+      alpha: stats.alpha,
+    },
+  };
+  const report = compareSuiteMarkdown(names2, datasets, base, tuned, differences, dims, chartMetric, stats.alpha);
+  const labels = [...datasets.map((d) => d.name), ...meanGroups(datasets).map((g) => g.label)];
+  const keyOf = (row: string, dim: number) => suiteKey(row, dim, chartMetric);
+  const chart = () =>
+    renderSuiteChart(
+      `${chartMetric} x 100, ${names2.tuned} minus ${names2.base}`,
+      labels,
+      dims,
+      (row, dim) => {
+        const d = differences[keyOf(row, dim)];
+        return {
+          text: `${signed(d.diff)}${d.significant ? ' *' : ''}`,
+          fill: d.significant ? (d.diff > 0 ? '#c6efce' : '#f8cbad') : '#eeeeee',
+          bold: d.significant,
+        };
+      },
+      `green: better, red: worse (* p < ${stats.alpha} after Holm across every test of the metric); grey: no significant difference`,
+    );
+  const files = writeOutputSet(out, { 'suite.json': () => `${JSON.stringify(json, null, 2)}\n`, 'report.md': () => report, 'chart.png': chart });
+  return { kind: 'compare-suite', datasets, labels, runs, dims, kLists, chartMetric, base, tuned, differences, files };
+}
+
+function datasetJson(d: SuiteDataset) {
+  return {
+    name: d.name,
+    source: d.source,
+    split: d.split ?? null,
+    fingerprint: d.fingerprint,
+    folder: d.folder,
+    scored_queries: d.scoredQueries,
+    corpus: d.corpus,
+  };
+}
+
+const x100 = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '–' : (v * 100).toFixed(2));
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${(v * 100).toFixed(2)}`;
+/** A light blue, darker for a larger value in [0, 1]. */
+const shade = (v: number | undefined) => {
+  const t = Math.max(0, Math.min(1, v ?? 0));
+  return `rgb(${Math.round(235 - 120 * t)}, ${Math.round(242 - 80 * t)}, 255)`;
+};
+const pText = (p: number) => (p < 0.001 ? '<0.001' : p.toFixed(3));
+
+function datasetLine(d: SuiteDataset): string {
+  return `- **${escapeMarkdown(d.name)}**${d.split && d.split !== d.name ? ` (split ${escapeMarkdown(d.split)})` : ''}: ${d.scoredQueries} queries, ${d.corpus} documents, fingerprint ${d.fingerprint.slice(0, 12)}, outputs in \`${escapeMarkdown(basename(d.folder))}/\``;
+}
+
+function evalSuiteMarkdown(model: string, datasets: SuiteDataset[], metrics: Record<string, number>, dims: number[], metric: string): string {
+  const rows = [
+    ...datasets.map((d) => `| ${escapeMarkdown(d.name)} | ${dims.map((dim) => x100(metrics[suiteKey(d.name, dim, metric)])).join(' | ')} |`),
+    ...meanGroups(datasets).map((g) => `| **${g.label}** | ${dims.map((dim) => `**${x100(metrics[`${suiteKey(g.label, dim, metric)}`])}**`).join(' | ')} |`),
+  ];
+  return `# emb-bench eval: ${escapeMarkdown(model)} on ${datasets.length} datasets
+
+${datasets.map(datasetLine).join('\n')}
+
+## ${escapeMarkdown(metric)} by dataset and dimension (x 100)
+
+| dataset | ${dims.map((d) => `dim ${d}`).join(' | ')} |
+|---|${dims.map(() => '---:').join('|')}|
+${rows.join('\n')}
+
+![chart](chart.png)
+
+Each dataset's every metric is in its folder's results.json; suite.json holds them all under the
+keys sentence-transformers' NanoBEIREvaluator writes (\`<dataset>_<dim>_cosine_<metric>\`) and the
+plain mean over datasets under ${meanGroups(datasets)
+    .map((g) => (g.label === 'mean' ? '`mean_<dim>_cosine_<metric>` (every dataset)' : '`NanoBEIR_mean_<dim>_cosine_<metric>` (the NanoBEIR datasets)'))
+    .join(' and ')}.
+`;
+}
+
+function compareSuiteMarkdown(
+  names: { base: string; tuned: string },
+  datasets: SuiteDataset[],
+  base: Record<string, number>,
+  tuned: Record<string, number>,
+  differences: Record<string, SuiteDifference>,
+  dims: number[],
+  metric: string,
+  alpha: number,
+): string {
+  const labels = [...datasets.map((d) => d.name), ...meanGroups(datasets).map((g) => g.label)];
+  const key = (label: string, dim: number) => suiteKey(label, dim, metric);
+  const verdict = (d: SuiteDifference) => (!d.significant ? 'no significant difference' : d.diff > 0 ? 'better' : 'worse');
+  const rows = labels.flatMap((label) =>
+    dims.map((dim) => {
+      const k = key(label, dim);
+      const d = differences[k];
+      const mean = !datasets.some((x) => x.name === label);
+      const cell = (s: string) => (mean ? `**${s}**` : s);
+      return `| ${cell(escapeMarkdown(label))} | ${dim} | ${x100(base[k])} | ${x100(tuned[k])} | ${signed(d.diff)} | [${signed(d.ciLow)}, ${signed(d.ciHigh)}] | ${pText(d.pHolm)} | ${verdict(d)} |`;
+    }),
+  );
+  const worse = Object.entries(differences).filter(([, d]) => d.significant && d.diff < 0);
+  return `# emb-bench compare: ${escapeMarkdown(names.base)} vs ${escapeMarkdown(names.tuned)} on ${datasets.length} datasets
+
+${datasets.map(datasetLine).join('\n')}
+
+## Where ${escapeMarkdown(names.tuned)} got worse
+
+${
+  worse.length
+    ? worse
+        .sort(([, a], [, b]) => a.diff - b.diff)
+        .map(([k, d]) => `- \`${escapeMarkdown(k)}\`: ${signed(d.diff)} x 100 (p ${pText(d.pHolm)})`)
+        .join('\n')
+    : `Nowhere significantly, on any metric, dataset or dim (alpha ${alpha}, Holm).`
+}
+
+## ${escapeMarkdown(metric)} by dataset and dimension (x 100)
+
+![chart](chart.png)
+
+| dataset | dim | ${escapeMarkdown(names.base)} | ${escapeMarkdown(names.tuned)} | difference | 95% CI | p (Holm) | verdict |
+|---|---:|---:|---:|---:|---|---:|---|
+${rows.join('\n')}
+
+Differences are ${escapeMarkdown(names.tuned)} minus ${escapeMarkdown(names.base)}. Per dataset: the interval and p-value of
+its own compare (its folder's report), paired bootstrap and paired randomization (sign-flip) test
+over its queries. For a mean over datasets the queries are grouped by dataset: the interval
+resamples queries within each dataset, and the sign-flip test is of the mean of dataset means, so
+each dataset counts once whatever its size (a pooled test would let the largest dataset decide).
+Holm's correction runs across every test of a metric in this report (each dataset and each mean,
+at each dim); significant at alpha = ${alpha}.
+`;
+}
