@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Encoder } from '../lib/encode/encoder.js';
+import { Registry, storedSuite } from '../lib/registry/index.js';
+import { startDashboard } from '../ui/server.js';
 import { writeNpy } from '../lib/data/npy.js';
 import { expandData, NANOBEIR_DATASETS } from '../lib/runs/suite.js';
 import { groupedMeanTest, holm, pairedBootstrapCI, pairedRandomizationTest } from '../lib/stats/index.js';
@@ -107,8 +109,11 @@ describe('suites', () => {
     it('the forgetting check: a domain set, a MTEB dataset and NanoBEIR in one compare, tests grouped by dataset, Holm across every test', async () => {
       const out = join(tmp(), 'out');
       const domain = shared('data', 'cranfield');
+      const registry = join(tmp(), 'registry.db');
       const r = await cli(
         [
+          '--registry',
+          registry,
           'compare',
           base,
           tuned,
@@ -146,6 +151,34 @@ describe('suites', () => {
       expect(report).toMatch(/## Where glove-6b-100d-mean-cranfield got worse/);
       expect(report).toContain('![chart](chart.png)');
       expect(readFileSync(join(out, 'chart.png')).subarray(1, 4).toString()).toBe('PNG');
+      // the registry: each dataset's run tagged with the suite; the suite's numbers again from
+      // the per-query values the runs stored, and its dashboard page
+      const reg = await Registry.open(registry, { readonly: true });
+      let newest: string;
+      try {
+        const stored = await storedSuite(reg, suite.suite_id, 'ndcg@10');
+        expect(stored!.members.map((m) => m.name)).toEqual(suite.datasets.map((d: { name: string }) => d.name));
+        expect(stored!.labels.slice(-2)).toEqual(['NanoBEIR_mean', 'mean']);
+        for (const [k, d] of ndcg) {
+          expect(stored!.differences[k].pHolm).toBe(d.p_holm);
+          expect(stored!.differences[k].diff).toBeCloseTo(suite.differences[k].diff, 12);
+          expect(stored!.values.tuned[k]).toBeCloseTo(suite.tuned_metrics[k], 12);
+        }
+        newest = (await reg.listRuns(1))[0].id;
+      } finally {
+        await reg.close();
+      }
+      const dash = await startDashboard({ registry, port: 0 });
+      try {
+        const page = await (await fetch(`${dash.url}suites/${suite.suite_id}`)).text();
+        expect(page).toContain(`Suite <code>${suite.suite_id.slice(0, 8)}</code>: compare on 5 datasets`);
+        expect(page).toContain('<strong>NanoBEIR_mean</strong>');
+        expect(page).toContain('<svg');
+        const runPage = await (await fetch(`${dash.url}runs/${newest}`)).text();
+        expect(runPage).toContain(`/suites/${suite.suite_id}`);
+      } finally {
+        await dash.close();
+      }
     });
   });
 });

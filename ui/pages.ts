@@ -1,13 +1,14 @@
 // The dashboard's pages, rendered on the server from the Registry API.
 import { HEADLINE_METRIC } from '../lib/defaults.js';
 import type { EvalResultsJson } from '../lib/report/results.js';
-import { queryTextsOf } from '../lib/runs/index.js';
+import { queryTextsOf, suiteKey } from '../lib/runs/index.js';
 import { metricKey, parseMetricKey } from '../lib/metrics/keys.js';
 import { sortMetricNames } from '../lib/metrics/metrics.js';
 import {
   compareSelection,
   parseMetricCondition,
   storedDifferences,
+  storedSuite,
   type Registry,
   type RunFilter,
   type ShownModel,
@@ -447,6 +448,7 @@ ${names.map((n) => html`<tr><td>${n}</td>${dims.map((d) => run.models.map((m) =>
     `Run ${run.id.slice(0, 8)}`,
     html`<h1>Run <code>${run.id.slice(0, 8)}</code> ${badge(run.status)}</h1>
 ${run.error ? html`<p class="warning">${run.error}</p>` : ''}
+${run.tags?.suite ? html`<p>One dataset of <a href="/suites/${run.tags.suite}">suite <code>${run.tags.suite.slice(0, 8)}</code></a>.</p>` : ''}
 <div class="cards">
 <div class="card"><h3>Command</h3><dl><dt>command</dt><dd><code>emb-bench ${run.argv.join(' ')}</code></dd><dt>started</dt><dd>${run.startedAt}</dd><dt>ended</dt><dd>${run.endedAt ?? '–'}</dd></dl></div>
 <div class="card"><h3>Dataset</h3><dl><dt>name</dt><dd>${run.datasetName ?? '–'}</dd><dt>fingerprint</dt><dd><code>${(run.datasetFingerprint ?? '–').slice(0, 16)}</code></dd>${Object.entries(run.datasetCounts ?? {}).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl></div>
@@ -705,5 +707,57 @@ ${names.flatMap((n) =>
 <p><a href="/compare${query({ ...here, run: runId, settings: showAll ? undefined : 'all' })}">${showAll ? 'only what differs' : 'show all settings'}</a></p>
 ${keys.length ? html`<table><thead><tr><th>setting</th><th>${la}</th><th>${lb}</th></tr></thead><tbody>${keys.map((k) => html`<tr><td>${k}</td><td><code>${sa[k] ?? '–'}</code></td><td><code>${sb[k] ?? '–'}</code></td></tr>`)}</tbody></table>` : html`<p class="muted">the two runs' settings are the same${pairRun ? ' (one run)' : ''}</p>`}`,
     'Compare',
+  );
+}
+
+// ---- Suites ----
+
+/** A suite (tag `suite` on its datasets' runs): one table and one chart of datasets by dims, from the runs' stored per-query values. */
+export async function suitePage(ctx: PageContext, id: string, params: URLSearchParams): Promise<Html> {
+  const s = await storedSuite(ctx.registry, id, params.get('metric') ?? undefined);
+  if (!s) throw new NotFound(`suite ${id}`);
+  const compare = s.command === 'compare';
+  const isMean = (label: string) => !s.members.some((m) => m.name === label);
+  const key = (label: string, dim: number) => suiteKey(label, dim, s.metric);
+  const runOf = (label: string) => s.runs[s.members.findIndex((m) => m.name === label)];
+  const verdict = (label: string, dim: number) => {
+    const d = s.differences[key(label, dim)];
+    return !d ? '' : !d.significant ? 'no significant difference' : d.diff > 0 ? 'better' : 'worse';
+  };
+  const series: Series[] = s.labels.map((label, i) => ({
+    label,
+    color: DIM_COLORS[i % DIM_COLORS.length],
+    dashed: isMean(label),
+    points: s.dims.map((dim) => {
+      const d = s.differences[key(label, dim)];
+      return compare && d
+        ? { x: dim, y: d.diff * 100, low: d.ciLow * 100, high: d.ciHigh * 100 }
+        : { x: dim, y: (s.values.model?.[key(label, dim)] ?? Number.NaN) * 100 };
+    }),
+  }));
+  const worse = compare ? s.labels.flatMap((label) => s.dims.flatMap((dim) => (verdict(label, dim) === 'worse' ? [`${label} at dim ${dim}`] : []))) : [];
+  const rows = s.labels.flatMap((label) =>
+    s.dims.map((dim) => {
+      const k = key(label, dim);
+      const d = s.differences[k];
+      const name = isMean(label) ? html`<strong>${label}</strong>` : html`<a href="${runHref(runOf(label).id)}">${label}</a>`;
+      return compare && d
+        ? html`<tr><td>${name}</td><td class="num">${dim}</td><td class="num">${fmt(s.values.base[k])}</td><td class="num">${fmt(s.values.tuned[k])}</td><td class="num ${d.significant ? (d.diff > 0 ? 'better' : 'worse') : ''}">${signed(d.diff)}</td><td class="num">[${signed(d.ciLow)}, ${signed(d.ciHigh)}]</td><td class="num">${fmt(d.pHolm, 3)}</td><td>${verdict(label, dim)}</td></tr>`
+        : html`<tr><td>${name}</td><td class="num">${dim}</td><td class="num">${fmt(s.values.model?.[k])}</td></tr>`;
+    }),
+  );
+  return page(
+    `Suite ${id.slice(0, 8)}`,
+    html`<h1>Suite <code>${id.slice(0, 8)}</code>: ${s.command} on ${s.members.length} datasets</h1>
+<p class="muted">${s.runs[0].models ?? ''} · <a href="/runs${query({ tag: `suite=${id}` })}">its runs</a></p>
+${s.problems.length ? html`<p class="warning">${s.problems.join('; ')}</p>` : ''}
+<form class="filters" method="get"><label>metric<select name="metric">${s.names.map((n) => html`<option${n === s.metric ? new Html(' selected') : ''}>${n}</option>`)}</select></label><button type="submit">show</button></form>
+${compare ? html`<p>${worse.length ? html`<span class="worse">Worse, significantly: ${worse.join(', ')}</span>` : 'Nowhere significantly worse on this metric.'}</p>` : ''}
+${s.problems.length ? '' : lineChart(series, { yLabel: compare ? `${s.metric} difference x 100` : `${s.metric} x 100`, zero: compare })}
+<table><thead><tr><th>dataset</th><th class="num">dim</th>${compare ? html`<th class="num">base</th><th class="num">tuned</th><th class="num">difference</th><th class="num">95% CI</th><th class="num">p (Holm)</th><th>verdict</th>` : html`<th class="num">${s.metric}</th>`}</tr></thead><tbody>
+${rows}
+</tbody></table>
+<p class="muted">Means are plain means over datasets (NanoBEIR_mean over NanoBEIR's, mean over all); a mean's test resamples and flips queries within their datasets, so each dataset counts once. Holm across every dataset and mean at every dim, per metric. Computed from the per-query values each run stored, as the suite run computed them.</p>`,
+    'Runs',
   );
 }

@@ -13,7 +13,7 @@ import { UserError } from '../lib/errors.js';
 import { Registry, type ShownRun, type Stage, STAGES } from '../lib/registry/index.js';
 import { APP_CSS } from './assets.js';
 import { escapeHtml, type Html } from './html.js';
-import { comparePage, compareRunsPage, modelPage, modelsPage, NotFound, type PageContext, queriesPage, runPage, runsPage } from './pages.js';
+import { comparePage, compareRunsPage, modelPage, modelsPage, NotFound, type PageContext, queriesPage, runPage, runsPage, suitePage } from './pages.js';
 
 export interface DashboardOptions {
   /** The registry: a SQLite path or a postgres:// URL. */
@@ -155,7 +155,9 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     if (path === '/runs') return send(res, 200, await runsPage(ctx, url.searchParams));
     if (path === '/compare') return send(res, 200, await comparePage(ctx, url.searchParams));
     if (path === '/compare-runs') return send(res, 200, await compareRunsPage(ctx, url.searchParams));
-    let m = /^\/models\/([^/]+)$/.exec(path);
+    let m = /^\/suites\/([0-9a-f-]{36})$/.exec(path);
+    if (m) return send(res, 200, await suitePage(ctx, m[1], url.searchParams));
+    m = /^\/models\/([^/]+)$/.exec(path);
     if (m) return send(res, 200, await modelPage(ctx, decodeURIComponent(m[1]), url.searchParams));
     m = /^\/runs\/([0-9a-f-]{8,36})$/.exec(path);
     if (m) return send(res, 200, await runPage(ctx, m[1]));

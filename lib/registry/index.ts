@@ -17,6 +17,8 @@ export {
   compareSelection,
   storedDifferences,
   storedPerQuery,
+  storedSuite,
+  type StoredSuite,
   type SelectionGroup,
   type SelectionItem,
   type SelectionRow,

@@ -5,7 +5,8 @@
 import { UserError } from '../errors.js';
 import { metricKey, parseMetricKey, sortMetricNames } from '../metrics/index.js';
 import { compareMetrics, DEFAULT_STATS, type Difference, holm, type StatsOptions } from '../stats/index.js';
-import type { Registry } from './registry.js';
+import { type SuiteDifference, type SuiteMember, suiteDifferences, suiteLabels, suiteMetrics } from '../suite.js';
+import type { ListedRun, Registry } from './registry.js';
 
 /** One model of one run: `run` an id or prefix, `role` its role in the run (default: its only model, else `tuned`). */
 export interface SelectionItem {
@@ -182,4 +183,77 @@ export async function compareSelection(
   const adjusted = holm(tests.map((t) => t.d.pValue));
   tests.forEach((t, i) => (t.row.tests![t.dim] = { ...t.d, pHolm: adjusted[i], significant: adjusted[i] < alpha }));
   return { metric: o.metric, groups: out, correction: `Holm across all ${tests.length} tests of the selection` };
+}
+
+/** A suite as the registry holds it: its datasets' runs (tag `suite`), and its numbers for one metric from their stored per-query values. */
+export interface StoredSuite {
+  id: string;
+  command: string;
+  runs: ListedRun[];
+  members: SuiteMember[];
+  /** The table's rows: each dataset, then each mean. */
+  labels: string[];
+  dims: number[];
+  metric: string;
+  /** The metrics the runs stored. */
+  names: string[];
+  /** Suite keys -> value, per role (`model` for eval; `base` and `tuned` for compare). */
+  values: Record<string, Record<string, number>>;
+  /** compare: the suite's tests of `metric` (Holm across its datasets and means at every dim). */
+  differences: Record<string, SuiteDifference>;
+  /** Why a dataset's values could not be read (then the suite's numbers are not shown). */
+  problems: string[];
+}
+
+/**
+ * The suite `id` from its runs' stored per-query values: the same keys, means and tests the suite
+ * run wrote (same queries, same seed). null when no run carries the id.
+ */
+export async function storedSuite(registry: Registry, id: string, asked?: string, stats: StatsOptions = {}): Promise<StoredSuite | null> {
+  const runs = (await registry.listRuns(10_000, { tag: `suite=${id}` })).sort((a, b) => Number(a.tags.suite_index) - Number(b.tags.suite_index));
+  if (runs.length === 0) return null;
+  const command = runs[0].command;
+  const roles = command === 'compare' ? ['base', 'tuned'] : ['model'];
+  const members: SuiteMember[] = runs.map((r) => ({ name: r.datasetName ?? r.id.slice(0, 8), nanoBeir: r.tags.suite_nanobeir === '1' }));
+  const dims = runs[0].dims ?? [];
+  const problems: string[] = [];
+  const perQuery: Array<Record<string, Record<string, Float64Array>>> = [];
+  for (const run of runs) {
+    const sides: Record<string, Record<string, Float64Array>> = {};
+    for (const role of roles) {
+      const stored = await storedPerQuery(registry, run.id, role);
+      if ('problem' in stored) problems.push(stored.problem);
+      else sides[role] = stored.values;
+    }
+    perQuery.push(sides);
+  }
+  const stored = perQuery.flatMap((p) => Object.values(p).flatMap((v) => Object.keys(v)));
+  const names = sortMetricNames(stored.flatMap((k) => parseMetricKey(k)?.name ?? []));
+  // the asked metric, else the conventions' headline, else the first
+  const metric = [asked, 'ndcg@10', 'ndcg_at_10'].find((m) => m !== undefined && names.includes(m)) ?? names[0] ?? asked ?? 'ndcg@10';
+  const base = { id, command, runs, members, labels: suiteLabels(members), dims, metric, names, values: {}, differences: {}, problems };
+  if (problems.length) return base;
+  const mean = (x: Float64Array | undefined) => (x?.length ? x.reduce((s, v) => s + v, 0) / x.length : Number.NaN);
+  const values = Object.fromEntries(
+    roles.map((role) => [
+      role,
+      suiteMetrics(
+        members,
+        perQuery.map((p) => Object.fromEntries(dims.map((d) => [metricKey(d, metric), mean(p[role][metricKey(d, metric)])]))),
+        dims,
+        [metric],
+      ),
+    ]),
+  );
+  const differences =
+    command === 'compare'
+      ? suiteDifferences(
+          members,
+          perQuery.map((p) => ({ base: p.base, tuned: p.tuned })),
+          dims,
+          [metric],
+          stats,
+        )
+      : {};
+  return { ...base, values, differences };
 }

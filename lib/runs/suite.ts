@@ -8,6 +8,7 @@
 // (`mean_<dim>_...` over every dataset when the suite holds others too). A compare's suite
 // differences are tested as queries were sampled, within their datasets (groupedMeanTest), with
 // Holm across every test the suite report makes.
+import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
 import { isNanoBeirRepo } from '../data/load.js';
@@ -15,13 +16,16 @@ import { datasetFingerprint } from '../data/dataset.js';
 import { headlineMetric } from '../defaults.js';
 import { DEFAULT_OUT_DIR } from '../defaults.js';
 import { UserError } from '../errors.js';
-import { metricKey, metricNames, type KLists, DEFAULT_K_LISTS } from '../metrics/index.js';
+import { metricNames, type KLists, DEFAULT_K_LISTS } from '../metrics/index.js';
 import { checkOutDir, writeOutputSet } from '../report/outputs.js';
 import { renderSuiteChart } from '../report/chart.js';
 import { escapeMarkdown } from '../report/escape.js';
-import { DEFAULT_STATS, type Difference, groupedMeanTest, holm, type StatsOptions } from '../stats/index.js';
+import { DEFAULT_STATS, type StatsOptions } from '../stats/index.js';
+import { meanGroups, type SuiteDifference, suiteDifferences, suiteKey, suiteMetrics } from '../suite.js';
 import { VERSION } from '../version.js';
+import { Registry } from '../registry/index.js';
 import { type CompareRun, type CompareRunOptions, runCompare } from './compare.js';
+import { registryOf } from './options.js';
 import { type EvalRun, type EvalRunOptions, runEval } from './eval.js';
 
 /** NanoBEIR's Hub repo (its 13 datasets as splits of corpus / queries / qrels). */
@@ -78,16 +82,19 @@ export function expandData(values: string[]): DataSpec[] {
 /** Whether a list of --data values is a suite (more than one dataset, or a suite name). */
 export const isSuite = (values: string[]) => values.length > 1 || values.some((v) => /^nanobeir(:|$)/i.test(v));
 
-/** A dataset's name in the suite's keys: letters, digits, `.`, `-` (others become `_`). */
-const keyName = (name: string) => name.replace(/[^A-Za-z0-9.-]/g, '_');
-/** A suite key, as NanoBEIREvaluator with truncate_dim writes it: `NanoSciFact_256_cosine_ndcg@10`, `NanoBEIR_mean_256_cosine_ndcg@10`. */
-export const suiteKey = (dataset: string, dim: number, metric: string) => `${keyName(dataset)}_${dim}_cosine_${metric}`;
+/** A folder name: letters, digits, `.`, `-` (others become `_`). */
+const folderName = (name: string) => name.replace(/[^A-Za-z0-9.-]/g, '_');
 
 /** A subfolder name per dataset, unique within the suite. */
 function folders(specs: DataSpec[]): string[] {
-  const names = specs.map((s) => keyName(s.split && isNanoBeirRepo(s.path.replace(/^hf:\/\/datasets\//, '')) ? s.split : basename(s.path.replace(/@.*$/, ''))));
+  const names = specs.map((s) =>
+    folderName(s.split && isNanoBeirRepo(s.path.replace(/^hf:\/\/datasets\//, '')) ? s.split : basename(s.path.replace(/@.*$/, ''))),
+  );
   return names.map((n, i) => (names.indexOf(n) === i && names.lastIndexOf(n) === i ? n : `${n}-${i + 1}`));
 }
+
+export type { SuiteDifference } from '../suite.js';
+export { suiteKey } from '../suite.js';
 
 export interface SuiteDataset {
   name: string;
@@ -99,15 +106,6 @@ export interface SuiteDataset {
   scoredQueries: number;
   corpus: number;
   nanoBeir: boolean;
-}
-
-/** The means a suite reports: over NanoBEIR's members as `NanoBEIR_mean`, over all as `mean` when there are others. */
-function meanGroups(datasets: SuiteDataset[]): Array<{ label: string; members: number[] }> {
-  const nano = datasets.flatMap((d, i) => (d.nanoBeir ? [i] : []));
-  const groups: Array<{ label: string; members: number[] }> = [];
-  if (nano.length) groups.push({ label: 'NanoBEIR_mean', members: nano });
-  if (nano.length < datasets.length) groups.push({ label: 'mean', members: datasets.map((_, i) => i) });
-  return groups;
 }
 
 function describe(dataset: Dataset, folder: string): SuiteDataset {
@@ -124,23 +122,10 @@ function describe(dataset: Dataset, folder: string): SuiteDataset {
   };
 }
 
-/** Per-dataset and mean metrics in the suite's keys, from each dataset's `dim_<d>_cosine_<m>` metrics. */
-function suiteMetrics(datasets: SuiteDataset[], metrics: Array<Record<string, number>>, dims: number[], names: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  datasets.forEach((d, i) => {
-    for (const dim of dims) for (const n of names) out[suiteKey(d.name, dim, n)] = metrics[i][metricKey(dim, n)];
-  });
-  for (const g of meanGroups(datasets))
-    for (const dim of dims)
-      for (const n of names) out[suiteKey(g.label, dim, n)] = g.members.reduce((s, i) => s + metrics[i][metricKey(dim, n)], 0) / g.members.length;
-  return out;
-}
-
-/** A suite difference: Difference without the two values (base_metrics and tuned_metrics hold them). */
-export type SuiteDifference = Omit<Difference, 'base' | 'tuned'>;
-
 export interface EvalSuiteRun {
   kind: 'eval-suite';
+  /** The suite's id: its datasets' registry runs carry it as their `suite` tag. */
+  suiteId: string;
   datasets: SuiteDataset[];
   /** The rows of the suite's table: each dataset's name, then the means' (NanoBEIR_mean, mean). */
   labels: string[];
@@ -154,6 +139,8 @@ export interface EvalSuiteRun {
 
 export interface CompareSuiteRun {
   kind: 'compare-suite';
+  /** The suite's id: its datasets' registry runs carry it as their `suite` tag. */
+  suiteId: string;
   datasets: SuiteDataset[];
   /** The rows of the suite's table: each dataset's name, then the means' (NanoBEIR_mean, mean). */
   labels: string[];
@@ -166,6 +153,21 @@ export interface CompareSuiteRun {
   /** Suite keys -> tuned - base, its interval and p-values (Holm across every dataset-or-mean x dim test of a metric). */
   differences: Record<string, SuiteDifference>;
   files: string[];
+}
+
+/**
+ * Marks a dataset's registry run as part of the suite (tags `suite` = the suite's id,
+ * `suite_index`, and `suite_nanobeir` for NanoBEIR's datasets): the dashboard's suite page
+ * gathers them.
+ */
+async function tagSuiteRun(location: string | null, runId: string | null, suite: string, index: number, member: SuiteDataset): Promise<void> {
+  if (location === null || runId === null) return;
+  const registry = await Registry.open(location);
+  try {
+    await registry.tagRun(runId, { suite, suite_index: String(index), ...(member.nanoBeir ? { suite_nanobeir: '1' } : {}) });
+  } finally {
+    await registry.close();
+  }
 }
 
 function runOut(o: { out?: string }): string {
@@ -184,12 +186,14 @@ export async function runEvalSuite(o: Omit<EvalRunOptions, 'data'> & { data: Dat
   const out = runOut(o);
   const dirs = folders(o.data);
   const runs: EvalRun[] = [];
+  const suiteId = randomUUID();
   const datasets: SuiteDataset[] = [];
   for (const [i, spec] of o.data.entries()) {
     const folder = join(out, dirs[i]);
     const run = await runEval({ ...o, data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
     runs.push(run);
     datasets.push({ ...describe(run.dataset, folder), scoredQueries: run.result.counts.scoredQueries });
+    await tagSuiteRun(registryOf(o), run.runId, suiteId, i, datasets[i]);
   }
   const dims = runs[0].result.dims;
   const kLists = runs[0].result.kLists;
@@ -204,6 +208,7 @@ export async function runEvalSuite(o: Omit<EvalRunOptions, 'data'> & { data: Dat
     schema_version: 1,
     emb_bench_version: VERSION,
     command: 'eval',
+    suite_id: suiteId,
     model: { name: model.name, path: model.path, sha256: model.sha256, width: model.width },
     datasets: datasets.map(datasetJson),
     dims,
@@ -223,7 +228,7 @@ export async function runEvalSuite(o: Omit<EvalRunOptions, 'data'> & { data: Dat
       'each dataset evaluated on its own; the means are plain means over datasets',
     );
   const files = writeOutputSet(out, { 'suite.json': () => `${JSON.stringify(json, null, 2)}\n`, 'report.md': () => report, 'chart.png': chart });
-  return { kind: 'eval-suite', datasets, labels: rows, runs, dims, kLists, metrics, files };
+  return { kind: 'eval-suite', suiteId, datasets, labels: rows, runs, dims, kLists, metrics, files };
 }
 
 /**
@@ -235,6 +240,7 @@ export async function runCompareSuite(o: Omit<CompareRunOptions, 'data'> & { dat
   const out = runOut(o);
   const dirs = folders(o.data);
   const runs: CompareRun[] = [];
+  const suiteId = randomUUID();
   const datasets: SuiteDataset[] = [];
   for (const [i, spec] of o.data.entries()) {
     const folder = join(out, dirs[i]);
@@ -242,6 +248,7 @@ export async function runCompareSuite(o: Omit<CompareRunOptions, 'data'> & { dat
     if (run.kind !== 'compare') throw new UserError('tuned: a suite compares two models, not a training run', 'ERR_OPTION', 'tuned');
     runs.push(run);
     datasets.push({ ...describe(run.dataset, folder), scoredQueries: run.result.base.counts.scoredQueries });
+    await tagSuiteRun(registryOf(o), run.runId, suiteId, i, datasets[i]);
   }
   const { dims } = runs[0].result;
   const kLists = runs[0].result.base.kLists ?? DEFAULT_K_LISTS;
@@ -259,35 +266,21 @@ export async function runCompareSuite(o: Omit<CompareRunOptions, 'data'> & { dat
     names,
   );
   const stats = { ...DEFAULT_STATS, ...(o.seed !== undefined ? { seed: o.seed } : {}) } satisfies Required<StatsOptions>;
-  const differences: Record<string, SuiteDifference> = {};
-  for (const name of names) {
-    const tests: Array<{ key: string; diff: number; ciLow: number; ciHigh: number; pValue: number }> = [];
-    for (const dim of dims) {
-      const k = metricKey(dim, name);
-      const perQuery = runs.map((r) => Float64Array.from(r.result.tuned.perQuery[k], (v, q) => v - r.result.base.perQuery[k][q]));
-      runs.forEach((r, i) => {
-        const d = r.result.differences[k];
-        tests.push({ key: suiteKey(datasets[i].name, dim, name), diff: d.diff, ciLow: d.ciLow, ciHigh: d.ciHigh, pValue: d.pValue });
-      });
-      for (const g of meanGroups(datasets)) {
-        const t = groupedMeanTest(
-          g.members.map((i) => perQuery[i]),
-          stats,
-        );
-        tests.push({ key: suiteKey(g.label, dim, name), ...t });
-      }
-    }
-    const adjusted = holm(tests.map((t) => t.pValue));
-    tests.forEach((t, i) => {
-      differences[t.key] = { diff: t.diff, ciLow: t.ciLow, ciHigh: t.ciHigh, pValue: t.pValue, pHolm: adjusted[i], significant: adjusted[i] < stats.alpha };
-    });
-  }
+  const differences = suiteDifferences(
+    datasets,
+    runs.map((r) => ({ base: r.result.base.perQuery, tuned: r.result.tuned.perQuery })),
+    dims,
+    names,
+    stats,
+    runs.map((r) => r.result.differences),
+  );
   const chartMetric = o.chartMetric ?? headlineMetric(kLists);
   const names2 = { base: runs[0].results.base.model.name, tuned: runs[0].results.tuned.model.name };
   const json = {
     schema_version: 1,
     emb_bench_version: VERSION,
     command: 'compare',
+    suite_id: suiteId,
     models: { base: runs[0].results.base.model, tuned: runs[0].results.tuned.model },
     datasets: datasets.map(datasetJson),
     dims,
@@ -328,7 +321,7 @@ export async function runCompareSuite(o: Omit<CompareRunOptions, 'data'> & { dat
       `green: better, red: worse (* p < ${stats.alpha} after Holm across every test of the metric); grey: no significant difference`,
     );
   const files = writeOutputSet(out, { 'suite.json': () => `${JSON.stringify(json, null, 2)}\n`, 'report.md': () => report, 'chart.png': chart });
-  return { kind: 'compare-suite', datasets, labels, runs, dims, kLists, chartMetric, base, tuned, differences, files };
+  return { kind: 'compare-suite', suiteId, datasets, labels, runs, dims, kLists, chartMetric, base, tuned, differences, files };
 }
 
 function datasetJson(d: SuiteDataset) {
