@@ -27,7 +27,10 @@ function writeSet(dir, docs, i) {
   mkdirSync(join(dir, 'qrels'), { recursive: true });
   writeFileSync(join(dir, 'corpus.jsonl'), chosen.map((d) => JSON.stringify({ _id: d._id, title: d.title ?? '', text: d.text })).join('\n') + '\n');
   const picks = Array.from({ length: QUERIES }, () => chosen[Math.floor(u() * chosen.length)]);
-  writeFileSync(join(dir, 'queries.jsonl'), picks.map((d, q) => JSON.stringify({ _id: `q${q}`, text: d.text.split(/[.!?]/)[0].slice(0, 200) })).join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'queries.jsonl'),
+    picks.map((d, q) => JSON.stringify({ _id: `q${q}`, text: d.text.split(/[.!?]/)[0].slice(0, 200) })).join('\n') + '\n',
+  );
   writeFileSync(join(dir, 'qrels', 'test.tsv'), ['query-id\tcorpus-id\tscore', ...picks.map((d, q) => `q${q}\t${d._id}\t1`)].join('\n') + '\n');
 }
 
@@ -73,14 +76,21 @@ export async function suiteBench() {
       date: new Date().toISOString(),
       machine: machine(),
       kernel: engineInfo().kernel,
-      sizes: { datasets: SETS, documents_each: DOCS, queries_each: QUERIES, texts_source: 'shared/data/scifact corpus', models: 'GloVe 6B 100d mean, base and cranfield-tuned', dims: DIMS },
+      sizes: {
+        datasets: SETS,
+        documents_each: DOCS,
+        queries_each: QUERIES,
+        texts_source: 'shared/data/scifact corpus',
+        models: 'GloVe 6B 100d mean, base and cranfield-tuned',
+        dims: DIMS,
+      },
       model_passes: { emb_bench: SETS * 2, sentence_transformers_way: passes },
       emb_bench_first_s: firstS,
       emb_bench_cached_s: cachedS,
       sentence_transformers_way_s: stWayS,
       speedup_first: stWayS / firstS,
       speedup_cached: stWayS / cachedS,
-      mean_ndcg10_at_100: { base: first.base['mean_100_cosine_ndcg@10'], tuned: first.tuned['mean_100_cosine_ndcg@10'] },
+      mean_ndcg10_at_100: { base: first.base['mean_100_cosine_ndcg@10'], tuned: first.tuned['mean_100_cosine_ndcg@10'] }, // local folders: the mean over every dataset
     };
     console.log(
       `${SETS} datasets x ${DOCS} documents x ${DIMS.length} dims, 2 models: emb-bench ${firstS.toFixed(1)} s (${SETS * 2} model passes), cached ${cachedS.toFixed(1)} s | one evaluator per dataset and dim ${stWayS.toFixed(1)} s (${passes} passes) -> ${result.speedup_first.toFixed(2)}x, cached ${result.speedup_cached.toFixed(1)}x (kernel ${result.kernel})`,

@@ -78,6 +78,8 @@ const FLAGS: Record<string, string> = {
   trecRun: '--trec-run',
   ranxRun: '--ranx-run',
   mtebResults: '--mteb-results',
+  data: '--data',
+  tuned: '<tuned>',
 };
 
 /** A failed allocation: the heap, an ArrayBuffer, or WebAssembly memory under a virtual-memory limit. */

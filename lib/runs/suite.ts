@@ -16,7 +16,7 @@ import { datasetFingerprint } from '../data/dataset.js';
 import { headlineMetric } from '../defaults.js';
 import { DEFAULT_OUT_DIR } from '../defaults.js';
 import { UserError } from '../errors.js';
-import { metricNames, type KLists, DEFAULT_K_LISTS } from '../metrics/index.js';
+import { metricNames, type KLists } from '../metrics/index.js';
 import { checkOutDir, writeOutputSet } from '../report/outputs.js';
 import { renderSuiteChart } from '../report/chart.js';
 import { escapeMarkdown } from '../report/escape.js';
@@ -108,17 +108,17 @@ export interface SuiteDataset {
   nanoBeir: boolean;
 }
 
-function describe(dataset: Dataset, folder: string): SuiteDataset {
-  const fp = datasetFingerprint(dataset);
+function describe(dataset: Dataset, folder: string, scoredQueries: number): SuiteDataset {
   return {
     name: dataset.name,
     source: dataset.source,
     split: dataset.split,
-    fingerprint: fp,
+    fingerprint: datasetFingerprint(dataset),
     folder,
-    scoredQueries: 0,
+    scoredQueries,
     corpus: dataset.corpus.ids.length,
-    nanoBeir: isNanoBeirRepo(dataset.source.replace(/^hf:\/\/datasets\//, '').replace(/@.*$/, '')),
+    // one of NanoBEIR's: read from a NanoBEIR repo on the Hub (a local folder is read as BEIR, whatever its name)
+    nanoBeir: dataset.source.startsWith('hf://datasets/') && isNanoBeirRepo(dataset.source.slice('hf://datasets/'.length).replace(/@.*$/, '')),
   };
 }
 
@@ -192,7 +192,7 @@ export async function runEvalSuite(o: Omit<EvalRunOptions, 'data'> & { data: Dat
     const folder = join(out, dirs[i]);
     const run = await runEval({ ...o, data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
     runs.push(run);
-    datasets.push({ ...describe(run.dataset, folder), scoredQueries: run.result.counts.scoredQueries });
+    datasets.push(describe(run.dataset, folder, run.result.counts.scoredQueries));
     await tagSuiteRun(registryOf(o), run.runId, suiteId, i, datasets[i]);
   }
   const dims = runs[0].result.dims;
@@ -247,11 +247,11 @@ export async function runCompareSuite(o: Omit<CompareRunOptions, 'data'> & { dat
     const run = await runCompare({ ...o, data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
     if (run.kind !== 'compare') throw new UserError('tuned: a suite compares two models, not a training run', 'ERR_OPTION', 'tuned');
     runs.push(run);
-    datasets.push({ ...describe(run.dataset, folder), scoredQueries: run.result.base.counts.scoredQueries });
+    datasets.push(describe(run.dataset, folder, run.result.base.counts.scoredQueries));
     await tagSuiteRun(registryOf(o), run.runId, suiteId, i, datasets[i]);
   }
   const { dims } = runs[0].result;
-  const kLists = runs[0].result.base.kLists ?? DEFAULT_K_LISTS;
+  const kLists = runs[0].result.base.kLists;
   const names = metricNames(kLists);
   const base = suiteMetrics(
     datasets,
