@@ -81,7 +81,7 @@ const withData = (c: Command) =>
   c
     .requiredOption(
       '--data <path>',
-      'BEIR folder, pairs file (JSONL, JSON array, CSV, Parquet) or hf://datasets/org/name; eval and compare: again for more datasets, or nanobeir[:scifact,nfcorpus]',
+      'BEIR folder, pairs file (JSONL, JSON array, CSV, Parquet) or hf://datasets/org/name; eval and compare: again for more datasets, or nanobeir[-<lang>][:scifact,nfcorpus]',
       (v: string, list: string[] = []) => [...list, v],
     )
     .addOption(new Option('--format <format>', 'dataset format (default: detected)').choices(['beir', 'jsonl', 'json', 'csv', 'parquet']))

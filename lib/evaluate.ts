@@ -80,6 +80,8 @@ export function rankingMetrics(dataset: Dataset, judged: JudgedQueries, scored: 
   const queryIds = judged.queryRows.map((r) => dataset.queries.ids[r]);
   const trec = kLists.conventions === 'trec';
   if (trec && !judged.graded) throw new Error('rankingMetrics: trec conventions need judgeQueries(dataset, "trec")');
+  if (kLists.ignoreIdenticalIds && !trec)
+    throw new UserError("kLists: ignoreIdenticalIds needs conventions 'trec' (sentence-transformers' evaluator keeps such documents)", 'ERR_OPTION', 'kLists');
   const top = trec ? trecOrder(scored, dataset.corpus.ids, queryIds, kLists.ignoreIdenticalIds === true) : scored;
   top.dims.forEach((dim, o) => {
     checkAborted(signal);

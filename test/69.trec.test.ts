@@ -14,6 +14,7 @@ import { rankingMetrics } from '../lib/evaluate.js';
 import { DEFAULT_K_LISTS, type KLists, TREC_K_LISTS, metricKey, sortMetricNames } from '../lib/metrics/index.js';
 import { trecRunFiles } from '../lib/report/retrieved.js';
 import { runCompare } from '../lib/runs/index.js';
+import { startDashboard } from '../ui/server.js';
 import { cli, HAS_SHARED, ROOT, rng, shared } from './helpers/shared.js';
 import { writeTinyBeir } from './helpers/tiny-data.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
@@ -264,9 +265,18 @@ describe('trec_eval conventions', () => {
     const tuned = writeTinyModel(join(dir, 'tuned'), { pooling: 'mean', seed: 2 }).dir;
     const data = writeTinyBeir({ docs: 60, queries: 12, seed: 3 });
     const out = join(dir, 'out');
-    const run = await runCompare({ base, tuned, data, dims: [8, 4], out, kLists: TREC_K_LISTS, registry: null, cacheDir: null });
+    const registry = join(dir, 'registry.db');
+    const run = await runCompare({ base, tuned, data, dims: [8, 4], out, kLists: TREC_K_LISTS, registry, cacheDir: null });
     if (run.kind !== 'compare') throw new Error('a whole compare');
     const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    // the dashboard's models page shows MTEB's ndcg_at_10 where a run has no ndcg@10
+    const dash = await startDashboard({ registry, port: 0 });
+    try {
+      const models = await (await fetch(dash.url)).text();
+      expect(models.match(/<div class="muted">on emb-tinybeir-/g)).toHaveLength(2);
+    } finally {
+      await dash.close();
+    }
     expect(Object.keys(json.base.metrics)).toContain('dim_8_cosine_ndcg_at_1000');
     expect(Object.keys(json.base.metrics).some((k) => k.includes('@'))).toBe(false);
     expect(json.differences['dim_4_cosine_map_at_100'].p_value).toBeGreaterThanOrEqual(0);

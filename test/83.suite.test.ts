@@ -25,6 +25,7 @@ describe('suites', () => {
       { path: 'hf://datasets/sentence-transformers/NanoBEIR-en', split: 'NanoSciFact' },
       { path: 'hf://datasets/sentence-transformers/NanoBEIR-en', split: 'NanoNFCorpus' },
     ]);
+    expect(expandData(['nanobeir-de:nq'])).toEqual([{ path: 'hf://datasets/sentence-transformers/NanoBEIR-de', split: 'NanoNQ' }]);
     expect(() => expandData(['nanobeir:scifakt'])).toThrow(/"scifakt" is not a NanoBEIR dataset \(one of climatefever, /);
     expect(() => expandData(['nanobeir', 'nanobeir:nq'])).toThrow(/split NanoNQ is given twice/);
     expect(Object.keys(NANOBEIR_DATASETS)).toHaveLength(13);

@@ -78,8 +78,10 @@ function metricNamesOf(metrics: Record<string, number>): string[] {
 
 export async function modelsPage(ctx: PageContext): Promise<Html> {
   const rows = [];
-  for (const m of await ctx.registry.modelsOverview(HEADLINE_METRIC)) {
-    const ndcg = byDim(m.metrics, HEADLINE_METRIC);
+  // nDCG@10 in either conventions: sentence-transformers' name, else MTEB's (a --conventions trec run)
+  for (const m of await ctx.registry.modelsOverview([HEADLINE_METRIC, 'ndcg_at_10'])) {
+    const st = byDim(m.metrics, HEADLINE_METRIC);
+    const ndcg = st.size ? st : byDim(m.metrics, 'ndcg_at_10');
     const dims = [...ndcg.keys()].sort((a, b) => b - a);
     const stages = [
       ['production', m.production],
@@ -90,7 +92,7 @@ export async function modelsPage(ctx: PageContext): Promise<Html> {
 <td class="num">${m.versions}</td>
 <td class="num">${m.latest ?? '–'}</td>
 <td>${stages.map(([stage, v]) => html`${badge(String(stage))} v${v} `)}</td>
-<td>${dims.length ? html`${dims.map((d) => html`<span class="muted">${d}:</span> ${fmt(ndcg.get(d))} `)}<div class="muted">on ${m.latestDataset?.name ?? '–'} ${(m.latestDataset?.fingerprint ?? '').slice(0, 12)}, run <a href="${runHref(m.latestRun!)}">${m.latestRun!.slice(0, 8)}</a></div>` : html`<span class="muted">no run yet</span>`}</td>
+<td>${dims.length ? html`${dims.map((d) => html`<span class="muted">${d}:</span> ${fmt(ndcg.get(d))} `)}<div class="muted">on ${m.latestDataset?.name ?? '–'} ${(m.latestDataset?.fingerprint ?? '').slice(0, 12)}, run <a href="${runHref(m.latestRun!)}">${m.latestRun!.slice(0, 8)}</a></div>` : html`<span class="muted">${m.latestRun ? html`no nDCG@10 in its latest run, <a href="${runHref(m.latestRun)}">${m.latestRun.slice(0, 8)}</a>` : 'no run yet'}</span>`}</td>
 </tr>`);
   }
   return page(

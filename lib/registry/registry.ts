@@ -553,9 +553,10 @@ export class Registry {
 
   /**
    * Every model with its version count, stages, and its latest version's latest succeeded run:
-   * the run, the dataset it read, and `metric` at each dim there. A query per model at most.
+   * the run, the dataset it read, and `metric` (each of several names) at each dim there. A query per model at most.
    */
-  async modelsOverview(metric: string) {
+  async modelsOverview(metric: string | string[]) {
+    const names = Array.isArray(metric) ? metric : [metric];
     const models = await this.listModels();
     const out = [];
     for (const m of models) {
@@ -567,18 +568,18 @@ export class Registry {
         m.latest,
       );
       const values = last
-        ? await this.store.all<{ dim: number; value: number }>(
-            `SELECT dim, value FROM metrics WHERE run_id = ? AND ${this.version >= 2 ? 'role' : 'model_version_id'} = ? AND name = ? ORDER BY dim DESC`,
+        ? await this.store.all<{ dim: number; name: string; value: number }>(
+            `SELECT dim, name, value FROM metrics WHERE run_id = ? AND ${this.version >= 2 ? 'role' : 'model_version_id'} = ? AND name IN (${names.map(() => '?').join(', ')}) ORDER BY dim DESC`,
             last.run_id,
             this.version >= 2 ? last.role : last.version_id,
-            metric,
+            ...names,
           )
         : [];
       out.push({
         ...m,
         latestRun: last?.run_id ?? null,
         latestDataset: last ? { name: last.dataset_name, fingerprint: last.dataset_fingerprint } : null,
-        metrics: Object.fromEntries(values.map((v) => [metricKey(v.dim, metric), v.value])),
+        metrics: Object.fromEntries(values.map((v) => [metricKey(v.dim, v.name), v.value])),
       });
     }
     return out;

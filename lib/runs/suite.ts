@@ -53,20 +53,25 @@ export interface DataSpec {
   split?: string;
 }
 
-/** The `--data` values as datasets: paths and Hub ids as they are, suite names expanded. */
+/**
+ * The `--data` values as datasets: paths and Hub ids as they are, suite names expanded:
+ * `nanobeir[:names]` from NanoBEIR-en, `nanobeir-<lang>[:names]` from its language variant
+ * (sentence-transformers/NanoBEIR-<lang>, the same splits).
+ */
 export function expandData(values: string[]): DataSpec[] {
   const out: DataSpec[] = [];
   for (const value of values) {
-    const m = /^nanobeir(?::(.*))?$/i.exec(value);
+    const m = /^nanobeir(?:-([a-z]{2,3}))?(?::(.*))?$/i.exec(value);
     if (!m) {
       out.push({ path: value });
       continue;
     }
-    const names = m[1] === undefined ? Object.keys(NANOBEIR_DATASETS) : m[1].split(',').map((s) => s.trim().toLowerCase());
+    const repo = m[1] ? NANOBEIR_REPO.replace(/-en$/, `-${m[1].toLowerCase()}`) : NANOBEIR_REPO;
+    const names = m[2] === undefined ? Object.keys(NANOBEIR_DATASETS) : m[2].split(',').map((s) => s.trim().toLowerCase());
     for (const name of names) {
       if (!(name in NANOBEIR_DATASETS))
         throw new UserError(`data ${value}: "${name}" is not a NanoBEIR dataset (one of ${Object.keys(NANOBEIR_DATASETS).join(', ')})`, 'ERR_OPTION', 'data');
-      out.push({ path: `hf://datasets/${NANOBEIR_REPO}`, split: `Nano${NANOBEIR_DATASETS[name]}` });
+      out.push({ path: `hf://datasets/${repo}`, split: `Nano${NANOBEIR_DATASETS[name]}` });
     }
   }
   const seen = new Set<string>();
@@ -80,7 +85,7 @@ export function expandData(values: string[]): DataSpec[] {
 }
 
 /** Whether a list of --data values is a suite (more than one dataset, or a suite name). */
-export const isSuite = (values: string[]) => values.length > 1 || values.some((v) => /^nanobeir(:|$)/i.test(v));
+export const isSuite = (values: string[]) => values.length > 1 || values.some((v) => /^nanobeir(-[a-z]{2,3})?(:|$)/i.test(v));
 
 /** A folder name: letters, digits, `.`, `-` (others become `_`). */
 const folderName = (name: string) => name.replace(/[^A-Za-z0-9.-]/g, '_');
