@@ -21,6 +21,17 @@ const keyName = (name: string) => name.replace(/[^A-Za-z0-9.-]/g, '_');
 /** A suite key, as NanoBEIREvaluator with truncate_dim writes it: `NanoSciFact_256_cosine_ndcg@10`, `NanoBEIR_mean_256_cosine_ndcg@10`. */
 export const suiteKey = (dataset: string, dim: number, metric: string) => `${keyName(dataset)}_${dim}_cosine_${metric}`;
 
+/**
+ * Members whose names would give the same keys (the same dataset from two places, or names equal
+ * once sanitized) told apart by their place in the suite: `scifact-1`, `scifact-3`. In place.
+ */
+export function distinctNames(members: SuiteMember[]): void {
+  const keys = members.map((d) => keyName(d.name));
+  members.forEach((d, i) => {
+    if (keys.indexOf(keys[i]) !== keys.lastIndexOf(keys[i])) d.name = `${d.name}-${i + 1}`;
+  });
+}
+
 /** The means a suite reports: over NanoBEIR's members as `NanoBEIR_mean`, over all as `mean` when there are others. */
 export function meanGroups(members: SuiteMember[]): Array<{ label: string; members: number[] }> {
   const nano = members.flatMap((d, i) => (d.nanoBeir ? [i] : []));

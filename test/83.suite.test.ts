@@ -1,7 +1,7 @@
 // Several datasets in one run: suite names, the grouped test of a mean over datasets, NanoBEIR's
 // keys equal to sentence-transformers' NanoBEIREvaluator (test/fixtures/nanobeir/expected.json,
 // computed by its own source), and the forgetting check: a domain set and NanoBEIR in one compare.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,9 @@ import { Encoder } from '../lib/encode/encoder.js';
 import { Registry, storedSuite } from '../lib/registry/index.js';
 import { startDashboard } from '../ui/server.js';
 import { writeNpy } from '../lib/data/npy.js';
-import { expandData, NANOBEIR_DATASETS } from '../lib/runs/suite.js';
+import { expandData, NANOBEIR_DATASETS, runEvalSuite } from '../lib/runs/suite.js';
+import { writeTinyBeir } from './helpers/tiny-data.js';
+import { writeTinyModel } from './helpers/tiny-model.js';
 import { groupedMeanTest, holm, pairedBootstrapCI, pairedRandomizationTest } from '../lib/stats/index.js';
 import { commitId, type FakeHub, startFakeHub } from './helpers/hub-server.js';
 import { mtebRepoFiles, NANO_FIXTURE, nanoFixture, nanoRepoFiles } from './helpers/nanobeir.js';
@@ -29,6 +31,22 @@ describe('suites', () => {
     expect(() => expandData(['nanobeir:scifakt'])).toThrow(/"scifakt" is not a NanoBEIR dataset \(one of climatefever, /);
     expect(() => expandData(['nanobeir', 'nanobeir:nq'])).toThrow(/split NanoNQ is given twice/);
     expect(Object.keys(NANOBEIR_DATASETS)).toHaveLength(13);
+  });
+
+  it('two datasets of one name keep their own keys and folders; the mean is over both', async () => {
+    const dir = tmp();
+    const model = writeTinyModel(join(dir, 'm'), { pooling: 'mean', seed: 1 }).dir;
+    const a = join(dir, 'a', 'same');
+    const b = join(dir, 'b', 'same');
+    cpSync(writeTinyBeir({ docs: 30, queries: 8, seed: 1 }), a, { recursive: true });
+    cpSync(writeTinyBeir({ docs: 30, queries: 8, seed: 2 }), b, { recursive: true });
+    const run = await runEvalSuite({ model, data: [{ path: a }, { path: b }], dims: [8], out: join(dir, 'out'), registry: null, cacheDir: null });
+    expect(run.labels).toEqual(['same-1', 'same-2', 'mean']);
+    const [x, y] = run.runs.map((r) => r.result.metrics['dim_8_cosine_ndcg@10']);
+    expect(x).not.toBe(y);
+    expect([run.metrics['same-1_8_cosine_ndcg@10'], run.metrics['same-2_8_cosine_ndcg@10']]).toEqual([x, y]);
+    expect(run.metrics['mean_8_cosine_ndcg@10']).toBeCloseTo((x + y) / 2, 15);
+    expect(run.datasets.map((d) => d.folder.split('/').pop())).toEqual(['same-1', 'same-2']);
   });
 
   it("a mean over datasets: each dataset counts once; one dataset gives the plain paired tests' numbers", () => {

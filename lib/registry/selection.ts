@@ -5,7 +5,7 @@
 import { UserError } from '../errors.js';
 import { metricKey, parseMetricKey, sortMetricNames } from '../metrics/index.js';
 import { compareMetrics, DEFAULT_STATS, type Difference, holm, type StatsOptions } from '../stats/index.js';
-import { type SuiteDifference, type SuiteMember, suiteDifferences, suiteLabels, suiteMetrics } from '../suite.js';
+import { distinctNames, type SuiteDifference, type SuiteMember, suiteDifferences, suiteLabels, suiteMetrics } from '../suite.js';
 import type { ListedRun, Registry } from './registry.js';
 
 /** One model of one run: `run` an id or prefix, `role` its role in the run (default: its only model, else `tuned`). */
@@ -215,6 +215,7 @@ export async function storedSuite(registry: Registry, id: string, asked?: string
   const command = runs[0].command;
   const roles = command === 'compare' ? ['base', 'tuned'] : ['model'];
   const members: SuiteMember[] = runs.map((r) => ({ name: r.datasetName ?? r.id.slice(0, 8), nanoBeir: r.tags.suite_nanobeir === '1' }));
+  distinctNames(members);
   const dims = runs[0].dims ?? [];
   const problems: string[] = [];
   const perQuery: Array<Record<string, Record<string, Float64Array>>> = [];

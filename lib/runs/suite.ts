@@ -21,7 +21,7 @@ import { checkOutDir, writeOutputSet } from '../report/outputs.js';
 import { renderSuiteChart } from '../report/chart.js';
 import { escapeMarkdown } from '../report/escape.js';
 import { DEFAULT_STATS, type StatsOptions } from '../stats/index.js';
-import { meanGroups, type SuiteDifference, suiteDifferences, suiteKey, suiteMetrics } from '../suite.js';
+import { distinctNames, meanGroups, type SuiteDifference, suiteDifferences, suiteKey, suiteMetrics } from '../suite.js';
 import { VERSION } from '../version.js';
 import { Registry } from '../registry/index.js';
 import { type CompareRun, type CompareRunOptions, runCompare } from './compare.js';
@@ -200,6 +200,7 @@ export async function runEvalSuite(o: Omit<EvalRunOptions, 'data'> & { data: Dat
     datasets.push(describe(run.dataset, folder, run.result.counts.scoredQueries));
     await tagSuiteRun(registryOf(o), run.runId, suiteId, i, datasets[i]);
   }
+  distinctNames(datasets);
   const dims = runs[0].result.dims;
   const kLists = runs[0].result.kLists;
   const metrics = suiteMetrics(
@@ -255,6 +256,7 @@ export async function runCompareSuite(o: Omit<CompareRunOptions, 'data'> & { dat
     datasets.push(describe(run.dataset, folder, run.result.base.counts.scoredQueries));
     await tagSuiteRun(registryOf(o), run.runId, suiteId, i, datasets[i]);
   }
+  distinctNames(datasets);
   const { dims } = runs[0].result;
   const kLists = runs[0].result.base.kLists;
   const names = metricNames(kLists);
