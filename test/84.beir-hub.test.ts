@@ -120,6 +120,8 @@ describe('BEIR-shaped Hub datasets', () => {
         ],
       ),
     });
+    // the older NanoBEIR repos: one per dataset, split train
+    hub.repos.set('zeta-alpha-ai/NanoTiny', { type: 'dataset', commits: { [commitId('zeta')]: nano('train', 20) }, refs: { main: commitId('zeta') } });
     hub.repos.set('sentence-transformers/NanoBEIR-en', {
       type: 'dataset',
       commits: { [commitId('nano')]: { ...nano('NanoTiny', 40), ...nano('NanoSmall', 30) } },
@@ -161,6 +163,8 @@ describe('BEIR-shaped Hub datasets', () => {
     expect(ds.corpus.texts[0]).toBe(corpus[0].text);
     expect(ds.queries.ids).not.toContain('qe');
     expect([...ds.qrels.values()].reduce((n, s) => n + s.size, 0)).toBe(qrels.filter((r) => Number(r.score) > 0).length);
+    const zeta = await loadDataset('hf://datasets/zeta-alpha-ai/NanoTiny', { split: 'train', hub: options(join(tmp(), 'hub')) });
+    expect([zeta.name, zeta.corpus.ids.length]).toEqual(['NanoTiny', 20]);
     expect(
       beirLayout(['corpus/NanoTiny-0.parquet', 'queries/NanoTiny-0.parquet', 'qrels/NanoTiny-0.parquet', 'qrels/NanoSmall-0.parquet'], 'NanoTiny'),
     ).toEqual({

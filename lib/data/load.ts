@@ -51,7 +51,8 @@ export const isNanoBeirRepo = (id: string) => /^Nano/i.test(id.split('/').pop() 
 /**
  * A BEIR-shaped Hub dataset (MTEB's or NanoBEIR's layout) from its downloaded files. NanoBEIR's
  * are read as sentence-transformers' NanoBEIREvaluator reads them: a document's text without its
- * title, empty texts left out, each split named after its dataset (the run's name: NanoSciFact).
+ * title, empty texts left out, the dataset named after its split (NanoBEIR-en's NanoSciFact) or
+ * its repo (zeta-alpha-ai/NanoSciFact, whose split is train).
  */
 async function hubBeir(id: string, split: string, files: BeirLayout & { commit: string }): Promise<Dataset> {
   const rowsOf = async (paths: string[]): Promise<Row[]> =>
@@ -60,7 +61,7 @@ async function hubBeir(id: string, split: string, files: BeirLayout & { commit: 
   return beirDataset(
     { corpus: await rowsOf(files.corpus), queries: await rowsOf(files.queries), qrels: await rowsOf(files.qrels) },
     {
-      name: nano ? split : id,
+      name: nano ? (/^Nano/i.test(split) ? split : (id.split('/').pop() ?? id)) : id,
       source: `hf://datasets/${id}@${files.commit}`,
       split,
       corpus: files.corpus[0],
