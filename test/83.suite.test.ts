@@ -47,6 +47,12 @@ describe('suites', () => {
     expect([run.metrics['same-1_8_cosine_ndcg@10'], run.metrics['same-2_8_cosine_ndcg@10']]).toEqual([x, y]);
     expect(run.metrics['mean_8_cosine_ndcg@10']).toBeCloseTo((x + y) / 2, 15);
     expect(run.datasets.map((d) => d.folder.split('/').pop())).toEqual(['same-1', 'same-2']);
+    // the command line's --json prints suite.json
+    const out = join(dir, 'cli');
+    const r = await cli(['eval', model, '--data', a, '--data', b, '--dims', '8', '--out', out, '--json', '--no-log', '--no-cache']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(readFileSync(join(out, 'suite.json'), 'utf8')));
+    expect(JSON.parse(r.stdout).metrics['same-2_8_cosine_ndcg@10']).toBe(y);
   });
 
   it("a mean over datasets: each dataset counts once; one dataset gives the plain paired tests' numbers", () => {

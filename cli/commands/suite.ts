@@ -10,7 +10,7 @@ export async function evalSuiteCommand(c: Omit<EvalRunOptions, 'data'> & { data:
   const run = await runEvalSuite({ ...c, ...ctx });
   run.runs.flatMap((r) => r.notes).forEach(ctx.onWarning);
   if (c.json) {
-    process.stdout.write(JSON.stringify({ datasets: run.datasets.map((d) => d.name), metrics: run.metrics }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(run.results, null, 2) + '\n');
     return;
   }
   const metric = headlineMetric(run.kLists);
@@ -23,7 +23,7 @@ export async function compareSuiteCommand(c: Omit<CompareRunOptions, 'data'> & {
   const run = await runCompareSuite({ ...c, ...ctx });
   run.runs.flatMap((r) => r.notes).forEach(ctx.onWarning);
   if (c.json) {
-    process.stdout.write(JSON.stringify({ datasets: run.datasets.map((d) => d.name), base: run.base, tuned: run.tuned }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(run.results, null, 2) + '\n');
     return;
   }
   const metric = run.chartMetric;

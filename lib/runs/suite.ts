@@ -139,6 +139,8 @@ export interface EvalSuiteRun {
   kLists: KLists;
   /** Suite keys -> value: each dataset's metrics and the means. */
   metrics: Record<string, number>;
+  /** suite.json as written. */
+  results: Record<string, unknown>;
   files: string[];
 }
 
@@ -157,6 +159,8 @@ export interface CompareSuiteRun {
   tuned: Record<string, number>;
   /** Suite keys -> tuned - base, its interval and p-values (Holm across every dataset-or-mean x dim test of a metric). */
   differences: Record<string, SuiteDifference>;
+  /** suite.json as written. */
+  results: Record<string, unknown>;
   files: string[];
 }
 
@@ -234,7 +238,7 @@ export async function runEvalSuite(o: Omit<EvalRunOptions, 'data'> & { data: Dat
       'each dataset evaluated on its own; the means are plain means over datasets',
     );
   const files = writeOutputSet(out, { 'suite.json': () => `${JSON.stringify(json, null, 2)}\n`, 'report.md': () => report, 'chart.png': chart });
-  return { kind: 'eval-suite', suiteId, datasets, labels: rows, runs, dims, kLists, metrics, files };
+  return { kind: 'eval-suite', suiteId, datasets, labels: rows, runs, dims, kLists, metrics, results: json, files };
 }
 
 /**
@@ -328,7 +332,7 @@ export async function runCompareSuite(o: Omit<CompareRunOptions, 'data'> & { dat
       `green: better, red: worse (* p < ${stats.alpha} after Holm across every test of the metric); grey: no significant difference`,
     );
   const files = writeOutputSet(out, { 'suite.json': () => `${JSON.stringify(json, null, 2)}\n`, 'report.md': () => report, 'chart.png': chart });
-  return { kind: 'compare-suite', suiteId, datasets, labels, runs, dims, kLists, chartMetric, base, tuned, differences, files };
+  return { kind: 'compare-suite', suiteId, datasets, labels, runs, dims, kLists, chartMetric, base, tuned, differences, results: json, files };
 }
 
 function datasetJson(d: SuiteDataset) {
