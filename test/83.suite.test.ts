@@ -1,7 +1,7 @@
 // Several datasets in one run: suite names, the grouped test of a mean over datasets, NanoBEIR's
 // keys equal to sentence-transformers' NanoBEIREvaluator (test/fixtures/nanobeir/expected.json,
 // computed by its own source), and the forgetting check: a domain set and NanoBEIR in one compare.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,8 +49,12 @@ describe('suites', () => {
     expect(run.datasets.map((d) => d.folder.split('/').pop())).toEqual(['same-1', 'same-2']);
     // the command line's --json prints suite.json
     const out = join(dir, 'cli');
-    const r = await cli(['eval', model, '--data', a, '--data', b, '--dims', '8', '--out', out, '--json', '--no-log', '--no-cache']);
+    const trec = join(dir, 'trec');
+    const r = await cli(['eval', model, '--data', a, '--data', b, '--dims', '8', '--out', out, '--trec-run', trec, '--json', '--no-log', '--no-cache']);
     expect(r.code, r.stderr).toBe(0);
+    // each dataset's run files in a folder of its own (their names say the model and dim only)
+    expect(readdirSync(trec).sort()).toEqual(['same-1', 'same-2']);
+    expect(readFileSync(join(trec, 'same-1', 'model.dim_8.run'), 'utf8')).not.toEqual(readFileSync(join(trec, 'same-2', 'model.dim_8.run'), 'utf8'));
     expect(JSON.parse(r.stdout)).toEqual(JSON.parse(readFileSync(join(out, 'suite.json'), 'utf8')));
     expect(JSON.parse(r.stdout).metrics['same-2_8_cosine_ndcg@10']).toBe(y);
   });

@@ -25,7 +25,7 @@ import { distinctNames, meanGroups, type SuiteDifference, suiteDifferences, suit
 import { VERSION } from '../version.js';
 import { Registry } from '../registry/index.js';
 import { type CompareRun, type CompareRunOptions, runCompare } from './compare.js';
-import { registryOf } from './options.js';
+import { registryOf, type RetrievalOutputOptions } from './options.js';
 import { type EvalRun, type EvalRunOptions, runEval } from './eval.js';
 
 /** NanoBEIR's Hub repo (its 13 datasets as splits of corpus / queries / qrels). */
@@ -179,6 +179,18 @@ async function tagSuiteRun(location: string | null, runId: string | null, suite:
   }
 }
 
+/**
+ * A dataset's run files for other tools: TREC and ranx runs in a subfolder per dataset (their
+ * file names say the model and dim, not the dataset); MTEB's results in the one folder, as its
+ * results repository holds every task of a model side by side.
+ */
+function exportsOf(o: RetrievalOutputOptions, folder: string): RetrievalOutputOptions {
+  return {
+    ...(o.trecRun !== undefined ? { trecRun: join(o.trecRun, folder) } : {}),
+    ...(o.ranxRun !== undefined ? { ranxRun: join(o.ranxRun, folder) } : {}),
+  };
+}
+
 function runOut(o: { out?: string }): string {
   const out = o.out ?? DEFAULT_OUT_DIR;
   checkOutDir(out);
@@ -199,7 +211,7 @@ export async function runEvalSuite(o: Omit<EvalRunOptions, 'data'> & { data: Dat
   const datasets: SuiteDataset[] = [];
   for (const [i, spec] of o.data.entries()) {
     const folder = join(out, dirs[i]);
-    const run = await runEval({ ...o, data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
+    const run = await runEval({ ...o, ...exportsOf(o, dirs[i]), data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
     runs.push(run);
     datasets.push(describe(run.dataset, folder, run.result.counts.scoredQueries));
     await tagSuiteRun(registryOf(o), run.runId, suiteId, i, datasets[i]);
@@ -254,7 +266,7 @@ export async function runCompareSuite(o: Omit<CompareRunOptions, 'data'> & { dat
   const datasets: SuiteDataset[] = [];
   for (const [i, spec] of o.data.entries()) {
     const folder = join(out, dirs[i]);
-    const run = await runCompare({ ...o, data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
+    const run = await runCompare({ ...o, ...exportsOf(o, dirs[i]), data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
     if (run.kind !== 'compare') throw new UserError('tuned: a suite compares two models, not a training run', 'ERR_OPTION', 'tuned');
     runs.push(run);
     datasets.push(describe(run.dataset, folder, run.result.base.counts.scoredQueries));
