@@ -53,7 +53,11 @@ const withKLists = (c: Command) =>
         .choices([...CONVENTIONS])
         .default('st'),
     )
-    .option('--ignore-identical-ids', "trec: leave a document whose id equals the query's out of its ranking (MTEB's ignore_identical_ids)")
+    .option(
+      '--ignore-identical-ids',
+      "trec: leave a document whose id equals the query's out of its ranking (MTEB's ignore_identical_ids; default: where the dataset's MTEB task sets it)",
+    )
+    .option('--no-ignore-identical-ids', "trec: keep such documents, even where the dataset's MTEB task leaves them out")
     .option('--accuracy-at <list>', `k values for accuracy@k (trec: hit_rate_at_k)${kDefault(DEFAULT_K_LISTS.accuracy)}`)
     .option('--precision-recall-at <list>', `k values for precision@k and recall@k${kDefault(DEFAULT_K_LISTS.precisionRecall)}`)
     .option('--mrr-at <list>', `k values for MRR@k${kDefault(DEFAULT_K_LISTS.mrr)}`)

@@ -106,7 +106,7 @@ export function parseKLists(o: KListFlags): KLists {
     mrr: o.mrrAt !== undefined ? parseIntList(o.mrrAt, '--mrr-at') : d.mrr,
     ndcg: o.ndcgAt !== undefined ? parseIntList(o.ndcgAt, '--ndcg-at') : d.ndcg,
     map: o.mapAt !== undefined ? parseIntList(o.mapAt, '--map-at') : d.map,
-    ...(trec ? { conventions: 'trec' as const, ...(o.ignoreIdenticalIds ? { ignoreIdenticalIds: true } : {}) } : {}),
+    ...(trec ? { conventions: 'trec' as const, ...(o.ignoreIdenticalIds !== undefined ? { ignoreIdenticalIds: o.ignoreIdenticalIds } : {}) } : {}),
   };
 }
 

@@ -120,6 +120,21 @@ describe('BEIR-shaped Hub datasets', () => {
         ],
       ),
     });
+    // a dataset whose MTEB task sets ignore_identical_ids (mteb/arguana), with a document per
+    // query under the query's own id and text
+    hub.repos.set('mteb/arguana', {
+      type: 'dataset',
+      commits: {
+        [commitId('arguana')]: {
+          'corpus.jsonl': Buffer.from(
+            [...corpus, ...queries.map((q) => ({ _id: q._id, title: '', text: q.text }))].map((d) => JSON.stringify(d)).join('\n') + '\n',
+          ),
+          'queries.jsonl': readFileSync(join(local, 'queries.jsonl')),
+          'qrels/test.tsv': tsv,
+        },
+      },
+      refs: { main: commitId('arguana') },
+    });
     // the older NanoBEIR repos: one per dataset, split train
     hub.repos.set('zeta-alpha-ai/NanoTiny', { type: 'dataset', commits: { [commitId('zeta')]: nano('train', 20) }, refs: { main: commitId('zeta') } });
     hub.repos.set('sentence-transformers/NanoBEIR-en', {
@@ -173,6 +188,29 @@ describe('BEIR-shaped Hub datasets', () => {
       qrels: ['qrels/NanoTiny-0.parquet'],
     });
     expect(beirLayout(['data/test-0.parquet'], 'test')).toBeNull();
+  });
+
+  it('a dataset whose MTEB task sets ignore_identical_ids: left out under trec unless told otherwise, and said so', async () => {
+    const dir = tmp();
+    const model = writeTinyModel(join(dir, 'm'), { pooling: 'mean', seed: 3 }).dir;
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    const env = { HF_ENDPOINT: hub.url, HF_HOME: home, HF_HUB_CACHE: join(home, 'hub'), HF_TOKEN: '', HF_HUB_OFFLINE: '' };
+    const run = async (out: string, ...extra: string[]) => {
+      const r = await cli(['eval', model, '--data', 'hf://datasets/mteb/arguana', '--out', join(dir, out), '--no-log', '--no-cache', ...extra], env);
+      expect(r.code, r.stderr).toBe(0);
+      return { stderr: r.stderr, json: JSON.parse(readFileSync(join(dir, out, 'results.json'), 'utf8')) };
+    };
+    const mteb = await run('a', '--conventions', 'trec');
+    expect(mteb.stderr).toMatch(/mteb\/arguana: MTEB's task sets ignore_identical_ids/);
+    expect(mteb.json.k_lists.ignoreIdenticalIds).toBe(true);
+    const kept = await run('b', '--conventions', 'trec', '--no-ignore-identical-ids');
+    expect(kept.stderr).not.toMatch(/ignore_identical_ids/);
+    expect(kept.json.k_lists.ignoreIdenticalIds).toBe(false);
+    // each query's own text ranks first when kept: the lists differ
+    expect(kept.json.metrics['dim_8_cosine_mrr_at_10']).not.toBe(mteb.json.metrics['dim_8_cosine_mrr_at_10']);
+    const st = await run('c');
+    expect(st.json.k_lists.ignoreIdenticalIds).toBeUndefined();
   });
 
   it('eval --conventions trec on the Hub copy equals eval on the local folder', async () => {

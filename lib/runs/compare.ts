@@ -20,6 +20,7 @@ import {
   reportingOptions,
   type RetrievalOutputOptions,
   retrievalOutputs,
+  runKLists,
   type RunListeners,
   type ScoringOptions,
 } from './options.js';
@@ -71,10 +72,11 @@ export interface CompareShardRun {
  */
 export async function runCompare(o: CompareRunOptions): Promise<CompareRun | CompareShardRun> {
   // Every option is checked before any data is read or any model encodes.
-  const { chartMetric, kLists, out, scoring } = reportingOptions(o);
+  const { chartMetric, kLists: asked, out, scoring } = reportingOptions(o);
   const retrieval = retrievalOutputs(o);
   const dataset = await datasetOf(o.data, o.load, o);
   if (o.trecRun !== undefined) checkTrecIds(dataset);
+  const kLists = runKLists(dataset, asked, o);
   const options = { ...scoring, kLists, signal: o.signal, encoder: encoderOptions(o) };
   if (o.shard) return compareShardRun(o, o.shard, dataset, out, options);
   const seed = o.seed ?? DEFAULT_SEED;

@@ -16,6 +16,7 @@ import {
   registryOf,
   type RetrievalOutputOptions,
   retrievalOutputs,
+  runKLists,
   type RunListeners,
   type ScoringOptions,
   scoringOptions,
@@ -67,6 +68,7 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
   const retrieval = retrievalOutputs(o);
   const dataset = await datasetOf(o.data, o.load, o);
   if (o.trecRun !== undefined) checkTrecIds(dataset);
+  const kLists = runKLists(dataset, o.kLists, o);
   let done: Pick<EvalRun, 'result' | 'results'> | undefined;
   const registry = registryOf(o);
   await reachRegistry(registry);
@@ -79,8 +81,8 @@ export async function runEval(o: EvalRunOptions): Promise<EvalRun> {
     await encoder.close();
     throw e;
   }
-  const logged = await loggedRun(registry, runStart('eval', dataset, o.dims, o.kLists, o.device ?? 'cpu', o.commandLine), async () => {
-    const result = await evaluateModel(encoder, dataset, { ...scoring, signal: o.signal });
+  const logged = await loggedRun(registry, runStart('eval', dataset, o.dims, kLists, o.device ?? 'cpu', o.commandLine), async () => {
+    const result = await evaluateModel(encoder, dataset, { ...scoring, kLists, signal: o.signal });
     const results = evalResultsJson('eval', dataset, result, { modelName: o.modelName });
     checkAborted(o.signal);
     done = { result, results };

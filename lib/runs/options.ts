@@ -3,6 +3,7 @@ import { DEFAULT_CACHE_DIR, DEFAULT_OUT_DIR, defaultRegistryPath, headlineMetric
 import type { EncoderOptions } from '../encode/encoder.js';
 import { DEFAULT_K_LISTS, type KLists } from '../metrics/index.js';
 import { checkHeadlineMetric, checkOutDir, writeOutputSet } from '../report/outputs.js';
+import { taskKLists } from '../hub/mteb-tasks.js';
 import { mtebModel, mtebResultFiles } from '../report/mteb.js';
 import { checkTrecIds, ranxFiles, trecRunFiles } from '../report/retrieved.js';
 import type { Dataset } from '../data/dataset.js';
@@ -56,6 +57,17 @@ export function reportingOptions(o: ScoringOptions & { chartMetric?: string; out
 export function scoringOptions(o: ScoringOptions): ScoringOptions {
   const { arithmetic, kernel } = engineSettings(o);
   return { dims: o.dims, kLists: o.kLists, device: o.device, threads: o.threads, arithmetic, kernel };
+}
+
+/**
+ * The k lists of a run on `dataset`: the asked ones (default DEFAULT_K_LISTS), with MTEB's
+ * ignore_identical_ids where the dataset's MTEB task sets it under the trec conventions
+ * (taskKLists); the line that says so goes to onWarning.
+ */
+export function runKLists(dataset: Dataset, kLists: KLists | undefined, l: RunListeners): KLists {
+  const r = taskKLists(dataset, kLists ?? DEFAULT_K_LISTS);
+  if (r.note) l.onWarning?.(r.note);
+  return r.kLists;
 }
 
 /** The files a run writes beside its results: what each query retrieved, and what other IR tools read. */

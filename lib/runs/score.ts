@@ -8,12 +8,12 @@ import { readNpy } from '../data/npy.js';
 import { DEFAULT_OUT_DIR, DEFAULT_SPLIT } from '../defaults.js';
 import { checkAborted, UserError } from '../errors.js';
 import { type EvalResult, evaluateEmbeddings } from '../evaluate.js';
-import { DEFAULT_K_LISTS, maxK } from '../metrics/index.js';
+import { maxK } from '../metrics/index.js';
 import { checkOutDir, writeEvalOutputs } from '../report/outputs.js';
 import { type EvalResultsJson, evalResultsJson } from '../report/results.js';
 import { checkDims, engineArithmetic, scoreSlice } from '../score/engine.js';
 import { type Shard, shardRange, writePartial } from '../score/shards.js';
-import { type RetrievalOutputOptions, retrievalOutputs, type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
+import { type RetrievalOutputOptions, retrievalOutputs, runKLists, type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
 import { checkTrecIds } from '../report/retrieved.js';
 import { dataKey, loadKey, partPath, type ScoreExtra, type ScoreRunKey } from './parts.js';
 import { datasetOf } from './eval.js';
@@ -71,12 +71,12 @@ export function readEmbeddings(list: string): Matrix {
  */
 export async function runScore(o: ScoreRunOptions): Promise<ScoreRun | ScoreShardRun> {
   const out = o.out ?? DEFAULT_OUT_DIR;
-  const kLists = o.kLists ?? DEFAULT_K_LISTS;
   const scoring = scoringOptions(o);
   const retrieval = retrievalOutputs(o, false);
   const load = { ...o.load, split: o.load?.split ?? o.split ?? DEFAULT_SPLIT };
   const dataset = await datasetOf(o.data, load, {});
   if (o.trecRun !== undefined) checkTrecIds(dataset);
+  const kLists = runKLists(dataset, o.kLists, o);
   const queries = readEmbeddings(o.queryEmbeddings);
   const corpus = readEmbeddings(o.corpusEmbeddings);
   const dims = o.dims ?? [corpus.cols];

@@ -23,6 +23,7 @@ import {
   reportingOptions,
   type RetrievalOutputOptions,
   retrievalOutputs,
+  runKLists,
   type RunListeners,
   type ScoringOptions,
 } from './options.js';
@@ -88,7 +89,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * @throws UserError on bad input; InterruptedError once `signal` fires (nothing written).
  */
 export async function runTraining(o: TrainingRunOptions): Promise<TrainingRun> {
-  const { chartMetric, kLists, out, scoring } = reportingOptions(o);
+  const { chartMetric, kLists: asked, out, scoring } = reportingOptions(o);
   const retrieval = retrievalOutputs(o);
   const t0 = performance.now();
   const runDir = resolve(o.run);
@@ -100,6 +101,7 @@ export async function runTraining(o: TrainingRunOptions): Promise<TrainingRun> {
   if (!o.watch && listed.length === 0) throw new UserError(`${o.run}: no checkpoint holds a model yet`, 'ERR_TRAINING_OUTPUT');
   const dataset = await datasetOf(o.data, o.load, o);
   if (o.trecRun !== undefined) checkTrecIds(dataset);
+  const kLists = runKLists(dataset, asked, o);
   const registry = registryOf(o);
   await reachRegistry(registry);
   const runName = o.names?.run ?? basename(runDir);
