@@ -24,9 +24,9 @@ export async function loadDataset(path: string, options: LoadOptions = {}): Prom
   const hub = existsSync(path) ? null : parseRepoRef(path);
   if (hub?.type === 'dataset') {
     const split = options.split ?? 'test';
-    const beir = await beirSplit(hub, split, options.hub);
-    if (beir) return hubBeir(hub.id, split, beir);
-    const { files, commit, ref } = await datasetSplit(hub, split, options.hub);
+    const found = await beirSplit(hub, split, options.hub);
+    if (found.beir) return hubBeir(hub.id, split, found.beir);
+    const { files, commit, ref } = await datasetSplit(hub, split, options.hub, found.info ?? undefined);
     const fields = { ...ZENML_FIELDS, ...Object.fromEntries(Object.entries(options.fields ?? {}).filter(([, v]) => v !== undefined)) };
     const ds = await loadPairs(files, { fields, corpus: options.corpus, name: hub.id, source: `hf://datasets/${hub.id}@${commit}` });
     return {

@@ -481,7 +481,12 @@ export function splitFiles(files: string[], split: string): string[] {
  * Parquet/JSONL/JSON/CSV files for the split, else the Hub's Parquet conversion
  * (refs/convert/parquet). Offline, the cached snapshot's files.
  */
-export async function datasetSplit(ref: RepoRef, split: string, o: HubOptions = {}): Promise<{ files: string[]; commit: string; ref: RepoRef }> {
+export async function datasetSplit(
+  ref: RepoRef,
+  split: string,
+  o: HubOptions = {},
+  known?: { commit: string; files: string[] },
+): Promise<{ files: string[]; commit: string; ref: RepoRef }> {
   const s = settings(o);
   const folder = repoFolder(s, ref);
   const fromSnapshot = (r: RepoRef) => {
@@ -502,7 +507,7 @@ export async function datasetSplit(ref: RepoRef, split: string, o: HubOptions = 
   for (const r of ref.revision === 'main' ? [ref, converted] : [ref]) {
     let info: { commit: string; files: string[] };
     try {
-      info = await repoInfo(s, r);
+      info = r === ref && known ? known : await repoInfo(s, r);
     } catch (e) {
       if (r === converted && (e as UserError).code === 'ERR_NOT_FOUND') break; // no conversion either
       throw e;
@@ -566,23 +571,28 @@ function qrelsSplits(files: string[]): string {
 
 /**
  * A BEIR-shaped dataset repo's files for `split`, downloaded into the shared cache (offline: the
- * cached snapshot's), as local paths; null when the repo is not BEIR-shaped (a pairs dataset).
+ * cached snapshot's), as local paths; when the repo is not BEIR-shaped (a pairs dataset), the
+ * revision's commit and file list it read, for datasetSplit (null offline).
  */
-export async function beirSplit(ref: RepoRef, split: string, o: HubOptions = {}): Promise<(BeirLayout & { commit: string }) | null> {
+export async function beirSplit(
+  ref: RepoRef,
+  split: string,
+  o: HubOptions = {},
+): Promise<{ beir: BeirLayout & { commit: string } } | { beir: null; info: { commit: string; files: string[] } | null }> {
   const s = settings(o);
   const folder = repoFolder(s, ref);
   let commit: string;
   let files: string[];
   if (s.offline) {
     const cached = cachedCommit(s, ref);
-    if (!cached) return null; // datasetSplit says what the cache lacks
+    if (!cached) return { beir: null, info: null }; // datasetSplit says what the cache lacks
     commit = cached;
     files = listFiles(join(folder, 'snapshots', commit));
   } else {
     ({ commit, files } = await repoInfo(s, ref));
   }
   const layout = beirLayout(files, split);
-  if (!layout) return null;
+  if (!layout) return { beir: null, info: s.offline ? null : { commit, files } };
   if (layout.qrels.length === 0 || layout.queries.length === 0)
     throw new UserError(
       `${formatRef(ref)}: ${layout.queries.length === 0 ? 'no queries' : `no qrels for split "${split}" (the repo's qrels: ${qrelsSplits(files)})`}`,
@@ -595,5 +605,5 @@ export async function beirSplit(ref: RepoRef, split: string, o: HubOptions = {})
     writeRef(s, ref, commit);
   }
   const local = (fs: string[]) => fs.map((f) => join(folder, 'snapshots', commit, f));
-  return { corpus: local(layout.corpus), queries: local(layout.queries), qrels: local(layout.qrels), commit };
+  return { beir: { corpus: local(layout.corpus), queries: local(layout.queries), qrels: local(layout.qrels), commit } };
 }

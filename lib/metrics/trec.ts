@@ -95,14 +95,22 @@ export function computeTrecMetrics(ranked: (q: number) => ArrayLike<number>, jud
   return { names, perQuery, mean };
 }
 
-/** Each corpus row's place among the corpus ids sorted as strcmp sorts them (UTF-8 bytes). */
+const ranksOf = new WeakMap<string[], Int32Array>();
+
+/**
+ * Each corpus row's place among the corpus ids sorted as strcmp sorts them (UTF-8 bytes); kept
+ * per ids array, since every model's (and every checkpoint's) lists of one dataset need it.
+ */
 export function strcmpRanks(ids: string[]): Int32Array {
+  const known = ranksOf.get(ids);
+  if (known) return known;
   const bytes = ids.map((id) => Buffer.from(id, 'utf8'));
   const order = ids.map((_, i) => i).sort((a, b) => Buffer.compare(bytes[a], bytes[b]));
   const rank = new Int32Array(ids.length);
   order.forEach((row, place) => {
     rank[row] = place;
   });
+  ranksOf.set(ids, rank);
   return rank;
 }
 

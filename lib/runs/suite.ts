@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Dataset } from '../data/dataset.js';
+import type { LoadOptions } from '../data/load.js';
 import { isNanoBeirRepo } from '../data/load.js';
 import { datasetFingerprint } from '../data/dataset.js';
 import { headlineMetric } from '../defaults.js';
@@ -191,10 +192,29 @@ function exportsOf(o: RetrievalOutputOptions, folder: string): RetrievalOutputOp
   };
 }
 
-function runOut(o: { out?: string }): string {
+/**
+ * Runs `run` on each dataset of the suite in turn (its data, split, output subfolder and run-file
+ * folders), tags its registry run with the suite, and describes the datasets (names told apart).
+ */
+async function eachDataset<R extends { dataset: Dataset; runId: string | null }>(
+  o: { data: DataSpec[]; out?: string; load?: LoadOptions; registry?: string | null } & RetrievalOutputOptions,
+  run: (one: { data: string; load: LoadOptions; out: string } & RetrievalOutputOptions) => Promise<{ run: R; scoredQueries: number }>,
+): Promise<{ out: string; suiteId: string; runs: R[]; datasets: SuiteDataset[] }> {
   const out = o.out ?? DEFAULT_OUT_DIR;
   checkOutDir(out);
-  return out;
+  const dirs = folders(o.data);
+  const suiteId = randomUUID();
+  const runs: R[] = [];
+  const datasets: SuiteDataset[] = [];
+  for (const [i, spec] of o.data.entries()) {
+    const folder = join(out, dirs[i]);
+    const done = await run({ ...exportsOf(o, dirs[i]), data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
+    runs.push(done.run);
+    datasets.push(describe(done.run.dataset, folder, done.scoredQueries));
+    await tagSuiteRun(registryOf(o), done.run.runId, suiteId, i, datasets[i]);
+  }
+  distinctNames(datasets);
+  return { out, suiteId, runs, datasets };
 }
 
 /**
@@ -204,19 +224,10 @@ function runOut(o: { out?: string }): string {
  * keep their complete outputs and registry runs, and no suite files are written).
  */
 export async function runEvalSuite(o: Omit<EvalRunOptions, 'data'> & { data: DataSpec[] }): Promise<EvalSuiteRun> {
-  const out = runOut(o);
-  const dirs = folders(o.data);
-  const runs: EvalRun[] = [];
-  const suiteId = randomUUID();
-  const datasets: SuiteDataset[] = [];
-  for (const [i, spec] of o.data.entries()) {
-    const folder = join(out, dirs[i]);
-    const run = await runEval({ ...o, ...exportsOf(o, dirs[i]), data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
-    runs.push(run);
-    datasets.push(describe(run.dataset, folder, run.result.counts.scoredQueries));
-    await tagSuiteRun(registryOf(o), run.runId, suiteId, i, datasets[i]);
-  }
-  distinctNames(datasets);
+  const { out, suiteId, runs, datasets } = await eachDataset(o, async (one) => {
+    const run = await runEval({ ...o, ...one });
+    return { run, scoredQueries: run.result.counts.scoredQueries };
+  });
   const dims = runs[0].result.dims;
   const kLists = runs[0].result.kLists;
   const metrics = suiteMetrics(
@@ -259,20 +270,11 @@ export async function runEvalSuite(o: Omit<EvalRunOptions, 'data'> & { data: Dat
  */
 export async function runCompareSuite(o: Omit<CompareRunOptions, 'data'> & { data: DataSpec[] }): Promise<CompareSuiteRun> {
   if (o.shard) throw new UserError('shard: a suite runs whole datasets (shard one dataset at a time)', 'ERR_OPTION', 'shard');
-  const out = runOut(o);
-  const dirs = folders(o.data);
-  const runs: CompareRun[] = [];
-  const suiteId = randomUUID();
-  const datasets: SuiteDataset[] = [];
-  for (const [i, spec] of o.data.entries()) {
-    const folder = join(out, dirs[i]);
-    const run = await runCompare({ ...o, ...exportsOf(o, dirs[i]), data: spec.path, load: { ...o.load, split: spec.split ?? o.load?.split }, out: folder });
+  const { out, suiteId, runs, datasets } = await eachDataset(o, async (one) => {
+    const run = await runCompare({ ...o, ...one });
     if (run.kind !== 'compare') throw new UserError('tuned: a suite compares two models, not a training run', 'ERR_OPTION', 'tuned');
-    runs.push(run);
-    datasets.push(describe(run.dataset, folder, run.result.base.counts.scoredQueries));
-    await tagSuiteRun(registryOf(o), run.runId, suiteId, i, datasets[i]);
-  }
-  distinctNames(datasets);
+    return { run, scoredQueries: run.result.base.counts.scoredQueries };
+  });
   const { dims } = runs[0].result;
   const kLists = runs[0].result.base.kLists;
   const names = metricNames(kLists);
