@@ -27,13 +27,15 @@
         "native/cpu/thresholds.cc",
         "native/cpu/topk.cc",
         "native/cpu/two_stage.cc",
+        "native/cpu/quantized.cc",
         "native/cpu/validate.cc",
         "native/cpu_features.cc",
         "native/kernels_generic.cc",
+        "native/quant_generic.cc",
         "native/cuda_stub.cc"
       ],
       "conditions": [
-        ["target_arch=='x64'", { "dependencies": ["kernels_avx2", "kernels_avx512", "kernels_avx512bf16"] }]
+        ["target_arch=='x64'", { "dependencies": ["kernels_avx2", "kernels_avx512", "kernels_avx512bf16", "quant_avx2", "quant_avx512"] }]
       ]
     }
   ],
@@ -60,6 +62,20 @@
           "sources": ["native/kernels_avx512bf16.cc"],
           "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512bf16"],
           "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512bf16"] }
+        },
+        {
+          "target_name": "quant_avx2",
+          "type": "static_library",
+          "sources": ["native/quant_avx2.cc"],
+          "cflags_cc": ["-mavx2", "-mpopcnt"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx2", "-mpopcnt"] }
+        },
+        {
+          "target_name": "quant_avx512",
+          "type": "static_library",
+          "sources": ["native/quant_avx512.cc"],
+          "cflags_cc": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vpopcntdq", "-mavx512vnni"],
+          "xcode_settings": { "OTHER_CPLUSPLUSFLAGS": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vpopcntdq", "-mavx512vnni"] }
         }
       ]
     }]

@@ -2,6 +2,7 @@
 // the engine off the JavaScript thread. Errors reach JavaScript with a `code`.
 #include <napi.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -232,6 +233,137 @@ Napi::Value Start(const Napi::CallbackInfo& info, bool bound_check) {
 Napi::Value Score(const Napi::CallbackInfo& info) { return Start(info, false); }
 Napi::Value CheckBf16Bound(const Napi::CallbackInfo& info) { return Start(info, true); }
 
+// The quantized first stage (score_quantized).
+class QuantWorker : public Napi::AsyncWorker {
+ public:
+  QuantWorker(Napi::Env env, embbench::QuantRequest req, std::vector<Napi::Reference<Napi::Value>> keep)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), req_(std::move(req)), keep_(std::move(keep)) {
+    const int64_t k = req_.k < req_.nc ? req_.k : req_.nc;
+    const size_t n = static_cast<size_t>(req_.nq * k);
+    indices_ = Napi::Array::New(env, req_.dims.size());
+    scores_ = Napi::Array::New(env, req_.dims.size());
+    for (size_t i = 0; i < req_.dims.size(); ++i) {
+      auto idx = Napi::Int32Array::New(env, n);
+      auto sc = Napi::Int32Array::New(env, n);
+      indices_.Set(i, idx);
+      scores_.Set(i, sc);
+      out_.indices.push_back(idx.Data());
+      out_.scores.push_back(sc.Data());
+    }
+    outputs_ = Napi::Persistent(Napi::Value(indices_));
+    outputs2_ = Napi::Persistent(Napi::Value(scores_));
+    out_.kernel = &kernel_;
+  }
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override { err_ = embbench::score_quantized(req_, out_); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (!err_.ok()) {
+      deferred_.Reject(coded_error(env, err_.code, err_.message).Value());
+      return;
+    }
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("k", Napi::Number::New(env, static_cast<double>(req_.k < req_.nc ? req_.k : req_.nc)));
+    result.Set("indices", outputs_.Value());
+    result.Set("scores", outputs2_.Value());
+    result.Set("kernel", kernel_);
+    deferred_.Resolve(result);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  embbench::QuantRequest req_;
+  std::vector<Napi::Reference<Napi::Value>> keep_;
+  Napi::Array indices_, scores_;
+  Napi::Reference<Napi::Value> outputs_, outputs2_;
+  embbench::QuantOutput out_;
+  std::string kernel_;
+  EngineError err_;
+};
+
+// scoreQuantized({queries, corpus: Uint8Array | Int8Array, kind: 'hamming' | 'int8' | 'uint8', dim,
+// dims: Int32Array, k, threads, kernel?}) -> Promise<{k, indices[], scores[] (Int32Array), kernel}>
+Napi::Value ScoreQuantized(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const std::string& code, const std::string& m) {
+    coded_error(env, code, m).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() != 1 || !info[0].IsObject()) return fail("ERR_INVALID_ARG", "expected one options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto bytes = [&](const char* name) {
+    Napi::Value v = o.Get(name);
+    if (!v.IsTypedArray()) return false;
+    const auto t = v.As<Napi::TypedArray>().TypedArrayType();
+    return t == napi_uint8_array || t == napi_int8_array;
+  };
+  if (!bytes("queries")) return fail("ERR_INVALID_ARG", "queries must be a Uint8Array or Int8Array");
+  if (!bytes("corpus")) return fail("ERR_INVALID_ARG", "corpus must be a Uint8Array or Int8Array");
+  Napi::Value dimsv = o.Get("dims");
+  if (!dimsv.IsTypedArray() || dimsv.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    return fail("ERR_INVALID_ARG", "dims must be an Int32Array");
+  for (const char* name : {"dim", "k", "threads"}) {
+    Napi::Value v = o.Get(name);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int64_t>(d)))
+      return fail("ERR_INVALID_ARG", std::string(name) + " must be an integer in [0, 2^31 - 1]");
+  }
+  embbench::QuantRequest req;
+  Napi::Value kind = o.Get("kind");
+  const std::string kd = kind.IsString() ? kind.As<Napi::String>().Utf8Value() : "";
+  using K = embbench::QuantRequest::Kind;
+  if (kd == "hamming")
+    req.kind = K::Hamming;
+  else if (kd == "int8")
+    req.kind = K::Int8;
+  else if (kd == "uint8")
+    req.kind = K::Uint8;
+  else
+    return fail("ERR_INVALID_ARG", "kind must be 'hamming', 'int8' or 'uint8'");
+  Napi::Value kernel = o.Get("kernel");
+  if (!kernel.IsUndefined()) {
+    const std::string k = kernel.IsString() ? kernel.As<Napi::String>().Utf8Value() : "";
+    using I = embbench::ScoreRequest::Isa;
+    if (k == "generic")
+      req.isa = I::Generic;
+    else if (k == "avx2")
+      req.isa = I::Avx2;
+    else if (k == "avx512")
+      req.isa = I::Avx512;
+    else if (k != "auto")
+      return fail("ERR_INVALID_ARG", "kernel must be 'auto', 'generic', 'avx2' or 'avx512'");
+  }
+  req.dim = o.Get("dim").As<Napi::Number>().Int32Value();
+  req.k = o.Get("k").As<Napi::Number>().Int32Value();
+  req.threads = std::max(1, o.Get("threads").As<Napi::Number>().Int32Value());
+  if (req.dim <= 0) return fail("ERR_INVALID_ARG", "dim must be positive");
+  const size_t rb = req.kind == K::Hamming ? (static_cast<size_t>(req.dim) + 7) / 8 : static_cast<size_t>(req.dim);
+  auto queries = o.Get("queries").As<Napi::TypedArray>();
+  auto corpus = o.Get("corpus").As<Napi::TypedArray>();
+  if (queries.ByteLength() % rb != 0 || corpus.ByteLength() % rb != 0)
+    return fail("ERR_INVALID_ARG", "byte lengths must be multiples of the row width " + std::to_string(rb));
+  auto data = [](Napi::TypedArray a) {
+    return static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+  };
+  req.queries = data(queries);
+  req.corpus = data(corpus);
+  req.nq = static_cast<int64_t>(queries.ByteLength() / rb);
+  req.nc = static_cast<int64_t>(corpus.ByteLength() / rb);
+  auto dims = dimsv.As<Napi::Int32Array>();
+  req.dims.assign(dims.Data(), dims.Data() + dims.ElementLength());
+  EngineError err = embbench::validate_quantized(req);
+  if (!err.ok()) return fail(err.code, err.message);
+  std::vector<Napi::Reference<Napi::Value>> keep;
+  keep.push_back(Napi::Persistent(Napi::Value(queries)));
+  keep.push_back(Napi::Persistent(Napi::Value(corpus)));
+  auto* worker = new QuantWorker(env, std::move(req), std::move(keep));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -241,6 +373,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("kernels", kernels);
   const char* bf16 = embbench::cpu_bf16_kernel_name();
   o.Set("bf16Kernel", bf16 ? Napi::String::New(env, bf16) : env.Null());
+  o.Set("quantKernel", embbench::quant_kernel_name(embbench::ScoreRequest::Isa::Auto));
   o.Set("threads", embbench::default_threads());
   o.Set("cudaCompiled", embbench::cuda_compiled());
   std::string name;
@@ -255,6 +388,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("score", Napi::Function::New(env, Score));
   exports.Set("info", Napi::Function::New(env, Info));
+  exports.Set("scoreQuantized", Napi::Function::New(env, ScoreQuantized));
   exports.Set("checkBf16Bound", Napi::Function::New(env, CheckBf16Bound));
   return exports;
 }

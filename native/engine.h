@@ -94,6 +94,38 @@ struct BoundCheck {
 };
 EngineError bf16_bound_check(const ScoreRequest& r, BoundCheck& out);
 
+// The quantized first stage (native/cpu/quantized.cc): rows of packed sign bits (Hamming, ceil(dim
+// / 8) bytes a row, numpy packbits' order, zero-padded) or of int8 / uint8 values (dim bytes a
+// row), each query's top k at every dim of `dims` in one pass. Hamming: the smallest distances,
+// equal ones by ascending row (FAISS IndexBinaryFlat's order); int8 / uint8: the largest integer
+// inner products, equal ones by descending row (FAISS IndexFlatIP's order). Exact integers, the
+// same on every kernel.
+struct QuantRequest {
+  enum class Kind { Hamming, Int8, Uint8 } kind = Kind::Hamming;
+  const uint8_t* queries = nullptr;
+  int64_t nq = 0;
+  const uint8_t* corpus = nullptr;
+  int64_t nc = 0;
+  int dim = 0;            // embedding width (elements; bits for Hamming)
+  std::vector<int> dims;  // prefixes to score, each in [1, dim], unique
+  int k = 0;              // clamped to nc
+  int threads = 1;
+  ScoreRequest::Isa isa = ScoreRequest::Isa::Auto;  // generic, avx2 (AVX2 + POPCNT), avx512 (+ VPOPCNTDQ, VNNI)
+};
+
+// Caller-owned, one pair per entry of request.dims, each [nq x min(k, nc)]: rows and their
+// distances / inner products, best first.
+struct QuantOutput {
+  std::vector<int32_t*> indices;
+  std::vector<int32_t*> scores;
+  std::string* kernel = nullptr;  // optional: the kernel that ran
+};
+
+EngineError validate_quantized(const QuantRequest& r);
+EngineError score_quantized(const QuantRequest& r, const QuantOutput& out);
+// The quantized kernel `isa` picks on this CPU ("avx512", "avx2", "generic"), or null when it cannot run it.
+const char* quant_kernel_name(ScoreRequest::Isa isa);
+
 // GPU engine (native/cuda); compiled only when CUDA is found at build time.
 bool cuda_compiled();
 EngineError cuda_device_info(std::string& name, int& count);

@@ -1,0 +1,60 @@
+// The quantized first stage's micro-kernels (quant_*.cc, each compiled with its own flags), the
+// panel layouts they read and the steps that walk a query across them. Internal: engine.h has
+// the API (score_quantized).
+//
+// Hamming (binary / ubinary): a panel is 8 corpus rows; word w of lane j is bytes [8w, 8w + 8) of
+// row j's packed bits, read little-endian, so dim i (numpy's packbits: byte i / 8, bit 7 - i % 8)
+// is bit 8 (i / 8 % 8) + 7 - i % 8 of word i / 64. panel[w * 8 + j].
+//
+// Dot (int8 / uint8): a panel is 16 corpus rows; group g holds dims [4g, 4g + 4) of every lane, 4
+// bytes per lane: panel[(g * 16 + j) * 4 + t]. The kernels multiply unsigned corpus bytes by
+// signed query bytes (as VNNI's vpdpbusd does), so the data is shifted into that form and the
+// shift undone by biases: int8 rows are stored + 128 (IP = raw - 128 sum(query prefix)), uint8
+// queries are taken - 128 (IP = raw + 128 sum(row prefix)). Every product and sum is an exact
+// int32, so every kernel gives the same integers.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace embbench {
+
+// One step of a query across a panel: unit `unit` (a word or a group of 4 dims) against `q`
+// (the query's word / its 4 bytes, zeroed outside the step's dims) under `mask` (Hamming: the
+// step's bits); `record` >= 0: after this step the accumulator is bound `record`'s value.
+struct QStep {
+  int unit;
+  int record;
+  uint64_t q;
+  uint64_t mask;
+};
+
+constexpr int kHammingLanes = 8;
+constexpr int kDotLanes = 16;
+
+struct QuantTileArgs {
+  const QStep* steps;
+  int nsteps;
+  const uint8_t* panels;  // npanels consecutive panels of `units` units each
+  long long panel_bytes;
+  int npanels;
+  int nb;                      // bounds recorded
+  const int32_t* thresh;       // [nb]: Hamming: a lane passes when its value < thresh; Dot: >= thresh
+  const int32_t* qbias;        // Dot: [nb] added to every lane (null: none)
+  const int32_t* rowbias;      // Dot: [npanels][nb][16] added per lane (null: none)
+  int32_t* values;             // [npanels][nb][lanes]
+  uint32_t* masks;             // [npanels][nb]: the passing lanes
+};
+
+struct QuantKernel {
+  const char* name;
+  void (*hamming)(const QuantTileArgs&);
+  void (*dot)(const QuantTileArgs&);
+};
+
+const QuantKernel& quant_kernel_generic();
+#if defined(__x86_64__) || defined(_M_X64)
+const QuantKernel& quant_kernel_avx2();
+const QuantKernel& quant_kernel_avx512();
+#endif
+
+}  // namespace embbench
