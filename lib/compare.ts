@@ -4,7 +4,7 @@
 import { type Dataset, judgeQueries } from './data/dataset.js';
 import { Encoder, type EncoderOptions } from './encode/encoder.js';
 import { evaluateModel, type EvalOptions, type ModelEvalResult, rankingMetrics } from './evaluate.js';
-import { DEFAULT_K_LISTS, type KLists, maxK, metricNames } from './metrics/index.js';
+import { DEFAULT_K_LISTS, type KLists, maxK, metricNames, qualifiedName } from './metrics/index.js';
 import { type Shard, shardRange } from './score/shards.js';
 import type { TopKResult } from './score/types.js';
 import { compareMetrics, DEFAULT_STATS, STATS_METHODS, type Difference, type StatsOptions } from './stats/index.js';
@@ -70,7 +70,10 @@ export async function withModels<T>(
 /** The paired tests of every metric at every dim, Holm-corrected across dims. */
 export async function testDifferences(base: ModelEvalResult, tuned: ModelEvalResult, options: CompareOptions, t0 = performance.now()): Promise<CompareResult> {
   const stats = { ...DEFAULT_STATS, ...options.stats };
-  const differences = await compareMetrics(base.dims, metricNames(base.kLists), base.perQuery, tuned.perQuery, stats, options.signal);
+  // with quantized precisions, base vs tuned at every (dim, precision), Holm per metric across all of them
+  const precisions = base.quantization?.precisions ?? ['float32'];
+  const names = precisions.flatMap((p) => metricNames(base.kLists).map((n) => qualifiedName(p, n)));
+  const differences = await compareMetrics(base.dims, names, base.perQuery, tuned.perQuery, stats, options.signal);
   return {
     dims: base.dims,
     base,

@@ -4,10 +4,22 @@ import { datasetCounts, judgeQueries, type JudgedQueries } from './data/dataset.
 import type { Matrix } from './data/matrix.js';
 import { takeRows } from './data/matrix.js';
 import { checkAborted, UserError } from './errors.js';
-import { computeMetrics, computeTrecMetrics, DEFAULT_K_LISTS, maxK, metricKey, trecOrder, type KLists } from './metrics/index.js';
+import { computeMetrics, computeTrecMetrics, DEFAULT_K_LISTS, maxK, metricKey, metricNames, qualifiedName, trecOrder, type KLists } from './metrics/index.js';
 import { checkDims, scoreTopK } from './score/index.js';
 import type { Arithmetic, Device, KernelChoice, TopKResult } from './score/types.js';
 import { Encoder, type EncoderOptions } from './encode/encoder.js';
+import {
+  bytesPerVector,
+  calibrationRanges,
+  checkPrecisions,
+  DEFAULT_RESCORE_MULTIPLIER,
+  MIN_CALIBRATION_ROWS,
+  type Precision,
+  type QuantizedPrecision,
+  type Ranges,
+  scoreQuantized,
+} from './score/quantized.js';
+import { type Difference, pairedTests, type StatsOptions } from './stats/index.js';
 import type { ModelSpec } from './encode/model.js';
 
 export interface EvalOptions {
@@ -21,6 +33,54 @@ export interface EvalOptions {
   kernel?: KernelChoice;
   /** Stops the run between (and inside) its phases with InterruptedError. */
   signal?: AbortSignal;
+  /** Quantized precisions scored beside float32, each against it (lib/score/quantized.ts). */
+  quantization?: QuantizationOptions;
+  /** The paired tests of each quantized precision against float32. */
+  stats?: StatsOptions;
+}
+
+export interface QuantizationOptions {
+  /** Any of float32, int8, uint8, binary, ubinary; float32 is always scored (the reference). */
+  precisions: Precision[];
+  /** Rescore the first stage's top k x M with the float32 query (default 2, as sentence-transformers; 0: none). */
+  rescoreMultiplier?: number;
+  /**
+   * What the int8 / uint8 ranges come from: embeddings (rows of the model's full width), or texts
+   * the model embeds as documents; default: the corpus embeddings.
+   */
+  calibration?: Matrix | { texts: string[] };
+}
+
+/** What the quantized precisions were scored with, beside their metrics. */
+export interface QuantizationResult {
+  /** float32 first, then the quantized ones asked for. */
+  precisions: Precision[];
+  rescoreMultiplier: number;
+  calibration: { source: 'corpus' | 'embeddings' | 'texts'; rows: number };
+  /** The int8 / uint8 ranges (per column, up to the widest dim); null without those precisions. */
+  ranges: Ranges | null;
+  /** The quantized first stage's kernel. */
+  kernel: string;
+  timingsMs: Record<string, number>;
+  /** Each quantized metric minus float32's at its dim, keyed like the quantized metric; Holm per metric across every (dim, precision). */
+  versusFloat32: Record<string, Difference>;
+  warnings: string[];
+}
+
+/** Bytes a vector takes and the corpus's index takes, per (dim, precision). */
+export function indexSizes(
+  precisions: Precision[],
+  dims: number[],
+  corpusRows: number,
+): Array<{ dim: number; precision: Precision; bytesPerVector: number; indexBytes: number }> {
+  return dims.flatMap((dim) =>
+    precisions.map((precision) => ({
+      dim,
+      precision,
+      bytesPerVector: bytesPerVector(precision, dim),
+      indexBytes: bytesPerVector(precision, dim) * corpusRows,
+    })),
+  );
 }
 
 export interface EvalResult {
@@ -36,6 +96,8 @@ export interface EvalResult {
   timingsMs: { score: number; metrics: number };
   /** The ranked lists the metrics were computed from (retrieved.jsonl and TREC run files write them). */
   top?: TopKResult;
+  /** With options.quantization: its settings; the metrics and perQuery then hold every precision's keys. */
+  quantization?: QuantizationResult;
 }
 
 /** Scores precomputed embeddings (row i = the dataset's query / document i). */
@@ -47,13 +109,24 @@ export async function evaluateEmbeddings(dataset: Dataset, queryEmbeddings: Matr
   const judged = judgeQueries(dataset, options.kLists?.conventions);
   // Only queries with a relevant document are scored (as the evaluator does; trec: a judged one).
   const queries = judged.queryRows.length === dataset.queries.ids.length ? queryEmbeddings : takeRows(queryEmbeddings, judged.queryRows);
-  return evaluateJudged(dataset, judged, queries, corpusEmbeddings, options);
+  const calibration = options.quantization?.calibration;
+  if (calibration && 'texts' in calibration)
+    throw new UserError('calibration: texts need a model to embed them; with precomputed embeddings give calibration embeddings', 'ERR_OPTION', 'calibration');
+  return evaluateJudged(dataset, judged, queries, corpusEmbeddings, options, calibration);
 }
 
 /** Scores the judged queries' embeddings (one row per judged.queryRows entry). */
-async function evaluateJudged(dataset: Dataset, judged: JudgedQueries, queries: Matrix, corpusEmbeddings: Matrix, options: EvalOptions): Promise<EvalResult> {
+async function evaluateJudged(
+  dataset: Dataset,
+  judged: JudgedQueries,
+  queries: Matrix,
+  corpusEmbeddings: Matrix,
+  options: EvalOptions,
+  calibration?: Matrix,
+): Promise<EvalResult> {
   const dims = options.dims ?? [corpusEmbeddings.cols];
   const kLists = options.kLists ?? DEFAULT_K_LISTS;
+  const quantized = checkQuantization(options.quantization);
   checkAborted(options.signal);
   const t0 = performance.now();
   const top = await scoreTopK(queries, corpusEmbeddings, {
@@ -64,7 +137,85 @@ async function evaluateJudged(dataset: Dataset, judged: JudgedQueries, queries: 
     arithmetic: options.arithmetic,
     kernel: options.kernel,
   });
-  return rankingMetrics(dataset, judged, top, kLists, performance.now() - t0, options.signal);
+  const result = rankingMetrics(dataset, judged, top, kLists, performance.now() - t0, options.signal);
+  if (!quantized) return result;
+  return addQuantized(result, dataset, judged, queries, corpusEmbeddings, calibration, quantized, options);
+}
+
+function checkQuantization(q: QuantizationOptions | undefined): (QuantizationOptions & { rescoreMultiplier: number; quantized: QuantizedPrecision[] }) | null {
+  if (!q) return null;
+  const precisions = checkPrecisions(q.precisions);
+  const quantized = precisions.filter((p): p is QuantizedPrecision => p !== 'float32');
+  const rescoreMultiplier = q.rescoreMultiplier ?? DEFAULT_RESCORE_MULTIPLIER;
+  if (!Number.isInteger(rescoreMultiplier) || rescoreMultiplier < 0 || rescoreMultiplier > 1000)
+    throw new UserError(`rescore-multiplier: expected an integer from 0 (no rescoring) to 1000, got ${rescoreMultiplier}`, 'ERR_OPTION', 'rescoreMultiplier');
+  return quantized.length ? { ...q, rescoreMultiplier, quantized } : null;
+}
+
+/**
+ * Scores every quantized precision at every dim and adds its metrics (keys
+ * `dim_{d}_{precision}_cosine_{metric}`) and its tests against float32 at the same dim.
+ */
+async function addQuantized(
+  result: EvalResult,
+  dataset: Dataset,
+  judged: JudgedQueries,
+  queries: Matrix,
+  corpus: Matrix,
+  calibration: Matrix | undefined,
+  q: QuantizationOptions & { rescoreMultiplier: number; quantized: QuantizedPrecision[] },
+  options: EvalOptions,
+): Promise<EvalResult> {
+  const dims = result.dims;
+  const width = Math.max(...dims);
+  const scalar = q.quantized.some((p) => p === 'int8' || p === 'uint8');
+  const calib = calibration ?? corpus;
+  const warnings: string[] = [];
+  if (scalar && calib.rows < MIN_CALIBRATION_ROWS)
+    warnings.push(
+      `int8/uint8 ranges computed from ${calib.rows} embedding${calib.rows === 1 ? '' : 's'}: quantization is more stable with ranges from ${MIN_CALIBRATION_ROWS} or more (sentence-transformers warns the same)`,
+    );
+  const ranges = scalar ? calibrationRanges(calib, width) : null;
+  const runs = await scoreQuantized(queries, corpus, {
+    dims,
+    k: maxK(result.kLists),
+    precisions: q.quantized,
+    rescoreMultiplier: q.rescoreMultiplier,
+    ranges: ranges ?? undefined,
+    threads: options.threads,
+    kernel: options.kernel,
+    signal: options.signal,
+  });
+  const metrics = { ...result.metrics };
+  const perQuery = { ...result.perQuery };
+  const names = metricNames(result.kLists);
+  const tests: Array<{ key: string; family: string; a: Float64Array; b: Float64Array }> = [];
+  for (const run of runs) {
+    const m = rankingMetrics(dataset, judged, run.top, result.kLists, 0, options.signal);
+    for (const dim of dims)
+      for (const name of names) {
+        const key = metricKey(dim, qualifiedName(run.precision, name));
+        metrics[key] = m.metrics[metricKey(dim, name)];
+        perQuery[key] = m.perQuery[metricKey(dim, name)];
+        tests.push({ key, family: name, a: result.perQuery[metricKey(dim, name)], b: perQuery[key] });
+      }
+  }
+  const versusFloat32 = await pairedTests(tests, options.stats, options.signal);
+  return {
+    ...result,
+    metrics,
+    perQuery,
+    quantization: {
+      precisions: ['float32', ...q.quantized],
+      rescoreMultiplier: q.rescoreMultiplier,
+      calibration: { source: calibration ? (q.calibration && 'texts' in q.calibration ? 'texts' : 'embeddings') : 'corpus', rows: calib.rows },
+      ranges,
+      kernel: runs[0].kernel,
+      timingsMs: Object.fromEntries(runs.map((r) => [r.precision, r.ms])),
+      versusFloat32,
+      warnings,
+    },
+  };
 }
 
 /**
@@ -140,7 +291,9 @@ export async function evaluateModel(
     // Only the queries that get scored (those with a relevant document) are encoded.
     const judged = judgeQueries(dataset, options.kLists?.conventions);
     const { queries, corpus, ms } = await embedDataset(encoder, dataset, judged.queryRows);
-    const result = await evaluateJudged(dataset, judged, queries, corpus, options);
+    const given = options.quantization?.calibration;
+    const calibration = given && 'texts' in given ? await encoder.encode(given.texts, { kind: 'document' }) : given;
+    const result = await evaluateJudged(dataset, judged, queries, corpus, options, calibration);
     return { ...result, model: { ...encoder.spec, width: corpus.cols }, encodeMs: ms, inferred: encoder.inferred - before };
   } finally {
     if (typeof model === 'string') await encoder.close();

@@ -13,6 +13,17 @@ export { scoreTopK, scoreTopKReference, selectEngine, engineInfo, checkDims } fr
 export type { Engine, EngineInfo, EngineSettings, ScoreOptions, TopKResult, Device, Arithmetic, KernelChoice } from './score/index.js';
 export { ARITHMETICS, KERNELS, engineSettings } from './score/index.js';
 export {
+  PRECISIONS,
+  DEFAULT_RESCORE_MULTIPLIER,
+  bytesPerVector,
+  calibrationRanges,
+  quantizeRows,
+  scoreQuantized,
+  scoreQuantizedRows,
+  scoreQuantizedReference,
+} from './score/index.js';
+export type { Precision, QuantizedPrecision, Ranges, QuantizedTopK, QuantizedRun } from './score/index.js';
+export {
   computeMetrics,
   computeTrecMetrics,
   metricNames,
@@ -26,10 +37,10 @@ export {
   trecOrder,
 } from './metrics/index.js';
 export type { KLists, Judgments, QueryMetrics, Conventions, GradedJudgments } from './metrics/index.js';
-export { pairedBootstrapCI, pairedRandomizationTest, holm, compareMetrics, DEFAULT_STATS } from './stats/index.js';
+export { pairedBootstrapCI, pairedRandomizationTest, holm, compareMetrics, pairedTests, DEFAULT_STATS } from './stats/index.js';
 export type { Difference, StatsOptions } from './stats/index.js';
-export { evaluateEmbeddings, evaluateModel, embedDataset } from './evaluate.js';
-export type { EvalOptions, EvalResult, ModelEvalResult } from './evaluate.js';
+export { evaluateEmbeddings, evaluateModel, embedDataset, indexSizes } from './evaluate.js';
+export type { EvalOptions, EvalResult, ModelEvalResult, QuantizationOptions, QuantizationResult } from './evaluate.js';
 export { compare } from './compare.js';
 export type { CompareOptions, CompareResult } from './compare.js';
 export { Encoder, TokenMemo } from './encode/encoder.js';

@@ -1,6 +1,7 @@
 // Retrieval metrics exactly as sentence-transformers' InformationRetrievalEvaluator defines
 // them: binary relevance, precision@k = hits/k, recall@k = hits/|relevant|, MRR@k, nDCG@k with
 // a 1/log2(rank+1) discount over min(|relevant|, k) ideal hits, MAP@k over min(k, |relevant|).
+import { splitQualified } from './keys.js';
 import { trecMetricNames } from './trec.js';
 
 export interface KLists {
@@ -39,7 +40,9 @@ const TREC_FAMILIES = ['ndcg', 'map', 'recall', 'precision', 'mrr', 'hit_rate'];
 
 /** Metric names in their evaluator's order: st names, then trec names, each by family, then k ascending; unknown names last. */
 export function sortMetricNames(names: Iterable<string>): string[] {
-  const rank = (n: string) => {
+  const rank = (qualified: string) => {
+    const { precision, metric: n } = splitQualified(qualified);
+    const p = ['float32', 'int8', 'uint8', 'binary', 'ubinary'].indexOf(precision);
     const st = /^([a-z_]+)@(\d+)$/.exec(n);
     const trec = /^([a-z_]+)_at_(\d+)$/.exec(n);
     const [families, m, base]: [readonly string[], RegExpExecArray | null, number] = st
@@ -48,7 +51,7 @@ export function sortMetricNames(names: Iterable<string>): string[] {
         ? [TREC_FAMILIES, trec, 10]
         : [[], null, 20];
     const f = m ? families.indexOf(m[1]) : -1;
-    return (base + (f < 0 ? families.length : f)) * 1e6 + (m ? Number(m[2]) : 0);
+    return p * 1e9 + (base + (f < 0 ? families.length : f)) * 1e6 + (m ? Number(m[2]) : 0);
   };
   return [...new Set(names)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }

@@ -36,6 +36,8 @@ export interface NativeInfo {
   kernels: string[];
   /** The bf16 first-stage kernel ('avx512bf16'), or null: bf16 then runs the portable first stage. */
   bf16Kernel: string | null;
+  /** The quantized first stage's kernel: 'avx512' (VPOPCNTDQ + VNNI), 'avx2' (AVX2 + POPCNT) or 'generic'. */
+  quantKernel: string;
   threads: number;
   cudaCompiled: boolean;
   cudaDevices: number;
@@ -78,8 +80,30 @@ export interface NativeBoundCheck {
   maxError: number;
 }
 
+/** The quantized first stage (native/engine.h score_quantized). */
+export interface NativeQuantRequest {
+  /** Rows of ceil(dim / 8) packed sign bits (hamming) or dim bytes (int8, uint8). */
+  queries: Uint8Array | Int8Array;
+  corpus: Uint8Array | Int8Array;
+  kind: 'hamming' | 'int8' | 'uint8';
+  dim: number;
+  dims: Int32Array;
+  k: number;
+  threads: number;
+  kernel?: KernelChoice;
+}
+
+export interface NativeQuantTopK {
+  k: number;
+  indices: Int32Array[];
+  /** Hamming distances, or inner products. */
+  scores: Int32Array[];
+  kernel: string;
+}
+
 export interface NativeAddon {
   score(request: NativeScoreRequest): Promise<NativeTopK>;
+  scoreQuantized(request: NativeQuantRequest): Promise<NativeQuantTopK>;
   /** The same request (precision 'bf16' or 'bf16-portable'; k unused); CPU only. */
   checkBf16Bound(request: NativeScoreRequest): Promise<NativeBoundCheck>;
   info(): NativeInfo;

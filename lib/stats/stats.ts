@@ -1,7 +1,7 @@
 // Is a per-query difference real? Paired bootstrap intervals, paired randomization (sign-flip)
 // tests, and Holm's correction; seeded, so a rerun gives the same numbers.
 import { checkAborted } from '../errors.js';
-import { metricKey } from '../metrics/keys.js';
+import { metricKey, splitQualified } from '../metrics/keys.js';
 import { seededRandom } from '../random.js';
 
 function mean(x: ArrayLike<number>): number {
@@ -136,7 +136,8 @@ async function runAsync<T>(steps: Generator<void, T>, signal?: AbortSignal): Pro
 
 /**
  * For each metric name, the difference (tuned - base) at every dim, Holm-corrected across the
- * dims. Stops with InterruptedError between metrics once `signal` fires.
+ * dims; a quantized precision's names (`int8:ndcg@10`) are corrected with their metric's, across
+ * every (dim, precision). Stops with InterruptedError between tests once `signal` fires.
  */
 export async function compareMetrics(
   dims: number[],
@@ -146,23 +147,41 @@ export async function compareMetrics(
   options: StatsOptions = {},
   signal?: AbortSignal,
 ): Promise<Record<string, Difference>> {
+  const pairs = names.flatMap((name) => dims.map((dim) => ({ key: metricKey(dim, name), family: splitQualified(name).metric })));
+  return pairedTests(
+    pairs.map((p) => ({ ...p, a: base[p.key], b: tuned[p.key] })),
+    options,
+    signal,
+  );
+}
+
+/**
+ * Paired tests of b - a for each entry (bootstrap interval, sign-flip p-value), Holm-corrected
+ * within each family, in the entries' order.
+ */
+export async function pairedTests(
+  entries: Array<{ key: string; family: string; a: Float64Array; b: Float64Array }>,
+  options: StatsOptions = {},
+  signal?: AbortSignal,
+): Promise<Record<string, Difference>> {
   const { samples, permutations, seed, alpha } = { ...DEFAULT_STATS, ...options };
+  const rows = [];
+  for (const { key, family, a, b } of entries) {
+    const diffs = Float64Array.from(b, (v, i) => v - a[i]);
+    const [lo, hi] = await runAsync(bootstrapSteps(diffs, samples, seed, 0.95), signal);
+    const p = await runAsync(randomizationSteps(diffs, permutations, seed), signal);
+    rows.push({ key, family, b: mean(a), t: mean(b), d: mean(diffs), lo, hi, p });
+  }
   const out: Record<string, Difference> = {};
-  for (const name of names) {
-    const rows = [];
-    for (const dim of dims) {
-      const k = metricKey(dim, name);
-      const diffs = Float64Array.from(tuned[k], (v, i) => v - base[k][i]);
-      const [lo, hi] = await runAsync(bootstrapSteps(diffs, samples, seed, 0.95), signal);
-      const p = await runAsync(randomizationSteps(diffs, permutations, seed), signal);
-      rows.push({ k, b: mean(base[k]), t: mean(tuned[k]), d: mean(diffs), lo, hi, p });
-    }
-    const adjusted = holm(rows.map((r) => r.p));
-    rows.forEach((r, i) => {
-      out[r.k] = { base: r.b, tuned: r.t, diff: r.d, ciLow: r.lo, ciHigh: r.hi, pValue: r.p, pHolm: adjusted[i], significant: adjusted[i] < alpha };
+  for (const family of new Set(rows.map((r) => r.family))) {
+    const members = rows.filter((r) => r.family === family);
+    const adjusted = holm(members.map((r) => r.p));
+    members.forEach((r, i) => {
+      out[r.key] = { base: r.b, tuned: r.t, diff: r.d, ciLow: r.lo, ciHigh: r.hi, pValue: r.p, pHolm: adjusted[i], significant: adjusted[i] < alpha };
     });
   }
-  return out;
+  // the entries' order
+  return Object.fromEntries(entries.map((e) => [e.key, out[e.key]]));
 }
 
 /**

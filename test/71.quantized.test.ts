@@ -1,0 +1,137 @@
+// Quantized retrieval (int8, uint8, binary, ubinary at every dim, with and without rescoring)
+// against sentence-transformers' quantization utilities at cad2119 scored by its evaluator's
+// metric code (test/fixtures/quantized/make_expected.py), and the first-stage kernels against
+// each other and the TypeScript reference.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadBeir } from '../lib/data/beir.js';
+import type { Matrix } from '../lib/data/matrix.js';
+import { readNpy } from '../lib/data/npy.js';
+import { evaluateEmbeddings } from '../lib/evaluate.js';
+import { DEFAULT_K_LISTS, metricKey, metricNames, qualifiedName } from '../lib/metrics/index.js';
+import { loadNative } from '../lib/score/native.js';
+import { quantizeRows, scoreQuantizedReference, scoreQuantizedRows } from '../lib/score/quantized.js';
+import { seededRandom } from '../lib/random.js';
+import { HAS_SHARED, ROOT, shared } from './helpers/shared.js';
+
+interface Config {
+  dataset: string;
+  variant: 'plain' | 'constant' | 'calib50';
+  dim: number;
+  precision: string;
+  rescore_multiplier: number;
+  queries: number;
+  ambiguous: string[];
+  faiss_scores_exact: boolean;
+  metrics: Record<string, number>;
+}
+const golden: { configs: Config[] } = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'quantized', 'expected.json'), 'utf8'));
+
+const SOURCES: Record<string, { data: string[]; emb: string[] }> = {
+  'random-768': { data: ['golden', 'random-768'], emb: ['golden', 'random-768'] },
+  'edge-32': { data: ['golden', 'edge-32'], emb: ['golden', 'edge-32'] },
+  'cranfield-minibert': { data: ['data', 'cranfield'], emb: ['golden', 'safetensors-cranfield', 'minibert-bert-safetensors'] },
+};
+
+const groups = [...new Set(golden.configs.map((c) => `${c.dataset}|${c.variant}|${c.rescore_multiplier}`))].map((g) => g.split('|'));
+
+describe.skipIf(!HAS_SHARED)('quantized retrieval equals sentence-transformers + FAISS (shared/golden, test/fixtures/quantized)', () => {
+  it.each(groups)('%s %s, rescore multiplier %s: every precision and dim to 1e-6', async (dataset, variant, mult) => {
+    const src = SOURCES[dataset];
+    const data = loadBeir(shared(...src.data), 'test');
+    const queries = readNpy(join(shared(...src.emb), 'query_embeddings.npy'));
+    const corpus = readNpy(join(shared(...src.emb), 'corpus_embeddings.npy'));
+    if (variant === 'constant') for (let r = 0; r < corpus.rows; r++) corpus.data.fill(0.125, r * corpus.cols, r * corpus.cols + 4);
+    const calibration: Matrix | undefined = variant === 'calib50' ? { data: corpus.data.slice(0, 50 * corpus.cols), rows: 50, cols: corpus.cols } : undefined;
+    const configs = golden.configs.filter((c) => c.dataset === dataset && c.variant === variant && c.rescore_multiplier === Number(mult));
+    const dims = [...new Set(configs.map((c) => c.dim))];
+    const precisions = [...new Set(configs.map((c) => c.precision))] as Array<'int8' | 'uint8' | 'binary' | 'ubinary'>;
+    const result = await evaluateEmbeddings(data, queries, corpus, {
+      dims,
+      quantization: { precisions: ['float32', ...precisions], rescoreMultiplier: Number(mult), calibration },
+      stats: { samples: 50, permutations: 50 },
+    });
+    expect(result.quantization?.rescoreMultiplier).toBe(Number(mult));
+    if (variant === 'calib50') {
+      expect(result.quantization?.calibration).toEqual({ source: 'embeddings', rows: 50 });
+      expect(result.quantization?.warnings.join(' ')).toMatch(/from 50 embeddings/);
+    } else expect(result.quantization?.warnings.length).toBe(corpus.rows < 100 && precisions.some((p) => p.endsWith('int8')) ? 1 : 0);
+    if (variant === 'constant') {
+      // a zero range: min = max = 0.125 in the first 4 columns
+      expect(Array.from(result.quantization!.ranges!.min.subarray(0, 4))).toEqual([0.125, 0.125, 0.125, 0.125]);
+      expect(Array.from(result.quantization!.ranges!.max.subarray(0, 4))).toEqual([0.125, 0.125, 0.125, 0.125]);
+    }
+    let compared = 0;
+    for (const c of configs) {
+      expect(c.faiss_scores_exact).toBe(true);
+      expect(result.queryIds.length).toBe(c.queries);
+      const keep = result.queryIds.map((q, i) => [q, i] as const).filter(([q]) => !c.ambiguous.includes(q));
+      for (const [name, want] of Object.entries(c.metrics)) {
+        const key = metricKey(c.dim, qualifiedName(c.precision, name));
+        const per = result.perQuery[key];
+        expect(per, key).toBeDefined();
+        const got = keep.reduce((s, [, i]) => s + per[i], 0) / keep.length;
+        expect(Math.abs(got - want), `${key} (${keep.length} of ${c.queries} queries)`).toBeLessThanOrEqual(1e-6);
+        if (c.ambiguous.length === 0) expect(Math.abs(result.metrics[key] - want), key).toBeLessThanOrEqual(1e-6);
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(0);
+  });
+
+  it('reports sizes and tests against float32: every quantized key has a Difference whose base is float32 at its dim', async () => {
+    const dir = shared('golden', 'edge-32');
+    const result = await evaluateEmbeddings(loadBeir(dir, 'test'), readNpy(join(dir, 'query_embeddings.npy')), readNpy(join(dir, 'corpus_embeddings.npy')), {
+      dims: [32, 8],
+      quantization: { precisions: ['ubinary', 'int8'], rescoreMultiplier: 0 },
+      stats: { samples: 100, permutations: 100 },
+    });
+    const versus = result.quantization!.versusFloat32;
+    expect(Object.keys(versus).length).toBe(2 * 2 * metricNames(DEFAULT_K_LISTS).length);
+    for (const [key, d] of Object.entries(versus)) {
+      const f32 = key.replace(/_(int8|ubinary)_cosine_/, '_cosine_');
+      expect(d.base, key).toBe(result.metrics[f32]);
+      expect(d.tuned, key).toBe(result.metrics[key]);
+      expect(d.pHolm).toBeGreaterThanOrEqual(d.pValue);
+    }
+  });
+});
+
+describe('the quantized first stage: every kernel and the TypeScript reference give the same lists', () => {
+  const { addon } = loadNative();
+  const kernels = addon ? ['generic', ...addon.info().kernels.filter((k) => k !== 'generic')] : [];
+  it.each(['hamming', 'int8', 'uint8'] as const)('%s, dims not multiples of 4 or 8, ties from repeated rows', async (kind) => {
+    const rand = seededRandom(7);
+    const width = 70;
+    const rows = (n: number): Matrix => ({ data: Float32Array.from({ length: n * width }, () => rand() * 2 - 1), rows: n, cols: width });
+    const q = rows(9);
+    const c = rows(203);
+    for (let r = 5; r < c.rows; r += 4) c.data.copyWithin(r * width, (r - 1) * width, r * width); // equal rows: equal scores
+    const precision = kind === 'hamming' ? 'ubinary' : kind;
+    const ranges = { min: new Float32Array(width).fill(-0.8), max: new Float32Array(width).fill(0.9) }; // values outside: clipped
+    const qb = quantizeRows(q, precision, width, ranges);
+    const cb = quantizeRows(c, precision, width, ranges);
+    const dims = [70, 33, 9, 1];
+    const want = scoreQuantizedReference(qb, cb, kind, width, dims, 25);
+    expect(kernels.length).toBeGreaterThan(0);
+    for (const kernel of kernels) {
+      const got = await scoreQuantizedRows(qb, cb, kind, width, dims, 25, { kernel: kernel as 'generic' });
+      expect(got.kernel).toBe(kernel);
+      dims.forEach((d, o) => {
+        expect(Array.from(got.indices[o]), `${kernel} dim ${d}`).toEqual(Array.from(want.indices[o]));
+        expect(Array.from(got.scores[o]), `${kernel} dim ${d}`).toEqual(Array.from(want.scores[o]));
+      });
+    }
+  });
+
+  it('quantizes as quantize_embeddings at cad2119: floor, clip, a zero range read as a step of 1, packbits order', () => {
+    const m: Matrix = { data: Float32Array.from([-1, 0.5, 2, 0.3, 0.25, 0.5, 0.7, -0.1, 0.2]), rows: 1, cols: 9 };
+    const ranges = { min: Float32Array.from([0, 0, 0, 0.3, 0, 0, 0, 0, 0]), max: Float32Array.from([1, 1, 1, 0.3, 1, 1, 1, 1, 1]) };
+    // (x - min) / step: -255 -> 0; 127.5 -> 127; 510 -> 255; zero range: (0.3 - 0.3) / 1 = 0; 63.75 -> 63
+    expect(Array.from(quantizeRows(m, 'uint8', 9, ranges)).slice(0, 5)).toEqual([0, 127, 255, 0, 63]);
+    expect(Array.from(new Int8Array(quantizeRows(m, 'int8', 9, ranges).buffer)).slice(0, 5)).toEqual([-128, -1, 127, -128, -65]);
+    // signs 0 1 1 1 1 1 1 0 | 1 -> 0b01111110, 0b10000000
+    expect(Array.from(quantizeRows(m, 'ubinary', 9))).toEqual([0x7e, 0x80]);
+  });
+});
