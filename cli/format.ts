@@ -1,6 +1,6 @@
 // What the terminal shows: plain-text tables, and text from data or users with control
 // characters removed (an escape sequence in a model name must not reach the terminal).
-import { type KLists, metricKey, metricNames, stripControl } from '../lib/index.js';
+import { deployPoints, type EvalResult, humanBytes, type KLists, metricKey, metricNames, stripControl } from '../lib/index.js';
 
 export { stripControl };
 
@@ -18,6 +18,33 @@ export const pct = (v: number | null | undefined) => (v === null || v === undefi
 export function metricsTable(metrics: Record<string, number>, dims: number[], kLists: KLists): string {
   const rows = metricNames(kLists).map((name) => [name, ...dims.map((d) => pct(metrics[metricKey(d, name)]))]);
   return formatTable(['metric (x 100)', ...dims.map((d) => `dim ${d}`)], rows);
+}
+
+/** With quantized precisions: `metric` for every (dim, precision), fewest bytes first, with its loss against float32 and the Pareto front. */
+export function deployTable(results: Array<{ label: string; result: EvalResult }>, metric: string): string {
+  const [first, ...rest] = results;
+  const others = rest.map((r) => new Map(deployPoints(r.result, metric).map((p) => [`${p.dim}/${p.precision}`, p])));
+  const loss = (p: ReturnType<typeof deployPoints>[number] | undefined) =>
+    p?.versusFloat32
+      ? `${p.versusFloat32.diff >= 0 ? '+' : ''}${(p.versusFloat32.diff * 100).toFixed(2)}${p.versusFloat32.significant ? (p.versusFloat32.diff < 0 ? ' v' : ' ^') : ''}`
+      : '';
+  const rows = deployPoints(first.result, metric).map((p) => {
+    const o = others.map((m) => m.get(`${p.dim}/${p.precision}`));
+    const front = [p, ...o].map((q, i) => (q?.pareto ? results[i].label : '')).filter(Boolean);
+    return [
+      String(p.dim),
+      p.precision,
+      String(p.bytesPerVector),
+      humanBytes(p.indexBytes),
+      pct(p.value),
+      loss(p),
+      ...o.flatMap((q) => [pct(q?.value), loss(q)]),
+      front.join(', '),
+    ];
+  });
+  const header = ['dim', 'precision', 'bytes', 'index', ...results.flatMap((r) => [`${r.label} ${metric}`, 'vs float32'])];
+  return `${formatTable([...header, 'Pareto front'], rows)}
+(x 100; v / ^: significantly worse / better than float32 at the same dim, Holm across every dim and precision)`;
 }
 
 /** Fields whose values are data as stored (user metadata, metric keys, tags...): their keys stay as they are. */

@@ -18,6 +18,9 @@ import {
   isTrainingOutput,
   KERNELS,
   type KernelChoice,
+  DEFAULT_RESCORE_MULTIPLIER,
+  PRECISIONS,
+  type Precision,
   parseMetricCondition,
   parseShard,
   parseTag,
@@ -33,7 +36,7 @@ import { compareSuiteCommand, evalSuiteCommand } from './commands/suite.js';
 import { trainingCommand } from './commands/training.js';
 import { copyCommand, exportCommand, registryCommand } from './commands/registry.js';
 import { context, installErrorHandlers, installSignalHandlers, reportError, waitForSignal, warn } from './context.js';
-import { parseIntList, parseKLists, parseList, parseMetadata, parsePort, parsePositiveInt, parseSeed, parseThreads } from './options.js';
+import { parseCount, parseIntList, parseKLists, parseList, parseMetadata, parsePort, parsePositiveInt, parseSeed, parseThreads } from './options.js';
 import { startDashboard } from '../ui/server.js';
 
 const program = new Command('emb-bench')
@@ -104,8 +107,23 @@ const loadFlags = (o: Record<string, unknown>) => ({
 const withEngine = (c: Command) =>
   c
     .addOption(new Option('--arithmetic <mode>', 'CPU arithmetic (default: $EMB_BENCH_ARITHMETIC, else auto)').choices([...ARITHMETICS]))
-    .addOption(new Option('--kernel <isa>', 'CPU micro-kernel (default: $EMB_BENCH_KERNEL, else the best this CPU runs)').choices([...KERNELS]));
-const engineFlags = (o: Record<string, unknown>) => ({ arithmetic: o.arithmetic as Arithmetic | undefined, kernel: o.kernel as KernelChoice | undefined });
+    .addOption(new Option('--kernel <isa>', 'CPU micro-kernel (default: $EMB_BENCH_KERNEL, else the best this CPU runs)').choices([...KERNELS]))
+    .option('--precision <list>', `precisions to score at every dim, float32 always among them: any of ${PRECISIONS.join(', ')} (default: float32)`)
+    .option(
+      '--rescore-multiplier <M>',
+      `with a quantized precision: rescore its top k x M with the float32 query (default ${DEFAULT_RESCORE_MULTIPLIER}; 0: no rescoring)`,
+    )
+    .option(
+      '--calibration <file>',
+      'int8/uint8 ranges from this .npy of embeddings, or from these texts (one a line) embedded by each model (default: the corpus)',
+    );
+const engineFlags = (o: Record<string, unknown>) => ({
+  arithmetic: o.arithmetic as Arithmetic | undefined,
+  kernel: o.kernel as KernelChoice | undefined,
+  precisions: o.precision !== undefined ? (parseList(String(o.precision), '--precision') as Precision[]) : undefined,
+  rescoreMultiplier: o.rescoreMultiplier !== undefined ? parseCount(String(o.rescoreMultiplier), '--rescore-multiplier') : undefined,
+  calibration: o.calibration as string | undefined,
+});
 
 withEngine(
   withKLists(

@@ -23,6 +23,13 @@ export function parsePositiveInt(text: string, flag: string): number {
   return Number(p);
 }
 
+/** A whole number (0 included). */
+export function parseCount(text: string, flag: string): number {
+  const p = text.trim();
+  if (!/^\d+$/.test(p) || !Number.isSafeInteger(Number(p))) throw new UserError(`${flag}: "${text}" is not a whole number (0, 1, 2, ...)`, 'ERR_OPTION');
+  return Number(p);
+}
+
 /** A seed: an integer in [0, 2^32). */
 export function parseSeed(text: string): number {
   const p = text.trim();

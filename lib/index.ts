@@ -40,6 +40,8 @@ export type { KLists, Judgments, QueryMetrics, Conventions, GradedJudgments } fr
 export { pairedBootstrapCI, pairedRandomizationTest, holm, compareMetrics, pairedTests, DEFAULT_STATS } from './stats/index.js';
 export type { Difference, StatsOptions } from './stats/index.js';
 export { evaluateEmbeddings, evaluateModel, embedDataset, indexSizes } from './evaluate.js';
+export { deployPoints, humanBytes, smallestSafe } from './report/deploy.js';
+export type { DeployPoint } from './report/deploy.js';
 export type { EvalOptions, EvalResult, ModelEvalResult, QuantizationOptions, QuantizationResult } from './evaluate.js';
 export { compare } from './compare.js';
 export type { CompareOptions, CompareResult } from './compare.js';

@@ -2,7 +2,7 @@
 import { checkOutDir, DEFAULT_K_LISTS, differenceTable, HEADLINE_METRIC, writeDemo } from '../../lib/index.js';
 import { type CompareRun, type CompareRunOptions, type MergeRunOptions, runCompare, runMerge } from '../../lib/runs/index.js';
 import type { Context } from '../context.js';
-import { stripControl } from '../format.js';
+import { deployTable, stripControl } from '../format.js';
 import { printScore, printShard } from './evaluate.js';
 
 export type CompareCommand = CompareRunOptions & { json: boolean };
@@ -30,7 +30,16 @@ function printCompare(run: CompareRun, json: boolean, ctx: Context): void {
   const d = results.dataset;
   const heading = `${stripControl(results.base.model.name)} vs ${stripControl(results.tuned.model.name)} on ${stripControl(d.name)}: ${d.scored_queries} queries, ${d.corpus} documents`;
   const table = differenceTable(run.result, run.chartMetric);
-  process.stdout.write(`${heading}\n\n${table}\n\nwrote ${files.map(stripControl).join(', ')}${runId ? `; registry run ${runId}` : ''}\n`);
+  const deploy = run.result.base.quantization
+    ? `\n\n${deployTable(
+        [
+          { label: 'base', result: run.result.base },
+          { label: 'tuned', result: run.result.tuned },
+        ],
+        run.chartMetric,
+      )}`
+    : '';
+  process.stdout.write(`${heading}\n\n${table}${deploy}\n\nwrote ${files.map(stripControl).join(', ')}${runId ? `; registry run ${runId}` : ''}\n`);
 }
 
 export async function demoCommand({ out, registry }: { out: string; registry: string | null }, ctx: Context): Promise<void> {

@@ -11,7 +11,8 @@ import {
   type ScoreShardRun,
 } from '../../lib/runs/index.js';
 import type { Context } from '../context.js';
-import { stripControl, metricsTable } from '../format.js';
+import { deployTable, stripControl, metricsTable } from '../format.js';
+import { headlineMetric } from '../../lib/index.js';
 
 export async function scoreCommand(c: ScoreRunOptions & { json: boolean }, ctx: Context): Promise<void> {
   const run = await runScore({ ...c, ...ctx });
@@ -28,7 +29,7 @@ export function printScore(run: ScoreRun, json: boolean, heading: string): void 
   if (json) process.stdout.write(JSON.stringify(run.results, null, 2) + '\n');
   else
     process.stdout.write(
-      `${heading}\n\n${metricsTable(run.result.metrics, run.result.dims, run.result.kLists)}\n\nwrote ${run.files.map(stripControl).join(', ')}\n`,
+      `${heading}\n\n${metricsTable(run.result.metrics, run.result.dims, run.result.kLists)}\n\n${run.result.quantization ? `${deployTable([{ label: 'embeddings', result: run.result }], headlineMetric(run.result.kLists))}\n\n` : ''}wrote ${run.files.map(stripControl).join(', ')}\n`,
     );
 }
 
@@ -48,6 +49,7 @@ export async function evalCommand(c: EvalRunOptions & { json: boolean }, ctx: Co
     `${stripControl(results.model!.name)} on ${stripControl(dataset.name)} (${results.dataset.scored_queries} queries scored, ${results.dataset.corpus} documents)\n\n`,
   );
   process.stdout.write(metricsTable(results.metrics, results.dims, result.kLists) + '\n\n');
+  if (result.quantization) process.stdout.write(deployTable([{ label: 'model', result }], headlineMetric(result.kLists)) + '\n\n');
   process.stdout.write(`wrote ${files.map(stripControl).join(', ')}${runId ? `; registry run ${runId}` : ''}\n`);
 }
 

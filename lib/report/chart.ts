@@ -9,6 +9,7 @@ import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
 import type { CompareResult } from '../compare.js';
 import { metricKey } from '../metrics/index.js';
 import type { TrainingResult } from '../training.js';
+import { deployPoints } from './deploy.js';
 
 const FONT = 'EmbBench DejaVu Sans';
 let fontReady = false;
@@ -268,5 +269,152 @@ export function renderSuiteChart(title: string, rows: string[], dims: number[], 
   ctx.font = `13px "${FONT}"`;
   ctx.fillStyle = '#555';
   ctx.fillText(footnote, 20, height - 22);
+  return canvas.toBuffer('image/png');
+}
+
+const PRECISION_MARKS: Record<string, 'circle' | 'square' | 'diamond' | 'triangle' | 'cross'> = {
+  float32: 'circle',
+  int8: 'square',
+  uint8: 'diamond',
+  binary: 'cross',
+  ubinary: 'triangle',
+};
+
+/**
+ * chart.png of a compare with quantized precisions: `metric` x 100 against bytes per vector (log
+ * scale) for every (dim, precision) pair, base blue and fine-tuned red, a mark per precision, each
+ * model's Pareto front joined by a line.
+ */
+export function renderDeployChart(result: CompareResult, metric: string, names = { base: 'base', tuned: 'fine-tuned' }): Buffer {
+  registerFont();
+  const width = 1100;
+  const height = 720;
+  const left = 90;
+  const top = 96;
+  const plotW = 720;
+  const plotH = 520;
+  const canvas = createCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = CHART_COLORS.background;
+  ctx.fillRect(0, 0, width, height);
+  const models = [
+    { points: deployPoints(result.base, metric), color: CHART_COLORS.base, label: names.base },
+    { points: deployPoints(result.tuned, metric), color: CHART_COLORS.tuned, label: names.tuned },
+  ];
+  const all = models.flatMap((m) => m.points);
+  const lx0 = Math.floor(Math.log2(Math.min(...all.map((p) => p.bytesPerVector))));
+  const lx1 = Math.ceil(Math.log2(Math.max(...all.map((p) => p.bytesPerVector))) + 1e-9);
+  const yTicks = niceTicks(0, Math.min(100, Math.max(1e-9, ...all.map((p) => p.value)) * 100 * 1.08));
+  const yMax = yTicks[yTicks.length - 1];
+  const x = (bytes: number) => left + (plotW * (Math.log2(bytes) - lx0)) / Math.max(1, lx1 - lx0);
+  const y = (v: number) => top + plotH - (plotH * v * 100) / yMax;
+
+  ctx.fillStyle = '#000';
+  ctx.font = `bold 22px "${FONT}"`;
+  ctx.fillText(`${metric} x 100 against bytes per vector, every dimension and precision`, 20, 36);
+  ctx.font = `15px "${FONT}"`;
+  models.forEach((m, i) => {
+    const lx = 20 + i * 300;
+    ctx.fillStyle = m.color;
+    ctx.fillRect(lx, 52, 16, 16);
+    ctx.fillStyle = '#000';
+    ctx.fillText(m.label, lx + 22, 66);
+  });
+  // grid
+  ctx.strokeStyle = '#ddd';
+  ctx.lineWidth = 1;
+  ctx.font = `13px "${FONT}"`;
+  for (let e = lx0; e <= lx1; e++) {
+    ctx.beginPath();
+    ctx.moveTo(x(2 ** e), top);
+    ctx.lineTo(x(2 ** e), top + plotH);
+    ctx.stroke();
+    ctx.fillStyle = '#444';
+    const t = String(2 ** e);
+    ctx.fillText(t, x(2 ** e) - ctx.measureText(t).width / 2, top + plotH + 20);
+  }
+  for (const v of yTicks) {
+    ctx.beginPath();
+    ctx.moveTo(left, y(v / 100));
+    ctx.lineTo(left + plotW, y(v / 100));
+    ctx.stroke();
+    ctx.fillStyle = '#444';
+    ctx.fillText(String(v), left - 10 - ctx.measureText(String(v)).width, y(v / 100) + 4);
+  }
+  ctx.fillStyle = '#000';
+  ctx.font = `15px "${FONT}"`;
+  ctx.fillText('bytes per vector (log scale)', left + plotW / 2 - 90, top + plotH + 48);
+  ctx.save();
+  ctx.translate(30, top + plotH / 2 + 60);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillText(`${metric} x 100`, 0, 0);
+  ctx.restore();
+
+  const mark = (shape: string, cx: number, cy: number, r: number) => {
+    ctx.beginPath();
+    if (shape === 'circle') ctx.arc(cx, cy, r, 0, 2 * Math.PI);
+    else if (shape === 'square') ctx.rect(cx - r, cy - r, 2 * r, 2 * r);
+    else if (shape === 'diamond') {
+      ctx.moveTo(cx, cy - r * 1.3);
+      ctx.lineTo(cx + r * 1.3, cy);
+      ctx.lineTo(cx, cy + r * 1.3);
+      ctx.lineTo(cx - r * 1.3, cy);
+      ctx.closePath();
+    } else if (shape === 'triangle') {
+      ctx.moveTo(cx, cy - r * 1.3);
+      ctx.lineTo(cx + r * 1.2, cy + r);
+      ctx.lineTo(cx - r * 1.2, cy + r);
+      ctx.closePath();
+    } else {
+      ctx.moveTo(cx - r, cy - r);
+      ctx.lineTo(cx + r, cy + r);
+      ctx.moveTo(cx + r, cy - r);
+      ctx.lineTo(cx - r, cy + r);
+    }
+  };
+  for (const m of models) {
+    // the Pareto front, fewest bytes first
+    const front = m.points.filter((p) => p.pareto);
+    ctx.strokeStyle = m.color;
+    ctx.lineWidth = 2;
+    ctx.setLineDash([6, 4]);
+    ctx.beginPath();
+    front.forEach((p, i) => (i ? ctx.lineTo(x(p.bytesPerVector), y(p.value)) : ctx.moveTo(x(p.bytesPerVector), y(p.value))));
+    ctx.stroke();
+    ctx.setLineDash([]);
+    for (const p of m.points) {
+      const shape = PRECISION_MARKS[p.precision];
+      mark(shape, x(p.bytesPerVector), y(p.value), p.pareto ? 6 : 4.5);
+      ctx.strokeStyle = m.color;
+      ctx.fillStyle = m.color;
+      ctx.lineWidth = 2;
+      if (shape === 'cross') ctx.stroke();
+      else if (p.pareto) ctx.fill();
+      else ctx.stroke();
+      if (p.pareto) {
+        ctx.font = `11px "${FONT}"`;
+        ctx.fillStyle = '#333';
+        ctx.fillText(`${p.dim} ${p.precision}`, x(p.bytesPerVector) + 8, y(p.value) - 6);
+      }
+    }
+  }
+  // key of marks
+  ctx.font = `14px "${FONT}"`;
+  const kx = left + plotW + 30;
+  Object.entries(PRECISION_MARKS).forEach(([precision, shape], i) => {
+    const ky = top + 20 + i * 28;
+    mark(shape, kx + 6, ky - 5, 5);
+    ctx.strokeStyle = '#333';
+    ctx.fillStyle = '#333';
+    ctx.lineWidth = 2;
+    if (shape === 'cross') ctx.stroke();
+    else ctx.fill();
+    ctx.fillText(precision, kx + 20, ky);
+  });
+  ctx.font = `13px "${FONT}"`;
+  ctx.fillStyle = '#555';
+  ['filled, labelled, joined:', "the model's Pareto front", '(no pair as small and', 'as good, one strictly)'].forEach((t, i) =>
+    ctx.fillText(t, kx, top + 190 + i * 18),
+  );
   return canvas.toBuffer('image/png');
 }

@@ -4,6 +4,7 @@ import type { CompareResult } from '../compare.js';
 import type { Dataset } from '../data/dataset.js';
 import { type KLists, metricKey, metricNames } from '../metrics/index.js';
 import { codeSpan, escapeMarkdown } from './escape.js';
+import { deployMarkdown } from './deploy.js';
 import type { TrainingResult } from '../training.js';
 
 const pct = (v: number) => (v * 100).toFixed(2);
@@ -92,6 +93,7 @@ Differences are fine-tuned minus base. Interval: ${result.stats.interval}; p: ${
 
 ![chart](chart.png)
 
+${deployMarkdown(result, metric, names)}
 ## Every metric
 
 ${all}

@@ -13,7 +13,7 @@ import { UserError } from '../errors.js';
 import type { EvalResult } from '../evaluate.js';
 import { metricNames, type KLists } from '../metrics/index.js';
 import { headlineMetric } from '../defaults.js';
-import { renderChart, renderTrainingChart } from './chart.js';
+import { renderChart, renderDeployChart, renderTrainingChart } from './chart.js';
 import { compareMarkdown, trainingMarkdown } from './markdown.js';
 import { compareResultsJson, perQueryJsonl, type TrainingResultsJson, trainingResultsJson } from './results.js';
 import type { TrainingResult } from '../training.js';
@@ -164,7 +164,7 @@ export function stageCompareOutputs(dir: string, dataset: Dataset, result: Compa
   return stageOutputSet(dir, {
     'results.json': () => JSON.stringify(compareResultsJson(dataset, result, names), null, 2) + '\n',
     'report.md': () => compareMarkdown(result, dataset, metric, names, options.moversDim),
-    'chart.png': () => renderChart(result, metric, names),
+    'chart.png': () => (result.base.quantization ? renderDeployChart(result, metric, names) : renderChart(result, metric, names)),
     'per_query.jsonl': () => perQueryJsonl({ base: result.base, tuned: result.tuned }),
     ...retrievedFile({ base: result.base, tuned: result.tuned }, { dataset, retrievedK: options.retrievedK }),
   });

@@ -3,7 +3,7 @@
 // the package ships; RESULTS_SCHEMA_VERSION changes whenever a field changes meaning or goes.
 import type { CompareResult } from '../compare.js';
 import { countsJson, type Dataset, datasetCounts, judgeQueries } from '../data/dataset.js';
-import type { EvalResult, ModelEvalResult } from '../evaluate.js';
+import { type EvalResult, indexSizes, type ModelEvalResult } from '../evaluate.js';
 import type { Difference } from '../stats/index.js';
 import type { KLists } from '../metrics/index.js';
 import type { TrainingResult } from '../training.js';
@@ -58,8 +58,45 @@ export interface EvalResultsJson extends ResultsHeader {
   inferred_texts?: number;
   timings_ms: { score: number; metrics: number };
   warnings: string[];
-  /** `dim_{d}_cosine_{metric}` -> mean over the scored queries. */
+  /** `dim_{d}_cosine_{metric}` (and `dim_{d}_{precision}_cosine_{metric}`) -> mean over the scored queries. */
   metrics: Record<string, number>;
+  /** With quantized precisions: how they were scored, their sizes and their tests against float32. */
+  quantization?: QuantizationJson;
+}
+
+/** A run's quantized precisions in results.json (schema: definitions/quantization). */
+export interface QuantizationJson {
+  precisions: string[];
+  rescore_multiplier: number;
+  calibration: { source: string; rows: number };
+  ranges: { min: number[]; max: number[] } | null;
+  kernel: string;
+  sizes: Array<{ dim: number; precision: string; bytes_per_vector: number; index_bytes: number }>;
+  /** Keyed like the quantized metrics: quantized - float32 at the same dim. */
+  versus_float32: Record<string, DifferenceJson>;
+  timings_ms: Record<string, number>;
+  warnings: string[];
+}
+
+export function quantizationJson(r: EvalResult): QuantizationJson | undefined {
+  const q = r.quantization;
+  if (!q) return undefined;
+  return {
+    precisions: q.precisions,
+    rescore_multiplier: q.rescoreMultiplier,
+    calibration: q.calibration,
+    ranges: q.ranges ? { min: Array.from(q.ranges.min), max: Array.from(q.ranges.max) } : null,
+    kernel: q.kernel,
+    sizes: indexSizes(q.precisions, r.dims, r.counts.corpus).map((s) => ({
+      dim: s.dim,
+      precision: s.precision,
+      bytes_per_vector: s.bytesPerVector,
+      index_bytes: s.indexBytes,
+    })),
+    versus_float32: Object.fromEntries(Object.entries(q.versusFloat32).map(([k, d]) => [k, differenceJson(d)])),
+    timings_ms: q.timingsMs,
+    warnings: q.warnings,
+  };
 }
 
 /** One difference tuned - base: the library's Difference in snake_case (ciLow -> ci_low, pValue -> p_value, pHolm -> p_holm). */
@@ -81,6 +118,7 @@ export interface CompareSideJson {
   score_ms: number;
   inferred_texts: number;
   metrics: Record<string, number>;
+  quantization?: QuantizationJson;
 }
 
 /** results.json of `compare`. */
@@ -144,6 +182,7 @@ export function evalResultsJson(
     timings_ms: result.timingsMs,
     warnings: dataset.warnings,
     metrics: result.metrics,
+    ...(result.quantization ? { quantization: quantizationJson(result) } : {}),
   };
 }
 
@@ -162,7 +201,15 @@ const differenceJson = (d: Difference): DifferenceJson => ({
 export function compareResultsJson(dataset: Dataset, result: CompareResult, names: { base?: string; tuned?: string } = {}): CompareResultsJson {
   const side = (r: ModelEvalResult, name?: string): CompareSideJson => {
     const { files: _files, ...model } = modelJson(r, name);
-    return { model, engine: r.engine, encode_ms: r.encodeMs, score_ms: r.timingsMs.score, inferred_texts: r.inferred, metrics: r.metrics };
+    return {
+      model,
+      engine: r.engine,
+      encode_ms: r.encodeMs,
+      score_ms: r.timingsMs.score,
+      inferred_texts: r.inferred,
+      metrics: r.metrics,
+      ...(r.quantization ? { quantization: quantizationJson(r) } : {}),
+    };
   };
   return {
     ...header('compare', dataset, result.base),

@@ -17,6 +17,7 @@ import {
   type EncodingOptions,
   type LoggingOptions,
   registryOf,
+  refuseQuantized,
   reportingOptions,
   type RetrievalOutputOptions,
   retrievalOutputs,
@@ -72,6 +73,7 @@ export interface CompareShardRun {
  */
 export async function runCompare(o: CompareRunOptions): Promise<CompareRun | CompareShardRun> {
   // Every option is checked before any data is read or any model encodes.
+  if (o.shard) refuseQuantized(o, 'in shards (--shard)');
   const { chartMetric, kLists: asked, out, scoring } = reportingOptions(o);
   const retrieval = retrievalOutputs(o);
   const dataset = await datasetOf(o.data, o.load, o);

@@ -12,6 +12,11 @@ import { invalidParameter, UserError } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import { engineSettings } from '../score/engine.js';
 import type { Arithmetic, Device, KernelChoice } from '../score/types.js';
+import { checkPrecisions, DEFAULT_RESCORE_MULTIPLIER, type Precision } from '../score/quantized.js';
+import type { QuantizationOptions } from '../evaluate.js';
+import type { Matrix } from '../data/matrix.js';
+import { readNpy } from '../data/npy.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 
 export interface RunListeners {
   /** Stops the run at its next check with InterruptedError; nothing is written. */
@@ -32,6 +37,15 @@ export interface ScoringOptions {
   /** The CPU engine's arithmetic and micro-kernel (default: the environment, else auto); the same scores from each. */
   arithmetic?: Arithmetic;
   kernel?: KernelChoice;
+  /** Precisions scored (default float32 only): with int8, uint8, binary or ubinary, each at every dim beside float32. */
+  precisions?: Precision[];
+  /** Rescore the quantized first stage's top k x M with the float32 query (default 2, as sentence-transformers; 0: none). */
+  rescoreMultiplier?: number;
+  /**
+   * What the int8 / uint8 ranges are computed from (default: the corpus embeddings at each dim):
+   * a .npy of embeddings, or a text file (one text a line) each model embeds as documents.
+   */
+  calibration?: string;
 }
 
 /**
@@ -42,7 +56,7 @@ export function reportingOptions(o: ScoringOptions & { chartMetric?: string; out
   chartMetric: string;
   kLists: KLists;
   out: string;
-  scoring: ScoringOptions;
+  scoring: ReturnType<typeof scoringOptions>;
 } {
   const kLists = o.kLists ?? DEFAULT_K_LISTS;
   const chartMetric = o.chartMetric ?? headlineMetric(kLists);
@@ -54,9 +68,58 @@ export function reportingOptions(o: ScoringOptions & { chartMetric?: string; out
 }
 
 /** The scoring settings of a run, checked before any data is read (a kernel the CPU cannot run is a usage error). */
-export function scoringOptions(o: ScoringOptions): ScoringOptions {
+export function scoringOptions(o: ScoringOptions): ScoringOptions & { quantization?: QuantizationOptions } {
   const { arithmetic, kernel } = engineSettings(o);
-  return { dims: o.dims, kLists: o.kLists, device: o.device, threads: o.threads, arithmetic, kernel };
+  const quantization = quantizationOptions(o);
+  return { dims: o.dims, kLists: o.kLists, device: o.device, threads: o.threads, arithmetic, kernel, ...(quantization ? { quantization } : {}) };
+}
+
+/** Quantized precisions run whole: refused with shards and training runs (a usage error naming the pair). */
+export function refuseQuantized(o: ScoringOptions, what: string): void {
+  if (o.precisions?.some((p) => p !== 'float32'))
+    throw new UserError(`precision: quantized precisions are not scored ${what}; leave out the quantized precisions or that mode`, 'ERR_OPTION', 'precision');
+}
+
+/**
+ * The quantized precisions of a run (undefined: float32 only), checked and with the calibration
+ * file read, before any model loads.
+ * @throws UserError naming the option and the value.
+ */
+export function quantizationOptions(o: ScoringOptions): QuantizationOptions | undefined {
+  const quantized = o.precisions ? checkPrecisions(o.precisions).filter((p) => p !== 'float32') : [];
+  if (quantized.length === 0) {
+    if (o.rescoreMultiplier !== undefined || o.calibration !== undefined)
+      throw new UserError(
+        `${o.rescoreMultiplier !== undefined ? 'rescoreMultiplier' : 'calibration'}: only with a quantized precision (e.g. --precision float32,int8,ubinary)`,
+        'ERR_OPTION',
+        o.rescoreMultiplier !== undefined ? 'rescoreMultiplier' : 'calibration',
+      );
+    return undefined;
+  }
+  const m = o.rescoreMultiplier ?? DEFAULT_RESCORE_MULTIPLIER;
+  if (!Number.isInteger(m) || m < 0 || m > 1000) throw invalidParameter('rescoreMultiplier', 'an integer from 0 (no rescoring) to 1000', m);
+  if (o.calibration !== undefined && !quantized.some((p) => p === 'int8' || p === 'uint8'))
+    throw new UserError('calibration: only int8 and uint8 use ranges; the binary precisions need none', 'ERR_OPTION', 'calibration');
+  return {
+    precisions: ['float32', ...quantized],
+    rescoreMultiplier: m,
+    ...(o.calibration !== undefined ? { calibration: readCalibration(o.calibration) } : {}),
+  };
+}
+
+/** A calibration file: a .npy of embeddings, or texts, one a line (blank lines skipped). */
+function readCalibration(path: string): Matrix | { texts: string[] } {
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`${path}: calibration file not found`, 'ERR_NOT_FOUND', 'calibration');
+  if (path.toLowerCase().endsWith('.npy')) {
+    const m = readNpy(path);
+    if (m.rows === 0) throw new UserError(`${path}: no calibration embeddings (0 rows)`, 'ERR_EMPTY', 'calibration');
+    return m;
+  }
+  const texts = readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .filter((t) => t.trim() !== '');
+  if (texts.length === 0) throw new UserError(`${path}: no calibration texts (expected one text a line, or a .npy of embeddings)`, 'ERR_EMPTY', 'calibration');
+  return { texts };
 }
 
 /**

@@ -13,7 +13,15 @@ import { checkOutDir, writeEvalOutputs } from '../report/outputs.js';
 import { type EvalResultsJson, evalResultsJson } from '../report/results.js';
 import { checkDims, engineArithmetic, scoreSlice } from '../score/engine.js';
 import { type Shard, shardRange, writePartial } from '../score/shards.js';
-import { type RetrievalOutputOptions, retrievalOutputs, runKLists, type RunListeners, type ScoringOptions, scoringOptions } from './options.js';
+import {
+  type RetrievalOutputOptions,
+  retrievalOutputs,
+  runKLists,
+  type RunListeners,
+  type ScoringOptions,
+  scoringOptions,
+  refuseQuantized,
+} from './options.js';
 import { checkTrecIds } from '../report/retrieved.js';
 import { dataKey, loadKey, partPath, type ScoreExtra, type ScoreRunKey } from './parts.js';
 import { datasetOf } from './eval.js';
@@ -71,6 +79,7 @@ export function readEmbeddings(list: string): Matrix {
  */
 export async function runScore(o: ScoreRunOptions): Promise<ScoreRun | ScoreShardRun> {
   const out = o.out ?? DEFAULT_OUT_DIR;
+  if (o.shard) refuseQuantized(o, 'in shards (--shard)');
   const scoring = scoringOptions(o);
   const retrieval = retrievalOutputs(o, false);
   const load = { ...o.load, split: o.load?.split ?? o.split ?? DEFAULT_SPLIT };

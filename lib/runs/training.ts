@@ -20,6 +20,7 @@ import {
   type EncodingOptions,
   type LoggingOptions,
   registryOf,
+  refuseQuantized,
   reportingOptions,
   type RetrievalOutputOptions,
   retrievalOutputs,
@@ -89,6 +90,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  * @throws UserError on bad input; InterruptedError once `signal` fires (nothing written).
  */
 export async function runTraining(o: TrainingRunOptions): Promise<TrainingRun> {
+  refuseQuantized(o, 'for a training run (evaluate the checkpoint you pick with eval --precision)');
   const { chartMetric, kLists: asked, out, scoring } = reportingOptions(o);
   const retrieval = retrievalOutputs(o);
   const t0 = performance.now();
