@@ -2,9 +2,12 @@
 // against sentence-transformers' quantization utilities at cad2119 scored by its evaluator's
 // metric code (test/fixtures/quantized/make_expected.py), and the first-stage kernels against
 // each other and the TypeScript reference.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeDemo } from '../lib/demo/data.js';
+import { resultsSchemaErrors } from './helpers/results-schema.js';
 import { loadBeir } from '../lib/data/beir.js';
 import type { Matrix } from '../lib/data/matrix.js';
 import { readNpy } from '../lib/data/npy.js';
@@ -13,7 +16,7 @@ import { DEFAULT_K_LISTS, metricKey, metricNames, qualifiedName } from '../lib/m
 import { loadNative } from '../lib/score/native.js';
 import { quantizeRows, scoreQuantizedReference, scoreQuantizedRows } from '../lib/score/quantized.js';
 import { seededRandom } from '../lib/random.js';
-import { HAS_SHARED, ROOT, shared } from './helpers/shared.js';
+import { cli, HAS_SHARED, ROOT, shared } from './helpers/shared.js';
 
 interface Config {
   dataset: string;
@@ -133,5 +136,85 @@ describe('the quantized first stage: every kernel and the TypeScript reference g
     expect(Array.from(new Int8Array(quantizeRows(m, 'int8', 9, ranges).buffer)).slice(0, 5)).toEqual([-128, -1, 127, -128, -65]);
     // signs 0 1 1 1 1 1 1 0 | 1 -> 0b01111110, 0b10000000
     expect(Array.from(quantizeRows(m, 'ubinary', 9))).toEqual([0x7e, 0x80]);
+  });
+});
+
+describe('compare --precision: one report and one chart that answer which pair to deploy, for both models', () => {
+  const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
+  const demo = writeDemo(tmp('emb-quant-demo-'));
+  const out = tmp('emb-quant-out-');
+  const registry = join(tmp('emb-quant-reg-'), 'registry.db');
+  let run: Awaited<ReturnType<typeof cli>>;
+
+  beforeAll(async () => {
+    run = await cli([
+      'compare',
+      demo.base,
+      demo.tuned,
+      '--data',
+      demo.data,
+      '--dims',
+      '64,32,16',
+      '--precision',
+      'float32,int8,ubinary',
+      '--rescore-multiplier',
+      '4',
+      '--out',
+      out,
+      '--no-cache',
+      '--registry',
+      registry,
+    ]);
+  }, 120_000);
+
+  it('writes results.json (valid, both sides quantized), report.md with the deploy table, the scatter chart, per-query values of every pair', () => {
+    expect(run.code, run.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(resultsSchemaErrors(json)).toEqual([]);
+    for (const side of ['base', 'tuned']) {
+      const q = json[side].quantization;
+      expect(q.precisions).toEqual(['float32', 'int8', 'ubinary']);
+      expect(q.rescore_multiplier).toBe(4);
+      expect(q.ranges.min.length).toBe(64);
+      expect(q.sizes).toContainEqual({ dim: 16, precision: 'ubinary', bytes_per_vector: 2, index_bytes: 2 * json.dataset.corpus });
+      expect(Object.keys(q.versus_float32)).toContain('dim_16_int8_cosine_ndcg@10');
+      expect(json[side].metrics['dim_64_cosine_ndcg@10']).toBeGreaterThan(0);
+    }
+    // base vs tuned at every (dim, precision), Holm across all 9 pairs of a metric
+    const d = Object.entries(json.differences).filter(([k]) => k.endsWith('_cosine_ndcg@10')) as Array<[string, { p_value: number; p_holm: number }]>;
+    expect(d.map(([k]) => k).sort()).toEqual(['64', '32', '16'].flatMap((dim) => ['', 'int8_', 'ubinary_'].map((p) => `dim_${dim}_${p}cosine_ndcg@10`)).sort());
+    const ps = d.map(([, v]) => v.p_value);
+    const sorted = [...ps].sort((a, b) => a - b);
+    const smallest = d.find(([, v]) => v.p_value === sorted[0])![1];
+    expect(smallest.p_holm).toBeCloseTo(Math.min(1, sorted[0] * 9), 12);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/## Which dimension and precision to deploy/);
+    expect(report).toMatch(/\| 16 \| ubinary \| 2 \|/);
+    expect(report).toMatch(/Pareto front/);
+    expect(readFileSync(join(out, 'chart.png')).subarray(1, 4).toString()).toBe('PNG');
+    const line = JSON.parse(readFileSync(join(out, 'per_query.jsonl'), 'utf8').split('\n')[0]);
+    expect(line.tuned['dim_32_ubinary_cosine_ndcg@10']).toBeTypeOf('number');
+    expect(run.stdout).toMatch(/Pareto front/);
+  });
+
+  it('the registry keeps every pair: runs list --where on a quantized key', async () => {
+    const runs = await cli(['--registry', registry, 'runs', 'list', '--where', 'tuned.dim_16_ubinary_cosine_ndcg@10>=0', '--json']);
+    expect(runs.code, runs.stderr).toBe(0);
+    expect(JSON.parse(runs.stdout).length).toBe(1);
+    const none = await cli(['--registry', registry, 'runs', 'list', '--where', 'tuned.dim_16_ubinary_cosine_ndcg@10>1', '--json']);
+    expect(JSON.parse(none.stdout).length).toBe(0);
+  });
+
+  it.each([
+    [['--precision', 'float32,int9'], /precision: expected one of float32, int8, uint8, binary, ubinary, got "int9"/],
+    [['--rescore-multiplier', '2'], /rescoreMultiplier: only with a quantized precision/],
+    [['--precision', 'ubinary', '--calibration', 'x.txt'], /calibration: only int8 and uint8/],
+    [['--precision', 'int8', '--calibration', '/no/such/file.npy'], /calibration file not found/],
+    [['--precision', 'int8', '--shard', '1/2'], /precision: quantized precisions are not scored in shards/],
+  ])('refuses %j before any work: one line, exit 2', async (flags, message) => {
+    const r = await cli(['compare', demo.base, demo.tuned, '--data', demo.data, '--dims', '16', '--out', tmp('emb-quant-bad-'), '--no-log', ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n').length).toBe(1);
   });
 });

@@ -84,7 +84,10 @@ export interface MetricCondition {
 
 /** Parses `[role.]dim_<d>_cosine_<metric><op><number>`. @throws UserError naming the text and what was expected. */
 export function parseMetricCondition(text: string): MetricCondition {
-  const m = /^(?:([A-Za-z0-9_-]+)\.)?(dim_\d+_cosine_[^<>=!\s]+)\s*(>=|<=|!=|>|<|=)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$/.exec(text.trim());
+  const m =
+    /^(?:([A-Za-z0-9_-]+)\.)?(dim_\d+_(?:(?:int8|uint8|binary|ubinary)_)?cosine_[^<>=!\s]+)\s*(>=|<=|!=|>|<|=)\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$/.exec(
+      text.trim(),
+    );
   const key = m && parseMetricKey(m[2]);
   if (!m || !key)
     throw new UserError(
