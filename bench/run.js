@@ -1,4 +1,4 @@
-// npm run bench -- <score|scale|exact|auto|bound|encode|e2e|ui|shards|training|suite|all> (or: ab BEFORE.node AFTER.node [reps]): figures beside their baselines, from one run;
+// npm run bench -- <score|scale|exact|auto|bound|encode|e2e|ui|shards|training|suite|quantized|all> (or: ab BEFORE.node AFTER.node [reps]): figures beside their baselines, from one run;
 // each writes bench/results/<name>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { scoreBench } from './score.js';
@@ -16,6 +16,7 @@ const benches = {
   shards: async () => (await import('./shards.js')).shardsBench(),
   training: async () => (await import('./training.js')).trainingBench(),
   suite: async () => (await import('./suite.js')).suiteBench(),
+  quantized: async () => (await import('./quantized.js')).quantizedBench(),
   ab: async () => (await import('./ab.js')).abBench(process.argv.slice(3)),
 };
 const names = which === 'all' ? Object.keys(benches).filter((n) => n !== 'ab') : [which];

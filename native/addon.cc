@@ -364,6 +364,94 @@ Napi::Value ScoreQuantized(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// quantize({x: Float32Array, cols, width, kind: 'hamming' | 'int8' | 'uint8', min?, max?: Float32Array, threads})
+//   -> Promise<Uint8Array> (quantize_rows)
+class QuantizeWorker : public Napi::AsyncWorker {
+ public:
+  QuantizeWorker(Napi::Env env, embbench::QuantizeRequest req, std::vector<Napi::Reference<Napi::Value>> keep, size_t bytes)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), req_(req), keep_(std::move(keep)) {
+    auto out = Napi::Uint8Array::New(env, bytes);
+    data_ = out.Data();
+    out_ = Napi::Persistent(Napi::Value(out));
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override { err_ = embbench::quantize_rows(req_, data_); }
+  void OnOK() override {
+    if (err_.ok())
+      deferred_.Resolve(out_.Value());
+    else
+      deferred_.Reject(coded_error(Env(), err_.code, err_.message).Value());
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  embbench::QuantizeRequest req_;
+  std::vector<Napi::Reference<Napi::Value>> keep_;
+  Napi::Reference<Napi::Value> out_;
+  uint8_t* data_ = nullptr;
+  EngineError err_;
+};
+
+Napi::Value Quantize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const std::string& m) {
+    coded_error(env, "ERR_INVALID_ARG", m).ThrowAsJavaScriptException();
+    return env.Undefined();
+  };
+  if (info.Length() != 1 || !info[0].IsObject()) return fail("expected one options object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto f32 = [&](const char* name) {
+    Napi::Value v = o.Get(name);
+    return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+  };
+  if (!f32("x")) return fail("x must be a Float32Array");
+  for (const char* name : {"cols", "width", "threads"}) {
+    Napi::Value v = o.Get(name);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int64_t>(d)))
+      return fail(std::string(name) + " must be an integer in [0, 2^31 - 1]");
+  }
+  embbench::QuantizeRequest req;
+  Napi::Value kind = o.Get("kind");
+  const std::string kd = kind.IsString() ? kind.As<Napi::String>().Utf8Value() : "";
+  using K = embbench::QuantRequest::Kind;
+  if (kd == "hamming")
+    req.kind = K::Hamming;
+  else if (kd == "int8")
+    req.kind = K::Int8;
+  else if (kd == "uint8")
+    req.kind = K::Uint8;
+  else
+    return fail("kind must be 'hamming', 'int8' or 'uint8'");
+  auto x = o.Get("x").As<Napi::Float32Array>();
+  req.cols = o.Get("cols").As<Napi::Number>().Int32Value();
+  req.width = o.Get("width").As<Napi::Number>().Int32Value();
+  req.threads = std::max(1, o.Get("threads").As<Napi::Number>().Int32Value());
+  if (req.cols <= 0 || req.width <= 0 || req.width > req.cols) return fail("need 1 <= width <= cols");
+  if (x.ElementLength() % static_cast<size_t>(req.cols) != 0) return fail("x's length must be a multiple of cols");
+  req.x = x.Data();
+  req.rows = static_cast<int64_t>(x.ElementLength() / req.cols);
+  std::vector<Napi::Reference<Napi::Value>> keep;
+  keep.push_back(Napi::Persistent(Napi::Value(x)));
+  if (req.kind != K::Hamming) {
+    if (!f32("min") || !f32("max")) return fail("int8 / uint8 need min and max Float32Arrays");
+    auto mn = o.Get("min").As<Napi::Float32Array>();
+    auto mx = o.Get("max").As<Napi::Float32Array>();
+    if (mn.ElementLength() < static_cast<size_t>(req.width) || mx.ElementLength() < static_cast<size_t>(req.width))
+      return fail("min and max need a value for each of the width's columns");
+    req.min = mn.Data();
+    req.max = mx.Data();
+    keep.push_back(Napi::Persistent(Napi::Value(mn)));
+    keep.push_back(Napi::Persistent(Napi::Value(mx)));
+  }
+  const size_t rb = req.kind == K::Hamming ? (static_cast<size_t>(req.width) + 7) / 8 : static_cast<size_t>(req.width);
+  auto* worker = new QuantizeWorker(env, req, std::move(keep), rb * static_cast<size_t>(req.rows));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -389,6 +477,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("score", Napi::Function::New(env, Score));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("scoreQuantized", Napi::Function::New(env, ScoreQuantized));
+  exports.Set("quantize", Napi::Function::New(env, Quantize));
   exports.Set("checkBf16Bound", Napi::Function::New(env, CheckBf16Bound));
   return exports;
 }

@@ -121,6 +121,22 @@ struct QuantOutput {
   std::string* kernel = nullptr;  // optional: the kernel that ran
 };
 
+// quantize_embeddings (sentence-transformers cad2119) of rows [rows x cols] cut to `width`
+// columns, in float32 arithmetic as numpy does it: Hamming kind -> ceil(width / 8) bytes a row of
+// packed signs (x > 0); Int8 / Uint8 -> width bytes of clip(floor((x - min) / step), 0, 255)
+// (minus 128 for int8, as its two's-complement byte), step = (max - min) / 255, a zero step read as 1.
+struct QuantizeRequest {
+  QuantRequest::Kind kind = QuantRequest::Kind::Hamming;
+  const float* x = nullptr;
+  int64_t rows = 0;
+  int cols = 0;
+  int width = 0;
+  const float* min = nullptr;  // [width] (int8 / uint8)
+  const float* max = nullptr;
+  int threads = 1;
+};
+EngineError quantize_rows(const QuantizeRequest& r, uint8_t* out);
+
 EngineError validate_quantized(const QuantRequest& r);
 EngineError score_quantized(const QuantRequest& r, const QuantOutput& out);
 // The quantized kernel `isa` picks on this CPU ("avx512", "avx2", "generic"), or null when it cannot run it.

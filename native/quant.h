@@ -31,19 +31,38 @@ struct QStep {
 constexpr int kHammingLanes = 8;
 constexpr int kDotLanes = 16;
 
+// Up to kQuantQueries queries (their steps share units, records and masks; only q differs)
+// across `npanels` panels; query i's outputs at values[i], masks[i].
+constexpr int kQuantQueries = 4;
+
 struct QuantTileArgs {
-  const QStep* steps;
+  const QStep* steps[kQuantQueries];
+  int nqueries;
   int nsteps;
   const uint8_t* panels;  // npanels consecutive panels of `units` units each
   long long panel_bytes;
   int npanels;
-  int nb;                      // bounds recorded
-  const int32_t* thresh;       // [nb]: Hamming: a lane passes when its value < thresh; Dot: >= thresh
-  const int32_t* qbias;        // Dot: [nb] added to every lane (null: none)
-  const int32_t* rowbias;      // Dot: [npanels][nb][16] added per lane (null: none)
-  int32_t* values;             // [npanels][nb][lanes]
-  uint32_t* masks;             // [npanels][nb]: the passing lanes
+  int nb;                                 // bounds recorded
+  const int32_t* thresh[kQuantQueries];   // [nb]: Hamming: a lane passes when its value < thresh; Dot: >= thresh
+  const int32_t* qbias[kQuantQueries];    // Dot: [nb] added to every lane (null: none)
+  const int32_t* rowbias;                 // Dot: [npanels][nb][16] added per lane (null: none)
+  int32_t* values[kQuantQueries];         // [npanels][nb][lanes]
+  uint32_t* masks[kQuantQueries];         // [npanels][nb]: the passing lanes
+  uint64_t* any[kQuantQueries];           // [nb], zeroed by the caller: bit p set when panel p (< 64) has a passing lane
 };
+
+// One query's view of a multi-query call (the kernels without query blocking loop over these).
+inline QuantTileArgs one_query(const QuantTileArgs& a, int i) {
+  QuantTileArgs o = a;
+  o.nqueries = 1;
+  o.steps[0] = a.steps[i];
+  o.thresh[0] = a.thresh[i];
+  o.qbias[0] = a.qbias[i];
+  o.values[0] = a.values[i];
+  o.masks[0] = a.masks[i];
+  o.any[0] = a.any[i];
+  return o;
+}
 
 struct QuantKernel {
   const char* name;

@@ -1,7 +1,7 @@
 // The quantized first stage with AVX-512 (native/quant.h): Hamming with VPOPCNTDQ (xor and mask
 // in one vpternlogq), the dot products with VNNI's vpdpbusd (unsigned corpus bytes x signed query
-// bytes, four products a lane per instruction). Four panels at once, so four independent
-// accumulator chains hide the instructions' latency. Compiled with -mavx512f -mavx512bw
+// bytes, four products a lane per instruction). Up to four queries x two panels at once: each
+// panel load serves four queries, and eight independent accumulator chains hide the latency. Compiled with -mavx512f -mavx512bw
 // -mavx512vl -mavx512vpopcntdq -mavx512vnni; cpu_features.cc runs it only where the CPU has them.
 #include <immintrin.h>
 
@@ -10,67 +10,111 @@
 namespace embbench {
 namespace {
 
-template <int P>
+// Q queries x P panels: each panel unit is loaded once for the Q queries.
+template <int Q, int P>
 void hamming_panels(const QuantTileArgs& a, int p) {
-  __m512i acc[P];
-  for (int i = 0; i < P; ++i) acc[i] = _mm512_setzero_si512();
-  for (int s = 0; s < a.nsteps; ++s) {
-    const QStep& st = a.steps[s];
-    const __m512i q = _mm512_set1_epi64(static_cast<long long>(st.q));
+  __m512i acc[Q][P];
+  for (int j = 0; j < Q; ++j)
+    for (int i = 0; i < P; ++i) acc[j][i] = _mm512_setzero_si512();
+  // locals: the stores below may alias the arguments, which would otherwise be read again every step
+  const QStep* steps[Q];
+  for (int j = 0; j < Q; ++j) steps[j] = a.steps[j];
+  const uint8_t* base = a.panels + p * a.panel_bytes;
+  const long long stride = a.panel_bytes;
+  const int nsteps = a.nsteps;
+  for (int s = 0; s < nsteps; ++s) {
+    const QStep& st = steps[0][s];
     const __m512i m = _mm512_set1_epi64(static_cast<long long>(st.mask));
-    for (int i = 0; i < P; ++i) {
-      const __m512i c = _mm512_loadu_si512(a.panels + (p + i) * a.panel_bytes + static_cast<size_t>(st.unit) * 64);
+    __m512i c[P];
+    for (int i = 0; i < P; ++i) c[i] = _mm512_loadu_si512(base + i * stride + static_cast<size_t>(st.unit) * 64);
+    for (int j = 0; j < Q; ++j) {
+      const __m512i q = _mm512_set1_epi64(static_cast<long long>(steps[j][s].q));
       // (c ^ q) & m: truth table 0x28 over (A = c, B = q, C = m)
-      acc[i] = _mm512_add_epi64(acc[i], _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(c, q, m, 0x28)));
+      for (int i = 0; i < P; ++i) acc[j][i] = _mm512_add_epi64(acc[j][i], _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(c[i], q, m, 0x28)));
     }
     if (st.record >= 0) {
       const int b = st.record;
-      const __m512i t = _mm512_set1_epi64(a.thresh[b]);
-      for (int i = 0; i < P; ++i) {
-        const size_t at = static_cast<size_t>(p + i) * a.nb + b;
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.values + at * kHammingLanes), _mm512_cvtepi64_epi32(acc[i]));
-        a.masks[at] = _mm512_cmplt_epi64_mask(acc[i], t);
+      for (int j = 0; j < Q; ++j) {
+        const __m512i t = _mm512_set1_epi64(a.thresh[j][b]);
+        for (int i = 0; i < P; ++i) {
+          const size_t at = static_cast<size_t>(p + i) * a.nb + b;
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.values[j] + at * kHammingLanes), _mm512_cvtepi64_epi32(acc[j][i]));
+          const uint32_t mk = _mm512_cmplt_epi64_mask(acc[j][i], t);
+          a.masks[j][at] = mk;
+          a.any[j][b] |= static_cast<uint64_t>(mk != 0) << (p + i);
+        }
       }
     }
   }
+}
+
+template <int Q>
+void hamming_q(const QuantTileArgs& a) {
+  int p = 0;
+  for (; p + 2 <= a.npanels; p += 2) hamming_panels<Q, 2>(a, p);
+  for (; p < a.npanels; ++p) hamming_panels<Q, 1>(a, p);
 }
 
 void hamming(const QuantTileArgs& a) {
-  int p = 0;
-  for (; p + 4 <= a.npanels; p += 4) hamming_panels<4>(a, p);
-  for (; p < a.npanels; ++p) hamming_panels<1>(a, p);
+  switch (a.nqueries) {
+    case 4: return hamming_q<4>(a);
+    case 3: return hamming_q<3>(a);
+    case 2: return hamming_q<2>(a);
+    default: return hamming_q<1>(a);
+  }
 }
 
-template <int P>
+template <int Q, int P>
 void dot_panels(const QuantTileArgs& a, int p) {
-  __m512i acc[P];
-  for (int i = 0; i < P; ++i) acc[i] = _mm512_setzero_si512();
-  for (int s = 0; s < a.nsteps; ++s) {
-    const QStep& st = a.steps[s];
-    const __m512i q = _mm512_set1_epi32(static_cast<int32_t>(st.q));
-    for (int i = 0; i < P; ++i) {
-      const __m512i c = _mm512_loadu_si512(a.panels + (p + i) * a.panel_bytes + static_cast<size_t>(st.unit) * 64);
-      acc[i] = _mm512_dpbusd_epi32(acc[i], c, q);
+  __m512i acc[Q][P];
+  for (int j = 0; j < Q; ++j)
+    for (int i = 0; i < P; ++i) acc[j][i] = _mm512_setzero_si512();
+  const QStep* steps[Q];
+  for (int j = 0; j < Q; ++j) steps[j] = a.steps[j];
+  const uint8_t* base = a.panels + p * a.panel_bytes;
+  const long long stride = a.panel_bytes;
+  const int nsteps = a.nsteps;
+  for (int s = 0; s < nsteps; ++s) {
+    const int unit = steps[0][s].unit;
+    __m512i c[P];
+    for (int i = 0; i < P; ++i) c[i] = _mm512_loadu_si512(base + i * stride + static_cast<size_t>(unit) * 64);
+    for (int j = 0; j < Q; ++j) {
+      const __m512i q = _mm512_set1_epi32(static_cast<int32_t>(steps[j][s].q));
+      for (int i = 0; i < P; ++i) acc[j][i] = _mm512_dpbusd_epi32(acc[j][i], c[i], q);
     }
-    if (st.record >= 0) {
-      const int b = st.record;
-      const __m512i qb = _mm512_set1_epi32(a.qbias ? a.qbias[b] : 0);
-      const __m512i t = _mm512_set1_epi32(a.thresh[b]);
-      for (int i = 0; i < P; ++i) {
-        const size_t at = static_cast<size_t>(p + i) * a.nb + b;
-        __m512i v = _mm512_add_epi32(acc[i], qb);
-        if (a.rowbias) v = _mm512_add_epi32(v, _mm512_loadu_si512(a.rowbias + at * kDotLanes));
-        _mm512_storeu_si512(a.values + at * kDotLanes, v);
-        a.masks[at] = _mm512_cmpge_epi32_mask(v, t);
+    const int b = steps[0][s].record;
+    if (b >= 0) {
+      for (int j = 0; j < Q; ++j) {
+        const __m512i qb = _mm512_set1_epi32(a.qbias[j] ? a.qbias[j][b] : 0);
+        const __m512i t = _mm512_set1_epi32(a.thresh[j][b]);
+        for (int i = 0; i < P; ++i) {
+          const size_t at = static_cast<size_t>(p + i) * a.nb + b;
+          __m512i v = _mm512_add_epi32(acc[j][i], qb);
+          if (a.rowbias) v = _mm512_add_epi32(v, _mm512_loadu_si512(a.rowbias + at * kDotLanes));
+          _mm512_storeu_si512(a.values[j] + at * kDotLanes, v);
+          const uint32_t mk = _mm512_cmpge_epi32_mask(v, t);
+          a.masks[j][at] = mk;
+          a.any[j][b] |= static_cast<uint64_t>(mk != 0) << (p + i);
+        }
       }
     }
   }
 }
 
-void dot(const QuantTileArgs& a) {
+template <int Q>
+void dot_q(const QuantTileArgs& a) {
   int p = 0;
-  for (; p + 4 <= a.npanels; p += 4) dot_panels<4>(a, p);
-  for (; p < a.npanels; ++p) dot_panels<1>(a, p);
+  for (; p + 2 <= a.npanels; p += 2) dot_panels<Q, 2>(a, p);
+  for (; p < a.npanels; ++p) dot_panels<Q, 1>(a, p);
+}
+
+void dot(const QuantTileArgs& a) {
+  switch (a.nqueries) {
+    case 4: return dot_q<4>(a);
+    case 3: return dot_q<3>(a);
+    case 2: return dot_q<2>(a);
+    default: return dot_q<1>(a);
+  }
 }
 
 }  // namespace

@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeDemo } from '../lib/demo/data.js';
 import { resultsSchemaErrors } from './helpers/results-schema.js';
+import { startDashboard } from '../ui/server.js';
 import { loadBeir } from '../lib/data/beir.js';
 import type { Matrix } from '../lib/data/matrix.js';
 import { readNpy } from '../lib/data/npy.js';
 import { evaluateEmbeddings } from '../lib/evaluate.js';
 import { DEFAULT_K_LISTS, metricKey, metricNames, qualifiedName } from '../lib/metrics/index.js';
 import { loadNative } from '../lib/score/native.js';
-import { quantizeRows, scoreQuantizedReference, scoreQuantizedRows } from '../lib/score/quantized.js';
+import { quantize, quantizeRows, scoreQuantizedReference, scoreQuantizedRows } from '../lib/score/quantized.js';
 import { seededRandom } from '../lib/random.js';
 import { cli, HAS_SHARED, ROOT, shared } from './helpers/shared.js';
 
@@ -128,6 +129,23 @@ describe('the quantized first stage: every kernel and the TypeScript reference g
     }
   });
 
+  it('the native quantization gives the TypeScript bytes: random rows, values outside the ranges, zero ranges, widths not multiples of 8', async () => {
+    const rand = seededRandom(3);
+    const cols = 37;
+    const m: Matrix = { data: Float32Array.from({ length: 501 * cols }, () => (rand() - 0.5) * 3), rows: 501, cols };
+    for (let r = 0; r < m.rows; r += 7) m.data[r * cols + 5] = 0; // exact zeros: sign bit off
+    const ranges = {
+      min: Float32Array.from({ length: cols }, (_, j) => (j % 9 === 0 ? 0.25 : -1)),
+      max: Float32Array.from({ length: cols }, (_, j) => (j % 9 === 0 ? 0.25 : 1.1)),
+    };
+    for (const precision of ['int8', 'uint8', 'binary', 'ubinary'] as const)
+      for (const width of [37, 29, 8, 1])
+        expect(
+          Buffer.from(await quantize(m, precision, width, ranges, 2)).equals(Buffer.from(quantizeRows(m, precision, width, ranges))),
+          `${precision} ${width}`,
+        ).toBe(true);
+  });
+
   it('quantizes as quantize_embeddings at cad2119: floor, clip, a zero range read as a step of 1, packbits order', () => {
     const m: Matrix = { data: Float32Array.from([-1, 0.5, 2, 0.3, 0.25, 0.5, 0.7, -0.1, 0.2]), rows: 1, cols: 9 };
     const ranges = { min: Float32Array.from([0, 0, 0, 0.3, 0, 0, 0, 0, 0]), max: Float32Array.from([1, 1, 1, 0.3, 1, 1, 1, 1, 1]) };
@@ -203,6 +221,21 @@ describe('compare --precision: one report and one chart that answer which pair t
     expect(JSON.parse(runs.stdout).length).toBe(1);
     const none = await cli(['--registry', registry, 'runs', 'list', '--where', 'tuned.dim_16_ubinary_cosine_ndcg@10>1', '--json']);
     expect(JSON.parse(none.stdout).length).toBe(0);
+  });
+
+  it('the dashboard: the run page draws every pair against bytes per vector with each Pareto front', async () => {
+    const runs = JSON.parse((await cli(['--registry', registry, 'runs', 'list', '--json'])).stdout) as Array<{ id: string }>;
+    const dash = await startDashboard({ registry, port: 0 });
+    try {
+      const page = await (await fetch(new URL(`/runs/${runs[0].id}`, dash.url))).text();
+      expect(page).toMatch(/<h2>Which dimension and precision to deploy<\/h2>/);
+      const circles = page.match(/<circle [^>]*data-front="(yes|no)"/g) ?? [];
+      expect(circles.length).toBe(2 * 3 * 3); // two models x three dims x three precisions
+      expect(circles.some((c) => c.includes('data-front="yes"'))).toBe(true);
+      expect(page).toMatch(/<td>ubinary<\/td><td class="num">2<\/td>/);
+    } finally {
+      await dash.close();
+    }
   });
 
   it.each([

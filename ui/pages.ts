@@ -15,7 +15,9 @@ import {
   type ShownRun,
 } from '../lib/registry/index.js';
 import { UserError } from '../lib/errors.js';
-import { lineChart, type Series } from './charts.js';
+import { lineChart, scatterChart, type Series } from './charts.js';
+import { paretoFront } from '../lib/report/deploy.js';
+import { bytesPerVector, type Precision } from '../lib/score/quantized.js';
 import { Html, html, page, query } from './html.js';
 import { renderMarkdown } from './markdown.js';
 
@@ -423,6 +425,46 @@ async function findRun(ctx: PageContext, id: string): Promise<ShownRun> {
     throw new NotFound(`run ${id}`);
   }
 }
+/**
+ * A run with quantized precisions: the headline metric against bytes per vector for every (dim,
+ * precision) pair of each model, its Pareto front marked, from the metrics the registry holds.
+ */
+function deploySection(models: Array<{ role: string; metrics: Record<string, number> }>, dims: number[], corpus: number): Html | string {
+  const precisions = new Set<string>(['float32']);
+  for (const m of models) for (const k of Object.keys(m.metrics)) precisions.add(/^dim_\d+_(int8|uint8|binary|ubinary)_cosine_/.exec(k)?.[1] ?? 'float32');
+  if (precisions.size === 1 || dims.length === 0) return '';
+  const metric = models.some((m) => metricKey(dims[0], HEADLINE_METRIC) in m.metrics) ? HEADLINE_METRIC : 'ndcg_at_10';
+  const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+  const per = models.map((m) => {
+    const points = dims.flatMap((d) =>
+      [...precisions].flatMap((p) => {
+        const v = m.metrics[metricKey(d, p === 'float32' ? metric : `${p}:${metric}`)];
+        return v === undefined ? [] : [{ dim: d, precision: p, bytes: bytesPerVector(p as Precision, d), value: v }];
+      }),
+    );
+    const front = paretoFront(points);
+    return { role: m.role, points: points.map((p, i) => ({ ...p, front: front[i] })).sort((a, b) => a.bytes - b.bytes || b.value - a.value) };
+  });
+  const chart = scatterChart(
+    per.map((m, i) => ({
+      label: m.role,
+      color: colors[i % colors.length],
+      points: m.points.map((p) => ({ x: p.bytes, y: p.value, label: `dim ${p.dim} ${p.precision}`, front: p.front })),
+    })),
+    { yLabel: metric },
+  );
+  const rows = per[0].points.map((p) => {
+    const cells = per.map((m) => m.points.find((o) => o.dim === p.dim && o.precision === p.precision));
+    return html`<tr><td class="num">${p.dim}</td><td>${p.precision}</td><td class="num">${p.bytes}</td><td class="num">${corpus ? p.bytes * corpus : '–'}</td>${cells.map((c) => html`<td class="num">${fmt(c?.value)}${c?.front ? ' ◆' : ''}</td>`)}</tr>`;
+  });
+  return html`<h2>Which dimension and precision to deploy</h2>
+${chart}
+<table><thead><tr><th class="num">dim</th><th>precision</th><th class="num">bytes / vector</th><th class="num">index bytes</th>${per.map((m) => html`<th class="num">${m.role} ${metric}</th>`)}</tr></thead><tbody>
+${rows}
+</tbody></table>
+<p class="muted">◆ on the model's Pareto front: no other pair is as small and as good. The report below has each pair's test against float32.</p>`;
+}
+
 export async function runPage(ctx: PageContext, id: string): Promise<Html> {
   const run = await findRun(ctx, id);
   const artifacts = run.artifacts;
@@ -461,6 +503,7 @@ ${base && tuned ? html`<p><a href="/compare${query({ run: run.id })}">compare ba
 </div>
 <h2>Results</h2>
 ${dims.length ? table : html`<p class="muted">no metrics recorded</p>`}
+${deploySection(run.models, dims, Number(run.datasetCounts?.corpus ?? 0))}
 ${art('chart.png') && !report ? html`<h2>Chart</h2><img src="${artifactHref(run.id, 'chart.png')}" alt="chart of ${run.datasetName ?? ''}" width="880">` : ''}
 ${problemNote('report.md', reportRead)}${problemNote('results.json', resultsRead)}
 ${report ? html`<h2>Report</h2><div class="report">${renderMarkdown(report.text, (src) => (art(src) ? artifactHref(run.id, src) : null))}</div>` : ''}

@@ -39,11 +39,16 @@ export function deployPoints(result: EvalResult, metric: string): DeployPoint[] 
       };
     }),
   );
-  for (const p of points)
-    p.pareto = !points.some(
-      (o) => o !== p && o.bytesPerVector <= p.bytesPerVector && o.value >= p.value && (o.bytesPerVector < p.bytesPerVector || o.value > p.value),
-    );
+  const front = paretoFront(points.map((p) => ({ bytes: p.bytesPerVector, value: p.value })));
+  points.forEach((p, i) => {
+    p.pareto = front[i];
+  });
   return points.sort((a, b) => a.bytesPerVector - b.bytesPerVector || b.value - a.value);
+}
+
+/** For each point, whether no other is as small and as good, one of the two strictly. */
+export function paretoFront(points: Array<{ bytes: number; value: number }>): boolean[] {
+  return points.map((p) => !points.some((o) => o !== p && o.bytes <= p.bytes && o.value >= p.value && (o.bytes < p.bytes || o.value > p.value)));
 }
 
 /**

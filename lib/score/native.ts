@@ -104,6 +104,16 @@ export interface NativeQuantTopK {
 export interface NativeAddon {
   score(request: NativeScoreRequest): Promise<NativeTopK>;
   scoreQuantized(request: NativeQuantRequest): Promise<NativeQuantTopK>;
+  /** quantize_embeddings of rows cut to `width` columns (native/engine.h quantize_rows). */
+  quantize(request: {
+    x: Float32Array;
+    cols: number;
+    width: number;
+    kind: 'hamming' | 'int8' | 'uint8';
+    min?: Float32Array;
+    max?: Float32Array;
+    threads: number;
+  }): Promise<Uint8Array>;
   /** The same request (precision 'bf16' or 'bf16-portable'; k unused); CPU only. */
   checkBf16Bound(request: NativeScoreRequest): Promise<NativeBoundCheck>;
   info(): NativeInfo;

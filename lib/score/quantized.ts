@@ -96,6 +96,18 @@ export function quantizeRows(m: Matrix, precision: QuantizedPrecision, width: nu
   return out;
 }
 
+/**
+ * quantizeRows in the native engine (threads; the same bytes: test/71 holds the two together),
+ * or in TypeScript where the addon did not load.
+ */
+export async function quantize(m: Matrix, precision: QuantizedPrecision, width: number, ranges?: Ranges, threads?: number): Promise<Uint8Array> {
+  const { addon } = loadNative();
+  if (!addon) return quantizeRows(m, precision, width, ranges);
+  if (!ranges && (precision === 'int8' || precision === 'uint8')) throw new Error('quantize: int8/uint8 need ranges');
+  const kind = precision === 'binary' || precision === 'ubinary' ? 'hamming' : precision;
+  return addon.quantize({ x: m.data, cols: m.cols, width, kind, min: ranges?.min, max: ranges?.max, threads: checkThreads(threads) });
+}
+
 /** One (precision) first stage's lists: top kq per query at each dim, best first. */
 export interface QuantizedTopK {
   dims: number[];
@@ -284,8 +296,8 @@ export async function scoreQuantized(
     if (hamming && bits) {
       ({ q, c, first } = bits);
     } else {
-      q = quantizeRows(queries, precision, width, options.ranges);
-      c = quantizeRows(corpus, precision, width, options.ranges);
+      q = await quantize(queries, precision, width, options.ranges, options.threads);
+      c = await quantize(corpus, precision, width, options.ranges, options.threads);
       first = await scoreQuantizedRows(q, c, hamming ? 'hamming' : precision, width, options.dims, kFirst, options);
       if (hamming) bits = { q, c, first, ms: performance.now() - t0 };
     }

@@ -179,7 +179,7 @@ EngineError score_quantized(const QuantRequest& r, const QuantOutput& out) {
     const int threads = std::max(1, r.threads);
     const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(64, (r.nq + threads * 4 - 1) / (threads * 4)));
     const int64_t chunks = (r.nq + chunk - 1) / chunk;
-    const int cap = 2 * K + lanes;
+    const int cap = 4 * K + lanes;
     parallel_for(chunks, threads, [&](int64_t c) {
       const int64_t q0 = c * chunk, q1 = std::min(r.nq, q0 + chunk);
       const int64_t nqc = q1 - q0;
@@ -215,46 +215,62 @@ EngineError score_quantized(const QuantRequest& r, const QuantOutput& out) {
           }
         }
       }
-      std::vector<int32_t> values(static_cast<size_t>(block) * nb * lanes);
-      std::vector<uint32_t> masks(static_cast<size_t>(block) * nb);
-      std::vector<Key> tmp;
+      const int sub = hamming ? 64 : 16;
+      std::vector<int32_t> values(static_cast<size_t>(kQuantQueries) * sub * nb * lanes);
+      std::vector<uint32_t> masks(static_cast<size_t>(kQuantQueries) * sub * nb);
+      std::vector<uint64_t> any(static_cast<size_t>(kQuantQueries) * nb);
       auto cut = [&](Key* buf, int& n, int32_t& thr) {
         std::nth_element(buf, buf + (K - 1), buf + n, std::greater<Key>());
         n = K;
         thr = key_value_of(buf[K - 1], hamming);
       };
+      // The kernel takes a query across `sub` panels at a time, so the threshold it filters with
+      // tightens as the rows go by (a whole cache block at the first threshold, none, would push
+      // every one of its rows).
       for (int64_t p0 = 0; p0 < npanels; p0 += block) {
-        const int np = static_cast<int>(std::min(block, npanels - p0));
-        for (int64_t q = 0; q < nqc; ++q) {
-          QuantTileArgs a{};
-          a.steps = steps.data() + q * nsteps;
-          a.nsteps = nsteps;
-          a.panels = panels.get() + p0 * panel_bytes;
-          a.panel_bytes = panel_bytes;
-          a.npanels = np;
-          a.nb = nb;
-          a.thresh = thresh.data() + q * nb;
-          a.qbias = r.kind == Kind::Int8 ? qbias.data() + q * nb : nullptr;
-          a.rowbias = rowbias ? rowbias.get() + p0 * nb * lanes : nullptr;
-          a.values = values.data();
-          a.masks = masks.data();
-          hamming ? kern.hamming(a) : kern.dot(a);
-          for (int p = 0; p < np; ++p)
-            for (int b = 0; b < nb; ++b) {
-              uint32_t m = masks[static_cast<size_t>(p) * nb + b];
-              if (!m) continue;
-              const size_t qb = static_cast<size_t>(q) * nb + b;
-              Key* buf = bufs.data() + qb * cap;
-              const int32_t* v = values.data() + (static_cast<size_t>(p) * nb + b) * lanes;
-              for (; m; m &= m - 1) {
-                const int j = __builtin_ctz(m);
-                const int64_t row = (p0 + p) * lanes + j;
-                if (row >= r.nc) break;
-                buf[count[qb]++] = hamming ? hamming_key(v[j], static_cast<int32_t>(row)) : dot_key(v[j], static_cast<int32_t>(row));
-                if (count[qb] == cap) cut(buf, count[qb], thresh[qb]);
-              }
+        const int64_t p1 = std::min(npanels, p0 + block);
+        for (int64_t g = 0; g < nqc; g += kQuantQueries)
+          for (int64_t s0 = p0; s0 < p1; s0 += sub) {
+            const int np = static_cast<int>(std::min<int64_t>(sub, p1 - s0));
+            const int nqr = static_cast<int>(std::min<int64_t>(kQuantQueries, nqc - g));
+            QuantTileArgs a{};
+            a.nqueries = nqr;
+            a.nsteps = nsteps;
+            a.panels = panels.get() + s0 * panel_bytes;
+            a.panel_bytes = panel_bytes;
+            a.npanels = np;
+            a.nb = nb;
+            a.rowbias = rowbias ? rowbias.get() + s0 * nb * lanes : nullptr;
+            for (int i = 0; i < nqr; ++i) {
+              const int64_t q = g + i;
+              a.steps[i] = steps.data() + q * nsteps;
+              a.thresh[i] = thresh.data() + q * nb;
+              a.qbias[i] = r.kind == Kind::Int8 ? qbias.data() + q * nb : nullptr;
+              a.values[i] = values.data() + static_cast<size_t>(i) * sub * nb * lanes;
+              a.masks[i] = masks.data() + static_cast<size_t>(i) * sub * nb;
+              a.any[i] = any.data() + static_cast<size_t>(i) * nb;
             }
-        }
+            std::fill(any.begin(), any.end(), 0);
+            hamming ? kern.hamming(a) : kern.dot(a);
+            for (int i = 0; i < nqr; ++i) {
+              const int64_t q = g + i;
+              for (int b = 0; b < nb; ++b)
+                for (uint64_t panels_hit = a.any[i][b]; panels_hit; panels_hit &= panels_hit - 1) {
+                  const int p = __builtin_ctzll(panels_hit);
+                  uint32_t m = a.masks[i][static_cast<size_t>(p) * nb + b];
+                  const size_t qb = static_cast<size_t>(q) * nb + b;
+                  Key* buf = bufs.data() + qb * cap;
+                  const int32_t* v = a.values[i] + (static_cast<size_t>(p) * nb + b) * lanes;
+                  for (; m; m &= m - 1) {
+                    const int j = __builtin_ctz(m);
+                    const int64_t row = (s0 + p) * lanes + j;
+                    if (row >= r.nc) break;
+                    buf[count[qb]++] = hamming ? hamming_key(v[j], static_cast<int32_t>(row)) : dot_key(v[j], static_cast<int32_t>(row));
+                    if (count[qb] == cap) cut(buf, count[qb], thresh[qb]);
+                  }
+                }
+            }
+          }
       }
       // each bound's k best, best first, into the caller's rows (request.dims order)
       for (int64_t q = 0; q < nqc; ++q)
@@ -278,6 +294,49 @@ EngineError score_quantized(const QuantRequest& r, const QuantOutput& out) {
   } catch (const std::bad_alloc&) {
     return {"ERR_OOM", "out of memory in the quantized first stage"};
   }
+}
+
+}  // namespace embbench
+
+namespace embbench {
+
+EngineError quantize_rows(const QuantizeRequest& r, uint8_t* out) {
+  auto bad = [](std::string m) { return EngineError{"ERR_INVALID_ARG", std::move(m)}; };
+  if (r.width <= 0 || r.width > r.cols) return bad("quantize: width must be in [1, cols]");
+  if (r.rows < 0 || (r.rows > 0 && r.x == nullptr)) return bad("quantize: data is missing");
+  const bool bits = r.kind == QuantRequest::Kind::Hamming;
+  if (!bits && (r.min == nullptr || r.max == nullptr)) return bad("quantize: int8 / uint8 need ranges");
+  const int w = r.width;
+  std::vector<float> start(bits ? 0 : w), step(bits ? 0 : w);
+  for (int j = 0; !bits && j < w; ++j) {
+    start[j] = r.min[j];
+    const float s = (r.max[j] - r.min[j]) / 255.0f;  // float32 arithmetic, as numpy's
+    step[j] = s == 0.0f ? 1.0f : s;
+  }
+  const int rb = bits ? (w + 7) / 8 : w;
+  const int shift = r.kind == QuantRequest::Kind::Int8 ? 128 : 0;
+  try {
+    cpu::parallel_for((r.rows + 4095) / 4096, std::max(1, r.threads), [&](int64_t blk) {
+      const int64_t r0 = blk * 4096, r1 = std::min<int64_t>(r.rows, r0 + 4096);
+      for (int64_t i = r0; i < r1; ++i) {
+        const float* x = r.x + i * r.cols;
+        uint8_t* o = out + i * rb;
+        if (bits) {
+          std::memset(o, 0, static_cast<size_t>(rb));
+          for (int j = 0; j < w; ++j) o[j >> 3] |= static_cast<uint8_t>((x[j] > 0.0f) << (7 - (j & 7)));
+        } else {
+          for (int j = 0; j < w; ++j) {
+            const float q = std::floor((x[j] - start[j]) / step[j]);
+            const int b = q >= 255.0f ? 255 : q > 0.0f ? static_cast<int>(q) : 0;  // NaN: 0
+            o[j] = static_cast<uint8_t>((b - shift) & 0xFF);
+          }
+        }
+      }
+    });
+  } catch (const std::bad_alloc&) {
+    return {"ERR_OOM", "out of memory while quantizing"};
+  }
+  return {};
 }
 
 }  // namespace embbench
