@@ -17,6 +17,7 @@ export {
   DEFAULT_RESCORE_MULTIPLIER,
   bytesPerVector,
   calibrationRanges,
+  quantize,
   quantizeRows,
   scoreQuantized,
   scoreQuantizedRows,
