@@ -237,7 +237,10 @@ Napi::Value CheckBf16Bound(const Napi::CallbackInfo& info) { return Start(info, 
 class QuantWorker : public Napi::AsyncWorker {
  public:
   QuantWorker(Napi::Env env, embbench::QuantRequest req, std::vector<Napi::Reference<Napi::Value>> keep)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), req_(std::move(req)), keep_(std::move(keep)) {
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        req_(std::move(req)),
+        keep_(std::move(keep)) {
     const int64_t k = req_.k < req_.nc ? req_.k : req_.nc;
     const size_t n = static_cast<size_t>(req_.nq * k);
     indices_ = Napi::Array::New(env, req_.dims.size());
@@ -344,9 +347,7 @@ Napi::Value ScoreQuantized(const Napi::CallbackInfo& info) {
   auto corpus = o.Get("corpus").As<Napi::TypedArray>();
   if (queries.ByteLength() % rb != 0 || corpus.ByteLength() % rb != 0)
     return fail("ERR_INVALID_ARG", "byte lengths must be multiples of the row width " + std::to_string(rb));
-  auto data = [](Napi::TypedArray a) {
-    return static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
-  };
+  auto data = [](Napi::TypedArray a) { return static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset(); };
   req.queries = data(queries);
   req.corpus = data(corpus);
   req.nq = static_cast<int64_t>(queries.ByteLength() / rb);
@@ -368,7 +369,8 @@ Napi::Value ScoreQuantized(const Napi::CallbackInfo& info) {
 //   -> Promise<Uint8Array> (quantize_rows)
 class QuantizeWorker : public Napi::AsyncWorker {
  public:
-  QuantizeWorker(Napi::Env env, embbench::QuantizeRequest req, std::vector<Napi::Reference<Napi::Value>> keep, size_t bytes)
+  QuantizeWorker(Napi::Env env, embbench::QuantizeRequest req, std::vector<Napi::Reference<Napi::Value>> keep,
+                 size_t bytes)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), req_(req), keep_(std::move(keep)) {
     auto out = Napi::Uint8Array::New(env, bytes);
     data_ = out.Data();

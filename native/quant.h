@@ -42,13 +42,13 @@ struct QuantTileArgs {
   const uint8_t* panels;  // npanels consecutive panels of `units` units each
   long long panel_bytes;
   int npanels;
-  int nb;                                 // bounds recorded
-  const int32_t* thresh[kQuantQueries];   // [nb]: Hamming: a lane passes when its value < thresh; Dot: >= thresh
-  const int32_t* qbias[kQuantQueries];    // Dot: [nb] added to every lane (null: none)
-  const int32_t* rowbias;                 // Dot: [npanels][nb][16] added per lane (null: none)
-  int32_t* values[kQuantQueries];         // [npanels][nb][lanes]
-  uint32_t* masks[kQuantQueries];         // [npanels][nb]: the passing lanes
-  uint64_t* any[kQuantQueries];           // [nb], zeroed by the caller: bit p set when panel p (< 64) has a passing lane
+  int nb;                                // bounds recorded
+  const int32_t* thresh[kQuantQueries];  // [nb]: Hamming: a lane passes when its value < thresh; Dot: >= thresh
+  const int32_t* qbias[kQuantQueries];   // Dot: [nb] added to every lane (null: none)
+  const int32_t* rowbias;                // Dot: [npanels][nb][16] added per lane (null: none)
+  int32_t* values[kQuantQueries];        // [npanels][nb][lanes]
+  uint32_t* masks[kQuantQueries];        // [npanels][nb]: the passing lanes
+  uint64_t* any[kQuantQueries];          // [nb], zeroed by the caller: bit p set when panel p (< 64) has a passing lane
 };
 
 // One query's view of a multi-query call (the kernels without query blocking loop over these).

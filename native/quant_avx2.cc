@@ -19,8 +19,10 @@ void hamming1(const QuantTileArgs& a) {
     for (int s = 0; s < a.nsteps; ++s) {
       const QStep& st = a.steps[0][s];
       for (int i = 0; i < np; ++i) {
-        const uint64_t* unit = reinterpret_cast<const uint64_t*>(a.panels + (p + i) * a.panel_bytes) + static_cast<size_t>(st.unit) * kHammingLanes;
-        for (int j = 0; j < kHammingLanes; ++j) acc[i][j] += static_cast<int32_t>(_mm_popcnt_u64((unit[j] ^ st.q) & st.mask));
+        const uint64_t* unit = reinterpret_cast<const uint64_t*>(a.panels + (p + i) * a.panel_bytes) +
+                               static_cast<size_t>(st.unit) * kHammingLanes;
+        for (int j = 0; j < kHammingLanes; ++j)
+          acc[i][j] += static_cast<int32_t>(_mm_popcnt_u64((unit[j] ^ st.q) & st.mask));
       }
       if (st.record >= 0) {
         const int b = st.record;
@@ -40,9 +42,7 @@ void hamming1(const QuantTileArgs& a) {
 }
 
 // 8 int32 pair sums of 4 lanes (lane l: elements 2l, 2l + 1) and 8 of the next 4 -> the 8 lanes' sums in order.
-inline __m256i lane_sums(__m256i x, __m256i y) {
-  return _mm256_permute4x64_epi64(_mm256_hadd_epi32(x, y), 0xD8);
-}
+inline __m256i lane_sums(__m256i x, __m256i y) { return _mm256_permute4x64_epi64(_mm256_hadd_epi32(x, y), 0xD8); }
 
 void dot1(const QuantTileArgs& a) {
   for (int p = 0; p < a.npanels; ++p) {
@@ -54,10 +54,17 @@ void dot1(const QuantTileArgs& a) {
       const uint8_t* unit = panel + static_cast<size_t>(st.unit) * kDotLanes * 4;
       // the query's 4 signed bytes as 16-bit words, repeated: (q0 q1)(q2 q3) for every lane
       const __m256i q = _mm256_cvtepi8_epi16(_mm_set1_epi32(static_cast<int32_t>(st.q)));
-      acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unit))), q));
-      acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unit + 16))), q));
-      acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unit + 32))), q));
-      acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unit + 48))), q));
+      acc0 = _mm256_add_epi32(
+          acc0, _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unit))), q));
+      acc1 = _mm256_add_epi32(
+          acc1,
+          _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unit + 16))), q));
+      acc2 = _mm256_add_epi32(
+          acc2,
+          _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unit + 32))), q));
+      acc3 = _mm256_add_epi32(
+          acc3,
+          _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(unit + 48))), q));
       if (st.record >= 0) {
         const int b = st.record;
         __m256i lo = lane_sums(acc0, acc1), hi = lane_sums(acc2, acc3);
@@ -73,8 +80,9 @@ void dot1(const QuantTileArgs& a) {
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(values + 8), hi);
         // v >= t  <=>  !(t > v)
         const __m256i t = _mm256_set1_epi32(a.thresh[0][b]);
-        const uint32_t below = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(t, lo)))) |
-                               (static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(t, hi)))) << 8);
+        const uint32_t below =
+            static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(t, lo)))) |
+            (static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(t, hi)))) << 8);
         const uint32_t m = ~below & 0xFFFFu;
         a.masks[0][static_cast<size_t>(p) * a.nb + b] = m;
         a.any[0][b] |= static_cast<uint64_t>(m != 0) << p;

@@ -1,8 +1,8 @@
 // The quantized first stage with AVX-512 (native/quant.h): Hamming with VPOPCNTDQ (xor and mask
 // in one vpternlogq), the dot products with VNNI's vpdpbusd (unsigned corpus bytes x signed query
 // bytes, four products a lane per instruction). Up to four queries x two panels at once: each
-// panel load serves four queries, and eight independent accumulator chains hide the latency. Compiled with -mavx512f -mavx512bw
-// -mavx512vl -mavx512vpopcntdq -mavx512vnni; cpu_features.cc runs it only where the CPU has them.
+// panel load serves four queries, and eight independent accumulator chains hide the latency. Compiled with -mavx512f
+// -mavx512bw -mavx512vl -mavx512vpopcntdq -mavx512vnni; cpu_features.cc runs it only where the CPU has them.
 #include <immintrin.h>
 
 #include "quant.h"
@@ -30,7 +30,8 @@ void hamming_panels(const QuantTileArgs& a, int p) {
     for (int j = 0; j < Q; ++j) {
       const __m512i q = _mm512_set1_epi64(static_cast<long long>(steps[j][s].q));
       // (c ^ q) & m: truth table 0x28 over (A = c, B = q, C = m)
-      for (int i = 0; i < P; ++i) acc[j][i] = _mm512_add_epi64(acc[j][i], _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(c[i], q, m, 0x28)));
+      for (int i = 0; i < P; ++i)
+        acc[j][i] = _mm512_add_epi64(acc[j][i], _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(c[i], q, m, 0x28)));
     }
     if (st.record >= 0) {
       const int b = st.record;
@@ -38,7 +39,8 @@ void hamming_panels(const QuantTileArgs& a, int p) {
         const __m512i t = _mm512_set1_epi64(a.thresh[j][b]);
         for (int i = 0; i < P; ++i) {
           const size_t at = static_cast<size_t>(p + i) * a.nb + b;
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.values[j] + at * kHammingLanes), _mm512_cvtepi64_epi32(acc[j][i]));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(a.values[j] + at * kHammingLanes),
+                              _mm512_cvtepi64_epi32(acc[j][i]));
           const uint32_t mk = _mm512_cmplt_epi64_mask(acc[j][i], t);
           a.masks[j][at] = mk;
           a.any[j][b] |= static_cast<uint64_t>(mk != 0) << (p + i);
@@ -57,10 +59,14 @@ void hamming_q(const QuantTileArgs& a) {
 
 void hamming(const QuantTileArgs& a) {
   switch (a.nqueries) {
-    case 4: return hamming_q<4>(a);
-    case 3: return hamming_q<3>(a);
-    case 2: return hamming_q<2>(a);
-    default: return hamming_q<1>(a);
+    case 4:
+      return hamming_q<4>(a);
+    case 3:
+      return hamming_q<3>(a);
+    case 2:
+      return hamming_q<2>(a);
+    default:
+      return hamming_q<1>(a);
   }
 }
 
@@ -110,10 +116,14 @@ void dot_q(const QuantTileArgs& a) {
 
 void dot(const QuantTileArgs& a) {
   switch (a.nqueries) {
-    case 4: return dot_q<4>(a);
-    case 3: return dot_q<3>(a);
-    case 2: return dot_q<2>(a);
-    default: return dot_q<1>(a);
+    case 4:
+      return dot_q<4>(a);
+    case 3:
+      return dot_q<3>(a);
+    case 2:
+      return dot_q<2>(a);
+    default:
+      return dot_q<1>(a);
   }
 }
 

@@ -18,8 +18,9 @@ using cpu::parallel_for;
 bool has_avx512_quant() {
 #if defined(__x86_64__) || defined(_M_X64)
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512vnni");
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vpopcntdq") &&
+         __builtin_cpu_supports("avx512vnni");
 #else
   return false;
 #endif
@@ -57,7 +58,8 @@ const QuantKernel* quant_kernel_for(ScoreRequest::Isa isa) {
 // smaller distance first, equal distances by ascending row (IndexBinaryFlat's order); dot: larger
 // product first, equal products by descending row (IndexFlatIP's order).
 inline Key hamming_key(int32_t dist, int32_t row) {
-  return (static_cast<Key>(static_cast<uint32_t>(0x7FFFFFFF - dist)) << 32) | (0xFFFFFFFFu - static_cast<uint32_t>(row));
+  return (static_cast<Key>(static_cast<uint32_t>(0x7FFFFFFF - dist)) << 32) |
+         (0xFFFFFFFFu - static_cast<uint32_t>(row));
 }
 inline Key dot_key(int32_t ip, int32_t row) {
   return (static_cast<Key>(static_cast<uint32_t>(ip) ^ 0x80000000u) << 32) | static_cast<uint32_t>(row);
@@ -78,7 +80,8 @@ int row_bytes(const QuantRequest& r) { return r.kind == Kind::Hamming ? (r.dim +
 EngineError validate_quantized(const QuantRequest& r) {
   auto bad = [](std::string m) { return EngineError{"ERR_INVALID_ARG", std::move(m)}; };
   if (r.dim <= 0) return bad("embedding width must be positive");
-  if (r.kind != Kind::Hamming && r.dim > 32768) return bad("int8 / uint8 embeddings wider than 32768 are not supported");
+  if (r.kind != Kind::Hamming && r.dim > 32768)
+    return bad("int8 / uint8 embeddings wider than 32768 are not supported");
   if (r.nq < 0 || r.nc <= 0) return bad("need at least one corpus row and a query count >= 0");
   if (r.nc > INT32_MAX) return bad("corpus has more rows than 2^31 - 1");
   if (r.k <= 0) return bad("k must be positive");
@@ -265,7 +268,8 @@ EngineError score_quantized(const QuantRequest& r, const QuantOutput& out) {
                     const int j = __builtin_ctz(m);
                     const int64_t row = (s0 + p) * lanes + j;
                     if (row >= r.nc) break;
-                    buf[count[qb]++] = hamming ? hamming_key(v[j], static_cast<int32_t>(row)) : dot_key(v[j], static_cast<int32_t>(row));
+                    buf[count[qb]++] = hamming ? hamming_key(v[j], static_cast<int32_t>(row))
+                                               : dot_key(v[j], static_cast<int32_t>(row));
                     if (count[qb] == cap) cut(buf, count[qb], thresh[qb]);
                   }
                 }
