@@ -146,6 +146,47 @@ describe('the quantized first stage: every kernel and the TypeScript reference g
         ).toBe(true);
   });
 
+  it('the native boundary refuses bad arguments with a coded error, never a crash', async () => {
+    if (!addon) return;
+    const u8 = new Uint8Array(96);
+    const ok = { queries: u8, corpus: u8, kind: 'hamming', dim: 768, dims: Int32Array.from([768]), k: 1, threads: 1 };
+    const bad: Array<Record<string, unknown>> = [
+      { ...ok, queries: new Float32Array(24) },
+      { ...ok, kind: 'int4' },
+      { ...ok, dim: 0 },
+      { ...ok, dim: 100 }, // 96 bytes are not a whole number of 13-byte rows
+      { ...ok, dims: Int32Array.from([769]) },
+      { ...ok, dims: Int32Array.from([8, 8]) },
+      { ...ok, dims: new Int32Array(0) },
+      { ...ok, corpus: new Uint8Array(0) },
+      { ...ok, k: 0 },
+      { ...ok, kind: 'int8', dim: 40000, queries: new Uint8Array(40000), corpus: new Uint8Array(40000), dims: Int32Array.from([40000]) },
+      { ...ok, kernel: 'avx1024' },
+    ];
+    for (const o of bad) {
+      let code: string | undefined;
+      try {
+        await (addon.scoreQuantized as (o: unknown) => Promise<unknown>)(o);
+      } catch (e) {
+        code = (e as { code?: string }).code;
+      }
+      expect(code, JSON.stringify(Object.keys(o))).toBe('ERR_INVALID_ARG');
+    }
+    for (const o of [
+      { x: new Float32Array(10), cols: 3, width: 3, kind: 'hamming', threads: 1 },
+      { x: new Float32Array(9), cols: 3, width: 4, kind: 'hamming', threads: 1 },
+      { x: new Float32Array(9), cols: 3, width: 3, kind: 'int8', threads: 1 },
+    ]) {
+      let code: string | undefined;
+      try {
+        await (addon.quantize as (o: unknown) => Promise<unknown>)(o);
+      } catch (e) {
+        code = (e as { code?: string }).code;
+      }
+      expect(code).toBe('ERR_INVALID_ARG');
+    }
+  });
+
   it('quantizes as quantize_embeddings at cad2119: floor, clip, a zero range read as a step of 1, packbits order', () => {
     const m: Matrix = { data: Float32Array.from([-1, 0.5, 2, 0.3, 0.25, 0.5, 0.7, -0.1, 0.2]), rows: 1, cols: 9 };
     const ranges = { min: Float32Array.from([0, 0, 0, 0.3, 0, 0, 0, 0, 0]), max: Float32Array.from([1, 1, 1, 0.3, 1, 1, 1, 1, 1]) };
