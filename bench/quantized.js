@@ -4,7 +4,8 @@
 // random data in the same run. Sizes: 2,000 queries x 1,000,000 documents x 768 (EMB_BENCH_QUANT_NC
 // and _NQ make it smaller), dims 768,512,256,128,64, k 100, no rescoring (the first stage alone).
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { writeNpy } from '../dist/lib/data/npy.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineInfo, quantize, scoreQuantizedRows, scoreTopK } from '../dist/lib/score/index.js';
@@ -20,7 +21,7 @@ const K = 100;
 const CHECK = 50;
 const ROUNDS = 3;
 
-/** A seeded standard-normal matrix (Box-Muller), written as .npy in blocks and returned. */
+/** A seeded standard-normal matrix (Box-Muller), written as .npy for FAISS's side and returned. */
 function gaussian(rows, seed, path) {
   const u = seededRandom(seed);
   const data = new Float32Array(rows * D);
@@ -30,20 +31,9 @@ function gaussian(rows, seed, path) {
     data[i] = r * Math.cos(t);
     if (i + 1 < data.length) data[i + 1] = r * Math.sin(t);
   }
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${D}), }`;
-  header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
-  const head = Buffer.alloc(10);
-  head.write('\x93NUMPY', 0, 'latin1');
-  head[6] = 1;
-  head[7] = 0;
-  head.writeUInt16LE(header.length, 8);
-  const fd = openSync(path, 'w');
-  writeSync(fd, head);
-  writeSync(fd, Buffer.from(header, 'latin1'));
-  const bytes = new Uint8Array(data.buffer);
-  for (let o = 0; o < bytes.length; o += 1 << 28) writeSync(fd, bytes, o, Math.min(1 << 28, bytes.length - o));
-  closeSync(fd);
-  return { data, rows, cols: D };
+  const m = { data, rows, cols: D };
+  writeNpy(path, m);
+  return m;
 }
 
 const seconds = async (fn) => {

@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { npyBytes, parseNpy, readNpy, writeNpy } from '../lib/data/npy.js';
+import { npyBytes, npyParts, parseNpy, readNpy, writeNpy } from '../lib/data/npy.js';
+import { writeParts } from '../lib/data/read.js';
 import { UserError } from '../lib/errors.js';
 
 function npyWith(descr: string, shape: string, body: Buffer): Buffer {
@@ -58,5 +59,20 @@ describe('npy', () => {
     expect((10 + headerLen) % 64).toBe(0);
     expect(bytes.length).toBe(10 + headerLen + 24);
     writeFileSync(join(tmpdir(), 'unused.npy'), bytes);
+  });
+});
+
+describe('writeParts: files past 2 GiB, written a chunk at a time', () => {
+  it('writes every part in order, whatever the chunk size', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emb-parts-'));
+    const a = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
+    const parts = [a, 'npy header\n', new Uint8Array(0), a.subarray(3, 40)];
+    const want = Buffer.concat([Buffer.from(a), Buffer.from('npy header\n'), Buffer.from(a.subarray(3, 40))]);
+    for (const chunk of [1, 7, 999, 1 << 30]) {
+      writeParts(join(dir, 'f'), parts, chunk);
+      expect(readFileSync(join(dir, 'f')).equals(want), `chunk ${chunk}`).toBe(true);
+    }
+    const m = { data: Float32Array.from([1, 2, 3, 4, 5, 6]), rows: 3, cols: 2 };
+    expect(Buffer.concat(npyParts(m)).equals(npyBytes(m))).toBe(true);
   });
 });

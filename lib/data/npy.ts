@@ -1,8 +1,8 @@
 // NumPy .npy files (format versions 1-3): 2-D float32 (either byte order) or float64, C order.
 import { UserError } from '../errors.js';
 import type { Matrix } from './matrix.js';
-import { fileSize } from './read.js';
-import { closeSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { fileSize, writeParts } from './read.js';
+import { closeSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 
@@ -95,7 +95,8 @@ export function readNpy(path: string): Matrix {
   }
 }
 
-export function npyBytes(m: Matrix): Buffer {
+/** A float32 .npy file as its header and a view of the data (no copy). */
+export function npyParts(m: Matrix): Uint8Array[] {
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
@@ -104,15 +105,18 @@ export function npyBytes(m: Matrix): Buffer {
   head[6] = 1;
   head[7] = 0;
   head.writeUInt16LE(header.length, 8);
-  const body = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
-  return Buffer.concat([head, Buffer.from(header, 'latin1'), body]);
+  return [head, Buffer.from(header, 'latin1'), new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength)];
+}
+
+export function npyBytes(m: Matrix): Buffer {
+  return Buffer.concat(npyParts(m));
 }
 
 /** Writes `m` as a float32 .npy file (to a temporary name, then renamed into place). */
 export function writeNpy(path: string, m: Matrix): void {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    writeFileSync(tmp, npyBytes(m));
+    writeParts(tmp, npyParts(m));
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });

@@ -1,5 +1,6 @@
-// Reading user files: every problem becomes a UserError that names the file and line.
-import { readFileSync, statSync, type Stats } from 'node:fs';
+// Reading user files (every problem becomes a UserError that names the file and line), and
+// writing files of any size.
+import { closeSync, openSync, readFileSync, statSync, type Stats, writeSync } from 'node:fs';
 import { UserError } from '../errors.js';
 
 /** Size of a user's file; a missing path or a folder is a UserError naming it. */
@@ -108,4 +109,20 @@ export function field(row: Record<string, unknown>, name: string, where: string,
   if ((v === undefined || v === null) && optional) return '';
   const got = v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? String(x) : x)) : String(v);
   throw new UserError(`${where}: field "${name}" ${v === undefined ? 'is missing' : `must be a string, got ${got}`}`, 'ERR_FIELD');
+}
+
+/**
+ * Writes the parts to `path`, one after the other, a gigabyte at a time: writeFileSync refuses a
+ * buffer over 2 GiB, and 1,000,000 embeddings of 768 floats are 3 GB.
+ */
+export function writeParts(path: string, parts: Array<string | Uint8Array>, chunk = 1 << 30): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const part of parts) {
+      const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+      for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, Math.min(bytes.length - at, chunk));
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -2,12 +2,13 @@
 // folder (staged), then moved into place together (an old file is kept aside until all new ones
 // are in, and restored if a move fails). A run that fails leaves the previous outputs as they
 // were and no temporary file behind.
-import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import type { CompareResult } from '../compare.js';
 import type { Dataset } from '../data/dataset.js';
-import { npyBytes } from '../data/npy.js';
+import { npyParts } from '../data/npy.js';
+import { writeParts } from '../data/read.js';
 import type { Matrix } from '../data/matrix.js';
 import { UserError } from '../errors.js';
 import type { EvalResult } from '../evaluate.js';
@@ -62,14 +63,15 @@ export interface StagedOutputs {
  * Writes `files` (name -> content) into a hidden folder inside `dir`; nothing in `dir` changes
  * until commit(). A run stages its outputs, records them in the registry, then commits.
  */
-export function stageOutputSet(dir: string, files: Record<string, () => string | Uint8Array>): StagedOutputs {
+export function stageOutputSet(dir: string, files: Record<string, () => string | Uint8Array | Uint8Array[]>): StagedOutputs {
   const tmp = join(dir, `.emb-bench-partial-${process.pid}-${randomBytes(4).toString('hex')}`);
   const names = Object.keys(files);
   try {
     mkdirSync(tmp, { recursive: true });
     for (const name of names) {
       mkdirSync(dirname(join(tmp, name)), { recursive: true }); // names may hold folders (MTEB's layout)
-      writeFileSync(join(tmp, name), files[name]());
+      const content = files[name]();
+      writeParts(join(tmp, name), Array.isArray(content) ? content : [content]);
     }
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
@@ -107,7 +109,7 @@ export function stageOutputSet(dir: string, files: Record<string, () => string |
 }
 
 /** Writes `files` (name -> content) into `dir` as one set; returns their paths. */
-export function writeOutputSet(dir: string, files: Record<string, () => string | Uint8Array>): string[] {
+export function writeOutputSet(dir: string, files: Record<string, () => string | Uint8Array | Uint8Array[]>): string[] {
   return stageOutputSet(dir, files).commit();
 }
 
@@ -202,7 +204,7 @@ export function stageTrainingOutputs(
 /** query_embeddings.npy and corpus_embeddings.npy of `encode` (`suffix` names a shard: `.shard-0-of-4`). */
 export function writeEmbeddings(dir: string, queries: Matrix, corpus: Matrix, suffix = ''): string[] {
   return writeOutputSet(dir, {
-    [`query_embeddings${suffix}.npy`]: () => npyBytes(queries),
-    [`corpus_embeddings${suffix}.npy`]: () => npyBytes(corpus),
+    [`query_embeddings${suffix}.npy`]: () => npyParts(queries),
+    [`corpus_embeddings${suffix}.npy`]: () => npyParts(corpus),
   });
 }
