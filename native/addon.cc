@@ -464,6 +464,12 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   const char* bf16 = embbench::cpu_bf16_kernel_name();
   o.Set("bf16Kernel", bf16 ? Napi::String::New(env, bf16) : env.Null());
   o.Set("quantKernel", embbench::quant_kernel_name(embbench::ScoreRequest::Isa::Auto));
+  Napi::Array quant = Napi::Array::New(env);
+  using I = embbench::ScoreRequest::Isa;
+  for (auto [isa, name] :
+       {std::pair{I::Generic, "generic"}, std::pair{I::Avx2, "avx2"}, std::pair{I::Avx512, "avx512"}})
+    if (embbench::quant_kernel_name(isa)) quant.Set(quant.Length(), name);
+  o.Set("quantKernels", quant);
   o.Set("threads", embbench::default_threads());
   o.Set("cudaCompiled", embbench::cuda_compiled());
   std::string name;

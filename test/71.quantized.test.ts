@@ -104,7 +104,7 @@ describe.skipIf(!HAS_SHARED)('quantized retrieval equals sentence-transformers +
 
 describe('the quantized first stage: every kernel and the TypeScript reference give the same lists', () => {
   const { addon } = loadNative();
-  const kernels = addon ? ['generic', ...addon.info().kernels.filter((k) => k !== 'generic')] : [];
+  const kernels = addon ? addon.info().quantKernels : [];
   it.each(['hamming', 'int8', 'uint8'] as const)('%s, dims not multiples of 4 or 8, ties from repeated rows', async (kind) => {
     const rand = seededRandom(7);
     const width = 70;
@@ -121,7 +121,7 @@ describe('the quantized first stage: every kernel and the TypeScript reference g
     expect(kernels.length).toBeGreaterThan(0);
     for (const kernel of kernels) {
       const got = await scoreQuantizedRows(qb, cb, kind, width, dims, 25, { kernel: kernel as 'generic' });
-      expect(got.kernel).toBe(kernel);
+      expect(got.kernel.startsWith(kernel)).toBe(true);
       dims.forEach((d, o) => {
         expect(Array.from(got.indices[o]), `${kernel} dim ${d}`).toEqual(Array.from(want.indices[o]));
         expect(Array.from(got.scores[o]), `${kernel} dim ${d}`).toEqual(Array.from(want.scores[o]));

@@ -38,6 +38,8 @@ export interface NativeInfo {
   bf16Kernel: string | null;
   /** The quantized first stage's kernel: 'avx512' (VPOPCNTDQ + VNNI), 'avx2' (AVX2 + POPCNT) or 'generic'. */
   quantKernel: string;
+  /** The quantized kernels this CPU runs, by the names a request gives (avx512: VNNI; its Hamming needs VPOPCNTDQ, else it is AVX2's). */
+  quantKernels: string[];
   threads: number;
   cudaCompiled: boolean;
   cudaDevices: number;

@@ -15,12 +15,23 @@ namespace {
 using Kind = QuantRequest::Kind;
 using cpu::parallel_for;
 
-bool has_avx512_quant() {
+// AVX-512 with VNNI runs the int8 / uint8 kernel; the Hamming kernel also needs VPOPCNTDQ (Ice
+// Lake, Zen 4 on) and is AVX2's where it is missing (Cascade and Cooper Lake).
+bool has_avx512_vnni() {
 #if defined(__x86_64__) || defined(_M_X64)
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vpopcntdq") &&
-         __builtin_cpu_supports("avx512vnni");
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx2") &&
+         __builtin_cpu_supports("popcnt");
+#else
+  return false;
+#endif
+}
+
+bool has_vpopcntdq() {
+#if defined(__x86_64__) || defined(_M_X64)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512vpopcntdq");
 #else
   return false;
 #endif
@@ -35,6 +46,15 @@ bool has_avx2_quant() {
 #endif
 }
 
+#if defined(__x86_64__) || defined(_M_X64)
+const QuantKernel* avx512_kernel() {
+  if (!has_avx512_vnni()) return nullptr;
+  if (has_vpopcntdq()) return &quant_kernel_avx512();
+  static const QuantKernel mixed{"avx512-vnni", quant_kernel_avx2().hamming, quant_kernel_avx512().dot};
+  return &mixed;
+}
+#endif
+
 const QuantKernel* quant_kernel_for(ScoreRequest::Isa isa) {
   using I = ScoreRequest::Isa;
 #if defined(__x86_64__) || defined(_M_X64)
@@ -42,11 +62,11 @@ const QuantKernel* quant_kernel_for(ScoreRequest::Isa isa) {
     const char* forced = std::getenv("EMB_BENCH_KERNEL");
     if (forced && std::strcmp(forced, "generic") == 0) return &quant_kernel_generic();
     if (forced && std::strcmp(forced, "avx2") == 0 && has_avx2_quant()) return &quant_kernel_avx2();
-    if (has_avx512_quant()) return &quant_kernel_avx512();
+    if (const QuantKernel* k = avx512_kernel()) return k;
     if (has_avx2_quant()) return &quant_kernel_avx2();
     return &quant_kernel_generic();
   }
-  if (isa == I::Avx512) return has_avx512_quant() ? &quant_kernel_avx512() : nullptr;
+  if (isa == I::Avx512) return avx512_kernel();
   if (isa == I::Avx2) return has_avx2_quant() ? &quant_kernel_avx2() : nullptr;
 #else
   if (isa == I::Avx2 || isa == I::Avx512) return nullptr;
