@@ -184,6 +184,7 @@ async function addQuantized(
     ranges: ranges ?? undefined,
     threads: options.threads,
     kernel: options.kernel,
+    device: options.device,
     signal: options.signal,
   });
   const metrics = { ...result.metrics };

@@ -236,10 +236,11 @@ Napi::Value CheckBf16Bound(const Napi::CallbackInfo& info) { return Start(info, 
 // The quantized first stage (score_quantized).
 class QuantWorker : public Napi::AsyncWorker {
  public:
-  QuantWorker(Napi::Env env, embbench::QuantRequest req, std::vector<Napi::Reference<Napi::Value>> keep)
+  QuantWorker(Napi::Env env, embbench::QuantRequest req, bool cuda, std::vector<Napi::Reference<Napi::Value>> keep)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         req_(std::move(req)),
+        cuda_(cuda),
         keep_(std::move(keep)) {
     const int64_t k = req_.k < req_.nc ? req_.k : req_.nc;
     const size_t n = static_cast<size_t>(req_.nq * k);
@@ -259,7 +260,9 @@ class QuantWorker : public Napi::AsyncWorker {
   }
 
   Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { err_ = embbench::score_quantized(req_, out_); }
+  void Execute() override {
+    err_ = cuda_ ? embbench::score_quantized_cuda(req_, out_) : embbench::score_quantized(req_, out_);
+  }
   void OnOK() override {
     Napi::Env env = Env();
     if (!err_.ok()) {
@@ -278,6 +281,7 @@ class QuantWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   embbench::QuantRequest req_;
+  bool cuda_;
   std::vector<Napi::Reference<Napi::Value>> keep_;
   Napi::Array indices_, scores_;
   Napi::Reference<Napi::Value> outputs_, outputs2_;
@@ -287,7 +291,8 @@ class QuantWorker : public Napi::AsyncWorker {
 };
 
 // scoreQuantized({queries, corpus: Uint8Array | Int8Array, kind: 'hamming' | 'int8' | 'uint8', dim,
-// dims: Int32Array, k, threads, kernel?}) -> Promise<{k, indices[], scores[] (Int32Array), kernel}>
+// dims: Int32Array, k, threads, kernel?, device?: 'cpu' | 'cuda'}) -> Promise<{k, indices[], scores[] (Int32Array),
+// kernel}>
 Napi::Value ScoreQuantized(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto fail = [&](const std::string& code, const std::string& m) {
@@ -359,7 +364,10 @@ Napi::Value ScoreQuantized(const Napi::CallbackInfo& info) {
   std::vector<Napi::Reference<Napi::Value>> keep;
   keep.push_back(Napi::Persistent(Napi::Value(queries)));
   keep.push_back(Napi::Persistent(Napi::Value(corpus)));
-  auto* worker = new QuantWorker(env, std::move(req), std::move(keep));
+  Napi::Value device = o.Get("device");
+  const std::string dev = device.IsUndefined() ? "cpu" : device.IsString() ? device.As<Napi::String>().Utf8Value() : "";
+  if (dev != "cpu" && dev != "cuda") return fail("ERR_INVALID_ARG", "device must be 'cpu' or 'cuda'");
+  auto* worker = new QuantWorker(env, std::move(req), dev == "cuda", std::move(keep));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

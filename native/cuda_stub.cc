@@ -18,4 +18,10 @@ EngineError score_cuda(const ScoreRequest&, const ScoreOutput&) {
   return cuda_device_info(name, count);
 }
 
+EngineError score_quantized_cuda(const QuantRequest&, const QuantOutput&) {
+  std::string name;
+  int count;
+  return cuda_device_info(name, count);
+}
+
 }  // namespace embbench

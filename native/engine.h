@@ -146,5 +146,8 @@ const char* quant_kernel_name(ScoreRequest::Isa isa);
 bool cuda_compiled();
 EngineError cuda_device_info(std::string& name, int& count);
 EngineError score_cuda(const ScoreRequest& r, const ScoreOutput& out);
+// The quantized first stage on the GPU (native/cuda/quant_cuda.cu): score_quantized's results;
+// k (k x rescore multiplier) at most 2048.
+EngineError score_quantized_cuda(const QuantRequest& r, const QuantOutput& out);
 
 }  // namespace embbench

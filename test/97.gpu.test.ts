@@ -165,6 +165,18 @@ describe.skipIf(!has('cmake'))('--device cuda through the CLI, on the emulated G
     expect(b.metrics).toEqual(a.metrics);
   }, 120_000);
 
+  it("score --device cuda --precision: the quantized GPU engine gives the CPU engine's lists (every precision, rescored and not)", async () => {
+    for (const mult of ['0', '3']) {
+      const quant = ['--precision', 'float32,int8,uint8,ubinary', '--rescore-multiplier', mult];
+      const [cpu, gpu] = await Promise.all([cli([...args(tmp()), ...quant], env), cli([...args(tmp()), ...quant, '--device', 'cuda'], env)]);
+      expect(gpu.code, gpu.stderr).toBe(0);
+      const [a, b] = [JSON.parse(cpu.stdout), JSON.parse(gpu.stdout)];
+      expect(b.quantization.kernel).toBe('cuda');
+      expect(Object.keys(b.metrics).filter((k) => /_(int8|uint8|ubinary)_cosine_/.test(k)).length).toBe(3 * 3 * 15);
+      expect(b.metrics).toEqual(a.metrics);
+    }
+  }, 300_000);
+
   it('no device: exit 2 and one line that says so; device memory exhausted: exit 1, one line, nothing written', async () => {
     const none = await cli([...args(tmp()), '--device', 'cuda'], { ...env, EMB_EMU_DEVICES: '0' });
     expect(none.code).toBe(2);

@@ -93,6 +93,7 @@ export interface NativeQuantRequest {
   k: number;
   threads: number;
   kernel?: KernelChoice;
+  device?: 'cpu' | 'cuda';
 }
 
 export interface NativeQuantTopK {

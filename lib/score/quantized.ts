@@ -7,7 +7,7 @@ import { checkAborted, invalidParameter, RuntimeError, UserError, type ErrorCode
 import type { Matrix } from '../data/matrix.js';
 import { checkThreads } from '../host.js';
 import { loadNative } from './native.js';
-import type { KernelChoice, TopKResult } from './types.js';
+import type { Device, KernelChoice, TopKResult } from './types.js';
 
 export type Precision = 'float32' | 'int8' | 'uint8' | 'binary' | 'ubinary';
 export const PRECISIONS: readonly Precision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
@@ -130,17 +130,31 @@ export async function scoreQuantizedRows(
   width: number,
   dims: number[],
   k: number,
-  options: { threads?: number; kernel?: KernelChoice } = {},
+  options: { threads?: number; kernel?: KernelChoice; device?: Device } = {},
 ): Promise<QuantizedTopK> {
   const rb = kind === 'hamming' ? Math.ceil(width / 8) : width;
   const nq = queries.length / rb;
   const nc = corpus.length / rb;
   if (nc === 0) throw new UserError('the corpus is empty', 'ERR_EMPTY');
   const threads = checkThreads(options.threads);
-  const { addon } = loadNative();
-  if (!addon) return scoreQuantizedReference(queries, corpus, kind, width, dims, k);
+  const { addon, reason } = loadNative();
+  const device = options.device ?? 'cpu';
+  if (!addon) {
+    if (device === 'cuda') throw new UserError(`device cuda needs the native addon, which did not load: ${reason}`, 'ERR_NO_CUDA_BUILD', 'device');
+    return scoreQuantizedReference(queries, corpus, kind, width, dims, k);
+  }
   try {
-    const out = await addon.scoreQuantized({ queries, corpus, kind, dim: width, dims: Int32Array.from(dims), k, threads, kernel: options.kernel ?? 'auto' });
+    const out = await addon.scoreQuantized({
+      queries,
+      corpus,
+      kind,
+      dim: width,
+      dims: Int32Array.from(dims),
+      k,
+      threads,
+      device,
+      ...(device === 'cpu' ? { kernel: options.kernel ?? 'auto' } : {}),
+    });
     return { dims: [...dims], k: out.k, nq, indices: out.indices, scores: out.scores, kernel: out.kernel };
   } catch (e) {
     const code = ((e as { code?: string }).code ?? 'ERR_NATIVE') as ErrorCode;
@@ -148,6 +162,7 @@ export async function scoreQuantizedRows(
     if (code === 'ERR_INVALID_ARG' && message.startsWith('kernel:'))
       throw new UserError(`kernel ${options.kernel}: this CPU cannot run its quantized first stage (it runs ${addon.info().quantKernel})`, code, 'kernel');
     if (code === 'ERR_INVALID_ARG') throw new UserError(message, code);
+    if (code === 'ERR_NO_CUDA_BUILD' || code === 'ERR_NO_DEVICE') throw new UserError(`device cuda: ${message}`, code, 'device');
     throw new RuntimeError(`quantized scoring failed: ${message}`, code, { cause: e });
   }
 }
@@ -279,6 +294,7 @@ export async function scoreQuantized(
     ranges?: Ranges;
     threads?: number;
     kernel?: KernelChoice;
+    device?: Device;
     signal?: AbortSignal;
   },
 ): Promise<QuantizedRun[]> {
