@@ -16,11 +16,8 @@
 #include <vector>
 
 #include "../engine.h"
+#include "common.cuh"
 
-#ifndef EMB_LAUNCH  // the host emulation (emu/cuda_runtime.h) defines its own
-#define EMB_LAUNCH(kernel, grid, block, smem, stream) kernel<<<grid, block, smem, stream>>>
-#define EMB_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
-#endif
 #ifdef EMB_BENCH_CUDA_EMU
 #define EMB_POPC(x) __builtin_popcount(x)
 #else
@@ -29,6 +26,8 @@
 
 namespace embbench {
 namespace {
+
+using namespace gpu;  // common.cuh
 
 constexpr int kQBlockRows = 2048;  // corpus rows per quant_values launch
 constexpr int kQMaxK = 2048;       // candidates kept per (query, bound): k x rescore multiplier
@@ -40,29 +39,6 @@ constexpr int kQChunk = 256;  // queries per chunk
 
 struct QBounds {
   int dim[kQMaxBounds];
-};
-
-EngineError q_cuda_error(cudaError_t e, const char* what) {
-  if (e == cudaErrorMemoryAllocation) return {"ERR_OOM", std::string("GPU out of memory (") + what + ")"};
-  return {"ERR_CUDA", std::string(what) + ": " + cudaGetErrorString(e)};
-}
-
-#define QCUDA_TRY(expr)                                        \
-  do {                                                         \
-    cudaError_t err_ = (expr);                                 \
-    if (err_ != cudaSuccess) return q_cuda_error(err_, #expr); \
-  } while (0)
-
-template <class T>
-struct QDevice {
-  T* p = nullptr;
-  QDevice() = default;
-  QDevice(const QDevice&) = delete;
-  QDevice& operator=(const QDevice&) = delete;
-  ~QDevice() {
-    if (p) cudaFree(p);
-  }
-  cudaError_t alloc(size_t n) { return cudaMalloc(&p, std::max<size_t>(n, 1) * sizeof(T)); }
 };
 
 // The CPU engine's keys (native/cpu/quantized.cc): larger is better.
@@ -167,7 +143,7 @@ EngineError score_quantized_cuda(const QuantRequest& r, const QuantOutput& out) 
     cudaGetLastError();
     return {"ERR_NO_DEVICE", "no usable CUDA device"};
   }
-  QCUDA_TRY(cudaSetDevice(0));
+  CUDA_TRY(cudaSetDevice(0));
   if (out.kernel) *out.kernel = "cuda";
   std::vector<int> bounds = r.dims;
   std::sort(bounds.begin(), bounds.end());
@@ -177,31 +153,31 @@ EngineError score_quantized_cuda(const QuantRequest& r, const QuantOutput& out) 
   const int kind = r.kind == QuantRequest::Kind::Hamming ? 0 : r.kind == QuantRequest::Kind::Int8 ? 1 : 2;
   const int rb = kind == 0 ? (r.dim + 7) / 8 : r.dim;
 
-  QDevice<uint8_t> corpus, queries;
-  QDevice<unsigned long long> cand;
-  QDevice<int> count, thresh, ready;
-  QCUDA_TRY(corpus.alloc(static_cast<size_t>(r.nc) * rb));
-  QCUDA_TRY(queries.alloc(static_cast<size_t>(kQChunk) * rb));
-  QCUDA_TRY(cand.alloc(static_cast<size_t>(kQChunk) * nb * kQCap));
-  QCUDA_TRY(count.alloc(static_cast<size_t>(kQChunk) * nb));
-  QCUDA_TRY(thresh.alloc(static_cast<size_t>(kQChunk) * nb));
-  QCUDA_TRY(ready.alloc(static_cast<size_t>(kQChunk) * nb));
-  QCUDA_TRY(cudaMemcpy(corpus.p, r.corpus, static_cast<size_t>(r.nc) * rb, cudaMemcpyHostToDevice));
+  DeviceArray<uint8_t> corpus, queries;
+  DeviceArray<unsigned long long> cand;
+  DeviceArray<int> count, thresh, ready;
+  CUDA_TRY(corpus.alloc(static_cast<size_t>(r.nc) * rb));
+  CUDA_TRY(queries.alloc(static_cast<size_t>(kQChunk) * rb));
+  CUDA_TRY(cand.alloc(static_cast<size_t>(kQChunk) * nb * kQCap));
+  CUDA_TRY(count.alloc(static_cast<size_t>(kQChunk) * nb));
+  CUDA_TRY(thresh.alloc(static_cast<size_t>(kQChunk) * nb));
+  CUDA_TRY(ready.alloc(static_cast<size_t>(kQChunk) * nb));
+  CUDA_TRY(cudaMemcpy(corpus.h, r.corpus, static_cast<size_t>(r.nc) * rb, cudaMemcpyHostToDevice));
   std::vector<unsigned long long> host(static_cast<size_t>(kQChunk) * nb * kQCap);
   for (int64_t q0 = 0; q0 < r.nq; q0 += kQChunk) {
     const int nqc = static_cast<int>(std::min<int64_t>(kQChunk, r.nq - q0));
-    QCUDA_TRY(cudaMemcpy(queries.p, r.queries + q0 * rb, static_cast<size_t>(nqc) * rb, cudaMemcpyHostToDevice));
-    QCUDA_TRY(cudaMemsetAsync(count.p, 0, sizeof(int) * nqc * nb));
-    QCUDA_TRY(cudaMemsetAsync(ready.p, 0, sizeof(int) * nqc * nb));
+    CUDA_TRY(cudaMemcpy(queries.h, r.queries + q0 * rb, static_cast<size_t>(nqc) * rb, cudaMemcpyHostToDevice));
+    CUDA_TRY(cudaMemsetAsync(count.h, 0, sizeof(int) * nqc * nb));
+    CUDA_TRY(cudaMemsetAsync(ready.h, 0, sizeof(int) * nqc * nb));
     for (int64_t row0 = 0; row0 < r.nc; row0 += kQBlockRows) {
       const int rows = static_cast<int>(std::min<int64_t>(kQBlockRows, r.nc - row0));
       EMB_LAUNCH(quant_values, dim3((rows + kQThreads - 1) / kQThreads, nqc), kQThreads, 0, nullptr)
-      (kind, queries.p, corpus.p, rows, static_cast<int>(row0), rb, qb, nb, thresh.p, ready.p, cand.p, count.p);
-      QCUDA_TRY(cudaGetLastError());
-      EMB_LAUNCH(quant_select, dim3(nqc * nb), kQSortThreads, 0, nullptr)(kind, cand.p, count.p, thresh.p, ready.p, K);
-      QCUDA_TRY(cudaGetLastError());
+      (kind, queries.h, corpus.h, rows, static_cast<int>(row0), rb, qb, nb, thresh.h, ready.h, cand.h, count.h);
+      CUDA_TRY(cudaGetLastError());
+      EMB_LAUNCH(quant_select, dim3(nqc * nb), kQSortThreads, 0, nullptr)(kind, cand.h, count.h, thresh.h, ready.h, K);
+      CUDA_TRY(cudaGetLastError());
     }
-    QCUDA_TRY(cudaMemcpy(host.data(), cand.p, sizeof(unsigned long long) * nqc * nb * kQCap, cudaMemcpyDeviceToHost));
+    CUDA_TRY(cudaMemcpy(host.data(), cand.h, sizeof(unsigned long long) * nqc * nb * kQCap, cudaMemcpyDeviceToHost));
     for (int q = 0; q < nqc; ++q)
       for (size_t o = 0; o < r.dims.size(); ++o) {
         const int b = static_cast<int>(std::lower_bound(bounds.begin(), bounds.end(), r.dims[o]) - bounds.begin());
