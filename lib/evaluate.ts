@@ -142,7 +142,10 @@ async function evaluateJudged(
   return addQuantized(result, dataset, judged, queries, corpusEmbeddings, calibration, quantized, options);
 }
 
-function checkQuantization(q: QuantizationOptions | undefined): (QuantizationOptions & { rescoreMultiplier: number; quantized: QuantizedPrecision[] }) | null {
+/** The quantization options checked (precisions, multiplier); null when only float32 is asked for. @throws UserError naming the option. */
+export function checkQuantization(
+  q: QuantizationOptions | undefined,
+): (QuantizationOptions & { rescoreMultiplier: number; quantized: QuantizedPrecision[] }) | null {
   if (!q) return null;
   const precisions = checkPrecisions(q.precisions);
   const quantized = precisions.filter((p): p is QuantizedPrecision => p !== 'float32');

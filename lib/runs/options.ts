@@ -12,8 +12,8 @@ import { invalidParameter, UserError } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import { engineSettings } from '../score/engine.js';
 import type { Arithmetic, Device, KernelChoice } from '../score/types.js';
-import { checkPrecisions, DEFAULT_RESCORE_MULTIPLIER, type Precision } from '../score/quantized.js';
-import type { QuantizationOptions } from '../evaluate.js';
+import { checkPrecisions, type Precision } from '../score/quantized.js';
+import { checkQuantization, type QuantizationOptions } from '../evaluate.js';
 import type { Matrix } from '../data/matrix.js';
 import { readNpy } from '../data/npy.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -96,13 +96,12 @@ export function quantizationOptions(o: ScoringOptions): QuantizationOptions | un
       );
     return undefined;
   }
-  const m = o.rescoreMultiplier ?? DEFAULT_RESCORE_MULTIPLIER;
-  if (!Number.isInteger(m) || m < 0 || m > 1000) throw invalidParameter('rescoreMultiplier', 'an integer from 0 (no rescoring) to 1000', m);
+  const checked = checkQuantization({ precisions: ['float32', ...quantized], rescoreMultiplier: o.rescoreMultiplier })!;
   if (o.calibration !== undefined && !quantized.some((p) => p === 'int8' || p === 'uint8'))
     throw new UserError('calibration: only int8 and uint8 use ranges; the binary precisions need none', 'ERR_OPTION', 'calibration');
   return {
-    precisions: ['float32', ...quantized],
-    rescoreMultiplier: m,
+    precisions: ['float32', ...checked.quantized],
+    rescoreMultiplier: checked.rescoreMultiplier,
     ...(o.calibration !== undefined ? { calibration: readCalibration(o.calibration) } : {}),
   };
 }
