@@ -65,6 +65,8 @@ export interface QuantizationResult {
   /** Each quantized metric minus float32's at its dim, keyed like the quantized metric; Holm per metric across every (dim, precision). */
   versusFloat32: Record<string, Difference>;
   warnings: string[];
+  /** Each quantized precision's final lists (retrieved.jsonl writes them). */
+  tops: Partial<Record<QuantizedPrecision, TopKResult>>;
 }
 
 /** Bytes a vector takes and the corpus's index takes, per (dim, precision). */
@@ -218,6 +220,7 @@ async function addQuantized(
       timingsMs: Object.fromEntries(runs.map((r) => [r.precision, r.ms])),
       versusFloat32,
       warnings,
+      tops: Object.fromEntries(runs.map((r) => [r.precision, r.top])),
     },
   };
 }

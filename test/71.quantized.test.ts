@@ -253,6 +253,23 @@ describe('compare --precision: one report and one chart that answer which pair t
     expect(readFileSync(join(out, 'chart.png')).subarray(1, 4).toString()).toBe('PNG');
     const line = JSON.parse(readFileSync(join(out, 'per_query.jsonl'), 'utf8').split('\n')[0]);
     expect(line.tuned['dim_32_ubinary_cosine_ndcg@10']).toBeTypeOf('number');
+    // retrieved.jsonl: each pair's lists, which give its per-query accuracy@1
+    const lines = readFileSync(join(out, 'retrieved.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const per = readFileSync(join(out, 'per_query.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    for (const [i, r] of lines.entries())
+      for (const key of ['16_ubinary', '64_int8', '32']) {
+        const list = r.tuned[key] as Array<[string, number]>;
+        expect(list.length, key).toBe(10);
+        const [dim, precision] = key.split('_');
+        const k = precision ? `dim_${dim}_${precision}_cosine_accuracy@1` : `dim_${dim}_cosine_accuracy@1`;
+        expect(per[i].tuned[k], `${r.query_id} ${k}`).toBe(r.relevant.includes(list[0][0]) ? 1 : 0);
+      }
     expect(run.stdout).toMatch(/Pareto front/);
   });
 

@@ -28,7 +28,9 @@ function ranked(dataset: Dataset, top: TopKResult, o: number, q: number, n = top
 
 /**
  * retrieved.jsonl: one line per scored query, `{"query_id", "relevant": [ids], "<label>": {"<dim>":
- * [[doc_id, score], ...]}}`, the top `n` of each model (label) at each dim, in rank order.
+ * [[doc_id, score], ...]}}`, the top `n` of each model (label) at each dim, in rank order; with
+ * quantized precisions also `"<dim>_<precision>"` (e.g. `"256_ubinary"`), their final lists
+ * (rescored scores, or the first stage's: the inner product, minus the Hamming distance).
  */
 export function retrievedJsonl(dataset: Dataset, results: Record<string, EvalResult>, n = DEFAULT_RETRIEVED_K): string {
   const entries = Object.entries(results);
@@ -42,6 +44,10 @@ export function retrievedJsonl(dataset: Dataset, results: Record<string, EvalRes
       top.dims.forEach((dim, o) => {
         byDim[String(dim)] = ranked(dataset, top, o, q, upTo);
       });
+      for (const [precision, t] of Object.entries(r.quantization?.tops ?? {}))
+        t.dims.forEach((dim, o) => {
+          byDim[`${dim}_${precision}`] = ranked(dataset, t, o, q, Math.min(n, t.k));
+        });
       row[label] = byDim;
     }
     return JSON.stringify(row);
