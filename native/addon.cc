@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,10 @@ Napi::Error coded_error(Napi::Env env, const std::string& code, const std::strin
 
 // Runs one engine call off the JavaScript thread and settles its promise: rejected with the
 // engine's coded error, or resolved with what Result() builds.
+template <class Request>
 class EngineWorker : public Napi::AsyncWorker {
  public:
-  EngineWorker(Napi::Env env, embbench::ScoreRequest req, std::vector<Napi::Reference<Napi::Value>> keep)
+  EngineWorker(Napi::Env env, Request req, std::vector<Napi::Reference<Napi::Value>> keep)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         req_(std::move(req)),
@@ -43,29 +45,43 @@ class EngineWorker : public Napi::AsyncWorker {
   virtual Napi::Value Result(Napi::Env env) = 0;
 
   Napi::Promise::Deferred deferred_;
-  embbench::ScoreRequest req_;
+  Request req_;
   std::vector<Napi::Reference<Napi::Value>> keep_;  // inputs stay alive until Execute ends
   EngineError err_;
 };
 
-class ScoreWorker : public EngineWorker {
+// The per-dim result arrays of a top-k call, made on the JavaScript thread for the engine to
+// fill: indices (Int32Array) and scores (ScoreArray of Score), one of each per dim, n entries.
+template <class ScoreArray, class Score>
+struct TopKArrays {
+  Napi::Reference<Napi::Value> indices, scores;
+
+  void make(Napi::Env env, size_t dims, size_t n, std::vector<int32_t*>& idx_out, std::vector<Score*>& sc_out) {
+    Napi::Array idx_all = Napi::Array::New(env, dims), sc_all = Napi::Array::New(env, dims);
+    for (size_t i = 0; i < dims; ++i) {
+      auto idx = Napi::Int32Array::New(env, n);
+      auto sc = ScoreArray::New(env, n);
+      idx_all.Set(i, idx);
+      sc_all.Set(i, sc);
+      idx_out.push_back(idx.Data());
+      sc_out.push_back(sc.Data());
+    }
+    indices = Napi::Persistent(Napi::Value(idx_all));
+    scores = Napi::Persistent(Napi::Value(sc_all));
+  }
+
+  void set(Napi::Object result) {
+    result.Set("indices", indices.Value());
+    result.Set("scores", scores.Value());
+  }
+};
+
+class ScoreWorker : public EngineWorker<embbench::ScoreRequest> {
  public:
   ScoreWorker(Napi::Env env, embbench::ScoreRequest req, bool cuda, std::vector<Napi::Reference<Napi::Value>> keep)
       : EngineWorker(env, std::move(req), std::move(keep)), cuda_(cuda) {
-    const int k = embbench::effective_k(req_);
-    const size_t n = static_cast<size_t>(req_.nq) * k;
-    indices_ = Napi::Array::New(env, req_.dims.size());
-    scores_ = Napi::Array::New(env, req_.dims.size());
-    for (size_t i = 0; i < req_.dims.size(); ++i) {
-      auto idx = Napi::Int32Array::New(env, n);
-      auto sc = Napi::Float32Array::New(env, n);
-      indices_.Set(i, idx);
-      scores_.Set(i, sc);
-      out_.indices.push_back(idx.Data());
-      out_.scores.push_back(sc.Data());
-    }
-    outputs_ = Napi::Persistent(Napi::Value(indices_));
-    outputs2_ = Napi::Persistent(Napi::Value(scores_));
+    const size_t n = static_cast<size_t>(req_.nq) * embbench::effective_k(req_);
+    arrays_.make(env, req_.dims.size(), n, out_.indices, out_.scores);
   }
 
   void Execute() override {
@@ -77,8 +93,7 @@ class ScoreWorker : public EngineWorker {
   Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
     result.Set("k", Napi::Number::New(env, embbench::effective_k(req_)));
-    result.Set("indices", outputs_.Value());
-    result.Set("scores", outputs2_.Value());
+    arrays_.set(result);
     if (!cuda_) {
       Napi::Object st = Napi::Object::New(env);
       st.Set("engine", stats_.engine);
@@ -95,14 +110,13 @@ class ScoreWorker : public EngineWorker {
 
  private:
   bool cuda_;
-  Napi::Array indices_, scores_;
-  Napi::Reference<Napi::Value> outputs_, outputs2_;
+  TopKArrays<Napi::Float32Array, float> arrays_;
   embbench::ScoreOutput out_;
   embbench::ScoreStats stats_;
 };
 
 // The bf16 bound check (bench/bound.js).
-class BoundWorker : public EngineWorker {
+class BoundWorker : public EngineWorker<embbench::ScoreRequest> {
  public:
   using EngineWorker::EngineWorker;
 
@@ -123,6 +137,51 @@ class BoundWorker : public EngineWorker {
   embbench::BoundCheck check_;
 };
 
+// The first of `names` in `o` that is not an integer in [0, 2^31 - 1], said; "" when all are.
+std::string check_ints(const Napi::Object& o, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    Napi::Value v = o.Get(name);
+    if (!v.IsNumber()) return std::string(name) + " must be a number";
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int64_t>(d)))
+      return std::string(name) + " must be an integer in [0, 2^31 - 1]";
+  }
+  return "";
+}
+
+// The optional `kernel` field ('auto' | 'generic' | 'avx2' | 'avx512') into `isa`; false when it is none of them.
+bool read_isa(const Napi::Object& o, embbench::ScoreRequest::Isa& isa) {
+  Napi::Value kernel = o.Get("kernel");
+  if (kernel.IsUndefined()) return true;
+  const std::string k = kernel.IsString() ? kernel.As<Napi::String>().Utf8Value() : "";
+  using I = embbench::ScoreRequest::Isa;
+  if (k == "generic")
+    isa = I::Generic;
+  else if (k == "avx2")
+    isa = I::Avx2;
+  else if (k == "avx512")
+    isa = I::Avx512;
+  else if (k != "auto")
+    return false;
+  return true;
+}
+
+// The `kind` field ('hamming' | 'int8' | 'uint8') into `kind`; false when it is none of them.
+bool read_kind(const Napi::Object& o, embbench::QuantRequest::Kind& kind) {
+  Napi::Value v = o.Get("kind");
+  const std::string k = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  using K = embbench::QuantRequest::Kind;
+  if (k == "hamming")
+    kind = K::Hamming;
+  else if (k == "int8")
+    kind = K::Int8;
+  else if (k == "uint8")
+    kind = K::Uint8;
+  else
+    return false;
+  return true;
+}
+
 // Reads score()'s options object into `req`; throws a coded error and returns false when bad.
 bool read_request(const Napi::CallbackInfo& info, embbench::ScoreRequest& req, bool& cuda,
                   std::vector<Napi::Reference<Napi::Value>>& keep) {
@@ -140,13 +199,8 @@ bool read_request(const Napi::CallbackInfo& info, embbench::ScoreRequest& req, b
   if (!is_typed("queries", napi_float32_array)) return fail("queries must be a Float32Array");
   if (!is_typed("corpus", napi_float32_array)) return fail("corpus must be a Float32Array");
   if (!is_typed("dims", napi_int32_array)) return fail("dims must be an Int32Array");
-  for (const char* name : {"dim", "k", "threads"}) {
-    Napi::Value v = o.Get(name);
-    if (!v.IsNumber()) return fail(std::string(name) + " must be a number");
-    const double d = v.As<Napi::Number>().DoubleValue();
-    if (!(d >= 0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int64_t>(d)))
-      return fail(std::string(name) + " must be an integer in [0, 2^31 - 1]");
-  }
+  const std::string bad_int = check_ints(o, {"dim", "k", "threads"});
+  if (!bad_int.empty()) return fail(bad_int);
   if (!o.Get("device").IsString()) return fail("device must be 'cpu' or 'cuda'");
   auto queries = o.Get("queries").As<Napi::Float32Array>();
   auto corpus = o.Get("corpus").As<Napi::Float32Array>();
@@ -170,20 +224,7 @@ bool read_request(const Napi::CallbackInfo& info, embbench::ScoreRequest& req, b
     else if (p != "auto")
       return fail("precision must be 'auto', 'fp32', 'bf16' or 'bf16-portable'");
   }
-  // Optional: kernel 'auto' | 'generic' | 'avx2' | 'avx512'.
-  Napi::Value kernel = o.Get("kernel");
-  if (!kernel.IsUndefined()) {
-    const std::string k = kernel.IsString() ? kernel.As<Napi::String>().Utf8Value() : "";
-    using I = embbench::ScoreRequest::Isa;
-    if (k == "generic")
-      req.isa = I::Generic;
-    else if (k == "avx2")
-      req.isa = I::Avx2;
-    else if (k == "avx512")
-      req.isa = I::Avx512;
-    else if (k != "auto")
-      return fail("kernel must be 'auto', 'generic', 'avx2' or 'avx512'");
-  }
+  if (!read_isa(o, req.isa)) return fail("kernel must be 'auto', 'generic', 'avx2' or 'avx512'");
   Napi::Value fraction = o.Get("bf16MaxCandidateFraction");
   if (!fraction.IsUndefined()) {
     const double f = fraction.IsNumber() ? fraction.As<Napi::Number>().DoubleValue() : -1;
@@ -223,8 +264,9 @@ Napi::Value Start(const Napi::CallbackInfo& info, bool bound_check) {
     coded_error(env, "ERR_INVALID_ARG", "the bound check runs on the CPU").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  EngineWorker* worker = bound_check ? static_cast<EngineWorker*>(new BoundWorker(env, std::move(req), std::move(keep)))
-                                     : new ScoreWorker(env, std::move(req), cuda, std::move(keep));
+  using Worker = EngineWorker<embbench::ScoreRequest>;
+  Worker* worker = bound_check ? static_cast<Worker*>(new BoundWorker(env, std::move(req), std::move(keep)))
+                               : new ScoreWorker(env, std::move(req), cuda, std::move(keep));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
@@ -234,60 +276,33 @@ Napi::Value Score(const Napi::CallbackInfo& info) { return Start(info, false); }
 Napi::Value CheckBf16Bound(const Napi::CallbackInfo& info) { return Start(info, true); }
 
 // The quantized first stage (score_quantized).
-class QuantWorker : public Napi::AsyncWorker {
+class QuantWorker : public EngineWorker<embbench::QuantRequest> {
  public:
   QuantWorker(Napi::Env env, embbench::QuantRequest req, bool cuda, std::vector<Napi::Reference<Napi::Value>> keep)
-      : Napi::AsyncWorker(env),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        req_(std::move(req)),
-        cuda_(cuda),
-        keep_(std::move(keep)) {
+      : EngineWorker(env, std::move(req), std::move(keep)), cuda_(cuda) {
     const int64_t k = req_.k < req_.nc ? req_.k : req_.nc;
-    const size_t n = static_cast<size_t>(req_.nq * k);
-    indices_ = Napi::Array::New(env, req_.dims.size());
-    scores_ = Napi::Array::New(env, req_.dims.size());
-    for (size_t i = 0; i < req_.dims.size(); ++i) {
-      auto idx = Napi::Int32Array::New(env, n);
-      auto sc = Napi::Int32Array::New(env, n);
-      indices_.Set(i, idx);
-      scores_.Set(i, sc);
-      out_.indices.push_back(idx.Data());
-      out_.scores.push_back(sc.Data());
-    }
-    outputs_ = Napi::Persistent(Napi::Value(indices_));
-    outputs2_ = Napi::Persistent(Napi::Value(scores_));
+    arrays_.make(env, req_.dims.size(), static_cast<size_t>(req_.nq * k), out_.indices, out_.scores);
     out_.kernel = &kernel_;
   }
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override {
     err_ = cuda_ ? embbench::score_quantized_cuda(req_, out_) : embbench::score_quantized(req_, out_);
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (!err_.ok()) {
-      deferred_.Reject(coded_error(env, err_.code, err_.message).Value());
-      return;
-    }
+
+ protected:
+  Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
     result.Set("k", Napi::Number::New(env, static_cast<double>(req_.k < req_.nc ? req_.k : req_.nc)));
-    result.Set("indices", outputs_.Value());
-    result.Set("scores", outputs2_.Value());
+    arrays_.set(result);
     result.Set("kernel", kernel_);
-    deferred_.Resolve(result);
+    return result;
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  embbench::QuantRequest req_;
   bool cuda_;
-  std::vector<Napi::Reference<Napi::Value>> keep_;
-  Napi::Array indices_, scores_;
-  Napi::Reference<Napi::Value> outputs_, outputs2_;
+  TopKArrays<Napi::Int32Array, int32_t> arrays_;
   embbench::QuantOutput out_;
   std::string kernel_;
-  EngineError err_;
 };
 
 // scoreQuantized({queries, corpus: Uint8Array | Int8Array, kind: 'hamming' | 'int8' | 'uint8', dim,
@@ -312,37 +327,12 @@ Napi::Value ScoreQuantized(const Napi::CallbackInfo& info) {
   Napi::Value dimsv = o.Get("dims");
   if (!dimsv.IsTypedArray() || dimsv.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
     return fail("ERR_INVALID_ARG", "dims must be an Int32Array");
-  for (const char* name : {"dim", "k", "threads"}) {
-    Napi::Value v = o.Get(name);
-    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-    if (!(d >= 0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int64_t>(d)))
-      return fail("ERR_INVALID_ARG", std::string(name) + " must be an integer in [0, 2^31 - 1]");
-  }
+  const std::string bad_int = check_ints(o, {"dim", "k", "threads"});
+  if (!bad_int.empty()) return fail("ERR_INVALID_ARG", bad_int);
   embbench::QuantRequest req;
-  Napi::Value kind = o.Get("kind");
-  const std::string kd = kind.IsString() ? kind.As<Napi::String>().Utf8Value() : "";
   using K = embbench::QuantRequest::Kind;
-  if (kd == "hamming")
-    req.kind = K::Hamming;
-  else if (kd == "int8")
-    req.kind = K::Int8;
-  else if (kd == "uint8")
-    req.kind = K::Uint8;
-  else
-    return fail("ERR_INVALID_ARG", "kind must be 'hamming', 'int8' or 'uint8'");
-  Napi::Value kernel = o.Get("kernel");
-  if (!kernel.IsUndefined()) {
-    const std::string k = kernel.IsString() ? kernel.As<Napi::String>().Utf8Value() : "";
-    using I = embbench::ScoreRequest::Isa;
-    if (k == "generic")
-      req.isa = I::Generic;
-    else if (k == "avx2")
-      req.isa = I::Avx2;
-    else if (k == "avx512")
-      req.isa = I::Avx512;
-    else if (k != "auto")
-      return fail("ERR_INVALID_ARG", "kernel must be 'auto', 'generic', 'avx2' or 'avx512'");
-  }
+  if (!read_kind(o, req.kind)) return fail("ERR_INVALID_ARG", "kind must be 'hamming', 'int8' or 'uint8'");
+  if (!read_isa(o, req.isa)) return fail("ERR_INVALID_ARG", "kernel must be 'auto', 'generic', 'avx2' or 'avx512'");
   req.dim = o.Get("dim").As<Napi::Number>().Int32Value();
   req.k = o.Get("k").As<Napi::Number>().Int32Value();
   req.threads = std::max(1, o.Get("threads").As<Napi::Number>().Int32Value());
@@ -375,32 +365,23 @@ Napi::Value ScoreQuantized(const Napi::CallbackInfo& info) {
 
 // quantize({x: Float32Array, cols, width, kind: 'hamming' | 'int8' | 'uint8', min?, max?: Float32Array, threads})
 //   -> Promise<Uint8Array> (quantize_rows)
-class QuantizeWorker : public Napi::AsyncWorker {
+class QuantizeWorker : public EngineWorker<embbench::QuantizeRequest> {
  public:
   QuantizeWorker(Napi::Env env, embbench::QuantizeRequest req, std::vector<Napi::Reference<Napi::Value>> keep,
                  size_t bytes)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), req_(req), keep_(std::move(keep)) {
+      : EngineWorker(env, req, std::move(keep)) {
     auto out = Napi::Uint8Array::New(env, bytes);
     data_ = out.Data();
     out_ = Napi::Persistent(Napi::Value(out));
   }
-  Napi::Promise Promise() { return deferred_.Promise(); }
   void Execute() override { err_ = embbench::quantize_rows(req_, data_); }
-  void OnOK() override {
-    if (err_.ok())
-      deferred_.Resolve(out_.Value());
-    else
-      deferred_.Reject(coded_error(Env(), err_.code, err_.message).Value());
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ protected:
+  Napi::Value Result(Napi::Env) override { return out_.Value(); }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  embbench::QuantizeRequest req_;
-  std::vector<Napi::Reference<Napi::Value>> keep_;
   Napi::Reference<Napi::Value> out_;
   uint8_t* data_ = nullptr;
-  EngineError err_;
 };
 
 Napi::Value Quantize(const Napi::CallbackInfo& info) {
@@ -416,24 +397,11 @@ Napi::Value Quantize(const Napi::CallbackInfo& info) {
     return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
   };
   if (!f32("x")) return fail("x must be a Float32Array");
-  for (const char* name : {"cols", "width", "threads"}) {
-    Napi::Value v = o.Get(name);
-    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-    if (!(d >= 0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int64_t>(d)))
-      return fail(std::string(name) + " must be an integer in [0, 2^31 - 1]");
-  }
+  const std::string bad_int = check_ints(o, {"cols", "width", "threads"});
+  if (!bad_int.empty()) return fail(bad_int);
   embbench::QuantizeRequest req;
-  Napi::Value kind = o.Get("kind");
-  const std::string kd = kind.IsString() ? kind.As<Napi::String>().Utf8Value() : "";
   using K = embbench::QuantRequest::Kind;
-  if (kd == "hamming")
-    req.kind = K::Hamming;
-  else if (kd == "int8")
-    req.kind = K::Int8;
-  else if (kd == "uint8")
-    req.kind = K::Uint8;
-  else
-    return fail("kind must be 'hamming', 'int8' or 'uint8'");
+  if (!read_kind(o, req.kind)) return fail("kind must be 'hamming', 'int8' or 'uint8'");
   auto x = o.Get("x").As<Napi::Float32Array>();
   req.cols = o.Get("cols").As<Napi::Number>().Int32Value();
   req.width = o.Get("width").As<Napi::Number>().Int32Value();

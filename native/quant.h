@@ -64,6 +64,11 @@ inline QuantTileArgs one_query(const QuantTileArgs& a, int i) {
   return o;
 }
 
+// A kernel without query blocking: `one` for each query of the call in turn.
+inline void each_query(const QuantTileArgs& a, void (*one)(const QuantTileArgs&)) {
+  for (int i = 0; i < a.nqueries; ++i) one(one_query(a, i));
+}
+
 struct QuantKernel {
   const char* name;
   void (*hamming)(const QuantTileArgs&);

@@ -50,26 +50,6 @@ void hamming_panels(const QuantTileArgs& a, int p) {
   }
 }
 
-template <int Q>
-void hamming_q(const QuantTileArgs& a) {
-  int p = 0;
-  for (; p + 2 <= a.npanels; p += 2) hamming_panels<Q, 2>(a, p);
-  for (; p < a.npanels; ++p) hamming_panels<Q, 1>(a, p);
-}
-
-void hamming(const QuantTileArgs& a) {
-  switch (a.nqueries) {
-    case 4:
-      return hamming_q<4>(a);
-    case 3:
-      return hamming_q<3>(a);
-    case 2:
-      return hamming_q<2>(a);
-    default:
-      return hamming_q<1>(a);
-  }
-}
-
 template <int Q, int P>
 void dot_panels(const QuantTileArgs& a, int p) {
   __m512i acc[Q][P];
@@ -107,25 +87,43 @@ void dot_panels(const QuantTileArgs& a, int p) {
   }
 }
 
-template <int Q>
-void dot_q(const QuantTileArgs& a) {
+struct Hamming {
+  template <int Q, int P>
+  static void panels(const QuantTileArgs& a, int p) {
+    hamming_panels<Q, P>(a, p);
+  }
+};
+struct Dot {
+  template <int Q, int P>
+  static void panels(const QuantTileArgs& a, int p) {
+    dot_panels<Q, P>(a, p);
+  }
+};
+
+// Q queries across the call's panels, two at a time, then the odd one.
+template <class K, int Q>
+void over_panels(const QuantTileArgs& a) {
   int p = 0;
-  for (; p + 2 <= a.npanels; p += 2) dot_panels<Q, 2>(a, p);
-  for (; p < a.npanels; ++p) dot_panels<Q, 1>(a, p);
+  for (; p + 2 <= a.npanels; p += 2) K::template panels<Q, 2>(a, p);
+  for (; p < a.npanels; ++p) K::template panels<Q, 1>(a, p);
 }
 
-void dot(const QuantTileArgs& a) {
+template <class K>
+void by_queries(const QuantTileArgs& a) {
   switch (a.nqueries) {
     case 4:
-      return dot_q<4>(a);
+      return over_panels<K, 4>(a);
     case 3:
-      return dot_q<3>(a);
+      return over_panels<K, 3>(a);
     case 2:
-      return dot_q<2>(a);
+      return over_panels<K, 2>(a);
     default:
-      return dot_q<1>(a);
+      return over_panels<K, 1>(a);
   }
 }
+
+void hamming(const QuantTileArgs& a) { by_queries<Hamming>(a); }
+void dot(const QuantTileArgs& a) { by_queries<Dot>(a); }
 
 }  // namespace
 

@@ -61,13 +61,8 @@ void dot1(const QuantTileArgs& a) {
   }
 }
 
-void hamming(const QuantTileArgs& a) {
-  for (int i = 0; i < a.nqueries; ++i) hamming1(one_query(a, i));
-}
-
-void dot(const QuantTileArgs& a) {
-  for (int i = 0; i < a.nqueries; ++i) dot1(one_query(a, i));
-}
+void hamming(const QuantTileArgs& a) { each_query(a, hamming1); }
+void dot(const QuantTileArgs& a) { each_query(a, dot1); }
 
 }  // namespace
 

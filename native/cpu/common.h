@@ -172,6 +172,10 @@ bool round_rows(const float* x, int64_t n, int dim, const std::vector<int>& boun
 
 // The first value of x[0, n x dim) that fails values_ok, named; none: ok.
 EngineError first_bad_value(const char* what, const float* x, int64_t n, int dim);
+// The checks every engine request shares (validate.cc): a width, rows, k, the data there, and
+// dims unique within [1, dim].
+EngineError check_request_shape(int dim, int64_t nq, int64_t nc, int k, const std::vector<int>& dims,
+                                const void* queries, const void* corpus);
 
 }  // namespace cpu
 }  // namespace embbench

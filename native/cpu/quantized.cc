@@ -99,24 +99,10 @@ int row_bytes(const QuantRequest& r) { return r.kind == Kind::Hamming ? (r.dim +
 
 EngineError validate_quantized(const QuantRequest& r) {
   auto bad = [](std::string m) { return EngineError{"ERR_INVALID_ARG", std::move(m)}; };
-  if (r.dim <= 0) return bad("embedding width must be positive");
   if (r.kind != Kind::Hamming && r.dim > 32768)
     return bad("int8 / uint8 embeddings wider than 32768 are not supported");
-  if (r.nq < 0 || r.nc <= 0) return bad("need at least one corpus row and a query count >= 0");
-  if (r.nc > INT32_MAX) return bad("corpus has more rows than 2^31 - 1");
-  if (r.k <= 0) return bad("k must be positive");
-  if (r.dims.empty()) return bad("dims must not be empty");
-  if (r.nq > 0 && r.queries == nullptr) return bad("query data is missing");
-  if (r.corpus == nullptr) return bad("corpus data is missing");
   if (!quant_kernel_for(r.isa)) return bad("kernel: this CPU cannot run the kernel asked for");
-  std::vector<int> sorted = r.dims;
-  std::sort(sorted.begin(), sorted.end());
-  for (size_t i = 0; i < sorted.size(); ++i) {
-    if (sorted[i] < 1 || sorted[i] > r.dim)
-      return bad("dim " + std::to_string(sorted[i]) + " is outside [1, " + std::to_string(r.dim) + "]");
-    if (i > 0 && sorted[i] == sorted[i - 1]) return bad("dim " + std::to_string(sorted[i]) + " is listed twice");
-  }
-  return {};
+  return cpu::check_request_shape(r.dim, r.nq, r.nc, r.k, r.dims, r.queries, r.corpus);
 }
 
 const char* quant_kernel_name(ScoreRequest::Isa isa) {

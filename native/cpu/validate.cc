@@ -5,26 +5,31 @@
 namespace embbench {
 
 EngineError validate(const ScoreRequest& r) {
+  if (!kernel_for(r.isa)) return {"ERR_INVALID_ARG", "kernel: this CPU cannot run the kernel asked for"};
+  return cpu::check_request_shape(r.dim, r.nq, r.nc, r.k, r.dims, r.queries, r.corpus);
+}
+
+namespace cpu {
+
+EngineError check_request_shape(int dim, int64_t nq, int64_t nc, int k, const std::vector<int>& dims,
+                                const void* queries, const void* corpus) {
   auto bad = [](std::string m) { return EngineError{"ERR_INVALID_ARG", std::move(m)}; };
-  if (r.dim <= 0) return bad("embedding width must be positive");
-  if (r.nq < 0 || r.nc <= 0) return bad("need at least one corpus row and a query count >= 0");
-  if (r.nc > INT32_MAX) return bad("corpus has more rows than 2^31 - 1");
-  if (r.k <= 0) return bad("k must be positive");
-  if (r.dims.empty()) return bad("dims must not be empty");
-  if (r.nq > 0 && r.queries == nullptr) return bad("query data is missing");
-  if (r.corpus == nullptr) return bad("corpus data is missing");
-  if (!kernel_for(r.isa)) return bad("kernel: this CPU cannot run the kernel asked for");
-  std::vector<int> sorted = r.dims;
+  if (dim <= 0) return bad("embedding width must be positive");
+  if (nq < 0 || nc <= 0) return bad("need at least one corpus row and a query count >= 0");
+  if (nc > INT32_MAX) return bad("corpus has more rows than 2^31 - 1");
+  if (k <= 0) return bad("k must be positive");
+  if (dims.empty()) return bad("dims must not be empty");
+  if (nq > 0 && queries == nullptr) return bad("query data is missing");
+  if (corpus == nullptr) return bad("corpus data is missing");
+  std::vector<int> sorted = dims;
   std::sort(sorted.begin(), sorted.end());
   for (size_t i = 0; i < sorted.size(); ++i) {
-    if (sorted[i] < 1 || sorted[i] > r.dim)
-      return bad("dim " + std::to_string(sorted[i]) + " is outside [1, " + std::to_string(r.dim) + "]");
+    if (sorted[i] < 1 || sorted[i] > dim)
+      return bad("dim " + std::to_string(sorted[i]) + " is outside [1, " + std::to_string(dim) + "]");
     if (i > 0 && sorted[i] == sorted[i - 1]) return bad("dim " + std::to_string(sorted[i]) + " is listed twice");
   }
   return {};
 }
-
-namespace cpu {
 
 // The first value of x[0, n x dim) that fails values_ok, named; none: ok. `what`: "query" or
 // "corpus" (validate has checked that the data is there).
